@@ -16,7 +16,7 @@ def test_version_matches_package() -> None:
 
 
 def test_help_lists_usage() -> None:
-    result = CliRunner().invoke(main, ["--help"])
+    result = CliRunner().invoke(main, ["--help"], prog_name="kgen")
     assert result.exit_code == 0
     assert "Usage: kgen" in result.output
 

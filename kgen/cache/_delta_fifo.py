@@ -1,0 +1,338 @@
+"""DeltaFIFO: the queue between a Reflector and the informer that applies its changes.
+
+The queue holds, for each object key, the ordered list of changes ("deltas") seen since the key
+was last popped, and hands keys out in first-in first-out order. A key is queued at most once:
+new changes to a queued key are appended to its deltas and the key keeps its place.
+
+Invariants (under one lock): ``items`` maps a key to a non-empty list of deltas, oldest first;
+``queue`` lists each key of ``items`` exactly once, in arrival order.
+
+Only deletions are coalesced: two consecutive ``Deleted`` deltas become one (the older, unless
+the older is an inferred :class:`DeletedFinalStateUnknown`, in which case the newer wins).
+
+With ``known_objects`` (the informer's indexer), the queue can tell which keys the consumer
+already holds: :meth:`DeltaFIFO.replace` then also emits deletions for known keys missing from
+a relist, :meth:`DeltaFIFO.delete` of a key the consumer knows is not ignored, and
+:meth:`DeltaFIFO.resync` re-delivers every known object as a ``Sync`` delta.
+
+Every method is thread-safe. :meth:`DeltaFIFO.pop` blocks; the process function it calls runs
+with the queue's lock held, so it sees the queue and the consumer's store consistently.
+"""
+
+from __future__ import annotations
+
+import builtins
+import enum
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from kgen.cache._indexer import KeyListerGetter, TransformFunc
+from kgen.cache._keys import DeletedFinalStateUnknown, KeyFunc, ObjectKeyError, meta_namespace_key
+
+__all__ = [
+    "Delta",
+    "DeltaFIFO",
+    "DeltaType",
+    "Deltas",
+    "FIFOClosedError",
+    "PopProcessFunc",
+    "RequeueError",
+]
+
+
+class DeltaType(enum.StrEnum):
+    """The kind of change a :class:`Delta` records."""
+
+    ADDED = "Added"
+    UPDATED = "Updated"
+    DELETED = "Deleted"
+    REPLACED = "Replaced"
+    """The object was in a relist (only when ``emit_delta_type_replaced`` is set)."""
+    SYNC = "Sync"
+    """A periodic resync, or a relist entry when ``emit_delta_type_replaced`` is not set."""
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """One change: its type and the object's state after it (for ``Deleted``, the last state,
+    possibly a :class:`DeletedFinalStateUnknown`)."""
+
+    type: DeltaType
+    object: object
+
+
+class Deltas(tuple[Delta, ...]):
+    """The changes to one key, oldest first; never empty when handed out by a queue."""
+
+    __slots__ = ()
+
+    @property
+    def oldest(self) -> Delta | None:
+        """The first change, or ``None`` when empty."""
+        return self[0] if self else None
+
+    @property
+    def newest(self) -> Delta | None:
+        """The latest change, or ``None`` when empty."""
+        return self[-1] if self else None
+
+
+PopProcessFunc = Callable[[Deltas, bool], None]
+"""Called by :meth:`DeltaFIFO.pop` with a key's deltas and whether they belong to the initial
+list (the queue had not synced yet when they were popped)."""
+
+
+class FIFOClosedError(Exception):
+    """The queue was closed: :meth:`DeltaFIFO.pop` has nothing more to give."""
+
+    def __init__(self) -> None:
+        super().__init__("DeltaFIFO: manipulating with closed queue")
+
+
+class RequeueError(Exception):
+    """Raised by a process function to put the deltas back unless the key was queued again.
+
+    :meth:`DeltaFIFO.pop` then re-raises ``cause`` (or this error when there is none).
+    """
+
+    def __init__(self, cause: BaseException | None = None) -> None:
+        super().__init__(f"requeue: {cause}" if cause is not None else "requeue")
+        self.cause = cause
+
+
+def _is_deletion_dup(a: Delta, b: Delta) -> Delta | None:
+    if a.type is not DeltaType.DELETED or b.type is not DeltaType.DELETED:
+        return None
+    # The older one carries more information unless it is only an inferred tombstone.
+    return a if isinstance(b.object, DeletedFinalStateUnknown) else b
+
+
+class DeltaFIFO:
+    """A key-deduplicating FIFO of per-object change lists. See the module docstring."""
+
+    def __init__(
+        self,
+        key_func: KeyFunc = meta_namespace_key,
+        known_objects: KeyListerGetter | None = None,
+        emit_delta_type_replaced: bool = False,
+        transform: TransformFunc | None = None,
+    ) -> None:
+        self._key_func = key_func
+        self._known = known_objects
+        self._replace_type = DeltaType.REPLACED if emit_delta_type_replaced else DeltaType.SYNC
+        self._transform = transform
+        self._cond = threading.Condition(threading.RLock())
+        self._items: dict[str, builtins.list[Delta]] = {}
+        self._queue: deque[str] = deque()
+        self._populated = False
+        self._initial_population_count = 0
+        self._closed = False
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def key_of(self, obj: object) -> str:
+        """The key of an object, of a tombstone (its ``key``) or of :class:`Deltas` (newest)."""
+        if isinstance(obj, Deltas):
+            newest = obj.newest
+            if newest is None:
+                raise ObjectKeyError(obj, "0 length Deltas object")
+            obj = newest.object
+        if isinstance(obj, DeletedFinalStateUnknown):
+            return obj.key
+        try:
+            return self._key_func(obj)
+        except ObjectKeyError:
+            raise
+        except Exception as exc:
+            raise ObjectKeyError(obj, exc) from exc
+
+    # -- producers ----------------------------------------------------------------------------
+
+    def add(self, obj: object) -> None:
+        """Queue an ``Added`` delta."""
+        with self._cond:
+            self._populated = True
+            self._queue_action(DeltaType.ADDED, obj)
+
+    def update(self, obj: object) -> None:
+        """Queue an ``Updated`` delta."""
+        with self._cond:
+            self._populated = True
+            self._queue_action(DeltaType.UPDATED, obj)
+
+    def delete(self, obj: object) -> None:
+        """Queue a ``Deleted`` delta, unless nobody can know the object.
+
+        Ignored when the key is neither queued nor (with ``known_objects``) known: it was
+        presumably already deleted by a relist.
+        """
+        key = self.key_of(obj)
+        with self._cond:
+            queued = key in self._items
+            known = self._known is not None and self._known.get_by_key(key) is not None
+            if not queued and not known:
+                return
+            self._populated = True
+            self._queue_action(DeltaType.DELETED, obj)
+
+    def replace(self, items: Iterable[object], resource_version: str = "") -> None:
+        """Make the queue's view the listed ``items``: the result of a (re)list.
+
+        Each item gets a ``Replaced`` delta (``Sync`` unless ``emit_delta_type_replaced``). Each
+        queued key missing from ``items``, and each known key missing from both, gets a
+        ``Deleted`` delta holding a :class:`DeletedFinalStateUnknown` with the last known state.
+        The first replace (with nothing added before) fixes how many pops make the queue synced.
+        """
+        with self._cond:
+            keys: set[str] = set()
+            for obj in items:
+                key = self.key_of(obj)
+                keys.add(key)
+                self._queue_action(self._replace_type, obj, key=key, transform=True)
+            deletions = 0
+            for key, deltas in list(self._items.items()):
+                if key in keys:
+                    continue
+                last = deltas[-1].object
+                if isinstance(last, DeletedFinalStateUnknown):
+                    last = last.obj
+                deletions += 1
+                self._queue_action(DeltaType.DELETED, DeletedFinalStateUnknown(key, last), key=key)
+            if self._known is not None:
+                for key in self._known.list_keys():
+                    if key in keys or key in self._items:
+                        continue
+                    last = self._known.get_by_key(key)
+                    deletions += 1
+                    self._queue_action(
+                        DeltaType.DELETED, DeletedFinalStateUnknown(key, last), key=key
+                    )
+            if not self._populated:
+                self._populated = True
+                self._initial_population_count = len(keys) + deletions
+
+    def resync(self) -> None:
+        """Queue a ``Sync`` delta for every known object whose key has nothing queued.
+
+        Keys with pending deltas are skipped: their queued state is newer than the known one.
+        Does nothing without ``known_objects``.
+        """
+        if self._known is None:
+            return
+        with self._cond:
+            for key in self._known.list_keys():
+                if key in self._items:
+                    continue
+                obj = self._known.get_by_key(key)
+                if obj is not None:
+                    self._queue_action(DeltaType.SYNC, obj, key=key, transform=False)
+
+    def add_if_not_present(self, deltas: Deltas) -> None:
+        """Put ``deltas`` back at the end of the queue unless their key is already queued."""
+        key = self.key_of(deltas)
+        with self._cond:
+            self._populated = True
+            if key in self._items:
+                return
+            self._items[key] = list(deltas)
+            self._queue.append(key)
+            self._cond.notify_all()
+
+    # -- consumer -----------------------------------------------------------------------------
+
+    def pop(self, process: PopProcessFunc) -> Deltas:
+        """Block until a key is queued, remove it and call ``process`` on its deltas.
+
+        ``process`` runs with the queue's lock held. Whatever it raises is re-raised after the
+        key is removed; a :class:`RequeueError` first puts the deltas back (unless the key was
+        queued again meanwhile) and its ``cause`` is raised. Raises :class:`FIFOClosedError`
+        once the queue is closed and empty.
+        """
+        with self._cond:
+            while not self._queue:
+                if self._closed:
+                    raise FIFOClosedError()
+                self._cond.wait()
+            in_initial_list = not self._has_synced_locked()
+            key = self._queue.popleft()
+            deltas = Deltas(self._items.pop(key))
+            if self._initial_population_count > 0:
+                self._initial_population_count -= 1
+            try:
+                process(deltas, in_initial_list)
+            except RequeueError as exc:
+                self.add_if_not_present(deltas)
+                if exc.cause is not None:
+                    raise exc.cause from exc
+                raise
+            return deltas
+
+    def close(self) -> None:
+        """Close the queue: blocked and later :meth:`pop` calls raise once it is empty."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        with self._cond:
+            return self._closed
+
+    def has_synced(self) -> bool:
+        """Whether the first :meth:`replace` (or an earlier add/update/delete) has been fully
+        popped. Once true, stays true."""
+        with self._cond:
+            return self._has_synced_locked()
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def list(self) -> builtins.list[object]:
+        """The newest state of every queued key."""
+        with self._cond:
+            return [deltas[-1].object for deltas in self._items.values()]
+
+    def list_keys(self) -> builtins.list[str]:
+        """Every queued key, in queue order."""
+        with self._cond:
+            return list(self._queue)
+
+    def get_by_key(self, key: str) -> Deltas | None:
+        """A copy of the deltas queued for ``key``, or ``None``."""
+        with self._cond:
+            deltas = self._items.get(key)
+            return Deltas(deltas) if deltas is not None else None
+
+    def __len__(self) -> int:
+        with self._cond:
+            return len(self._queue)
+
+    # -- internals (lock held) ----------------------------------------------------------------
+
+    def _has_synced_locked(self) -> bool:
+        return self._populated and self._initial_population_count == 0
+
+    def _queue_action(
+        self, kind: DeltaType, obj: object, key: str | None = None, transform: bool = True
+    ) -> None:
+        if key is None:
+            key = self.key_of(obj)
+        if (
+            transform
+            and self._transform is not None
+            and not isinstance(obj, DeletedFinalStateUnknown)
+        ):
+            obj = self._transform(obj)
+        deltas = self._items.get(key)
+        if deltas is None:
+            self._items[key] = [Delta(kind, obj)]
+            self._queue.append(key)
+        else:
+            deltas.append(Delta(kind, obj))
+            if len(deltas) >= 2:
+                kept = _is_deletion_dup(deltas[-1], deltas[-2])
+                if kept is not None:
+                    deltas[-2:] = [kept]
+        self._cond.notify_all()

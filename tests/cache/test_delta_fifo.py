@@ -1,0 +1,318 @@
+"""DeltaFIFO (scenarios S30-S39)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pytest
+
+from kgen.cache import (
+    DeletedFinalStateUnknown,
+    Delta,
+    DeltaFIFO,
+    Deltas,
+    DeltaType,
+    FIFOClosedError,
+    Indexer,
+    ObjectKeyError,
+    RequeueError,
+)
+
+ADDED, UPDATED, DELETED = DeltaType.ADDED, DeltaType.UPDATED, DeltaType.DELETED
+REPLACED, SYNC = DeltaType.REPLACED, DeltaType.SYNC
+
+
+@dataclass(frozen=True)
+class Obj:
+    name: str
+    val: int = 0
+
+
+def key(obj: object) -> str:
+    assert isinstance(obj, Obj)
+    return obj.name
+
+
+def known(*objs: Obj) -> Indexer[Obj]:
+    indexer: Indexer[Obj] = Indexer(key_func=key)
+    for o in objs:
+        indexer.add(o)
+    return indexer
+
+
+def fifo(known_objects: Indexer[Obj] | None = None, **kwargs: object) -> DeltaFIFO:
+    return DeltaFIFO(key_func=key, known_objects=known_objects, **kwargs)  # type: ignore[arg-type]
+
+
+def pop(f: DeltaFIFO) -> Deltas:
+    return f.pop(lambda deltas, initial: None)
+
+
+def newest_val(deltas: Deltas) -> int:
+    assert deltas.newest is not None
+    obj = deltas.newest.object
+    assert isinstance(obj, Obj)
+    return obj.val
+
+
+def shape(deltas: Deltas) -> list[tuple[DeltaType, object]]:
+    return [(d.type, d.object) for d in deltas]
+
+
+def test_add_update_delete_one_key_s30() -> None:
+    f = fifo()
+    f.add(Obj("foo", 10))
+    f.update(Obj("foo", 12))
+    f.delete(Obj("foo", 15))
+    assert f.list_keys() == ["foo"]
+    assert shape(pop(f)) == [
+        (ADDED, Obj("foo", 10)),
+        (UPDATED, Obj("foo", 12)),
+        (DELETED, Obj("foo", 15)),
+    ]
+    assert len(f) == 0 and f.list() == []
+
+
+def test_enqueueing_without_and_with_known_objects_s31() -> None:
+    f = fifo()
+    f.add(Obj("foo", 10))
+    f.update(Obj("bar", 15))
+    f.add(Obj("qux", 17))
+    f.delete(Obj("qux", 18))
+    f.delete(Obj("baz", 20))
+    assert [newest_val(pop(f)) for _ in range(3)] == [10, 15, 18]
+    assert len(f) == 0
+
+    f = fifo(known(Obj("foo", 5), Obj("bar", 6), Obj("baz", 7)))
+    f.add(Obj("foo", 10))
+    f.update(Obj("bar", 15))
+    f.delete(Obj("baz", 20))
+    assert [newest_val(pop(f)) for _ in range(3)] == [10, 15, 20]
+    assert len(f) == 0
+
+
+def test_consecutive_deletes_dedup_s32() -> None:
+    f = fifo(known(Obj("k", 0)))
+    f.delete(Obj("k", 1))
+    f.delete(Obj("k", 2))
+    assert shape(pop(f)) == [(DELETED, Obj("k", 1))]
+
+    f = fifo(known(Obj("k", 0)))
+    f.replace([], "1")  # tombstone for the known key
+    f.delete(Obj("k", 2))
+    assert shape(pop(f)) == [(DELETED, Obj("k", 2))]
+
+    f = fifo()
+    f.add(Obj("k", 1))
+    f.update(Obj("k", 2))
+    f.update(Obj("k", 2))
+    assert [d.type for d in pop(f)] == [ADDED, UPDATED, UPDATED]
+
+
+@pytest.mark.parametrize("with_known", [False, True])
+def test_replace_makes_deletions_for_objects_only_in_queue_s33(with_known: bool) -> None:
+    foo, foo3 = Obj("foo", 2), Obj("foo", 3)
+    tomb = DeletedFinalStateUnknown("foo", foo)
+
+    def run(steps: list[str], emit_replaced: bool = False) -> list[tuple[DeltaType, object]]:
+        f = fifo(known() if with_known else None, emit_delta_type_replaced=emit_replaced)
+        for step in steps:
+            if step == "add":
+                f.add(foo)
+            elif step == "add3":
+                f.add(foo3)
+            elif step == "delete":
+                f.delete(foo)
+            elif step == "replace-foo":
+                f.replace([foo], "")
+            else:
+                f.replace([], "")
+        result = shape(pop(f))
+        assert len(f) == 0
+        return result
+
+    assert run(["add", "replace-none"]) == [(ADDED, foo), (DELETED, tomb)]
+    assert run(["add", "replace-foo", "replace-none"], emit_replaced=True) == [
+        (ADDED, foo),
+        (REPLACED, foo),
+        (DELETED, tomb),
+    ]
+    assert run(["add", "delete", "replace-none"]) == [(ADDED, foo), (DELETED, foo)]
+    assert run(["add", "replace-foo", "replace-foo", "replace-none"]) == [
+        (ADDED, foo),
+        (SYNC, foo),
+        (SYNC, foo),
+        (DELETED, tomb),
+    ]
+    assert run(["add", "replace-none", "replace-none"]) == [(ADDED, foo), (DELETED, tomb)]
+    assert run(["add", "delete", "add3", "replace-none"]) == [
+        (ADDED, foo),
+        (DELETED, foo),
+        (ADDED, foo3),
+        (DELETED, DeletedFinalStateUnknown("foo", foo3)),
+    ]
+
+
+def test_replace_with_known_objects_s34() -> None:
+    f = fifo(known(Obj("foo", 5), Obj("bar", 6), Obj("baz", 7)))
+    f.delete(Obj("baz", 10))
+    f.replace([Obj("foo", 5)], "0")
+    assert shape(pop(f)) == [(DELETED, Obj("baz", 10))]
+    assert shape(pop(f)) == [(SYNC, Obj("foo", 5))]
+    assert shape(pop(f)) == [(DELETED, DeletedFinalStateUnknown("bar", Obj("bar", 6)))]
+    assert len(f) == 0
+
+    old, new = Obj("foo", 1), Obj("foo", 2)
+    f = fifo(known(old))
+    f.delete(old)
+    f.replace([new], "0")
+    assert shape(pop(f)) == [(DELETED, old), (SYNC, new)]
+
+    f = fifo(known(Obj("foo", 5)), emit_delta_type_replaced=True)
+    f.replace([Obj("foo", 5)], "0")
+    assert shape(pop(f)) == [(REPLACED, Obj("foo", 5))]
+
+
+def test_resync_s35() -> None:
+    f = fifo(known(Obj("foo", 5)))
+    f.resync()
+    assert shape(pop(f)) == [(SYNC, Obj("foo", 5))]
+
+    f = fifo(known(Obj("foo", 5)))
+    f.update(Obj("foo", 6))
+    f.resync()
+    assert shape(pop(f)) == [(UPDATED, Obj("foo", 6))]
+
+    f = fifo(known(Obj("foo", 5)))
+    f.delete(Obj("foo", 10))
+    f.resync()
+    assert shape(pop(f)) == [(DELETED, Obj("foo", 10))]
+    assert len(f) == 0
+
+    f = fifo()
+    f.resync()  # nothing known: no-op
+    assert len(f) == 0
+
+
+def test_no_line_jumping_s36() -> None:
+    f = fifo()
+    for o in (Obj("foo", 10), Obj("bar", 1), Obj("foo", 11), Obj("foo", 13), Obj("zab", 30)):
+        f.add(o)
+    assert newest_val(pop(f)) == 13
+    f.add(Obj("foo", 14))
+    assert [newest_val(pop(f)) for _ in range(3)] == [1, 30, 14]
+
+
+def test_has_synced_s37() -> None:
+    f = fifo()
+    assert not f.has_synced()
+    f.add(Obj("a"))
+    assert f.has_synced()
+
+    f = fifo()
+    f.replace([], "0")
+    assert f.has_synced()
+
+    f = fifo()
+    f.replace([Obj("a"), Obj("b")], "0")
+    assert not f.has_synced()
+    pop(f)
+    assert not f.has_synced()
+    pop(f)
+    assert f.has_synced()
+
+    f = fifo()
+    f.replace([Obj("a", 1), Obj("a", 2)], "0")
+    pop(f)
+    assert f.has_synced()
+
+    f = fifo(known(Obj("foo"), Obj("bar"), Obj("baz")))
+    f.replace([Obj("foo")], "0")
+    flags: list[bool] = []
+    for _ in range(3):
+        assert not f.has_synced()
+        f.pop(lambda deltas, initial: flags.append(initial))
+    assert flags == [True, True, True]
+    assert f.has_synced()
+
+
+def test_transformer_runs_once_per_object_s38() -> None:
+    counts: dict[int, int] = {}
+
+    def transform(obj: object) -> object:
+        counts[id(obj)] = counts.get(id(obj), 0) + 1
+        return obj
+
+    objs = [Obj("a", i) for i in range(6)]
+    f = fifo(transform=transform)
+    f.add(objs[0])
+    f.add(objs[1])
+    f.update(objs[2])
+    f.delete(objs[3])
+    f.replace([], "0")
+    f.add(objs[4])
+    f.replace([], "0")
+    assert counts == {id(o): 1 for o in objs[:5]}
+    deltas = pop(f)
+    assert [d.type for d in deltas][-1] is DELETED
+    assert isinstance(deltas[-1].object, DeletedFinalStateUnknown)
+
+    k = known(objs[5])
+    f = fifo(k, transform=transform)
+    f.resync()  # Sync of an already stored object is not transformed again
+    assert id(objs[5]) not in counts
+    f.replace([objs[5]], "1")  # relisted objects are, even when emitted as Sync
+    assert counts[id(objs[5])] == 1
+
+
+def test_pop_unblocks_on_close_and_key_of_tombstone_s39() -> None:
+    f = fifo()
+    errors: list[BaseException] = []
+
+    def waiter() -> None:
+        try:
+            pop(f)
+        except FIFOClosedError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=waiter) for _ in range(10)]
+    for t in threads:
+        t.start()
+    f.close()
+    for t in threads:
+        t.join(timeout=5)
+    assert len(errors) == 10
+    assert str(errors[0]) == "DeltaFIFO: manipulating with closed queue"
+    assert f.closed
+    assert f.key_of(Deltas([Delta(DELETED, DeletedFinalStateUnknown("D", None))])) == "D"
+    with pytest.raises(ObjectKeyError, match="0 length Deltas object"):
+        f.key_of(Deltas())
+
+
+def test_pop_requeue_on_error() -> None:
+    f = fifo()
+    f.add(Obj("a", 1))
+
+    def fail(deltas: Deltas, initial: bool) -> None:
+        raise RequeueError(ValueError("try later"))
+
+    with pytest.raises(ValueError, match="try later"):
+        f.pop(fail)
+    assert shape(f.get_by_key("a") or Deltas()) == [(ADDED, Obj("a", 1))]
+
+    def boom(deltas: Deltas, initial: bool) -> None:
+        raise RuntimeError("dropped")
+
+    with pytest.raises(RuntimeError):
+        f.pop(boom)
+    assert len(f) == 0
+
+
+def test_add_if_not_present_keeps_queued_state() -> None:
+    f = fifo()
+    f.add(Obj("a", 1))
+    f.add_if_not_present(Deltas([Delta(ADDED, Obj("a", 0))]))
+    assert newest_val(pop(f)) == 1
+    f.add_if_not_present(Deltas([Delta(ADDED, Obj("b", 0))]))
+    assert newest_val(pop(f)) == 0

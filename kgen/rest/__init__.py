@@ -1,0 +1,61 @@
+"""kgen.rest: the REST client every typed client, informer and tool of kgen talks through.
+
+Public surface: :class:`Config`, :class:`RESTClient` and its :class:`Request` builder and
+:class:`Result`, :class:`ListOptions`, :class:`Watch` / :class:`WatchEvent`, the
+:class:`AuthProvider` hook, and the errors and predicates of :mod:`kgen.rest.errors`.
+"""
+
+from kgen.rest.auth import AuthProvider
+from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config, ImpersonationConfig
+from kgen.rest.errors import (
+    StatusError,
+    UnexpectedResponseError,
+    is_already_exists,
+    is_bad_request,
+    is_conflict,
+    is_forbidden,
+    is_gone,
+    is_internal_error,
+    is_invalid,
+    is_method_not_supported,
+    is_not_found,
+    is_resource_expired,
+    is_server_timeout,
+    is_service_unavailable,
+    is_timeout,
+    is_too_large_resource_version,
+    is_too_many_requests,
+    is_unauthorized,
+)
+from kgen.rest.options import ListOptions
+from kgen.rest.watch import EventType, Watch, WatchEvent
+
+__all__ = [
+    "DEFAULT_BURST",
+    "DEFAULT_QPS",
+    "AuthProvider",
+    "Config",
+    "EventType",
+    "ImpersonationConfig",
+    "ListOptions",
+    "StatusError",
+    "UnexpectedResponseError",
+    "Watch",
+    "WatchEvent",
+    "is_already_exists",
+    "is_bad_request",
+    "is_conflict",
+    "is_forbidden",
+    "is_gone",
+    "is_internal_error",
+    "is_invalid",
+    "is_method_not_supported",
+    "is_not_found",
+    "is_resource_expired",
+    "is_server_timeout",
+    "is_service_unavailable",
+    "is_timeout",
+    "is_too_large_resource_version",
+    "is_too_many_requests",
+    "is_unauthorized",
+]

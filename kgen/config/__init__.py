@@ -1,0 +1,56 @@
+"""kubeconfig loading and merging, exec credential plugins and in-cluster configuration.
+
+``load_kubeconfig()`` builds a :class:`kgen.rest.Config` the way kubectl chooses its cluster and
+credentials; ``in_cluster_config()`` does the same from a pod's service account; ``load()`` picks
+one of the two. The merged kubeconfig itself is available as a typed model (``load_merged()``)
+and as the JSON that ``kubectl config view --merge --flatten --raw -o json`` prints
+(``merged_view()``).
+"""
+
+from kgen.config._errors import ConfigError, ExecPluginError, InClusterError, KubeconfigError
+from kgen.config._loader import (
+    KUBECONFIG_ENV,
+    flatten,
+    load_merged,
+    loading_precedence,
+    merge,
+    merged_view,
+    resolve_path,
+)
+from kgen.config._model import (
+    AuthInfo,
+    AuthProviderConfig,
+    Cluster,
+    Context,
+    ExecConfig,
+    ExecEnvVar,
+    Kubeconfig,
+    Preferences,
+    to_wire,
+)
+from kgen.config._parse import load_file, parse_kubeconfig
+
+__all__ = [
+    "KUBECONFIG_ENV",
+    "AuthInfo",
+    "AuthProviderConfig",
+    "Cluster",
+    "ConfigError",
+    "Context",
+    "ExecConfig",
+    "ExecEnvVar",
+    "ExecPluginError",
+    "InClusterError",
+    "Kubeconfig",
+    "KubeconfigError",
+    "Preferences",
+    "flatten",
+    "load_file",
+    "load_merged",
+    "loading_precedence",
+    "merge",
+    "merged_view",
+    "parse_kubeconfig",
+    "resolve_path",
+    "to_wire",
+]

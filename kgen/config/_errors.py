@@ -1,0 +1,53 @@
+"""The errors of :mod:`kgen.config`: one base class, one subclass per source of trouble.
+
+Every message names where the problem is: the kubeconfig file and the field path inside it
+(``users[name=alice].user.exec.command``), the exec plugin's command, or the in-cluster file.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "ExecPluginError", "InClusterError", "KubeconfigError"]
+
+
+class ConfigError(Exception):
+    """Base of every error raised while building a client configuration."""
+
+
+class KubeconfigError(ConfigError):
+    """A kubeconfig file is missing, unreadable, malformed, or names something that is absent.
+
+    ``file`` is the kubeconfig file at fault (``None`` when the problem is in the merged result,
+    such as an unknown context name given as an override); ``field`` is the path of the field
+    inside it (``None`` when the whole file is at fault).
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None):
+        self.file = file
+        self.field = field
+        self.reason = message
+        where = ""
+        if file is not None:
+            where = f"{file}: "
+        if field is not None:
+            where += f"{field}: "
+        super().__init__(where + message)
+
+
+class ExecPluginError(ConfigError):
+    """An exec credential plugin could not be run, failed, or printed something unusable.
+
+    ``command`` is the plugin's executable as configured, ``exit_code`` its exit status when it
+    ran and failed (``None`` otherwise) and ``stderr`` what it wrote there (possibly empty).
+    """
+
+    def __init__(
+        self, message: str, *, command: str, exit_code: int | None = None, stderr: str = ""
+    ):
+        self.command = command
+        self.exit_code = exit_code
+        self.stderr = stderr
+        super().__init__(f"exec plugin {command!r}: {message}")
+
+
+class InClusterError(ConfigError):
+    """The process is not in a pod, or the service-account files cannot be read."""

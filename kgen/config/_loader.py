@@ -1,0 +1,169 @@
+"""Which kubeconfig files to read, and how several merge into one, as kubectl does it.
+
+Loading rules:
+
+* An explicit path replaces everything else and must exist.
+* Otherwise ``KUBECONFIG``, split on ``os.pathsep``: empty entries are skipped, duplicates keep
+  their first place, and files that do not exist are skipped silently (a log warning only when
+  none of them exists).
+* Otherwise ``~/.kube/config``, which may be absent (an empty configuration).
+
+Merging, "the first file to set a value wins": a cluster, user, context or extension is taken
+whole from the first file that names it (a later file's entry of the same name is ignored, even
+the fields the first one left empty); ``current-context`` comes from the first file that sets
+it; ``preferences.colors`` is on if any file turns it on, and preference extensions merge by
+name like the other maps.
+
+Relative paths are kept as written, each entry remembering its file (``origin``);
+:func:`resolve_path` resolves them against that file's folder. Reading is done afresh on each
+call; nothing here holds state, so every function is safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from kgen.config._errors import KubeconfigError
+from kgen.config._model import Kubeconfig, Preferences, to_wire
+from kgen.config._parse import load_file
+
+__all__ = [
+    "KUBECONFIG_ENV",
+    "flatten",
+    "load_merged",
+    "loading_precedence",
+    "merge",
+    "merged_view",
+    "resolve_path",
+]
+
+KUBECONFIG_ENV = "KUBECONFIG"
+"""The environment variable holding the list of kubeconfig files."""
+
+_log = logging.getLogger("kgen.config")
+
+V = TypeVar("V")
+
+
+def loading_precedence(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The kubeconfig files to merge, first one winning: ``KUBECONFIG`` or ``~/.kube/config``.
+
+    ``environ`` defaults to ``os.environ``; ``~`` is its ``HOME`` when set.
+    """
+    env = os.environ if environ is None else environ
+    listed = env.get(KUBECONFIG_ENV, "")
+    if listed:
+        return list(dict.fromkeys(entry for entry in listed.split(os.pathsep) if entry))
+    home = env.get("HOME") or str(Path.home())
+    return [os.path.join(home, ".kube", "config")]
+
+
+def _merge_maps(maps: Iterable[dict[str, V]]) -> dict[str, V]:
+    merged: dict[str, V] = {}
+    for entries in maps:
+        for name, value in entries.items():
+            merged.setdefault(name, value)
+    return merged
+
+
+def merge(configs: Iterable[Kubeconfig]) -> Kubeconfig:
+    """Merge parsed kubeconfigs, earlier ones winning (see the module docstring)."""
+    ordered = list(configs)
+    return Kubeconfig(
+        clusters=_merge_maps(c.clusters for c in ordered),
+        auth_infos=_merge_maps(c.auth_infos for c in ordered),
+        contexts=_merge_maps(c.contexts for c in ordered),
+        preferences=Preferences(
+            colors=any(c.preferences.colors for c in ordered),
+            extensions=_merge_maps(c.preferences.extensions for c in ordered),
+        ),
+        extensions=_merge_maps(c.extensions for c in ordered),
+        current_context=next((c.current_context for c in ordered if c.current_context), ""),
+    )
+
+
+def load_merged(
+    path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Kubeconfig:
+    """Load and merge the kubeconfig files chosen by the loading rules.
+
+    ``path`` is the explicit file (kubectl's ``--kubeconfig``): only it is read, and its absence
+    is an error. ``environ`` defaults to ``os.environ``.
+    """
+    if path is not None:
+        return load_file(os.fspath(path))
+    files = loading_precedence(environ)
+    existing = [file for file in files if os.path.exists(file)]
+    if not existing and (os.environ if environ is None else environ).get(KUBECONFIG_ENV):
+        _log.warning("none of the kubeconfig files in %s exists: %s", KUBECONFIG_ENV, files)
+    return merge(load_file(file) for file in existing)
+
+
+def resolve_path(path: str, origin: str) -> str:
+    """``path`` as written in the file ``origin``: relative paths are taken from its folder."""
+    if not path or os.path.isabs(path) or not origin:
+        return path
+    return os.path.join(os.path.dirname(os.path.abspath(origin)), path)
+
+
+def _read_referenced(path: str, origin: str, field: str) -> bytes:
+    try:
+        return Path(resolve_path(path, origin)).read_bytes()
+    except OSError as exc:
+        raise KubeconfigError(
+            f"cannot read {path!r}: {exc.strerror}", file=origin or None, field=field
+        ) from None
+
+
+def flatten(config: Kubeconfig) -> Kubeconfig:
+    """Embed referenced files: certificate-authority, client-certificate and client-key.
+
+    Each named file is read (relative to the kubeconfig that names it) into the matching
+    ``*-data`` field, and the path is cleared. An unreadable file is a :class:`KubeconfigError`.
+    """
+    clusters = dict(config.clusters)
+    for name, cluster in clusters.items():
+        if cluster.certificate_authority:
+            data = _read_referenced(
+                cluster.certificate_authority,
+                cluster.origin,
+                f"clusters[name={name}].cluster.certificate-authority",
+            )
+            clusters[name] = msgspec.structs.replace(
+                cluster, certificate_authority="", certificate_authority_data=data
+            )
+    users = dict(config.auth_infos)
+    for name, user in users.items():
+        changes: dict[str, Any] = {}
+        for attr, wire in (
+            ("client_certificate", "client-certificate"),
+            ("client_key", "client-key"),
+        ):
+            path = getattr(user, attr)
+            if path:
+                field = f"users[name={name}].user.{wire}"
+                changes[attr] = ""
+                changes[attr + "_data"] = _read_referenced(path, user.origin, field)
+        if changes:
+            users[name] = msgspec.structs.replace(user, **changes)
+    return msgspec.structs.replace(config, clusters=clusters, auth_infos=users)
+
+
+def merged_view(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    flat: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The JSON of ``kubectl config view --merge --raw -o json`` (``--flatten`` when ``flat``).
+
+    Secrets are not redacted. ``path`` and ``environ`` are as for :func:`load_merged`.
+    """
+    config = load_merged(path, environ=environ)
+    return to_wire(flatten(config) if flat else config)

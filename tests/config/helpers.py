@@ -1,0 +1,42 @@
+"""Running the real kubectl for comparison with kgen."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+KUBECTL = shutil.which("kubectl")
+VERSIONED_KUBECTL_DIR = Path("/usr/lib/google-cloud-sdk/bin")
+
+
+def kubectl_view(
+    home: Path, kubeconfig: str | None, cwd: Path, kubectl: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``kubectl config view --merge --flatten --raw -o json`` with HOME and KUBECONFIG set."""
+    binary = kubectl or KUBECTL
+    if binary is None:
+        pytest.skip("kubectl is not installed")
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home)}
+    if kubeconfig is not None:
+        env["KUBECONFIG"] = kubeconfig
+    return subprocess.run(
+        [binary, "config", "view", "--merge", "--flatten", "--raw", "-o", "json"],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def kubectl_json(home: Path, kubeconfig: str | None, cwd: Path, kubectl: str | None = None) -> Any:
+    done = kubectl_view(home, kubeconfig, cwd, kubectl)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)

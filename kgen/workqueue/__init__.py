@@ -36,6 +36,7 @@ from kgen.workqueue._rate_limiters import (
     default_item_based_rate_limiter,
 )
 from kgen.workqueue._rate_limiting_queue import RateLimitingQueue
+from kgen.workqueue._token_bucket import TokenBucket
 
 __all__ = [
     "BucketRateLimiter",
@@ -57,6 +58,7 @@ __all__ = [
     "RateLimitingQueue",
     "RealClock",
     "SettableGaugeMetric",
+    "TokenBucket",
     "WithMaxWaitRateLimiter",
     "default_controller_rate_limiter",
     "default_item_based_rate_limiter",

@@ -13,7 +13,8 @@ import threading
 from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
-from kgen.workqueue._clock import Clock, RealClock
+from kgen.workqueue._clock import Clock
+from kgen.workqueue._token_bucket import TokenBucket
 
 __all__ = [
     "BucketRateLimiter",
@@ -111,25 +112,10 @@ class BucketRateLimiter(Generic[T]):
     """
 
     def __init__(self, qps: float, burst: int, *, clock: Clock | None = None) -> None:
-        if not qps > 0:
-            raise ValueError(f"BucketRateLimiter: qps must be positive, got {qps}")
-        if burst < 1:
-            raise ValueError(f"BucketRateLimiter: burst must be at least 1, got {burst}")
-        self.qps = qps
-        self.burst = burst
-        self._clock: Clock = clock if clock is not None else RealClock()
-        self._lock = threading.Lock()
-        self._tokens = float(burst)
-        self._last = self._clock.now()
+        self.bucket = TokenBucket(qps, burst, clock=clock)
 
     def when(self, item: T) -> float:
-        with self._lock:
-            now = self._clock.now()
-            elapsed = max(0.0, now - self._last)
-            tokens = min(float(self.burst), self._tokens + elapsed * self.qps) - 1.0
-            self._tokens = tokens
-            self._last = max(now, self._last)
-            return 0.0 if tokens >= 0 else -tokens / self.qps
+        return self.bucket.reserve()
 
     def forget(self, item: T) -> None:
         pass

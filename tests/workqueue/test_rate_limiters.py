@@ -10,6 +10,7 @@ from kgen.workqueue import (
     ItemExponentialFailureRateLimiter,
     ItemFastSlowRateLimiter,
     MaxOfRateLimiter,
+    TokenBucket,
     WithMaxWaitRateLimiter,
     default_controller_rate_limiter,
     default_item_based_rate_limiter,
@@ -125,3 +126,14 @@ def test_default_controller_rate_limiter_bucket_is_shared() -> None:
     delays = [limiter.when(f"item-{i}") for i in range(101)]
     assert delays[:100] == [5 * MS] * 100
     assert delays[100] == pytest.approx(0.1)
+
+
+def test_token_bucket_try_accept_never_goes_into_debt() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(1 / 300, 2, clock=clock)
+    assert [bucket.try_accept() for _ in range(3)] == [True, True, False]
+    clock.step(299)
+    assert not bucket.try_accept()
+    clock.step(1)
+    assert bucket.try_accept()
+    assert not bucket.try_accept()

@@ -1,0 +1,130 @@
+"""Rendering a whole package: which files each emitter produces, from one API model.
+
+An *emitter* (``models``, ``clientset``, ``listers``, ``informers``) produces a fixed set of
+entries of the package folder (:data:`OWNED`); every emitter also writes the package's
+``__init__.py`` and ``py.typed``. The layout is documented in ``docs/generator.md``::
+
+    <package>/__init__.py  py.typed
+    <package>/models/...                  (models)
+    <package>/clientset.py                (clientset)
+    <package>/typed/<group_version>.py    (clientset)
+    <package>/fake/__init__.py            (clientset)
+    <package>/listers/<group_version>.py  (listers)
+    <package>/informers/__init__.py       (informers: the SharedInformerFactory)
+    <package>/informers/<group_version>.py
+
+Output is deterministic: the same model, package name and input hash give the same bytes.
+Rendering is pure (no file is read or written here) and may run in any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from kgen._version import __version__
+from kgen.generator.formatting import format_sources
+from kgen.generator.models import render_models
+from kgen.generator.templating import render_template
+from kgen.generator.views import GenerateError, GroupVersionView, build_views
+from kgen.spec.model import APIModel
+
+__all__ = ["EMITTERS", "OWNED", "owned_entries", "render_package"]
+
+EMITTERS = ("models", "clientset", "listers", "informers")
+"""Every emitter, in the order ``kgen generate`` runs them."""
+
+_SHARED = ("__init__.py", "py.typed")
+OWNED: dict[str, tuple[str, ...]] = {
+    "models": ("models",),
+    "clientset": ("clientset.py", "typed", "fake"),
+    "listers": ("listers",),
+    "informers": ("informers",),
+}
+"""The entries of the package folder each emitter replaces when it writes."""
+
+
+def owned_entries(emitters: Iterable[str]) -> tuple[str, ...]:
+    """Everything the given emitters write, shared files included."""
+    return _SHARED + tuple(entry for e in emitters for entry in OWNED[e])
+
+
+def _check_package(package: str) -> None:
+    parts = package.split(".")
+    if not package or not all(p.isidentifier() and p.isascii() for p in parts):
+        raise GenerateError(
+            f"--package {package!r} is not a dotted Python module name (e.g. mykube or acme.kube)"
+        )
+
+
+class _Renderer:
+    def __init__(self, api: APIModel, package: str, input_hash: str) -> None:
+        self.api = api
+        self.package = package
+        self.gvs: tuple[GroupVersionView, ...] = build_views(api, package)
+        self.common = {
+            "kgen_version": __version__,
+            "input_hash": input_hash,
+            "package": package,
+            "gvs": self.gvs,
+        }
+
+    def render(self, template: str, generator: str, **context: object) -> str:
+        return render_template(template, generator=generator, **self.common, **context)
+
+    def per_group_version(self, folder: str, template: str, generator: str) -> dict[str, str]:
+        files = {f"{folder}/__init__.py": self.render("subpackage_init.py.j2", generator)}
+        for gv in self.gvs:
+            files[f"{folder}/{gv.module}.py"] = self.render(template, generator, gv=gv)
+        return files
+
+    def models(self) -> dict[str, str]:
+        return dict(render_models(self.api, self.package))
+
+    def clientset(self) -> dict[str, str]:
+        files = {"clientset.py": self.render("clientset.py.j2", "kgen clientset")}
+        files.update(self.per_group_version("typed", "typed.py.j2", "kgen clientset"))
+        files["fake/__init__.py"] = self.render("fake.py.j2", "kgen clientset")
+        return files
+
+    def listers(self) -> dict[str, str]:
+        return self.per_group_version("listers", "listers.py.j2", "kgen listers")
+
+    def informers(self) -> dict[str, str]:
+        files = self.per_group_version("informers", "informers.py.j2", "kgen informers")
+        files["informers/__init__.py"] = self.render("factory.py.j2", "kgen informers")
+        return files
+
+
+def render_package(
+    api: APIModel,
+    package: str,
+    emitters: Iterable[str],
+    *,
+    input_hash: str,
+    sources: Iterable[str] = (),
+    progress: Callable[[str, int], None] | None = None,
+) -> dict[str, dict[str, str]]:
+    """Render and black-format the files of ``emitters`` for ``api`` as package ``package``.
+
+    Returns, per emitter, its files (path relative to the package folder -> text); the shared
+    ``__init__.py`` and ``py.typed`` are listed under every emitter. ``sources`` (file names)
+    are named in the package docstring. ``progress(path, total)`` is called once per formatted
+    file. Raises :class:`GenerateError` when the model cannot become a package.
+    """
+    _check_package(package)
+    renderer = _Renderer(api, package, input_hash)
+    shared = {
+        "__init__.py": renderer.render(
+            "package_init.py.j2", "kgen", sources=sorted(set(sources)) or ["(no documents)"]
+        ),
+        "py.typed": "",
+    }
+    paths: dict[str, list[str]] = {}
+    raw = dict(shared)
+    for emitter in emitters:
+        files = getattr(renderer, emitter)()
+        raw.update(files)
+        paths[emitter] = [*shared, *files]
+    total = len(raw)
+    formatted = format_sources(raw, None if progress is None else lambda p: progress(p, total))
+    return {emitter: {p: formatted[p] for p in ps} for emitter, ps in paths.items()}

@@ -1,0 +1,51 @@
+"""The Jinja environment every emitter renders with.
+
+Templates live in :mod:`kgen.templates` (package data, so an installed wheel carries them).
+Undefined names are errors, nothing is HTML-escaped, and the only ways a template may write a
+string that came from a spec are the ``py_str`` filter (a Python string literal) and the
+``py_doc`` filter (a complete, escaped docstring): no spec text is ever emitted as code.
+
+The environment is built once and is safe to share between threads (Jinja environments are,
+once configured).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from kgen.generator import naming
+
+__all__ = ["render_template"]
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kgen", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["wrap"] = _wrap
+    env.filters["py_str"] = naming.python_string
+    env.filters["py_doc"] = naming.docstring
+    return env
+
+
+def _wrap(text: str, width: int = 96) -> str:
+    """Fill each paragraph (separated by a blank line) of ``text`` to ``width`` columns."""
+    return "\n\n".join(
+        textwrap.fill(p, width, break_long_words=False, break_on_hyphens=False)
+        for p in text.split("\n\n")
+    )
+
+
+def render_template(name: str, **context: Any) -> str:
+    """Render the template ``name`` with ``context``."""
+    return _environment().get_template(name).render(**context)

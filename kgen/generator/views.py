@@ -1,0 +1,316 @@
+"""What the templates see: the API model turned into names, types and method lists.
+
+Every decision an emitter makes (which resources get a client, which verbs and subresource
+methods it has, what each Python name is, which model class each type refers to) is taken here,
+once, so that the templates only spell things out. Every identifier is built by
+:mod:`kgen.generator.naming` (sanitised: keywords, clashes and hostile names handled); every
+string from a spec reaches a template only through the ``py_str``/``py_doc`` filters.
+
+Views are immutable and built fresh for each render; nothing here is shared between threads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kgen.generator import naming
+from kgen.generator.models import model_ref
+from kgen.spec.model import APIModel, GroupVersion, Resource, Subresource
+
+__all__ = [
+    "GenerateError",
+    "GroupVersionView",
+    "ResourceView",
+    "SubresourceMethod",
+    "TypeRef",
+    "build_views",
+    "version_sort_key",
+]
+
+
+class GenerateError(Exception):
+    """The API model cannot be turned into a package (e.g. two group/versions get one name)."""
+
+
+@dataclass(frozen=True, order=True)
+class TypeRef:
+    """A model class as generated code refers to it: ``<alias>.<name>`` after
+    ``import <module> as <alias>``."""
+
+    module: str
+    name: str
+
+    @property
+    def alias(self) -> str:
+        """``_core_v1`` for ``<package>.models.core_v1``, ``_kgen_meta`` for ``kgen.meta``."""
+        _, models, rest = self.module.rpartition(".models.")
+        return "_" + (rest if models else self.module).replace(".", "_")
+
+    @property
+    def expr(self) -> str:
+        return f"{self.alias}.{self.name}"
+
+
+@dataclass(frozen=True)
+class SubresourceMethod:
+    """One typed method over a subresource: ``get_scale(name)``, ``create_eviction(name, body)``.
+
+    ``kind`` is ``get``, ``update``, ``create``, ``patch`` or ``stream`` (a text stream such as
+    ``log``). ``body`` is the request type (``None`` for get, patch and stream), ``result`` the
+    response type (``None`` for stream).
+    """
+
+    method: str
+    kind: str
+    subresource: str
+    body: TypeRef | None
+    result: TypeRef | None
+
+
+@dataclass(frozen=True)
+class ResourceView:
+    """One resource of a group/version and every name generated for it."""
+
+    plural: str
+    kind: str
+    namespaced: bool
+    verbs: frozenset[str]
+    """kgen verb names: create, update, update_status, delete, delete_collection, get, list,
+    watch, patch, apply, apply_status."""
+    accessor: str
+    """Method of the group client (and the informer group) returning this resource's client."""
+    client_class: str
+    lister_class: str
+    namespace_lister_class: str
+    informer_class: str
+    lowercase_kind: str
+    """What a lister's NotFound error names, as client-go does (the lowercase kind)."""
+    object_type: TypeRef
+    list_type: TypeRef | None
+    subresource_methods: tuple[SubresourceMethod, ...]
+
+    @property
+    def has_lister(self) -> bool:
+        return self.list_type is not None and {"get", "list"} <= self.verbs
+
+    @property
+    def has_informer(self) -> bool:
+        return self.has_lister and "watch" in self.verbs
+
+
+@dataclass(frozen=True)
+class GroupVersionView:
+    """One group/version: its module name (``core_v1``), class prefix (``CoreV1``), resources."""
+
+    group: str
+    version: str
+    module: str
+    class_prefix: str
+    resources: tuple[ResourceView, ...]
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def client_class(self) -> str:
+        return f"{self.class_prefix}Client"
+
+    @property
+    def informers_class(self) -> str:
+        return f"{self.class_prefix}Informers"
+
+    @property
+    def listed(self) -> tuple[ResourceView, ...]:
+        return tuple(r for r in self.resources if r.has_lister)
+
+    @property
+    def informed(self) -> tuple[ResourceView, ...]:
+        return tuple(r for r in self.resources if r.has_informer)
+
+    def method_kinds(self) -> frozenset[str]:
+        """The kinds of subresource method this group/version's clients have (for imports)."""
+        return frozenset(m.kind for r in self.resources for m in r.subresource_methods)
+
+    @property
+    def has_untyped_list(self) -> bool:
+        return any(r.list_type is None for r in self.resources)
+
+    def model_types(self, *, lists: bool = True, subresources: bool = True) -> list[TypeRef]:
+        """Every model class this group/version's code mentions, sorted (for the imports)."""
+        found: set[TypeRef] = set()
+        for r in self.resources:
+            found.add(r.object_type)
+            if lists and r.list_type is not None:
+                found.add(r.list_type)
+            if subresources:
+                for m in r.subresource_methods:
+                    found.update(t for t in (m.body, m.result) if t is not None)
+        return sorted(found)
+
+    def model_modules(self, **kwargs: bool) -> list[tuple[str, str]]:
+        """(module, alias) pairs to import, sorted."""
+        pairs = sorted({(t.module, t.alias) for t in self.model_types(**kwargs)})
+        _check_unique(f"model modules of {self.api_version}", [alias for _, alias in pairs])
+        return pairs
+
+
+_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+_STABILITY = {None: 0, "beta": 1, "alpha": 2}
+
+
+def version_sort_key(version: str) -> tuple[int, int, int, str]:
+    """Kubernetes version priority: GA before beta before alpha, higher numbers first, then any
+    other string in alphabetical order."""
+    m = _VERSION.match(version)
+    if m is None:
+        return (3, 0, 0, version)
+    return (_STABILITY[m.group(2)], -int(m.group(1)), -int(m.group(3) or 0), version)
+
+
+_CONNECT_ONLY = frozenset({"proxy", "exec", "attach", "portforward"})
+"""Subresources that upgrade the connection; typed clients do not cover them."""
+_VERB_KINDS = {"get": "get", "update": "update", "put": "update", "create": "create"}
+_VERB_KINDS |= {"post": "create", "patch": "patch"}
+_BASE_METHODS = frozenset(
+    {"create", "update", "update_status", "delete", "delete_collection", "get", "list", "watch"}
+    | {"patch", "apply", "apply_status", "rest", "resource", "namespace"}
+)
+
+
+def _kgen_verbs(resource: Resource) -> frozenset[str]:
+    served = set(resource.verbs)
+    verbs = {v for v in ("create", "update", "delete", "get", "list", "watch", "patch") if v in served}
+    if "deletecollection" in served:
+        verbs.add("delete_collection")
+    if "patch" in served:
+        verbs.add("apply")
+    status = resource.subresources.get("status")
+    if status is not None:
+        status_verbs = set(status.verbs)
+        if status_verbs & {"update", "put"}:
+            verbs.add("update_status")
+        if "patch" in status_verbs:
+            verbs.add("apply_status")
+    return frozenset(verbs)
+
+
+def _accessor(kind: str, plural: str) -> str:
+    """``network_policies`` for NetworkPolicy/networkpolicies: the kind in snake_case with the
+    plural's ending; the plural itself when the two do not share a stem."""
+    snake = naming.attribute_name(kind)
+    lower = kind.lower()
+    common = len(os.path.commonprefix([lower, plural]))
+    if common < max(1, len(lower) - 2) or snake.replace("_", "") != lower:
+        return naming.attribute_name(plural)
+    letters = 0
+    for index, char in enumerate(snake):
+        if letters == common:
+            return naming.attribute_name(snake[:index].rstrip("_") + plural[common:])
+        letters += char != "_"
+    return naming.attribute_name(snake + plural[common:])
+
+
+class _Builder:
+    def __init__(self, api: APIModel, package: str) -> None:
+        self.api = api
+        self.package = package
+
+    def ref(self, definition: str) -> TypeRef:
+        module, name = model_ref(self.api, definition)
+        if module.startswith("."):
+            module = self.package + module
+        return TypeRef(module, name)
+
+    def subresource_methods(
+        self, resource: Resource, object_type: TypeRef
+    ) -> tuple[SubresourceMethod, ...]:
+        methods: list[SubresourceMethod] = []
+        for name in sorted(resource.subresources):
+            sub = resource.subresources[name]
+            if name == "status" or name in _CONNECT_ONLY or "/" in name:
+                continue
+            methods.extend(self._methods_of(sub, object_type))
+        taken: set[str] = set()
+        unique = []
+        for m in methods:
+            if m.method not in _BASE_METHODS and m.method not in taken:
+                taken.add(m.method)
+                unique.append(m)
+        return tuple(unique)
+
+    def _methods_of(self, sub: Subresource, object_type: TypeRef) -> Iterable[SubresourceMethod]:
+        request = self.ref(sub.request_schema) if sub.request_schema else None
+        response = self.ref(sub.response_schema) if sub.response_schema else None
+        attr = naming.attribute_name(sub.name)
+        kinds = sorted({_VERB_KINDS[v] for v in sub.verbs if v in _VERB_KINDS})
+        if response is None and request is None and sub.response_kind is None:
+            if sub.request_kind is None and "get" in kinds and sub.name == "log":
+                yield SubresourceMethod(f"stream_{attr}", "stream", sub.name, None, None)
+                return
+            request = response = object_type
+        for kind in kinds:
+            result = response or request or object_type
+            if kind == "patch" and result != object_type:
+                continue  # ResourceClient.patch decodes into the resource's own type only
+            body = (request or result) if kind in ("update", "create") else None
+            yield SubresourceMethod(f"{kind}_{attr}", kind, sub.name, body, result)
+
+    def resource(self, gv: GroupVersion, resource: Resource) -> ResourceView | None:
+        if resource.schema is None or "/" in resource.plural:
+            return None
+        verbs = _kgen_verbs(resource)
+        if not verbs:
+            return None
+        object_type = self.ref(resource.schema)
+        list_type = self.ref(resource.list_schema) if resource.list_schema else None
+        if list_type is None:
+            verbs = verbs - {"list", "watch", "delete_collection"}
+        cls = naming.class_name(resource.kind)
+        return ResourceView(
+            plural=resource.plural,
+            kind=resource.kind,
+            namespaced=resource.namespaced,
+            verbs=verbs,
+            accessor=_accessor(resource.kind, resource.plural),
+            client_class=f"{cls}Client",
+            lister_class=f"{cls}Lister",
+            namespace_lister_class=f"{cls}NamespaceLister",
+            informer_class=f"{cls}Informer",
+            lowercase_kind=resource.kind.lower(),
+            object_type=object_type,
+            list_type=list_type,
+            subresource_methods=self.subresource_methods(resource, object_type),
+        )
+
+    def group_version(self, gv: GroupVersion) -> GroupVersionView | None:
+        resources = [self.resource(gv, r) for r in gv.resources.values()]
+        views = sorted((r for r in resources if r is not None), key=lambda r: (r.kind, r.plural))
+        if not views:
+            return None
+        _check_unique(f"resource accessors of {gv.api_version}", [r.accessor for r in views])
+        _check_unique(f"kinds of {gv.api_version}", [r.client_class for r in views])
+        module = naming.group_version_attr(gv.group, gv.version)
+        prefix = "".join(part[:1].upper() + part[1:] for part in module.split("_") if part)
+        return GroupVersionView(gv.group, gv.version, module, prefix, tuple(views))
+
+
+def _check_unique(what: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise GenerateError(f"two {what} map to the same Python name {name!r}")
+        seen.add(name)
+
+
+def build_views(api: APIModel, package: str) -> tuple[GroupVersionView, ...]:
+    """The group/versions of ``api`` that serve at least one resource with a schema, sorted by
+    group name and then by version priority (``v1`` before ``v1beta1`` before ``v1alpha1``)."""
+    builder = _Builder(api, package)
+    ordered = sorted(api.group_versions.values(), key=lambda gv: (gv.group, version_sort_key(gv.version)))
+    views = [v for v in (builder.group_version(gv) for gv in ordered) if v is not None]
+    _check_unique("group/versions", [v.module for v in views])
+    return tuple(views)

@@ -1,0 +1,219 @@
+"""CustomResourceDefinition manifests: their kinds, resources and schemas in v2 form.
+
+Each served version of a CRD becomes a kind definition named the way a Kubernetes server
+publishes CRDs in its OpenAPI document: the group reversed, then the version and the kind
+(``gateway.networking.k8s.io`` ``v1`` ``Gateway`` -> ``io.k8s.networking.gateway.v1.Gateway``).
+Every nested object with properties is hoisted into its own definition named after its path
+(``...v1.GatewaySpec``, ``...v1.GatewaySpecListeners``; additional-properties values add
+``Value``), with a numeric suffix on a clash, so names are deterministic for a given manifest.
+``x-kubernetes-*`` markers stay on the schema they were written on. ``metadata`` becomes a
+reference to ``ObjectMeta``, as the server does, and a ``<Kind>List`` definition is added.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kgen.spec._documents import Document
+from kgen.spec._wellknown import LIST_META, OBJECT_META, SCALE
+from kgen.spec.errors import json_pointer
+from kgen.spec.model import GroupVersionKind, JSONSchema, Resource, Subresource
+
+__all__ = ["CRDVersion", "crd_versions", "definition_prefix"]
+
+STANDARD_VERBS = (
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+)
+_SUB_VERBS = ("get", "patch", "update")
+_USE_SITE_KEYS = ("description", "default", "nullable")
+_SCALE_GVK = GroupVersionKind("autoscaling", "v1", "Scale")
+
+
+def definition_prefix(group: str, version: str) -> str:
+    """``io.k8s.networking.gateway.v1`` for ``gateway.networking.k8s.io``/``v1``."""
+    return ".".join([*reversed(group.split(".")), version]) if group else version
+
+
+def _pascal(name: str) -> str:
+    words = re.split(r"[^0-9A-Za-z]+", name)
+    return "".join(w[:1].upper() + w[1:] for w in words if w) or "Field"
+
+
+@dataclass
+class CRDVersion:
+    """One served version of one CRD, ready to merge into an APIModel."""
+
+    group: str
+    version: str
+    resource: Resource
+    definitions: dict[str, JSONSchema]
+    storage: bool
+    pointer: str
+
+
+class _Hoister:
+    """Turns one version's schema into named v2 definitions (see the module docstring)."""
+
+    def __init__(self, doc: Document, prefix: str, reserved: set[str]) -> None:
+        self.doc = doc
+        self.prefix = prefix
+        self.taken = set(reserved)
+        self.out: dict[str, JSONSchema] = {}
+
+    def _unique(self, hint: str) -> str:
+        name, n = hint, 1
+        while name in self.taken:
+            n += 1
+            name = f"{hint}{n}"
+        self.taken.add(name)
+        return name
+
+    def definition(self, schema: JSONSchema, short: str, pointer: list[str | int]) -> str:
+        """Register ``schema`` (already named ``short``) and everything nested in it."""
+        body = dict(schema)
+        props = body.get("properties")
+        if props is not None:
+            if not isinstance(props, dict):
+                raise self.doc.error(json_pointer(*pointer, "properties"), "must be an object")
+            body["properties"] = {
+                key: self.convert(sub, short + _pascal(key), [*pointer, "properties", key])
+                for key, sub in props.items()
+            }
+        self.out[f"{self.prefix}.{short}"] = body
+        return f"{self.prefix}.{short}"
+
+    def convert(self, schema: Any, hint: str, pointer: list[str | int]) -> Any:
+        if not isinstance(schema, dict):
+            raise self.doc.error(json_pointer(*pointer), "a schema must be an object")
+        if isinstance(schema.get("properties"), dict) and schema["properties"]:
+            use_site = {k: schema[k] for k in _USE_SITE_KEYS if k in schema}
+            name = self.definition(schema, self._unique(hint), pointer)
+            return {"$ref": "#/definitions/" + name, **use_site}
+        out = dict(schema)
+        if "items" in out:
+            out["items"] = self.convert(out["items"], hint, [*pointer, "items"])
+        if isinstance(out.get("additionalProperties"), dict):
+            out["additionalProperties"] = self.convert(
+                out["additionalProperties"], hint + "Value", [*pointer, "additionalProperties"]
+            )
+        return out
+
+
+def _str_field(doc: Document, data: dict[str, Any], key: str, where: list[str | int]) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise doc.error(json_pointer(*where, key), f"{key} must be a non-empty string")
+    return value
+
+
+def _dict_field(doc: Document, data: Any, key: str, where: list[str | int]) -> dict[str, Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, dict):
+        raise doc.error(json_pointer(*where, key), f"{key} must be an object")
+    return value
+
+
+def _subresources(raw: Any) -> dict[str, Subresource]:
+    subs: dict[str, Subresource] = {}
+    if isinstance(raw, dict) and "status" in raw:
+        subs["status"] = Subresource("status", _SUB_VERBS)
+    if isinstance(raw, dict) and "scale" in raw:
+        subs["scale"] = Subresource(
+            "scale", _SUB_VERBS, _SCALE_GVK, _SCALE_GVK, request_schema=SCALE, response_schema=SCALE
+        )
+    return subs
+
+
+def crd_versions(doc: Document) -> list[CRDVersion]:
+    """Every served version of a CRD document (``apiextensions.k8s.io`` v1 or v1beta1)."""
+    spec = _dict_field(doc, doc.data, "spec", [])
+    names = _dict_field(doc, spec, "names", ["spec"])
+    group = _str_field(doc, spec, "group", ["spec"])
+    kind = _str_field(doc, names, "kind", ["spec", "names"])
+    plural = _str_field(doc, names, "plural", ["spec", "names"])
+    list_kind = names.get("listKind") or f"{kind}List"
+    scope = spec.get("scope", "Namespaced")
+    if scope not in ("Namespaced", "Cluster"):
+        raise doc.error("/spec/scope", f"scope must be Namespaced or Cluster, not {scope!r}")
+    versions = spec.get("versions")
+    if versions is None and isinstance(spec.get("version"), str):  # v1beta1 single version
+        versions = [{"name": spec["version"], "served": True, "storage": True}]
+    if not isinstance(versions, list) or not versions:
+        raise doc.error("/spec/versions", "a CRD must list at least one version")
+    out = []
+    for i, entry in enumerate(versions):
+        where: list[str | int] = ["spec", "versions", i]
+        if not isinstance(entry, dict):
+            raise doc.error(json_pointer(*where), "a version must be an object")
+        if not entry.get("served", True):
+            continue
+        version = _str_field(doc, entry, "name", where)
+        schema_holder = entry.get("schema") or spec.get("validation") or {}
+        schema_where = [*where, "schema"] if entry.get("schema") else ["spec", "validation"]
+        root = schema_holder.get("openAPIV3Schema", {}) if isinstance(schema_holder, dict) else {}
+        if not isinstance(root, dict):
+            raise doc.error(json_pointer(*schema_where, "openAPIV3Schema"), "must be an object")
+        prefix = definition_prefix(group, version)
+        hoister = _Hoister(doc, prefix, {kind, list_kind})
+        root = dict(root)
+        props = dict(root.get("properties") or {})
+        props["apiVersion"] = props.get("apiVersion") or {"type": "string"}
+        props["kind"] = props.get("kind") or {"type": "string"}
+        meta_doc = props.get("metadata", {}).get("description") if "metadata" in props else None
+        props["metadata"] = {"$ref": "#/definitions/" + OBJECT_META}
+        if isinstance(meta_doc, str):
+            props["metadata"]["description"] = meta_doc
+        root["properties"] = props
+        root.setdefault("type", "object")
+        root["x-kubernetes-group-version-kind"] = [
+            {"group": group, "kind": kind, "version": version}
+        ]
+        schema_name = hoister.definition(root, kind, [*schema_where, "openAPIV3Schema"])
+        list_name = f"{prefix}.{list_kind}"
+        hoister.out[list_name] = {
+            "description": f"{list_kind} is a list of {kind}.",
+            "type": "object",
+            "properties": {
+                "apiVersion": {"type": "string"},
+                "items": {"type": "array", "items": {"$ref": "#/definitions/" + schema_name}},
+                "kind": {"type": "string"},
+                "metadata": {"$ref": "#/definitions/" + LIST_META},
+            },
+            "required": ["items"],
+            "x-kubernetes-group-version-kind": [
+                {"group": group, "kind": list_kind, "version": version}
+            ],
+        }
+        resource = Resource(
+            plural=plural,
+            singular=names.get("singular") or kind.lower(),
+            kind=kind,
+            namespaced=scope == "Namespaced",
+            verbs=STANDARD_VERBS,
+            list_kind=list_kind,
+            schema=schema_name,
+            list_schema=list_name,
+            subresources=_subresources(entry.get("subresources", spec.get("subresources"))),
+            short_names=tuple(names.get("shortNames") or ()),
+            categories=tuple(names.get("categories") or ()),
+        )
+        out.append(
+            CRDVersion(
+                group,
+                version,
+                resource,
+                hoister.out,
+                bool(entry.get("storage", False)),
+                doc.pointer + json_pointer(*where),
+            )
+        )
+    return out

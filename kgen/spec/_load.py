@@ -1,0 +1,237 @@
+"""Building one :class:`APIModel` from any mix of OpenAPI v2/v3 documents, CRDs and discovery."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from kgen.spec._crd import crd_versions
+from kgen.spec._discovery import Discovery, read_discovery
+from kgen.spec._documents import Document, load_documents
+from kgen.spec._openapi import PathResource, definitions_of, gvks_of, resources_from_paths
+from kgen.spec._refs import check_definitions
+from kgen.spec._wellknown import wellknown_definitions
+from kgen.spec.errors import SpecError, json_pointer
+from kgen.spec.model import (
+    APIModel,
+    GroupVersion,
+    GroupVersionKind,
+    JSONSchema,
+    Resource,
+    Subresource,
+)
+
+__all__ = ["load", "version_priority"]
+
+_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def version_priority(version: str) -> tuple[int, int, int, str]:
+    """Sort key putting the version Kubernetes prefers first (v2 > v1 > v1beta2 > v1alpha1)."""
+    match = _VERSION.match(version)
+    if not match:
+        return (3, 0, 0, version)
+    major, stage, minor = match.groups()
+    rank = {None: 0, "beta": 1, "alpha": 2}[stage]
+    return (rank, -int(major), -int(minor or 0), version)
+
+
+@dataclass
+class _Builder:
+    """Mutable state of one :func:`load` call; never shared."""
+
+    schemas: dict[str, JSONSchema] = field(default_factory=dict)
+    origin: dict[str, tuple[Document, str]] = field(default_factory=dict)
+    resources: dict[tuple[str, str], dict[str, Resource]] = field(default_factory=dict)
+    kind_origin: dict[GroupVersionKind, tuple[str, str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    conflicts: int = 0
+
+    def add_definitions(self, doc: Document, defs: dict[str, JSONSchema], where: str) -> None:
+        for name, schema in defs.items():
+            if name in self.schemas:
+                if self.schemas[name] != schema:
+                    self.conflicts += 1
+                continue
+            self.schemas[name] = schema
+            self.origin[name] = (doc, where + json_pointer(name))
+
+    def kind_index(self) -> dict[GroupVersionKind, str]:
+        index: dict[GroupVersionKind, str] = {}
+        for name, schema in self.schemas.items():
+            for gvk in gvks_of(schema):
+                index.setdefault(gvk, name)
+        return index
+
+    def add_resource(
+        self, group: str, version: str, res: Resource, origin: tuple[str, str]
+    ) -> None:
+        """Add a resource; ``origin`` is ``(source, pointer)`` for the duplicate-kind error."""
+        gvk = GroupVersionKind(group, version, res.kind)
+        table = self.resources.setdefault((group, version), {})
+        if gvk in self.kind_origin or res.plural in table:
+            first = self.kind_origin.get(gvk, ("another document", ""))
+            raise SpecError(
+                origin[0],
+                origin[1],
+                f"duplicate kind {res.kind} (resource {res.plural!r}) in "
+                f"{gvk.api_version}: already defined by {first[0]} {first[1]}".rstrip(),
+            )
+        self.kind_origin[gvk] = origin
+        table[res.plural] = res
+
+
+def _from_paths(found: PathResource, index: dict[GroupVersionKind, str]) -> Resource:
+    assert found.kind is not None
+    parent = found.kind
+    subs = {}
+    for name, sub in sorted(found.subresources.items()):
+        kind = sub.kind if sub.kind != parent else None
+        subs[name] = Subresource(
+            name,
+            tuple(sorted(sub.verbs)),
+            kind if sub.request_schema else None,
+            kind if sub.response_schema else None,
+            sub.request_schema,
+            sub.response_schema,
+        )
+    list_gvk = replace(parent, kind=parent.kind + "List")
+    return Resource(
+        plural=found.plural,
+        singular=parent.kind.lower(),
+        kind=parent.kind,
+        namespaced=found.namespaced,
+        verbs=tuple(sorted(found.verbs)),
+        list_kind=list_gvk.kind if list_gvk in index else None,
+        schema=index.get(parent),
+        list_schema=index.get(list_gvk),
+        subresources=subs,
+    )
+
+
+def _overlay(
+    known: Resource | None, seen: Resource, gv: tuple[str, str], index: dict[GroupVersionKind, str]
+) -> Resource:
+    """A resource as discovery describes it, keeping the schemas the specs gave."""
+    gvk = GroupVersionKind(gv[0], gv[1], seen.kind)
+    list_gvk = replace(gvk, kind=seen.kind + "List")
+    subs = {}
+    for name, sub in seen.subresources.items():
+        before = known.subresources.get(name) if known else None
+        sub_schema = index.get(sub.response_kind) if sub.response_kind else index.get(gvk)
+        subs[name] = replace(
+            sub,
+            request_schema=before.request_schema if before else sub_schema,
+            response_schema=before.response_schema if before else sub_schema,
+        )
+    return replace(
+        seen,
+        list_kind=list_gvk.kind if list_gvk in index else None,
+        schema=index.get(gvk),
+        list_schema=index.get(list_gvk),
+        subresources=subs,
+    )
+
+
+def load(specs: Sequence[Path], discovery: Sequence[Path] = ()) -> APIModel:
+    """Build the API model of the given documents.
+
+    ``specs`` are OpenAPI v2 documents, folders or files of OpenAPI v3 documents, and CRD
+    manifests (YAML or JSON, multi-document, ``List``); discovery documents found among them
+    count as discovery. ``discovery`` are discovery documents (or folders of them). Where
+    discovery describes a group/version that the specs serve, it is the authority on scope,
+    verbs, subresources, short names and categories; elsewhere they are derived from the
+    paths, and :attr:`APIModel.notes` says so.
+
+    Raises :class:`SpecError` (naming file and JSON pointer) for malformed documents, documents
+    of the wrong kind, dangling or cyclic references and duplicate kinds. Safe to call from
+    several threads; the result is a fresh model.
+    """
+    docs = load_documents(specs)
+    disc_docs = load_documents(discovery)
+    for doc in disc_docs:
+        if doc.kind != "discovery":
+            raise doc.error("", f"expected a discovery document, found {doc.kind}")
+    b = _Builder()
+    found_paths: dict[tuple[str, str, str], tuple[PathResource, Document]] = {}
+    crds = []
+    disc = Discovery()
+    for doc in [*docs, *disc_docs]:
+        if doc.kind in ("openapi-v2", "openapi-v3"):
+            defs, where = definitions_of(doc)
+            b.add_definitions(doc, defs, where)
+            for key, res in resources_from_paths(doc).items():
+                found_paths.setdefault(key, (res, doc))
+        elif doc.kind == "crd":
+            crds.append(doc)
+        else:
+            read_discovery(doc, disc)
+    if b.conflicts:
+        b.notes.append(f"{b.conflicts} definitions differ between documents; the first was kept")
+    index = b.kind_index()
+    for (group, version, _), (found, doc) in sorted(found_paths.items()):
+        if found.kind is None:
+            b.notes.append(f"{found.plural} in {group}/{version}: no kind in its paths, skipped")
+            continue
+        b.add_resource(group, version, _from_paths(found, index), (doc.source, "/paths"))
+    spec_gvs = set(b.resources)
+    for doc in crds:
+        for crd in crd_versions(doc):
+            for name, schema in crd.definitions.items():
+                b.schemas.setdefault(name, schema)
+                b.origin.setdefault(name, (doc, crd.pointer))
+            b.add_resource(crd.group, crd.version, crd.resource, (doc.source, crd.pointer))
+    if crds:
+        added = [n for n, s in wellknown_definitions().items() if n not in b.schemas]
+        for name in added:
+            b.schemas[name] = wellknown_definitions()[name]
+        if added:
+            b.notes.append(f"added well-known definitions for CRDs: {', '.join(sorted(added))}")
+    index = b.kind_index()
+    derived = sorted(gv for gv in spec_gvs if gv not in disc.resources)
+    for gv, seen in sorted(disc.resources.items()):
+        if gv not in b.resources and (docs or crds) and spec_gvs:
+            b.notes.append(
+                f"discovery lists {gv[0] or 'core'}/{gv[1]}, which no spec serves: ignored"
+            )
+            continue
+        table = b.resources.setdefault(gv, {})
+        for plural, described in seen.items():
+            if spec_gvs and GroupVersionKind(*gv, described.kind) not in index:
+                b.notes.append(
+                    f"discovery lists {plural} in {gv[0] or 'core'}/{gv[1]}, "
+                    "which no spec describes: ignored"
+                )
+                continue
+            table[plural] = _overlay(table.get(plural), described, gv, index)
+    if derived and found_paths:
+        b.notes.append(
+            f"no discovery for {len(derived)} group-versions: scope, verbs and subresources "
+            "derived from the OpenAPI paths"
+        )
+
+    def fail(name: str, pointer: str, message: str) -> SpecError:
+        doc, where = b.origin.get(name, (None, ""))
+        if doc is None:
+            return SpecError("<well-known definitions>", json_pointer(name) + pointer, message)
+        return doc.error(where + pointer, f"in definition {name}: {message}")
+
+    check_definitions(b.schemas, fail)
+    groups: dict[str, list[str]] = {}
+    for group, version in b.resources:
+        groups.setdefault(group, []).append(version)
+    preferred = {
+        g: disc.preferred.get(g) or min(vs, key=version_priority) for g, vs in groups.items()
+    }
+    gvs = {
+        gv: GroupVersion(gv[0], gv[1], dict(sorted(table.items())), preferred[gv[0]] == gv[1])
+        for gv, table in sorted(b.resources.items())
+    }
+    return APIModel(
+        group_versions=gvs,
+        schemas=b.schemas,
+        sources=tuple(str(p) for p in [*specs, *discovery]),
+        notes=tuple(b.notes),
+    )

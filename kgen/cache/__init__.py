@@ -4,6 +4,8 @@ Objects handed out by any store here are shared with every other reader and must
 mutated; take a :func:`kgen.meta.deep_copy` first.
 """
 
+from kgen.cache._backoff import Backoff
+from kgen.cache._clock import REAL_CLOCK, Clock, FakeClock, RealClock
 from kgen.cache._delta_fifo import (
     Delta,
     DeltaFIFO,
@@ -31,10 +33,34 @@ from kgen.cache._keys import (
     meta_namespace_key,
     split_meta_namespace_key,
 )
+from kgen.cache._listwatch import (
+    ListerWatcher,
+    ListWatch,
+    ListWatchClient,
+    ObjectList,
+    TweakListOptionsFunc,
+    WatchInterface,
+)
+from kgen.cache._reflector import (
+    DEFAULT_PAGE_SIZE,
+    INITIAL_EVENTS_END_ANNOTATION,
+    ListFailedError,
+    Reflector,
+    VeryShortWatchError,
+    WatchErrorHandler,
+    default_watch_error_handler,
+    is_expired_error,
+    is_too_large_resource_version_error,
+)
 from kgen.cache._thread_safe_store import ThreadSafeStore
 
 __all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "INITIAL_EVENTS_END_ANNOTATION",
     "NAMESPACE_INDEX",
+    "REAL_CLOCK",
+    "Backoff",
+    "Clock",
     "DeletedFinalStateUnknown",
     "Delta",
     "DeltaFIFO",
@@ -42,20 +68,35 @@ __all__ = [
     "Deltas",
     "ExplicitKey",
     "FIFOClosedError",
+    "FakeClock",
     "IndexConflictError",
     "IndexFunc",
     "Indexer",
     "Indexers",
     "KeyFunc",
     "KeyListerGetter",
+    "ListFailedError",
+    "ListWatch",
+    "ListWatchClient",
+    "ListerWatcher",
     "ObjectKeyError",
+    "ObjectList",
     "PopProcessFunc",
+    "RealClock",
+    "Reflector",
     "ReflectorStore",
     "RequeueError",
     "ThreadSafeStore",
     "TransformFunc",
+    "TweakListOptionsFunc",
     "UnknownIndexError",
+    "VeryShortWatchError",
+    "WatchErrorHandler",
+    "WatchInterface",
+    "default_watch_error_handler",
     "deletion_handling_meta_namespace_key",
+    "is_expired_error",
+    "is_too_large_resource_version_error",
     "meta_namespace_index_func",
     "meta_namespace_key",
     "split_meta_namespace_key",

@@ -22,6 +22,12 @@ class PodList(Model):
     metadata: ListMeta = msgspec.field(default_factory=ListMeta)
 
 
+class Service(Model):
+    """Another kind, for type checks."""
+
+    metadata: ObjectMeta
+
+
 def pod(
     name: str,
     namespace: str = "default",

@@ -1,0 +1,477 @@
+"""Reflector: keeps a store in step with a server collection by listing, then watching.
+
+One :meth:`Reflector.run` loop per reflector, on its caller's thread:
+
+1. List (or, with ``use_watch_list``, open a streaming watch whose initial events stand in for
+   the list) and :meth:`~kgen.cache.ReflectorStore.replace` the store with the result.
+2. Watch from the list's resourceVersion, applying each event to the store, and watch again
+   from the last seen resourceVersion whenever the server ends a watch normally.
+3. When a list or watch fails, wait a backoff delay and start over at 1.
+
+Resource versions follow the API server's rules: the first list asks for ``"0"`` (any cached
+state), later lists for the last version seen, and ``""`` (a consistent read) once the last
+version is known to be gone (410 ``Expired``/``Gone``) or too new for the server. Initial lists
+are paginated (500 per page) and fall back to one full list when a page has expired.
+
+While watching, a separate resync thread calls ``store.resync()`` every ``resync_period``
+seconds when ``should_resync()`` agrees. :meth:`Reflector.stop` may be called from any thread; it
+ends the current watch at once (a list in progress finishes first) and :meth:`run` returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kgen.cache._backoff import Backoff
+from kgen.cache._clock import REAL_CLOCK, Clock
+from kgen.cache._indexer import Indexer, ReflectorStore
+from kgen.cache._listwatch import (
+    ListerWatcher,
+    WatchInterface,
+    list_continue,
+    list_items,
+    list_resource_version,
+)
+from kgen.meta import meta_field, meta_resource_version
+from kgen.rest import (
+    ListOptions,
+    StatusError,
+    is_gone,
+    is_internal_error,
+    is_resource_expired,
+    is_timeout,
+    is_too_large_resource_version,
+    is_too_many_requests,
+)
+
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "INITIAL_EVENTS_END_ANNOTATION",
+    "ListFailedError",
+    "Reflector",
+    "VeryShortWatchError",
+    "WatchErrorHandler",
+    "default_watch_error_handler",
+    "is_expired_error",
+    "is_too_large_resource_version_error",
+]
+
+log = logging.getLogger("kgen.cache")
+
+DEFAULT_PAGE_SIZE = 500
+"""Items per page of a paginated initial list."""
+DEFAULT_MIN_WATCH_TIMEOUT = 300.0
+"""A watch asks the server to end it after a random time between this and twice this."""
+INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
+"""Marks the bookmark that ends the initial events of a streaming list."""
+
+WatchErrorHandler = Callable[["Reflector", BaseException], None]
+"""Called (on the reflector's thread) with every error that ends a list-and-watch round,
+before the backoff delay."""
+
+
+class ListFailedError(Exception):
+    """Listing failed; ``__cause__`` is the underlying error."""
+
+
+class VeryShortWatchError(Exception):
+    """A watch ended within a second without delivering anything: something is wrong."""
+
+
+def is_expired_error(err: BaseException) -> bool:
+    """The resource version asked for is gone (410 ``Expired`` or ``Gone``)."""
+    return is_resource_expired(err) or is_gone(err)
+
+
+def is_too_large_resource_version_error(err: BaseException) -> bool:
+    """The resource version asked for is newer than the server has: any of the three shapes
+    servers have used (a ``ResourceVersionTooLarge`` cause under any reason; a ``Timeout``
+    whose cause or message says "Too large resource version")."""
+    if is_too_large_resource_version(err):
+        return True
+    if not isinstance(err, StatusError):
+        return False
+    causes = err.causes()
+    if any(cause.reason == "ResourceVersionTooLarge" for cause in causes):
+        return True
+    return is_timeout(err) and any(
+        "too large resource version" in str(cause.message or "").lower() for cause in causes
+    )
+
+
+def _is_connection_refused(err: BaseException) -> bool:
+    seen: set[int] = set()
+    pending: list[BaseException] = [err]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        pending.extend(a for a in current.args if isinstance(a, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            pending.append(reason)
+    return False
+
+
+def default_watch_error_handler(reflector: Reflector, err: BaseException) -> None:
+    """Log the error: quietly for an expired resource version, as a warning otherwise."""
+    if is_expired_error(err) or is_expired_error(err.__cause__ or err):
+        log.info("%s: watch closed: %s", reflector.name, err)
+    else:
+        log.warning("%s: failed to list or watch: %s", reflector.name, err)
+
+
+class _StopRequested(Exception):
+    pass
+
+
+class Reflector:
+    """Mirrors a collection into ``store``. See the module docstring for the algorithm.
+
+    ``expected_type``: events whose object is not an instance are skipped (dict objects are
+    accepted when ``expected_type`` is ``dict``). ``page_size`` forces the page size of lists.
+    ``min_watch_timeout`` is honoured only above 300 s. ``max_internal_error_retry_duration``:
+    for how long after the first 500 a watch is simply restarted (0: never). ``use_watch_list``
+    enables streaming lists unless the lister-watcher sets ``watch_list_semantics_unsupported``.
+    """
+
+    def __init__(
+        self,
+        lister_watcher: ListerWatcher,
+        store: ReflectorStore,
+        *,
+        name: str = "reflector",
+        expected_type: type | None = None,
+        resync_period: float = 0.0,
+        should_resync: Callable[[], bool] | None = None,
+        clock: Clock = REAL_CLOCK,
+        backoff: Backoff | None = None,
+        min_watch_timeout: float = 0.0,
+        page_size: int = 0,
+        use_watch_list: bool = False,
+        max_internal_error_retry_duration: float = 0.0,
+        watch_error_handler: WatchErrorHandler = default_watch_error_handler,
+        rand: random.Random | None = None,
+    ) -> None:
+        self.name = name
+        self._lw = lister_watcher
+        self._store = store
+        self._expected_type = expected_type
+        self._resync_period = resync_period
+        self._should_resync = should_resync
+        self._clock = clock
+        self._backoff = backoff or Backoff(clock=clock)
+        self._min_watch_timeout = max(min_watch_timeout, DEFAULT_MIN_WATCH_TIMEOUT)
+        self._page_size = page_size
+        self._use_watch_list = use_watch_list and not getattr(
+            lister_watcher, "watch_list_semantics_unsupported", False
+        )
+        self._max_internal_error_retry = max_internal_error_retry_duration
+        self._watch_error_handler = watch_error_handler
+        self._rand = rand or random.Random()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._watch: WatchInterface | None = None
+        self._last_sync_rv = ""
+        self._rv_unavailable = False
+        self._paginated_result = False
+
+    # -- public -------------------------------------------------------------------------------
+
+    def last_sync_resource_version(self) -> str:
+        """The resourceVersion the store was last brought up to (``""`` before the first list)."""
+        with self._lock:
+            return self._last_sync_rv
+
+    def run(self) -> None:
+        """List and watch until :meth:`stop`, backing off between rounds. Blocks."""
+        resync_thread: threading.Thread | None = None
+        if self._resync_period > 0:
+            resync_thread = threading.Thread(
+                target=self._resync_loop, name=f"{self.name}-resync", daemon=True
+            )
+            resync_thread.start()
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.list_and_watch()
+                except Exception as err:
+                    if self._stop.is_set():
+                        break
+                    self._watch_error_handler(self, err)
+                if self._stop.is_set() or self._clock.wait(self._stop, self._backoff.next_delay()):
+                    break
+        finally:
+            self._stop.set()
+            if resync_thread is not None:
+                resync_thread.join()
+
+    def stop(self) -> None:
+        """Make :meth:`run` return soon; ends the current watch. Thread-safe, idempotent."""
+        self._stop.set()
+        with self._lock:
+            current = self._watch
+        if current is not None:
+            current.stop()
+
+    def list_and_watch(self) -> None:
+        """One round: list (or stream-list) into the store, then watch until the watch fails.
+
+        Returns normally when stopped or when the watch ends in a way a relist cures; raises
+        :class:`ListFailedError` or the watch-start error otherwise.
+        """
+        try:
+            watch: WatchInterface | None = None
+            if self._use_watch_list:
+                try:
+                    watch = self._watch_list()
+                except _StopRequested:
+                    raise
+                except Exception as err:
+                    log.warning("%s: streaming list failed, listing instead: %s", self.name, err)
+            if watch is None:
+                self._list()
+            self._watch_loop(watch)
+        except _StopRequested:
+            return
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def _relist_resource_version(self) -> str:
+        with self._lock:
+            if self._rv_unavailable:
+                return ""
+            return self._last_sync_rv or "0"
+
+    def _list(self) -> None:
+        options = ListOptions(resource_version=self._relist_resource_version())
+        try:
+            items, rv, paginated = self._paged_list(options)
+        except _StopRequested:
+            raise
+        except Exception as err:
+            if not (is_expired_error(err) or is_too_large_resource_version_error(err)):
+                raise ListFailedError(f"failed to list {self.name}: {err}") from err
+            with self._lock:
+                self._rv_unavailable = True
+            options = ListOptions(resource_version="")
+            try:
+                items, rv, paginated = self._paged_list(options)
+            except Exception as err2:
+                raise ListFailedError(f"failed to list {self.name}: {err2}") from err2
+        if options.resource_version == "0" and paginated:
+            self._paginated_result = True
+        self._store.replace(items, rv)
+        with self._lock:
+            self._last_sync_rv = rv
+            self._rv_unavailable = False
+
+    def _current_page_size(self, options: ListOptions) -> int:
+        if self._page_size:
+            return self._page_size
+        if self._paginated_result:
+            return DEFAULT_PAGE_SIZE
+        if options.resource_version not in ("", "0"):
+            return 0
+        return DEFAULT_PAGE_SIZE
+
+    def _paged_list(self, options: ListOptions) -> tuple[list[Any], str, bool]:
+        page_size = self._current_page_size(options)
+        if page_size == 0:
+            result = self._lw.list(options)
+            return list(list_items(result)), list_resource_version(result), False
+        page_options = dataclasses.replace(options, limit=page_size)
+        items: list[Any] = []
+        pages = 0
+        while True:
+            if self._stop.is_set():
+                raise _StopRequested()
+            try:
+                page = self._lw.list(page_options)
+            except Exception as err:
+                if pages == 0 or not is_resource_expired(err):
+                    raise
+                # A continuation expired: fall back to one full list at the requested version.
+                result = self._lw.list(options)
+                return list(list_items(result)), list_resource_version(result), False
+            pages += 1
+            items.extend(list_items(page))
+            token = list_continue(page)
+            if not token:
+                return items, list_resource_version(page), pages > 1
+            page_options = dataclasses.replace(
+                page_options, continue_=token, resource_version="", resource_version_match=""
+            )
+
+    def _watch_list(self) -> WatchInterface | None:
+        """Open a streaming list; return the watch once the initial events are stored."""
+        with self._lock:
+            rv = "" if self._rv_unavailable else self._last_sync_rv
+        options = ListOptions(
+            resource_version=rv,
+            resource_version_match="NotOlderThan",
+            send_initial_events=True,
+            allow_watch_bookmarks=True,
+            timeout_seconds=self._watch_timeout(),
+        )
+        watch = self._lw.watch(options)
+        self._set_watch(watch)
+        temp: Indexer[Any] = Indexer()
+        try:
+            for event in watch:
+                if self._stop.is_set():
+                    raise _StopRequested()
+                obj = event.object
+                if event.type == "BOOKMARK":
+                    annotations = meta_field(obj, "annotations")
+                    if (
+                        isinstance(annotations, Mapping)
+                        and annotations.get(INITIAL_EVENTS_END_ANNOTATION) == "true"
+                    ):
+                        bookmark_rv = meta_resource_version(obj)
+                        self._store.replace(temp.list(), bookmark_rv)
+                        with self._lock:
+                            self._last_sync_rv = bookmark_rv
+                            self._rv_unavailable = False
+                        return watch
+                    continue
+                if not self._accepts(obj):
+                    continue
+                if event.type in ("ADDED", "MODIFIED"):
+                    temp.update(obj)
+                elif event.type == "DELETED":
+                    temp.delete(obj)
+        except Exception as err:
+            watch.stop()
+            self._set_watch(None)
+            if is_expired_error(err) or is_too_large_resource_version_error(err):
+                with self._lock:
+                    self._rv_unavailable = True
+            raise
+        watch.stop()
+        self._set_watch(None)
+        if self._stop.is_set():
+            raise _StopRequested()
+        raise VeryShortWatchError(f"{self.name}: streaming list ended before its initial events")
+
+    # -- watching -----------------------------------------------------------------------------
+
+    def _watch_timeout(self) -> int:
+        return int(self._min_watch_timeout * (1.0 + self._rand.random()))
+
+    def _set_watch(self, watch: WatchInterface | None) -> None:
+        with self._lock:
+            self._watch = watch
+        if watch is not None and self._stop.is_set():
+            watch.stop()
+
+    def _watch_loop(self, watch: WatchInterface | None) -> None:
+        internal_error_since: float | None = None
+        while not self._stop.is_set():
+            start_rv = self.last_sync_resource_version()
+            if watch is None:
+                options = ListOptions(
+                    resource_version=start_rv,
+                    timeout_seconds=self._watch_timeout(),
+                    allow_watch_bookmarks=True,
+                )
+                try:
+                    watch = self._lw.watch(options)
+                except Exception as err:
+                    if _is_connection_refused(err) or is_too_many_requests(err):
+                        if self._clock.wait(self._stop, self._backoff.next_delay()):
+                            raise _StopRequested() from err
+                        continue
+                    raise
+                self._set_watch(watch)
+            started = self._clock.now()
+            try:
+                self._handle_watch(watch, start_rv, started)
+            except Exception as err:
+                if self._stop.is_set():
+                    raise _StopRequested() from err
+                if is_too_many_requests(err):
+                    if self._clock.wait(self._stop, self._backoff.next_delay()):
+                        raise _StopRequested() from err
+                    continue
+                if is_internal_error(err) and self._max_internal_error_retry > 0:
+                    now = self._clock.now()
+                    internal_error_since = internal_error_since or now
+                    if now - internal_error_since < self._max_internal_error_retry:
+                        continue
+                if is_expired_error(err):
+                    log.info("%s: watch closed: %s", self.name, err)
+                else:
+                    log.warning("%s: watch ended with an error: %s", self.name, err)
+                return
+            finally:
+                watch.stop()
+                self._set_watch(None)
+                watch = None
+        raise _StopRequested()
+
+    def _accepts(self, obj: object) -> bool:
+        if self._expected_type is None or isinstance(obj, self._expected_type):
+            return True
+        log.error(
+            "%s: expected type %s, but watch event object had type %s",
+            self.name,
+            self._expected_type.__name__,
+            type(obj).__name__,
+        )
+        return False
+
+    def _handle_watch(self, watch: WatchInterface, start_rv: str, started: float) -> None:
+        propagate = start_rv not in ("", "0")
+        count = 0
+        for event in watch:
+            if self._stop.is_set():
+                return
+            obj = event.object
+            if not self._accepts(obj):
+                continue
+            try:
+                if event.type == "ADDED":
+                    self._store.add(obj)
+                elif event.type == "MODIFIED":
+                    self._store.update(obj)
+                elif event.type == "DELETED":
+                    self._store.delete(obj)
+                elif event.type != "BOOKMARK":
+                    log.error("%s: unknown watch event type %r", self.name, event.type)
+                    continue
+            except Exception as err:
+                log.error(
+                    "%s: unable to apply %s event to the store: %s", self.name, event.type, err
+                )
+            if event.type != "ADDED":
+                propagate = True
+            if propagate:
+                rv = meta_resource_version(obj)
+                with self._lock:
+                    self._last_sync_rv = rv
+            count += 1
+        if count == 0 and self._clock.now() - started < 1.0 and not self._stop.is_set():
+            raise VeryShortWatchError(
+                f"very short watch: {self.name}: Unexpected watch close - "
+                "watch lasted less than a second and no items received"
+            )
+
+    # -- resync -------------------------------------------------------------------------------
+
+    def _resync_loop(self) -> None:
+        while not self._clock.wait(self._stop, self._resync_period):
+            if self._should_resync is None or self._should_resync():
+                try:
+                    self._store.resync()
+                except Exception as err:
+                    log.error("%s: resync failed: %s", self.name, err)

@@ -7,7 +7,21 @@ and as the JSON that ``kubectl config view --merge --flatten --raw -o json`` pri
 (``merged_view()``).
 """
 
+from kgen.config._client import DEFAULT_NAMESPACE, client_config, load_kubeconfig
 from kgen.config._errors import ConfigError, ExecPluginError, InClusterError, KubeconfigError
+from kgen.config._exec import (
+    EXEC_API_VERSIONS,
+    EXEC_INFO_ENV,
+    ExecAuthProvider,
+    exec_config_problems,
+    shared_exec_provider,
+)
+from kgen.config._incluster import (
+    SERVICE_ACCOUNT_DIR,
+    in_cluster_config,
+    in_cluster_possible,
+    load,
+)
 from kgen.config._loader import (
     KUBECONFIG_ENV,
     flatten,
@@ -31,12 +45,17 @@ from kgen.config._model import (
 from kgen.config._parse import load_file, parse_kubeconfig
 
 __all__ = [
+    "DEFAULT_NAMESPACE",
+    "EXEC_API_VERSIONS",
+    "EXEC_INFO_ENV",
     "KUBECONFIG_ENV",
+    "SERVICE_ACCOUNT_DIR",
     "AuthInfo",
     "AuthProviderConfig",
     "Cluster",
     "ConfigError",
     "Context",
+    "ExecAuthProvider",
     "ExecConfig",
     "ExecEnvVar",
     "ExecPluginError",
@@ -44,13 +63,20 @@ __all__ = [
     "Kubeconfig",
     "KubeconfigError",
     "Preferences",
+    "client_config",
+    "exec_config_problems",
     "flatten",
+    "in_cluster_config",
+    "in_cluster_possible",
+    "load",
     "load_file",
+    "load_kubeconfig",
     "load_merged",
     "loading_precedence",
     "merge",
     "merged_view",
     "parse_kubeconfig",
     "resolve_path",
+    "shared_exec_provider",
     "to_wire",
 ]

@@ -1,0 +1,260 @@
+"""From a merged kubeconfig to a :class:`kgen.rest.Config`, choosing as kubectl does.
+
+The context is the ``context`` override, else ``current-context``. The user and the cluster are
+the ``user``/``cluster`` overrides, else the context's. A name given as an override, or as
+``current-context``, that names nothing is an error; a context's user that names nothing means
+no credentials (logged), as it does for kubectl. The namespace is the ``namespace`` override, else
+the context's, else ``"default"``.
+
+Everything wrong with the chosen cluster and user is reported together in one
+:class:`~kgen.config.KubeconfigError`. Relative paths (certificate-authority, client-certificate,
+client-key, tokenFile, an exec command with a slash) are resolved against the kubeconfig file that
+named them.
+
+As in client-go, credentials and TLS settings are used only when the server's URL is
+``https://``: for a plain-HTTP server they are left out (and a warning is logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
+
+from kgen.config._errors import KubeconfigError
+from kgen.config._exec import exec_config_problems, shared_exec_provider
+from kgen.config._loader import load_merged, resolve_path
+from kgen.config._model import AuthInfo, Cluster, Context, Kubeconfig
+from kgen.rest.config import Config, ImpersonationConfig
+
+__all__ = ["DEFAULT_NAMESPACE", "client_config", "load_kubeconfig"]
+
+DEFAULT_NAMESPACE = "default"
+
+_log = logging.getLogger("kgen.config")
+_PROXY_SCHEMES = ("http", "https", "socks5")
+
+
+def _where(file: str, field: str) -> str:
+    return f"{file}: {field}" if file else field
+
+
+def _unreadable(path: str, origin: str, field: str) -> str | None:
+    """A message when the file ``path`` (relative to ``origin``) cannot be read, else None."""
+    resolved = resolve_path(path, origin)
+    try:
+        with open(resolved, "rb"):
+            return None
+    except OSError as exc:
+        return f"{_where(origin, field)}: cannot read {resolved!r}: {exc.strerror}"
+
+
+def _cluster_problems(name: str, cluster: Cluster) -> list[str]:
+    field = f"clusters[name={name}].cluster"
+    where = _where(cluster.origin, field)
+    problems = []
+    if not cluster.server:
+        problems.append(f"{where}: no server found for cluster {name!r}")
+    if cluster.proxy_url and urlsplit(cluster.proxy_url).scheme not in _PROXY_SCHEMES:
+        problems.append(
+            f"{where}.proxy-url: scheme of {cluster.proxy_url!r} must be http, https or socks5"
+        )
+    if cluster.certificate_authority and cluster.certificate_authority_data:
+        problems.append(
+            f"{where}: certificate-authority and certificate-authority-data are both set"
+        )
+    if (
+        cluster.certificate_authority or cluster.certificate_authority_data
+    ) and cluster.insecure_skip_tls_verify:
+        problems.append(
+            f"{where}: a certificate authority with insecure-skip-tls-verify is not allowed"
+        )
+    if cluster.certificate_authority:
+        problem = _unreadable(
+            cluster.certificate_authority, cluster.origin, f"{field}.certificate-authority"
+        )
+        problems += [problem] if problem else []
+    return problems
+
+
+def _user_problems(name: str, user: AuthInfo) -> list[str]:
+    field = f"users[name={name}].user"
+    where = _where(user.origin, field)
+    problems = []
+    methods = [
+        method
+        for method, used in (
+            ("token", user.token),
+            ("basic auth", user.username or user.password),
+        )
+        if used
+    ]
+    if len(methods) > 1:
+        problems.append(f"{where}: more than one authentication method: {', '.join(methods)}")
+    for kind in ("certificate", "key"):
+        path = user.client_certificate if kind == "certificate" else user.client_key
+        data = user.client_certificate_data if kind == "certificate" else user.client_key_data
+        if path and data:
+            problems.append(f"{where}: client-{kind} and client-{kind}-data are both set")
+        elif path:
+            problem = _unreadable(path, user.origin, f"{field}.client-{kind}")
+            problems += [problem] if problem else []
+    has_cert = bool(user.client_certificate or user.client_certificate_data)
+    has_key = bool(user.client_key or user.client_key_data)
+    if has_cert != has_key:
+        problems.append(f"{where}: a client certificate needs a client key and the reverse")
+    if user.exec is not None:
+        if user.auth_provider is not None:
+            problems.append(f"{where}: auth-provider and exec cannot both be set")
+        problems += [f"{where}: {problem}" for problem in exec_config_problems(user.exec)]
+    elif user.auth_provider is not None:
+        problems.append(
+            f"{where}.auth-provider: the {user.auth_provider.name!r} auth provider is not"
+            " supported by kgen; use an exec credential plugin"
+        )
+    impersonates_more = user.impersonate_uid or user.impersonate_groups
+    if (impersonates_more or user.impersonate_user_extra) and not user.impersonate:
+        problems.append(f"{where}: as-uid, as-groups and as-user-extra need as (the user)")
+    return problems
+
+
+def _read_token_file(user: AuthInfo, name: str) -> str:
+    path = resolve_path(user.token_file, user.origin)
+    field = f"users[name={name}].user.tokenFile"
+    try:
+        return Path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not text"
+        raise KubeconfigError(
+            f"cannot read {path!r}: {reason}", file=user.origin or None, field=field
+        ) from None
+
+
+def _host(server: str) -> str:
+    """The server URL, without query or fragment when it has a path (as client-go does)."""
+    parts = urlsplit(server)
+    if parts.scheme and parts.netloc and len(parts.path) > 1:
+        return urlunsplit(parts._replace(query="", fragment=""))
+    return server
+
+
+def _pick(
+    config: Kubeconfig, context: str | None, cluster: str | None, user: str | None
+) -> tuple[Context, str, str]:
+    """The context, cluster name and user name chosen by the overrides (see module docstring)."""
+    context_name = context or config.current_context
+    chosen = Context()
+    if context_name:
+        if context_name not in config.contexts:
+            field = "--context" if context else "current-context"
+            raise KubeconfigError(f"context {context_name!r} does not exist ({field})")
+        chosen = config.contexts[context_name]
+    if user and user not in config.auth_infos:
+        raise KubeconfigError(f"user {user!r} does not exist")
+    if cluster and cluster not in config.clusters:
+        raise KubeconfigError(f"cluster {cluster!r} does not exist")
+    return chosen, cluster or chosen.cluster, user or chosen.user
+
+
+def client_config(
+    config: Kubeconfig,
+    *,
+    context: str | None = None,
+    cluster: str | None = None,
+    user: str | None = None,
+    namespace: str | None = None,
+) -> Config:
+    """Build the REST :class:`Config` for one context of a loaded kubeconfig.
+
+    ``context``, ``cluster``, ``user`` and ``namespace`` are overrides, like kubectl's
+    ``--context``, ``--cluster``, ``--user`` and ``--namespace``. An exec plugin becomes the
+    config's ``auth_provider`` (shared process-wide by every config with the same plugin and
+    cluster). Raises :class:`KubeconfigError`.
+    """
+    chosen, cluster_name, user_name = _pick(config, context, cluster, user)
+    if not cluster_name:
+        raise KubeconfigError(
+            "no cluster is configured: no current-context, and no context or cluster was given"
+        )
+    if cluster_name not in config.clusters:
+        raise KubeconfigError(
+            f"cluster {cluster_name!r} of context {context or config.current_context!r}"
+            " does not exist",
+            file=chosen.origin or None,
+        )
+    the_cluster = config.clusters[cluster_name]
+    the_user = config.auth_infos.get(user_name, AuthInfo())
+    if user_name and user_name not in config.auth_infos:
+        _log.warning("user %r named by the context does not exist: no credentials", user_name)
+    problems = _cluster_problems(cluster_name, the_cluster) + _user_problems(user_name, the_user)
+    if problems:
+        raise KubeconfigError("invalid configuration: " + "; ".join(problems))
+
+    result = Config(
+        host=_host(the_cluster.server),
+        proxy_url=the_cluster.proxy_url,
+        disable_compression=the_cluster.disable_compression,
+        namespace=namespace or chosen.namespace or DEFAULT_NAMESPACE,
+    )
+    parts = urlsplit(result.host)
+    if parts.scheme.lower() != "https" or not parts.netloc:
+        if msgspec.structs.replace(the_user, origin="") != AuthInfo():
+            _log.warning(
+                "cluster %r is not https: credentials and TLS settings are not used", cluster_name
+            )
+        return result
+    _add_server_identity(result, the_cluster, cluster_name)
+    _add_user_identity(result, the_user, user_name, the_cluster)
+    return result
+
+
+def _add_server_identity(result: Config, cluster: Cluster, name: str) -> None:
+    result.ca_file = resolve_path(cluster.certificate_authority, cluster.origin)
+    result.ca_data = cluster.certificate_authority_data
+    result.tls_server_name = cluster.tls_server_name
+    result.insecure = cluster.insecure_skip_tls_verify
+    if result.insecure:
+        _log.warning("cluster %r: insecure-skip-tls-verify, the server is not verified", name)
+
+
+def _add_user_identity(result: Config, user: AuthInfo, name: str, cluster: Cluster) -> None:
+    result.impersonate = ImpersonationConfig(
+        user=user.impersonate,
+        uid=user.impersonate_uid,
+        groups=user.impersonate_groups,
+        extra=dict(user.impersonate_user_extra),
+    )
+    if user.token:
+        result.bearer_token = user.token
+    elif user.token_file:
+        result.bearer_token = _read_token_file(user, name)
+    result.bearer_token_file = resolve_path(user.token_file, user.origin)
+    result.cert_file = resolve_path(user.client_certificate, user.origin)
+    result.cert_data = user.client_certificate_data
+    result.key_file = resolve_path(user.client_key, user.origin)
+    result.key_data = user.client_key_data
+    result.username, result.password = user.username, user.password
+    if user.exec is not None:
+        result.auth_provider = shared_exec_provider(user.exec, origin=user.origin, cluster=cluster)
+
+
+def load_kubeconfig(
+    path: str | os.PathLike[str] | None = None,
+    context: str | None = None,
+    cluster: str | None = None,
+    user: str | None = None,
+    namespace: str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Load the kubeconfig (see :func:`kgen.config.load_merged`) and build a REST config.
+
+    ``path`` is an explicit kubeconfig file; the other arguments are the overrides of
+    :func:`client_config`. Raises :class:`KubeconfigError`.
+    """
+    merged = load_merged(path, environ=environ)
+    return client_config(merged, context=context, cluster=cluster, user=user, namespace=namespace)

@@ -13,7 +13,7 @@ threads (the delaying queue's waiting thread, the metrics refresher) are stopped
 ``shut_down()`` / ``shut_down_with_drain()``.
 """
 
-from kgen.workqueue._clock import Clock, FakeClock, RealClock
+from kgen.workqueue._clock import Clock, FakeClock, RealClock, format_micro_time, format_time
 from kgen.workqueue._delaying import DelayingQueue
 from kgen.workqueue._metrics import (
     CounterMetric,
@@ -62,4 +62,6 @@ __all__ = [
     "WithMaxWaitRateLimiter",
     "default_controller_rate_limiter",
     "default_item_based_rate_limiter",
+    "format_micro_time",
+    "format_time",
 ]

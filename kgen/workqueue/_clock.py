@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "RealClock"]
+__all__ = ["Clock", "FakeClock", "RealClock", "format_micro_time", "format_time"]
 
 
 class Clock(Protocol):
@@ -138,3 +138,15 @@ class FakeClock:
         for waiter in due:
             with waiter.cond:
                 waiter.cond.notify_all()
+
+
+def format_time(seconds: float) -> str:
+    """A wall-clock reading as an API ``Time``: RFC 3339 in UTC, whole seconds, ``Z``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(seconds)))
+
+
+def format_micro_time(seconds: float) -> str:
+    """A wall-clock reading as an API ``MicroTime``: RFC 3339 in UTC with microseconds."""
+    micros = round(seconds * 1_000_000)
+    whole, frac = divmod(micros, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{frac:06d}Z"

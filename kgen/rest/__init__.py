@@ -5,7 +5,10 @@ Public surface: :class:`Config`, :class:`RESTClient` and its :class:`Request` bu
 :class:`AuthProvider` hook, and the errors and predicates of :mod:`kgen.rest.errors`.
 """
 
+from kgen.rest._duration import go_duration
+from kgen.rest._useragent import build_user_agent, default_user_agent
 from kgen.rest.auth import AuthProvider
+from kgen.rest.client import RESTClient
 from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config, ImpersonationConfig
 from kgen.rest.errors import (
     StatusError,
@@ -28,20 +31,28 @@ from kgen.rest.errors import (
     is_unauthorized,
 )
 from kgen.rest.options import ListOptions
+from kgen.rest.request import DEFAULT_MAX_RETRIES, Request, Result
 from kgen.rest.watch import EventType, Watch, WatchEvent
 
 __all__ = [
     "DEFAULT_BURST",
+    "DEFAULT_MAX_RETRIES",
     "DEFAULT_QPS",
     "AuthProvider",
     "Config",
     "EventType",
     "ImpersonationConfig",
     "ListOptions",
+    "RESTClient",
+    "Request",
+    "Result",
     "StatusError",
     "UnexpectedResponseError",
     "Watch",
     "WatchEvent",
+    "build_user_agent",
+    "default_user_agent",
+    "go_duration",
     "is_already_exists",
     "is_bad_request",
     "is_conflict",

@@ -1,0 +1,178 @@
+"""TLS for the REST client: an ``ssl.SSLContext`` built from a :class:`Config`, and the requests
+adapter that uses it (and that can send a header more than once, as impersonation needs).
+
+The adapter is mounted only on sessions the client creates itself; a session passed in by the
+caller keeps its own adapters (and so its own TLS handling).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import tempfile
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3 import HTTPHeaderDict
+
+from kgen.rest.config import Config
+
+__all__ = ["REPEATED_HEADERS_ATTR", "KgenAdapter", "TLSSettings"]
+
+_log = logging.getLogger("kgen.rest")
+
+REPEATED_HEADERS_ATTR = "kgen_repeated_headers"
+"""Attribute of a ``PreparedRequest`` holding ``(name, value)`` pairs that must be sent as
+separate header lines. The request's own headers carry them comma-joined, for adapters that do
+not know this attribute."""
+
+
+class TLSSettings:
+    """The TLS-relevant part of a :class:`Config`, read and validated once.
+
+    Raises ``ValueError`` naming the offending field for: CA together with ``insecure``; CA data
+    with no valid PEM certificate; a client certificate without its key (or the reverse); a
+    certificate/key pair that does not load. Files are read here, at construction.
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.insecure = config.insecure
+        self.server_name = config.tls_server_name
+        self.ca = _data_or_file(config.ca_data, config.ca_file, "ca")
+        if self.ca and self.insecure:
+            raise ValueError(
+                "Config: ca_file/ca_data cannot be combined with insecure=True "
+                "(either verify the server against a CA or do not verify it)"
+            )
+        self.cert = _data_or_file(config.cert_data, config.cert_file, "cert")
+        self.key = _data_or_file(config.key_data, config.key_file, "key")
+        if bool(self.cert) != bool(self.key):
+            raise ValueError("Config: a client certificate needs both cert_* and key_* set")
+        if self.insecure:
+            _log.warning("TLS verification of the API server is disabled (Config.insecure)")
+        self.build_context(None)  # validate eagerly
+
+    def build_context(self, client_pair: tuple[bytes, bytes] | None) -> ssl.SSLContext:
+        """A new context: TLS 1.2 or later, the configured CA (else the system's), and the client
+        certificate ``client_pair`` (else the configured one)."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.insecure:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        elif self.ca:
+            try:
+                ctx.load_verify_locations(cadata=self.ca.decode("ascii", "replace"))
+            except (ssl.SSLError, ValueError) as err:
+                raise ValueError(
+                    f"Config: ca_data/ca_file holds no valid PEM certificate: {err}"
+                ) from None
+        else:
+            ctx.load_default_certs()
+        pair = client_pair or ((self.cert, self.key) if self.cert else None)
+        if pair is not None:
+            _load_pair(ctx, *pair)
+        return ctx
+
+
+def _data_or_file(data: bytes, path: str, what: str) -> bytes:
+    if data:
+        return data
+    if not path:
+        return b""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as err:
+        raise ValueError(f"Config: cannot read {what}_file {path!r}: {err.strerror}") from None
+
+
+def _load_pair(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:
+    """Load a PEM certificate and key held in memory. ``ssl`` only loads from paths, so they are
+    written to a private (0700) temporary directory that is removed before returning."""
+    with tempfile.TemporaryDirectory(prefix="kgen-tls-") as tmp:
+        cert_path = os.path.join(tmp, "cert.pem")
+        key_path = os.path.join(tmp, "key.pem")
+        for path, data in ((cert_path, cert), (key_path, key)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        try:
+            ctx.load_cert_chain(cert_path, key_path)
+        except ssl.SSLError as err:
+            raise ValueError(
+                f"Config: the client certificate and key do not load ({err.reason})"
+            ) from None
+
+
+class KgenAdapter(HTTPAdapter):
+    """A pooled requests adapter with kgen's TLS context and repeated-header support.
+
+    Thread-safe: the context is swapped under a lock when the client certificate rotates; new
+    connections then use the new certificate and idle ones with the old are dropped.
+    """
+
+    def __init__(self, tls: TLSSettings | None, *, pool_maxsize: int = 32) -> None:
+        super().__init__(pool_connections=4, pool_maxsize=pool_maxsize)
+        self._tls = tls
+        self._lock = threading.Lock()
+        self._pair: tuple[bytes, bytes] | None = None
+        self._context = tls.build_context(None) if tls else None
+
+    def use_client_certificate(self, pair: tuple[bytes, bytes] | None) -> None:
+        """Present ``pair`` (PEM cert, key) from now on; a no-op when it is unchanged."""
+        if self._tls is None or pair == self._pair or pair is None:
+            return
+        context = self._tls.build_context(pair)
+        with self._lock:
+            self._pair = pair
+            self._context = context
+        self.poolmanager.clear()
+        _log.info("client certificate changed; new connections use the new certificate")
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> Any:
+        host_params, default_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        if self._tls is None or host_params.get("scheme") != "https":
+            return host_params, default_kwargs
+        with self._lock:
+            context = self._context
+        pool_kwargs: dict[str, Any] = {
+            "ssl_context": context,
+            "cert_reqs": "CERT_NONE" if self._tls.insecure else "CERT_REQUIRED",
+        }
+        if self._tls.insecure:
+            pool_kwargs["assert_hostname"] = False
+        elif self._tls.server_name:
+            pool_kwargs["server_hostname"] = self._tls.server_name
+            pool_kwargs["assert_hostname"] = self._tls.server_name
+        return host_params, pool_kwargs
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        # With a kgen context, trust and client certificates come from the context only;
+        # requests would otherwise add its own CA bundle to it.
+        if self._tls is None:
+            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        repeated: list[tuple[str, str]] | None = getattr(request, REPEATED_HEADERS_ATTR, None)
+        if repeated:
+            request.headers = _with_repeated(request.headers, repeated)  # type: ignore[assignment]
+        return super().send(request, **kwargs)
+
+
+def _with_repeated(headers: Mapping[str, str], repeated: list[tuple[str, str]]) -> HTTPHeaderDict:
+    names = {name.lower() for name, _ in repeated}
+    out = HTTPHeaderDict({k: v for k, v in headers.items() if k.lower() not in names})
+    for name, value in repeated:
+        out.add(name, value)
+    return out

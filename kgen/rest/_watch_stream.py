@@ -1,0 +1,118 @@
+"""Decoding a watch response body into :class:`WatchEvent` objects.
+
+The API server writes one JSON object per line: ``{"type": ..., "object": ...}``. Each object is
+decoded by msgspec straight from the line's bytes into the requested type (a model, or ``dict``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import msgspec
+import requests
+import urllib3
+
+from kgen.meta import Status, StatusCause, StatusDetails
+from kgen.rest.watch import EVENT_TYPES, WatchEvent
+
+__all__ = ["interrupt", "read_events"]
+
+_log = logging.getLogger("kgen.rest")
+
+_READ_SIZE = 64 * 1024
+
+
+class _Frame(msgspec.Struct):
+    type: str
+    object: msgspec.Raw
+
+
+_frame_decoder = msgspec.json.Decoder(_Frame)
+_status_decoder = msgspec.json.Decoder(Status)
+
+
+def read_events(response: requests.Response, object_type: type[Any]) -> Iterator[WatchEvent[Any]]:
+    """Yield the events of a streaming watch response until the server ends it.
+
+    A clean end, a read timeout or a dropped connection simply ends the iteration (logged at
+    debug level): the caller watches again. A frame that does not decode yields one ``ERROR``
+    event (an ``InternalError`` Status with a ``ClientWatchDecoding`` cause) and ends it. The
+    response is closed when the generator finishes or is closed.
+    """
+    decoder = msgspec.json.Decoder(object_type)
+    try:
+        for line in _lines(response):
+            try:
+                event = _decode(line, decoder)
+            except (msgspec.DecodeError, ValueError) as err:
+                yield WatchEvent("ERROR", _decoding_status(str(err)))
+                return
+            yield event
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
+        _log.debug("watch stream ended: %s", type(err).__name__)
+    finally:
+        response.close()
+
+
+def interrupt(response: requests.Response) -> None:
+    """Make a reader blocked on ``response`` return promptly (callable from any thread)."""
+    shutdown = getattr(response.raw, "shutdown", None)
+    try:
+        if shutdown is None:
+            response.close()
+        else:
+            shutdown()
+    except (ValueError, RuntimeError, OSError):
+        pass  # already finished or released: nothing to interrupt
+
+
+def _chunks(response: requests.Response) -> Iterator[bytes]:
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:
+        yield from response.iter_content(chunk_size=None)
+        return
+    while data := read1(_READ_SIZE, decode_content=True):
+        yield data
+
+
+def _lines(response: requests.Response) -> Iterator[bytes]:
+    buffer = bytearray()
+    for chunk in _chunks(response):
+        start = len(buffer)
+        buffer += chunk
+        end = buffer.find(b"\n", start)
+        if end < 0:
+            continue
+        begin = 0
+        while end >= 0:
+            line = bytes(buffer[begin:end])
+            if line.strip():
+                yield line
+            begin = end + 1
+            end = buffer.find(b"\n", begin)
+        del buffer[:begin]
+    if bytes(buffer).strip():
+        yield bytes(buffer)
+
+
+def _decode(line: bytes, decoder: msgspec.json.Decoder[Any]) -> WatchEvent[Any]:
+    frame = _frame_decoder.decode(line)
+    if frame.type not in EVENT_TYPES:
+        raise ValueError(f"unknown watch event type {frame.type!r}")
+    if frame.type == "ERROR":
+        return WatchEvent("ERROR", _status_decoder.decode(frame.object))
+    return WatchEvent(frame.type, decoder.decode(frame.object))  # type: ignore[arg-type]
+
+
+def _decoding_status(detail: str) -> Status:
+    return Status(
+        api_version="v1",
+        kind="Status",
+        status="Failure",
+        code=500,
+        reason="InternalError",
+        message=f"could not decode an event of the watch stream: {detail}",
+        details=StatusDetails(causes=(StatusCause(reason="ClientWatchDecoding", message=detail),)),
+    )

@@ -1,0 +1,208 @@
+""":class:`RESTClient`: the pooled, throttled, authenticated HTTP client of one API server."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+import requests
+import requests.structures
+
+from kgen.rest._credentials import Credentials
+from kgen.rest._ratelimit import TokenBucket
+from kgen.rest._transport import REPEATED_HEADERS_ATTR, KgenAdapter, TLSSettings
+from kgen.rest._useragent import default_user_agent
+from kgen.rest.auth import AuthProvider
+from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config
+from kgen.rest.request import Request
+
+__all__ = ["RESTClient"]
+
+_log = logging.getLogger("kgen.rest")
+
+DEFAULT_ACCEPT = "application/json, */*"
+
+
+class RESTClient:
+    """Sends requests to the API server described by a :class:`Config`.
+
+    Make one per config and share it: it is thread-safe, keeps one pooled
+    ``requests.Session``, and applies one client-side token bucket to all its requests.
+    Every request goes through that session; pass ``session`` to supply your own (its adapters
+    then do the transport, e.g. an in-process fake; kgen's TLS settings are not mounted on it,
+    but credentials, headers, throttling and retries still apply).
+
+    ``clock`` (monotonic seconds) and ``sleep`` drive throttling, retry pauses and the
+    token-file cache; tests inject fakes. Construction raises ``ValueError`` for an unusable
+    config (bad host, CA with ``insecure``, token and password together, unreadable files).
+    ``close()`` (or ``with``) releases the connections of a session the client created.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config.copy()
+        self.base_origin, self.base_path = _base_url(self.config)
+        tls = TLSSettings(self.config) if self.config.has_tls() else None
+        self._credentials = Credentials(self.config, clock=clock)
+        self.rate_limiter = _rate_limiter(self.config, clock, sleep)
+        self.user_agent = self.config.user_agent or default_user_agent()
+        self.sleep = sleep
+        self._adapter: KgenAdapter | None = None
+        self._owns_session = session is None
+        if session is None:
+            session = requests.Session()
+            self._adapter = KgenAdapter(tls)
+            session.mount("https://", self._adapter)
+            session.mount("http://", self._adapter)
+        self._session = session
+        proxy = self.config.proxy_url
+        self._proxies = {"http": proxy, "https": proxy} if proxy else {}
+
+    @property
+    def base_url(self) -> str:
+        """Scheme, host and base path every request URL starts with."""
+        return self.base_origin + self.base_path
+
+    @property
+    def auth_provider(self) -> AuthProvider | None:
+        """The config's auth provider, if any."""
+        return self._credentials.provider
+
+    # -- verb helpers ----------------------------------------------------------------------
+
+    def get(self) -> Request:
+        """A GET request."""
+        return Request(self, "GET")
+
+    def post(self) -> Request:
+        """A POST request."""
+        return Request(self, "POST")
+
+    def put(self) -> Request:
+        """A PUT request."""
+        return Request(self, "PUT")
+
+    def delete(self) -> Request:
+        """A DELETE request."""
+        return Request(self, "DELETE")
+
+    def patch(self, patch_type: str) -> Request:
+        """A PATCH request whose ``Content-Type`` is ``patch_type``
+        (e.g. ``application/merge-patch+json``)."""
+        return Request(self, "PATCH").header("Content-Type", str(patch_type))
+
+    def verb(self, method: str) -> Request:
+        """A request with any HTTP method."""
+        return Request(self, method)
+
+    # -- used by Request -------------------------------------------------------------------
+
+    def throttle(self) -> None:
+        """Block until the client-side rate limiter admits one more request."""
+        if self.rate_limiter is not None:
+            self.rate_limiter.wait()
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | BinaryIO | None,
+        stream: bool,
+        timeout: Any,
+    ) -> tuple[requests.Response, bool]:
+        """Send one attempt through the session, adding default headers and credentials.
+
+        Returns the response and whether the auth provider supplied its credentials.
+        """
+        merged = requests.structures.CaseInsensitiveDict[str](
+            {"Accept": DEFAULT_ACCEPT, "User-Agent": self.user_agent}
+        )
+        if self.config.disable_compression:
+            merged["Accept-Encoding"] = "identity"
+        merged.update(headers)
+        if body is not None and "Content-Type" not in merged:
+            merged["Content-Type"] = "application/json"
+        repeated: list[tuple[str, str]] = []
+        from_provider = self._credentials.apply(merged, repeated)
+        provider = self._credentials.provider
+        if provider is not None and self._adapter is not None:
+            self._adapter.use_client_certificate(provider.client_certificate())
+        for name in dict.fromkeys(name for name, _ in repeated):
+            merged[name] = ", ".join(value for key, value in repeated if key == name)
+        prepared = self._session.prepare_request(
+            requests.Request(method, url, headers=merged, data=body, auth=_keep_headers)
+        )
+        if repeated:
+            setattr(prepared, REPEATED_HEADERS_ATTR, repeated)
+        settings = self._session.merge_environment_settings(
+            prepared.url, dict(self._proxies), stream, None, None
+        )
+        _log.debug("%s %s", method, url)
+        response = self._session.send(prepared, timeout=timeout, **settings)
+        _log.debug("%s %s -> %d", method, url, response.status_code)
+        return response, from_provider
+
+    # -- lifetime --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close pooled connections of a session this client created (idempotent)."""
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> RESTClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RESTClient({self.base_url!r})"
+
+
+def _keep_headers(prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+    """An explicit no-op auth, so that requests never replaces our Authorization (from .netrc)."""
+    return prepared
+
+
+def _base_url(config: Config) -> tuple[str, str]:
+    """``(scheme://host[:port], /base/path)`` from ``config.host`` (see :class:`Config`)."""
+    host = config.host or "localhost"
+    if "://" not in host:
+        host = ("https://" if config.has_tls() else "http://") + host
+    try:
+        parts = urlsplit(host)
+        parts.port  # noqa: B018 - validates the port
+    except ValueError as err:
+        raise ValueError(f"Config.host {config.host!r} is not a URL or host:port: {err}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"Config.host {config.host!r} is not an http(s) URL or host:port")
+    if parts.query or parts.fragment:
+        raise ValueError(f"Config.host {config.host!r} may not have a query or fragment")
+    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+
+
+def _rate_limiter(
+    config: Config, clock: Callable[[], float], sleep: Callable[[float], None]
+) -> TokenBucket | None:
+    qps = config.qps or DEFAULT_QPS
+    burst = config.burst or DEFAULT_BURST
+    if qps < 0:
+        return None
+    return TokenBucket(qps, burst, clock=clock, sleep=sleep)

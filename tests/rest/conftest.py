@@ -1,0 +1,72 @@
+"""Fixtures of the REST client tests: loopback servers (HTTP, HTTPS, mutual TLS), a trustme CA,
+and clients that are closed after each test."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import trustme
+
+from kgen.rest import Config, RESTClient
+from .server import TestServer
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def server_cert(ca: trustme.CA) -> trustme.LeafCert:
+    return ca.issue_cert("127.0.0.1", "kgen.test")
+
+
+@pytest.fixture()
+def server() -> Iterator[TestServer]:
+    with TestServer() as srv:
+        yield srv
+
+
+@pytest.fixture()
+def tls_server(ca: trustme.CA, server_cert: trustme.LeafCert) -> Iterator[TestServer]:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_cert.configure_cert(ctx)
+    ca.configure_trust(ctx)
+    ctx.verify_mode = ssl.CERT_OPTIONAL  # record a client certificate when one is presented
+    with TestServer(ctx) as srv:
+        yield srv
+
+
+class Sleeps:
+    """A fake ``sleep`` that records the requested pauses instead of waiting."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture()
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture()
+def make_client(sleeps: Sleeps) -> Iterator[Callable[..., RESTClient]]:
+    """``make_client(server_or_host, **config_fields)``: an unthrottled client with fake sleep."""
+    clients: list[RESTClient] = []
+
+    def make(target: TestServer | str, /, **fields: Any) -> RESTClient:
+        host = target if isinstance(target, str) else target.url
+        fields.setdefault("qps", -1)
+        client = RESTClient(Config(host=host, **fields), sleep=sleeps)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

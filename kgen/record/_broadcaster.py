@@ -81,7 +81,9 @@ class EventWatcher:
             )
 
     def stop(self) -> None:
-        """Deliver what is queued, then end the thread and join it."""
+        """Deliver what is queued (a sink stops retrying), then end the thread and join it.
+
+        Blocks while a handler call is in progress: handlers must not block forever."""
         with self._stop_lock:
             first = not self._stopped
             self._stopped = True

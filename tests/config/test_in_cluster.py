@@ -1,0 +1,107 @@
+"""In-cluster configuration from a service-account folder, and load()'s choice (S77)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from kgen.config import InClusterError, in_cluster_config, in_cluster_possible, load
+
+from .conftest import WriteFile
+
+CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+ENV = {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
+
+
+@pytest.fixture
+def account(tmp_path: Path, write: WriteFile) -> Path:
+    write("sa/token", "sa-token\n")
+    write("sa/ca.crt", CA)
+    write("sa/namespace", "pod-ns\n")
+    return tmp_path / "sa"
+
+
+def test_host_token_file_ca_and_namespace(account: Path) -> None:
+    config = in_cluster_config(environ=ENV, service_account_dir=account)
+    assert config.host == "https://10.0.0.1:443"
+    assert config.bearer_token == "sa-token"
+    assert config.bearer_token_file == str(account / "token")  # re-read: tokens rotate
+    assert config.ca_file == str(account / "ca.crt")
+    assert config.namespace == "pod-ns"
+
+
+def test_ipv6_host_is_bracketed(account: Path) -> None:
+    env = {"KUBERNETES_SERVICE_HOST": "fd00::1", "KUBERNETES_SERVICE_PORT": "6443"}
+    assert (
+        in_cluster_config(environ=env, service_account_dir=account).host == "https://[fd00::1]:6443"
+    )
+
+
+def test_namespace_precedence(account: Path) -> None:
+    env = {**ENV, "POD_NAMESPACE": "from-env"}
+    assert in_cluster_config(environ=env, service_account_dir=account).namespace == "from-env"
+    assert in_cluster_config("override", environ=env, service_account_dir=account).namespace == (
+        "override"
+    )
+    (account / "namespace").unlink()
+    assert in_cluster_config(environ=ENV, service_account_dir=account).namespace == "default"
+
+
+def test_missing_ca_is_logged_and_left_out(account: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (account / "ca.crt").unlink()
+    with caplog.at_level(logging.ERROR, logger="kgen.config"):
+        config = in_cluster_config(environ=ENV, service_account_dir=account)
+    assert config.ca_file == ""
+    assert "ca.crt" in caplog.text
+
+
+@pytest.mark.parametrize("unset", ["KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"])
+def test_outside_a_cluster_is_a_clear_error(account: Path, unset: str) -> None:
+    env = {k: v for k, v in ENV.items() if k != unset}
+    with pytest.raises(InClusterError, match="not running in a cluster"):
+        in_cluster_config(environ=env, service_account_dir=account)
+    assert not in_cluster_possible(environ=env, service_account_dir=account)
+
+
+def test_missing_or_empty_token_is_an_error(account: Path) -> None:
+    (account / "token").write_text("\n")
+    with pytest.raises(InClusterError, match="is empty"):
+        in_cluster_config(environ=ENV, service_account_dir=account)
+    (account / "token").unlink()
+    with pytest.raises(InClusterError, match="cannot read the service-account token"):
+        in_cluster_config(environ=ENV, service_account_dir=account)
+    assert not in_cluster_possible(environ=ENV, service_account_dir=account)
+
+
+KUBECONFIG = """\
+clusters: [{name: c, cluster: {server: "https://from-kubeconfig"}}]
+contexts: [{name: x, context: {cluster: c, namespace: kube-ns}}]
+current-context: x
+"""
+
+
+def test_load_prefers_in_cluster_in_a_pod(account: Path, tmp_path: Path, write: WriteFile) -> None:
+    write(".kube/config", KUBECONFIG)
+    env = {**ENV, "HOME": str(tmp_path)}
+    assert load(environ=env, service_account_dir=account).host == "https://10.0.0.1:443"
+    assert load(namespace="n", environ=env, service_account_dir=account).namespace == "n"
+
+
+def test_load_uses_the_kubeconfig_when_asked_for_one(
+    account: Path, tmp_path: Path, write: WriteFile
+) -> None:
+    path = write("elsewhere", KUBECONFIG)
+    write(".kube/config", KUBECONFIG)
+    env = {**ENV, "HOME": str(tmp_path)}
+    assert load(path, environ=env, service_account_dir=account).host == "https://from-kubeconfig"
+    assert load(context="x", environ=env, service_account_dir=account).namespace == "kube-ns"
+    with_env = {**env, "KUBECONFIG": str(path)}
+    assert load(environ=with_env, service_account_dir=account).host == "https://from-kubeconfig"
+
+
+def test_load_outside_a_pod_reads_home(tmp_path: Path, write: WriteFile) -> None:
+    write(".kube/config", KUBECONFIG)
+    config = load(environ={"HOME": str(tmp_path)}, service_account_dir=tmp_path / "absent")
+    assert (config.host, config.namespace) == ("https://from-kubeconfig", "kube-ns")

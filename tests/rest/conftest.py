@@ -11,7 +11,8 @@ import pytest
 import trustme
 
 from kgen.rest import Config, RESTClient
-from .server import TestServer
+
+from .server import LoopbackServer
 
 
 @pytest.fixture(scope="session")
@@ -25,18 +26,18 @@ def server_cert(ca: trustme.CA) -> trustme.LeafCert:
 
 
 @pytest.fixture()
-def server() -> Iterator[TestServer]:
-    with TestServer() as srv:
+def server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as srv:
         yield srv
 
 
 @pytest.fixture()
-def tls_server(ca: trustme.CA, server_cert: trustme.LeafCert) -> Iterator[TestServer]:
+def tls_server(ca: trustme.CA, server_cert: trustme.LeafCert) -> Iterator[LoopbackServer]:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_cert.configure_cert(ctx)
     ca.configure_trust(ctx)
     ctx.verify_mode = ssl.CERT_OPTIONAL  # record a client certificate when one is presented
-    with TestServer(ctx) as srv:
+    with LoopbackServer(ctx) as srv:
         yield srv
 
 
@@ -60,7 +61,7 @@ def make_client(sleeps: Sleeps) -> Iterator[Callable[..., RESTClient]]:
     """``make_client(server_or_host, **config_fields)``: an unthrottled client with fake sleep."""
     clients: list[RESTClient] = []
 
-    def make(target: TestServer | str, /, **fields: Any) -> RESTClient:
+    def make(target: LoopbackServer | str, /, **fields: Any) -> RESTClient:
         host = target if isinstance(target, str) else target.url
         fields.setdefault("qps", -1)
         client = RESTClient(Config(host=host, **fields), sleep=sleeps)

@@ -8,6 +8,7 @@ connection and joins every handler thread, so no thread outlives a test.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import socket
 import ssl
@@ -60,7 +61,7 @@ class Reply:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: TestServer  # type: ignore[assignment]
+    server: LoopbackServer  # type: ignore[assignment]
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -133,7 +134,7 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-class TestServer(ThreadingHTTPServer):
+class LoopbackServer(ThreadingHTTPServer):
     """Serves on 127.0.0.1 (an ephemeral port) until :meth:`stop`. Use as a context manager.
 
     By default each request takes the next :class:`Reply` from :meth:`reply`'s queue (an empty
@@ -180,7 +181,7 @@ class TestServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # connections dropped by a test are expected
 
-    def start(self) -> TestServer:
+    def start(self) -> LoopbackServer:
         self._thread.start()
         return self
 
@@ -189,14 +190,12 @@ class TestServer(ThreadingHTTPServer):
         self.shutdown()
         with self._open_lock:
             for sock in self._open:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         self.server_close()
         self._thread.join()
 
-    def __enter__(self) -> TestServer:
+    def __enter__(self) -> LoopbackServer:
         return self.start()
 
     def __exit__(

@@ -15,6 +15,12 @@ from kgen.cache._delta_fifo import (
     PopProcessFunc,
     RequeueError,
 )
+from kgen.cache._handlers import (
+    FilteringResourceEventHandler,
+    ResourceEventHandler,
+    ResourceEventHandlerDetailedFuncs,
+    ResourceEventHandlerFuncs,
+)
 from kgen.cache._index import (
     NAMESPACE_INDEX,
     IndexConflictError,
@@ -52,11 +58,19 @@ from kgen.cache._reflector import (
     is_expired_error,
     is_too_large_resource_version_error,
 )
+from kgen.cache._shared_informer import (
+    MINIMUM_RESYNC_PERIOD,
+    InformerStateError,
+    ResourceEventHandlerRegistration,
+    SharedIndexInformer,
+    wait_for_cache_sync,
+)
 from kgen.cache._thread_safe_store import ThreadSafeStore
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "INITIAL_EVENTS_END_ANNOTATION",
+    "MINIMUM_RESYNC_PERIOD",
     "NAMESPACE_INDEX",
     "REAL_CLOCK",
     "Backoff",
@@ -69,10 +83,12 @@ __all__ = [
     "ExplicitKey",
     "FIFOClosedError",
     "FakeClock",
+    "FilteringResourceEventHandler",
     "IndexConflictError",
     "IndexFunc",
     "Indexer",
     "Indexers",
+    "InformerStateError",
     "KeyFunc",
     "KeyListerGetter",
     "ListFailedError",
@@ -86,6 +102,11 @@ __all__ = [
     "Reflector",
     "ReflectorStore",
     "RequeueError",
+    "ResourceEventHandler",
+    "ResourceEventHandlerDetailedFuncs",
+    "ResourceEventHandlerFuncs",
+    "ResourceEventHandlerRegistration",
+    "SharedIndexInformer",
     "ThreadSafeStore",
     "TransformFunc",
     "TweakListOptionsFunc",
@@ -100,4 +121,5 @@ __all__ = [
     "meta_namespace_index_func",
     "meta_namespace_key",
     "split_meta_namespace_key",
+    "wait_for_cache_sync",
 ]

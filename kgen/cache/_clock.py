@@ -53,6 +53,7 @@ class FakeClock:
         self._cond = threading.Condition()
         self._now = start
         self._waiters = 0
+        self._wait_calls = 0
 
     def now(self) -> float:
         with self._cond:
@@ -64,6 +65,12 @@ class FakeClock:
         with self._cond:
             return self._waiters
 
+    @property
+    def wait_calls(self) -> int:
+        """How many calls to :meth:`wait` have begun so far."""
+        with self._cond:
+            return self._wait_calls
+
     def step(self, seconds: float) -> None:
         """Move time forward by ``seconds`` and wake the waiters that are now due."""
         with self._cond:
@@ -74,6 +81,7 @@ class FakeClock:
         with self._cond:
             deadline = self._now + seconds
             self._waiters += 1
+            self._wait_calls += 1
             try:
                 while self._now < deadline and not stop.is_set():
                     # Stop events are not tied to this condition: re-check them often.

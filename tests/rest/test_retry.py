@@ -1,0 +1,152 @@
+"""Retries and throttling over real HTTP (4.1.12, S64, S65) and the client token bucket."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from kgen.rest import Config, RESTClient, StatusError, is_internal_error, is_too_many_requests
+from kgen.rest._ratelimit import TokenBucket
+
+from .conftest import Sleeps
+from .server import LoopbackServer
+
+MakeClient = Callable[..., RESTClient]
+
+
+def test_429_with_retry_after_is_retried_with_the_full_body_each_time(
+    server: LoopbackServer, make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    for _ in range(4):
+        server.reply(429, b"slow down", Retry_After="1", Content_Type="text/plain")
+    server.reply(200, b"{}")
+    body = b"x" * 4000
+    result = make_client(server).post().abs_path("/a").body(body).do()
+    assert result.status_code == 200
+    assert len(server.requests) == 5
+    assert all(r.body == body for r in server.requests)
+    assert sleeps.calls == [1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("code", [429, 500, 501, 504])
+def test_retryable_codes_with_retry_after_zero(
+    server: LoopbackServer, make_client: MakeClient, sleeps: Sleeps, code: int
+) -> None:
+    for _ in range(4):
+        server.reply(code, b"", Retry_After="0")
+    server.reply(200, b"{}")
+    assert make_client(server).put().abs_path("/a").body(b"{}").do().status_code == 200
+    assert len(server.requests) == 5 and sleeps.calls == [0, 0, 0, 0]
+
+
+def test_max_retries(server: LoopbackServer, make_client: MakeClient) -> None:
+    client = make_client(server)
+    server.reply(429, b"", Retry_After="0")
+    with pytest.raises(StatusError) as info:
+        client.get().abs_path("/a").max_retries(0).do()
+    assert is_too_many_requests(info.value)
+    server.reply(429, b"", Retry_After="0")
+    server.reply(200, b"{}")
+    assert client.get().abs_path("/a").max_retries(1).do().status_code == 200
+    assert len(server.requests) == 3
+
+
+def test_default_max_retries_is_ten(
+    server: LoopbackServer, make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    for _ in range(12):
+        server.reply(503, b"", Retry_After="2")
+    with pytest.raises(StatusError) as info:
+        make_client(server).get().abs_path("/a").do()
+    assert len(server.requests) == 11 and sleeps.calls == [2] * 10
+    assert info.value.retry_after_seconds == 2
+
+
+def test_5xx_without_retry_after_is_not_retried(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    server.reply(500, b"boom", Content_Type="text/plain")
+    with pytest.raises(StatusError) as info:
+        make_client(server).get().abs_path("/a").do()
+    assert is_internal_error(info.value) and len(server.requests) == 1
+
+
+def test_final_error_notes_the_previous_attempt(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    server.reply(429, b"", Retry_After="0")
+    server.reply(500, b"final", Content_Type="text/plain")
+    with pytest.raises(StatusError) as info:
+        make_client(server).get().abs_path("/a").do()
+    assert "final" in str(info.value)
+    assert any("previous attempt" in note for note in info.value.__notes__)
+
+
+def test_connection_reset_is_retried_for_get(
+    server: LoopbackServer, make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    server.reply_reset()
+    server.reply_reset()
+    server.reply(200, b"{}")
+    assert make_client(server).get().abs_path("/a").do().status_code == 200
+    assert len(server.requests) == 3 and sleeps.calls == [1.0, 1.0]
+
+
+def test_connection_reset_is_not_retried_for_post(
+    server: LoopbackServer, make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    server.reply_reset()
+    server.reply(200, b"{}")
+    with pytest.raises(requests.ConnectionError):
+        make_client(server).post().abs_path("/a").body(b"{}").do()
+    assert len(server.requests) == 1 and sleeps.calls == []
+
+
+def test_streamed_bodies_are_never_retried(
+    server: LoopbackServer, make_client: MakeClient, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    server.reply(429, b"", Retry_After="0")
+    path = tmp_path / "b"
+    path.write_bytes(b"streamed")
+    with path.open("rb") as f, pytest.raises(StatusError):
+        make_client(server).post().abs_path("/a").body(f).do()
+    assert len(server.requests) == 1 and server.requests[0].body == b"streamed"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_token_bucket_allows_burst_then_qps() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(2.0, 3, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        bucket.wait()
+    assert clock.sleeps == [0.5, 0.5]
+    clock.now += 10  # refills up to the burst only
+    for _ in range(4):
+        bucket.wait()
+    assert clock.sleeps == [0.5, 0.5, 0.5]
+
+
+def test_client_requests_are_throttled(server: LoopbackServer) -> None:
+    clock = FakeClock()
+    for _ in range(4):
+        server.reply(200, b"{}")
+    with RESTClient(
+        Config(host=server.url, qps=1, burst=2), clock=clock, sleep=clock.sleep
+    ) as client:
+        for _ in range(4):
+            client.get().abs_path("/a").do()
+    assert clock.sleeps == [1.0, 1.0]

@@ -15,6 +15,13 @@ from kgen.cache._delta_fifo import (
     PopProcessFunc,
     RequeueError,
 )
+from kgen.cache._factory import (
+    GenericInformer,
+    NewInformerFunc,
+    SharedInformerFactory,
+    TypedInformer,
+    new_filtered_informer,
+)
 from kgen.cache._handlers import (
     FilteringResourceEventHandler,
     ResourceEventHandler,
@@ -39,6 +46,7 @@ from kgen.cache._keys import (
     meta_namespace_key,
     split_meta_namespace_key,
 )
+from kgen.cache._lister import Lister, NamespaceLister, SelectorLike, not_found_error
 from kgen.cache._listwatch import (
     ListerWatcher,
     ListWatch,
@@ -84,6 +92,7 @@ __all__ = [
     "FIFOClosedError",
     "FakeClock",
     "FilteringResourceEventHandler",
+    "GenericInformer",
     "IndexConflictError",
     "IndexFunc",
     "Indexer",
@@ -94,7 +103,10 @@ __all__ = [
     "ListFailedError",
     "ListWatch",
     "ListWatchClient",
+    "Lister",
     "ListerWatcher",
+    "NamespaceLister",
+    "NewInformerFunc",
     "ObjectKeyError",
     "ObjectList",
     "PopProcessFunc",
@@ -106,10 +118,13 @@ __all__ = [
     "ResourceEventHandlerDetailedFuncs",
     "ResourceEventHandlerFuncs",
     "ResourceEventHandlerRegistration",
+    "SelectorLike",
     "SharedIndexInformer",
+    "SharedInformerFactory",
     "ThreadSafeStore",
     "TransformFunc",
     "TweakListOptionsFunc",
+    "TypedInformer",
     "UnknownIndexError",
     "VeryShortWatchError",
     "WatchErrorHandler",
@@ -120,6 +135,8 @@ __all__ = [
     "is_too_large_resource_version_error",
     "meta_namespace_index_func",
     "meta_namespace_key",
+    "new_filtered_informer",
+    "not_found_error",
     "split_meta_namespace_key",
     "wait_for_cache_sync",
 ]

@@ -21,7 +21,7 @@ from kgen.spec._wellknown import LIST_META, OBJECT_META, SCALE
 from kgen.spec.errors import json_pointer
 from kgen.spec.model import GroupVersionKind, JSONSchema, Resource, Subresource
 
-__all__ = ["CRDVersion", "crd_versions", "definition_prefix"]
+__all__ = ["CRDVersion", "crd_versions", "definition_prefix", "kind_definition_names"]
 
 STANDARD_VERBS = (
     "create",
@@ -63,18 +63,18 @@ class CRDVersion:
 class _Hoister:
     """Turns one version's schema into named v2 definitions (see the module docstring)."""
 
-    def __init__(self, doc: Document, prefix: str, reserved: set[str]) -> None:
+    def __init__(self, doc: Document, prefix: str, taken: set[str]) -> None:
         self.doc = doc
         self.prefix = prefix
-        self.taken = set(reserved)
+        self.taken = taken
         self.out: dict[str, JSONSchema] = {}
 
     def _unique(self, hint: str) -> str:
         name, n = hint, 1
-        while name in self.taken:
+        while f"{self.prefix}.{name}" in self.taken:
             n += 1
             name = f"{hint}{n}"
-        self.taken.add(name)
+        self.taken.add(f"{self.prefix}.{name}")
         return name
 
     def definition(self, schema: JSONSchema, short: str, pointer: list[str | int]) -> str:
@@ -133,8 +133,28 @@ def _subresources(raw: Any) -> dict[str, Subresource]:
     return subs
 
 
-def crd_versions(doc: Document) -> list[CRDVersion]:
-    """Every served version of a CRD document (``apiextensions.k8s.io`` v1 or v1beta1)."""
+def kind_definition_names(doc: Document) -> set[str]:
+    """The kind and list-kind definition names a CRD document will use (best effort: a
+    malformed document yields fewer names, and :func:`crd_versions` reports it)."""
+    spec = doc.data.get("spec")
+    names = spec.get("names") if isinstance(spec, dict) else None
+    if not isinstance(names, dict) or not isinstance(spec, dict):
+        return set()
+    group, kind = str(spec.get("group", "")), str(names.get("kind", ""))
+    list_kind = str(names.get("listKind") or f"{kind}List")
+    versions = spec.get("versions") if isinstance(spec.get("versions"), list) else []
+    found = {str(spec.get("version", ""))} | {
+        str(v.get("name", "")) for v in versions if isinstance(v, dict)
+    }
+    return {f"{definition_prefix(group, v)}.{k}" for v in found if v for k in (kind, list_kind)}
+
+
+def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
+    """Every served version of a CRD document (``apiextensions.k8s.io`` v1 or v1beta1).
+
+    ``taken`` holds the definition names already in use (including every CRD's kind names,
+    see :func:`kind_definition_names`); names of hoisted definitions are added to it.
+    """
     spec = _dict_field(doc, doc.data, "spec", [])
     names = _dict_field(doc, spec, "names", ["spec"])
     group = _str_field(doc, spec, "group", ["spec"])
@@ -163,7 +183,7 @@ def crd_versions(doc: Document) -> list[CRDVersion]:
         if not isinstance(root, dict):
             raise doc.error(json_pointer(*schema_where, "openAPIV3Schema"), "must be an object")
         prefix = definition_prefix(group, version)
-        hoister = _Hoister(doc, prefix, {kind, list_kind})
+        hoister = _Hoister(doc, prefix, taken)
         root = dict(root)
         props = dict(root.get("properties") or {})
         props["apiVersion"] = props.get("apiVersion") or {"type": "string"}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kgen.spec._crd import crd_versions
+from kgen.spec._crd import crd_versions, kind_definition_names
 from kgen.spec._discovery import Discovery, read_discovery
 from kgen.spec._documents import Document, load_documents
 from kgen.spec._openapi import PathResource, definitions_of, gvks_of, resources_from_paths
@@ -177,8 +177,9 @@ def load(specs: Sequence[Path], discovery: Sequence[Path] = ()) -> APIModel:
             continue
         b.add_resource(group, version, _from_paths(found, index), (doc.source, "/paths"))
     spec_gvs = set(b.resources)
+    taken = set(b.schemas).union(*(kind_definition_names(doc) for doc in crds))
     for doc in crds:
-        for crd in crd_versions(doc):
+        for crd in crd_versions(doc, taken):
             for name, schema in crd.definitions.items():
                 b.schemas.setdefault(name, schema)
                 b.origin.setdefault(name, (doc, crd.pointer))

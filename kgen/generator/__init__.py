@@ -1,0 +1,1 @@
+"""kgen's code generator: turns a :class:`kgen.spec.APIModel` into a typed Python package."""

@@ -1,0 +1,245 @@
+"""Writing one models module: msgspec Structs over :class:`kgen.meta.Model`.
+
+Field conventions (those of :mod:`kgen.meta`): snake_case attributes with the wire name kept by
+``msgspec.field(name=...)``; a required field has no default; an optional field is
+``T | None | UnsetType = UNSET`` (absent and explicit ``null`` both survive a round trip);
+arrays are tuples, maps are dicts. Schema defaults and enums are documented, never applied:
+a default is the server's business and an enum may grow in a later release. ``apiVersion`` and
+``kind`` of a kind default to its constants. Type expressions follow
+:meth:`_Module.type_expr`. Every string from a spec is written through
+:func:`~kgen.generator.naming.docstring` or :func:`~kgen.generator.naming.python_string`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from kgen.generator import naming
+from kgen.generator.models._layout import KGEN_META, META_ALIASES, Layout
+from kgen.spec.model import APIModel, JSONSchema
+
+__all__ = ["render_module"]
+
+_MAX_ALIAS_DEPTH = 32
+_SCHEMA_KEYS = (
+    "$ref",
+    "type",
+    "properties",
+    "items",
+    "additionalProperties",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "x-kubernetes-int-or-string",
+    "x-kubernetes-preserve-unknown-fields",
+)
+
+
+def _has_type(schema: Any) -> bool:
+    return isinstance(schema, dict) and any(k in schema for k in _SCHEMA_KEYS)
+
+
+def _types(schema: JSONSchema) -> set[str]:
+    raw = schema.get("type")
+    if isinstance(raw, str):
+        return {raw}
+    if isinstance(raw, list):
+        return {t for t in raw if isinstance(t, str) and t != "null"}
+    return set()
+
+
+def _indent(text: str, prefix: str) -> str:
+    return text.replace("\n", "\n" + prefix)
+
+
+class _Module:
+    """Per-module state: the imports its annotations need. Not thread-safe; one per render."""
+
+    def __init__(self, api: APIModel, layout: Layout, module: str) -> None:
+        self.api = api
+        self.layout = layout
+        self.module = module
+        self.local = {layout.classes[d][1] for d in layout.modules[module]}
+        self.meta_names: set[str] = set()
+        self.meta_module = False
+        self.modules: set[str] = set()
+        self.typing_any = False
+        self.field_alias = False
+
+    def meta(self, name: str) -> str:
+        if name in self.local:
+            self.meta_module = True
+            return f"_kgen_meta.{name}"
+        self.meta_names.add(name)
+        return name
+
+    def ref(self, definition: str) -> str:
+        module, cls = self.layout.classes[definition]
+        if module == KGEN_META:
+            return self.meta(cls)
+        if module == self.module:
+            return cls
+        self.modules.add(module)
+        return f"_{module}.{cls}"
+
+    def any(self) -> str:
+        self.typing_any = True
+        return "Any"
+
+    def type_expr(self, schema: Any, depth: int = 0) -> str:
+        """The Python type of values valid for ``schema``.
+
+        int-or-string -> IntOrString; references -> the class, the kgen.meta alias or the
+        referenced schema inline; preserve-unknown-fields and free-form objects ->
+        ``dict[str, Any]``; ``allOf`` of one typed schema -> that type; ``anyOf``/``oneOf`` of
+        integer and string -> IntOrString, of one type -> it, otherwise ``Any`` (a union of
+        several classes cannot be decoded without a tag); ``number`` -> ``int | float`` (so
+        ``1`` stays ``1``); ``date-time`` -> Time; arrays -> tuples.
+        """
+        if not isinstance(schema, dict) or depth > _MAX_ALIAS_DEPTH:
+            return self.any()
+        if (
+            schema.get("x-kubernetes-int-or-string") is True
+            or schema.get("format") == "int-or-string"
+        ):
+            return self.meta("IntOrString")
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            target = ref.rsplit("/", 1)[-1]
+            if target in META_ALIASES:
+                return self.meta(META_ALIASES[target])
+            if target in self.layout.classes:
+                return self.ref(target)
+            return self.type_expr(self.api.schemas.get(target), depth + 1)
+        types = _types(schema)
+        if schema.get("x-kubernetes-preserve-unknown-fields") is True:
+            return f"dict[str, {self.any()}]" if types == {"object"} else self.any()
+        if not types:
+            parts = [p for p in schema.get("allOf") or () if _has_type(p)]
+            if len(parts) == 1:
+                return self.type_expr(parts[0], depth + 1)
+            alternatives = [*(schema.get("anyOf") or ()), *(schema.get("oneOf") or ())]
+            exprs = {self.type_expr(a, depth + 1) for a in alternatives if _has_type(a)}
+            if exprs == {"int", "str"}:
+                return self.meta("IntOrString")
+            if len(exprs) == 1:
+                return exprs.pop()
+            if "properties" in schema or "additionalProperties" in schema:
+                types = {"object"}
+            elif "items" in schema:
+                types = {"array"}
+        if types == {"integer", "string"}:
+            return self.meta("IntOrString")
+        if len(types) != 1:
+            return self.any()
+        kind = types.pop()
+        if kind == "string":
+            return self.meta("Time") if schema.get("format") == "date-time" else "str"
+        if kind == "integer":
+            return "int"
+        if kind == "number":
+            return "int | float"
+        if kind == "boolean":
+            return "bool"
+        if kind == "array":
+            return f"tuple[{self.type_expr(schema.get('items'), depth + 1)}, ...]"
+        if kind == "object":
+            extra = schema.get("additionalProperties")
+            value = self.type_expr(extra, depth + 1) if isinstance(extra, dict) else self.any()
+            return f"dict[str, {value}]"
+        return self.any()
+
+    def field_doc(self, schema: Any) -> str:
+        if not isinstance(schema, dict):
+            return ""
+        text = schema.get("description")
+        parts = [text.strip()] if isinstance(text, str) and text.strip() else []
+        ref = schema.get("$ref")
+        if not parts and isinstance(ref, str):
+            target = self.api.schemas.get(ref.rsplit("/", 1)[-1], {})
+            if isinstance(target, dict) and isinstance(target.get("description"), str):
+                parts.append(target["description"].strip())
+        enum = schema.get("enum")
+        if isinstance(enum, list) and enum:
+            parts.append("Allowed values: " + ", ".join(json.dumps(v) for v in enum) + ".")
+        if "default" in schema:
+            parts.append("Server default: " + json.dumps(schema["default"], sort_keys=True) + ".")
+        return "\n\n".join(parts)
+
+    def render_class(self, definition: str) -> str:
+        schema = self.api.schemas[definition]
+        cls = self.layout.classes[definition][1]
+        props: dict[str, Any] = schema.get("properties", {})
+        required = set(schema.get("required") or ())
+        gvk = self.layout.kinds.get(definition)
+        description = schema.get("description")
+        doc = description.strip() if isinstance(description, str) and description.strip() else cls
+        doc += f"\n\nDefinition: {definition}."
+        lines = [
+            f"class {cls}(Model, kw_only=True):",
+            "    " + _indent(naming.docstring(doc), "    "),
+            "",
+        ]
+        wires = list(props)
+        for wire, attr in zip(wires, naming.attribute_names(wires), strict=True):
+            sub = props[wire]
+            annotation = self.type_expr(sub)
+            constant = None
+            if gvk is not None and wire == "apiVersion":
+                constant = gvk.api_version
+            elif gvk is not None and wire == "kind":
+                constant = gvk.kind
+            if constant is not None:
+                annotation, default = "str", naming.python_string(constant)
+            elif wire in required:
+                nullable = isinstance(sub, dict) and sub.get("nullable") is True
+                annotation += " | None" if nullable else ""
+                default = None
+            else:
+                annotation += " | None | UnsetType"
+                default = "UNSET"
+            if wire != attr:
+                self.field_alias = True
+                args = [f"name={naming.python_string(wire)}"]
+                args += [f"default={default}"] if default is not None else []
+                value = f" = msgspec.field({', '.join(args)})"
+            else:
+                value = f" = {default}" if default is not None else ""
+            lines.append(f"    {attr}: {annotation}{value}")
+            doc_text = self.field_doc(sub)
+            if doc_text:
+                lines.append("    " + _indent(naming.docstring(doc_text), "    "))
+        return "\n".join(lines) + "\n"
+
+    def header(self, package: str) -> str:
+        lines = [
+            naming.docstring(
+                f"Models of {self.module}, generated by kgen from the API documents. Do not edit."
+            ),
+            "",
+            "from __future__ import annotations",
+            "",
+        ]
+        if self.typing_any:
+            lines.append("from typing import Any")
+            lines.append("")
+        if self.field_alias:
+            lines.append("import msgspec")
+            lines.append("")
+        if self.meta_module:
+            lines.append("import kgen.meta as _kgen_meta")
+        names = sorted({"Model", "UNSET", "UnsetType"} | self.meta_names)
+        lines.append(f"from kgen.meta import {', '.join(names)}")
+        for module in sorted(self.modules):
+            lines.append(f"from {package}.models import {module} as _{module}")
+        return "\n".join(lines) + "\n"
+
+
+def render_module(api: APIModel, layout: Layout, module: str, package: str) -> str:
+    """The source of models module ``module`` of generated package ``package``."""
+    writer = _Module(api, layout, module)
+    body = [writer.render_class(d) for d in layout.modules[module]]
+    all_names = sorted(layout.classes[d][1] for d in layout.modules[module])
+    exports = "__all__ = [" + ", ".join(naming.python_string(n) for n in all_names) + "]\n"
+    return writer.header(package) + "\n" + exports + "\n\n" + "\n\n".join(body)

@@ -1,0 +1,53 @@
+"""Fixtures for the models emitter tests: render a package to disk and import it."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from kgen.generator.models import render_models
+from kgen.spec import APIModel
+
+
+def write_package(api: APIModel, package: str, root: Path) -> Path:
+    """Render the models of ``api`` as package ``package`` under ``root``; return its folder."""
+    folder = root / package
+    for rel, text in render_models(api, package).items():
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    (folder / "__init__.py").write_text('"""Generated for a test."""\n', encoding="utf-8")
+    (folder / "py.typed").write_text("", encoding="utf-8")
+    return folder
+
+
+def import_models(package: str, folder: Path) -> dict[str, ModuleType]:
+    """Import every models module of a written package (its parent must be on sys.path)."""
+    return {
+        path.stem: importlib.import_module(f"{package}.models.{path.stem}")
+        for path in sorted((folder / "models").glob("*.py"))
+        if path.stem != "__init__"
+    }
+
+
+@pytest.fixture
+def generated(tmp_path: Path) -> Iterator[Callable[[APIModel, str], dict[str, ModuleType]]]:
+    """``generated(api, package)`` writes the package under a temporary folder on sys.path and
+    imports its models modules (returned by name); they leave sys.modules afterwards."""
+    sys.path.insert(0, str(tmp_path))
+    packages: list[str] = []
+
+    def make(api: APIModel, package: str) -> dict[str, ModuleType]:
+        packages.append(package)
+        return import_models(package, write_package(api, package, tmp_path))
+
+    yield make
+    sys.path.remove(str(tmp_path))
+    for name in list(sys.modules):
+        if any(name == p or name.startswith(p + ".") for p in packages):
+            del sys.modules[name]

@@ -142,7 +142,9 @@ def kind_definition_names(doc: Document) -> set[str]:
         return set()
     group, kind = str(spec.get("group", "")), str(names.get("kind", ""))
     list_kind = str(names.get("listKind") or f"{kind}List")
-    versions = spec.get("versions") if isinstance(spec.get("versions"), list) else []
+    versions = spec.get("versions")
+    if not isinstance(versions, list):
+        versions = []
     found = {str(spec.get("version", ""))} | {
         str(v.get("name", "")) for v in versions if isinstance(v, dict)
     }

@@ -1,0 +1,31 @@
+"""Testing support: an in-process Kubernetes API server with real semantics, and fakes.
+
+* :class:`APIServer`: real HTTP(S) on loopback, driven by OpenAPI documents and CRDs::
+
+      with APIServer(specs=["swagger.json"]) as server:
+          requests.get(server.url + "/api/v1/namespaces", headers={"Authorization": f"Bearer {server.token}"})
+
+* :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
+* :class:`Faults`: deterministic fault injection (``server.faults``).
+* :class:`FakeTransport` / :class:`Fake`: a ``requests`` adapter that serves a session from a
+  handler without sockets, with client-go style reactors and recorded actions.
+"""
+
+from kgen.testing._auth import Rule, User
+from kgen.testing._errors import APIError
+from kgen.testing._faults import Fault, Faults
+from kgen.testing._server import APIServer
+from kgen.testing._tracker import ListOptions, ObjectTracker, WatchStream, WriteOptions
+
+__all__ = [
+    "APIError",
+    "APIServer",
+    "Fault",
+    "Faults",
+    "ListOptions",
+    "ObjectTracker",
+    "Rule",
+    "User",
+    "WatchStream",
+    "WriteOptions",
+]

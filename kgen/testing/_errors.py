@@ -1,0 +1,123 @@
+"""The one error type of the test server, and constructors for the Status bodies it sends.
+
+Every failure the server reports is an :class:`APIError` carrying a complete ``meta/v1``
+``Status`` as a JSON dict, shaped exactly as kube-apiserver shapes it (reason, code, message,
+details), so that clients' error predicates see what they would see against a real cluster.
+The same errors are raised by :class:`kgen.testing.ObjectTracker` to in-process callers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["APIError"]
+
+
+class APIError(Exception):
+    """A failed API call: ``code`` is the HTTP status, ``status`` the ``Status`` body."""
+
+    def __init__(
+        self,
+        code: int,
+        reason: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+        self.message = message
+        self.headers = headers or {}
+        self.status: dict[str, Any] = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        }
+        if details:
+            self.status["details"] = details
+
+    @staticmethod
+    def _details(resource: str, group: str, name: str) -> dict[str, Any]:
+        details: dict[str, Any] = {"kind": resource}
+        if name:
+            details["name"] = name
+        if group:
+            details["group"] = group
+        return details
+
+    @staticmethod
+    def _qualified(resource: str, group: str) -> str:
+        return f"{resource}.{group}" if group else resource
+
+    @classmethod
+    def not_found(cls, resource: str, group: str, name: str) -> APIError:
+        return cls(
+            404,
+            "NotFound",
+            f'{cls._qualified(resource, group)} "{name}" not found',
+            cls._details(resource, group, name),
+        )
+
+    @classmethod
+    def already_exists(cls, resource: str, group: str, name: str) -> APIError:
+        return cls(
+            409,
+            "AlreadyExists",
+            f'{cls._qualified(resource, group)} "{name}" already exists',
+            cls._details(resource, group, name),
+        )
+
+    @classmethod
+    def conflict(cls, resource: str, group: str, name: str, why: str) -> APIError:
+        return cls(
+            409,
+            "Conflict",
+            f'Operation cannot be fulfilled on {cls._qualified(resource, group)} "{name}": {why}',
+            cls._details(resource, group, name),
+        )
+
+    @classmethod
+    def invalid(
+        cls, kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
+    ) -> APIError:
+        """422 Invalid; each cause is ``(field, reason, message)`` (reason e.g. FieldValueRequired)."""
+        text = "; ".join(f"{f}: {m}" for f, _, m in causes)
+        quoted = f'{kind}.{group} "{name}"' if group else f'{kind} "{name}"'
+        details = cls._details(kind, group, name)
+        details["causes"] = [
+            {"reason": r, "message": f"{f}: {m}", "field": f} for f, r, m in causes
+        ]
+        return cls(422, "Invalid", f"{quoted} is invalid: {text}", details)
+
+    @classmethod
+    def bad_request(cls, message: str) -> APIError:
+        return cls(400, "BadRequest", message)
+
+    @classmethod
+    def gone(cls, message: str) -> APIError:
+        return cls(410, "Expired", message)
+
+    @classmethod
+    def method_not_allowed(cls, verb: str, what: str) -> APIError:
+        return cls(
+            405,
+            "MethodNotAllowed",
+            f"the server does not allow this method on the requested resource ({verb} {what})",
+        )
+
+    @classmethod
+    def path_not_found(cls) -> APIError:
+        return cls(404, "NotFound", "the server could not find the requested resource")
+
+    @classmethod
+    def unsupported_media_type(cls, content_type: str) -> APIError:
+        return cls(
+            415,
+            "UnsupportedMediaType",
+            f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml; got "{content_type}"',
+        )

@@ -1,0 +1,573 @@
+"""The request path of the test server, independent of any transport.
+
+:class:`Handler` turns a :class:`Request` into a :class:`Response`: authentication, fault
+injection, routing (discovery, OpenAPI, health, resources), verb dispatch to the
+:class:`~kgen.testing._tracker.ObjectTracker`, content negotiation (JSON, YAML bodies, Table
+output) and errors as ``Status`` bodies. The HTTP server and the in-process ``requests``
+adapter both call :meth:`Handler.handle`, so both see exactly the same behaviour.
+
+Thread-safe: one handler serves every connection. A streaming :class:`Response` (watch) must
+be closed by whoever consumes it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import yaml
+
+from kgen.testing import _discovery as discovery
+from kgen.testing._auth import Attributes, Auth, User
+from kgen.testing._errors import APIError
+from kgen.testing._faults import Fault, Faults
+from kgen.testing._openapi import OpenAPIDocuments
+from kgen.testing._registry import ResourceInfo
+from kgen.testing._scale import scale_of, set_replicas
+from kgen.testing._table import to_table
+from kgen.testing._tracker import (
+    PATCH_APPLY,
+    PATCH_JSON,
+    PATCH_MERGE,
+    PATCH_STRATEGIC,
+    ListOptions,
+    ObjectTracker,
+    WriteOptions,
+    Written,
+)
+
+__all__ = ["HALF_OPEN", "Handler", "Request", "Response"]
+
+JSON = dict[str, Any]
+MAX_BODY = 3 * 1024 * 1024
+HALF_OPEN = b"\x00kgen-half-open\x00"
+"""Yielded by a watch stream to say: stop sending, keep the connection open."""
+
+_PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
+_encoder = msgspec.json.Encoder()
+
+
+@dataclass
+class Request:
+    """One HTTP request. ``headers`` keys are lower-case."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    peer_cert: Any = None
+
+    def param(self, name: str, default: str = "") -> str:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+
+@dataclass
+class Response:
+    """One HTTP response; ``stream`` (chunked) replaces ``body`` for watches."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+    stream: Iterator[bytes] | None = None
+    on_close: Callable[[], None] | None = None
+
+    def close(self) -> None:
+        """Release a stream's resources; safe to call twice."""
+        if self.on_close is not None:
+            callback, self.on_close = self.on_close, None
+            callback()
+
+
+def json_response(status: int, obj: Any, content_type: str = "application/json") -> Response:
+    return Response(status, [("Content-Type", content_type)], _encoder.encode(obj))
+
+
+def error_response(err: APIError) -> Response:
+    response = json_response(err.code, err.status)
+    response.headers.extend(err.headers.items())
+    return response
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A resource request, parsed from its path."""
+
+    info: ResourceInfo
+    namespace: str
+    name: str
+    subresource: str
+
+
+class Handler:
+    """Serves requests against ``tracker``; see the module docstring."""
+
+    def __init__(
+        self,
+        tracker: ObjectTracker,
+        *,
+        auth: Auth | None = None,
+        faults: Faults | None = None,
+        documents: OpenAPIDocuments | None = None,
+        version: Mapping[str, str] | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.tracker = tracker
+        self.auth = auth or Auth(allow_anonymous=True)
+        self.faults = faults or Faults()
+        self.documents = documents or OpenAPIDocuments.from_model(tracker.registry.model)
+        self.version = dict(version or _DEFAULT_VERSION)
+        self.host = host
+        self.stopping = threading.Event()
+        self.requests: list[tuple[str, str]] = []
+        """``(method, path?query)`` of every request, in arrival order (for tests)."""
+        self._requests_lock = threading.Lock()
+
+    # --- entry point --------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Serve one request; never raises (failures become 500 Status responses)."""
+        with self._requests_lock:
+            query = "&".join(f"{k}={v}" for k, vs in request.query.items() for v in vs)
+            self.requests.append((request.method, request.path + (f"?{query}" if query else "")))
+        try:
+            user = self.auth.authenticate(
+                request.path, request.headers.get("authorization"), request.peer_cert
+            )
+            return self._route(request, user)
+        except APIError as err:
+            return error_response(err)
+        except Exception as err:  # the server must survive any bug or input
+            traceback.print_exc()
+            return error_response(
+                APIError(500, "InternalError", f"Internal error occurred: {err!r}")
+            )
+
+    def _route(self, request: Request, user: User) -> Response:
+        path = "/" + request.path.strip("/")
+        parts = [p for p in path.split("/") if p]
+        if path in ("/healthz", "/readyz", "/livez") or path.startswith(
+            ("/healthz/", "/readyz/", "/livez/")
+        ):
+            self.auth.authorize(Attributes(user, "get", path=path))
+            return Response(200, [("Content-Type", "text/plain; charset=utf-8")], b"ok")
+        if path == "/version":
+            return json_response(200, self.version)
+        if parts[:1] == ["openapi"]:
+            self.auth.authorize(Attributes(user, "get", path=path))
+            return self._openapi(request, parts[1:])
+        if (parts[:1] == ["api"] and len(parts) <= 2) or (
+            parts[:1] == ["apis"] and len(parts) <= 3
+        ):
+            if request.method != "GET":
+                raise APIError.method_not_allowed(request.method, path)
+            self.auth.authorize(Attributes(user, "get", path=path))
+            return self._discovery(request, parts)
+        if parts[:1] in (["api"], ["apis"]):
+            return self._resource(request, user, parts)
+        raise APIError.path_not_found()
+
+    # --- discovery and OpenAPI ----------------------------------------------------------------
+
+    def _discovery(self, request: Request, parts: list[str]) -> Response:
+        registry = self.tracker.registry
+        accept = request.headers.get("accept", "")
+        if (
+            len(parts) == 1
+            and "g=apidiscovery.k8s.io" in accept
+            and "v=v2" in accept
+            and "as=APIGroupDiscoveryList" in accept
+        ):
+            document = discovery.aggregated(registry, core=parts[0] == "api")
+            return json_response(200, document, discovery.AGGREGATED_CONTENT_TYPE)
+        found: JSON | None
+        if parts == ["api"]:
+            found = discovery.api_versions(registry, self.host)
+        elif parts == ["apis"]:
+            found = discovery.api_group_list(registry)
+        elif parts[0] == "api":
+            found = discovery.resource_list(registry, "", parts[1])
+        elif len(parts) == 2:
+            found = discovery.api_group(registry, parts[1])
+        else:
+            found = discovery.resource_list(registry, parts[1], parts[2])
+        if found is None:
+            raise APIError.path_not_found()
+        return json_response(200, found)
+
+    def _openapi(self, request: Request, parts: list[str]) -> Response:
+        if request.method != "GET":
+            raise APIError.method_not_allowed(request.method, "/openapi")
+        accept = request.headers.get("accept", "")
+        if accept and "json" not in accept and "*/*" not in accept:
+            raise APIError(
+                406, "NotAcceptable", f"only application/json is served here, not {accept}"
+            )
+        if parts == ["v2"]:
+            body = self.documents.v2()
+        elif parts == ["v3"]:
+            body = self.documents.v3_index()
+        elif parts[:1] == ["v3"]:
+            body = self.documents.v3("/".join(parts[1:]))
+        else:
+            body = None
+        if body is None:
+            raise APIError.path_not_found()
+        return Response(200, [("Content-Type", "application/json")], body)
+
+    # --- resources ----------------------------------------------------------------------------
+
+    def _target(self, parts: list[str]) -> tuple[_Target, bool]:
+        """Parse ``/api/v1/...`` or ``/apis/g/v/...``; the flag says the path named no object."""
+        if parts[0] == "api":
+            group, version, rest = "", parts[1], parts[2:]
+        else:
+            if len(parts) < 4:
+                raise APIError.path_not_found()
+            group, version, rest = parts[1], parts[2], parts[3:]
+        registry = self.tracker.registry
+        if not registry.has_group_version(group, version):
+            raise APIError.path_not_found()
+        namespace = ""
+        if len(rest) >= 3 and rest[0] == "namespaces":
+            candidate = registry.get(group, version, rest[2])
+            if candidate is not None and candidate.namespaced:
+                namespace, rest = rest[1], rest[2:]
+        if not rest or len(rest) > 3:
+            raise APIError.path_not_found()
+        info = registry.get(group, version, rest[0])
+        if info is None:
+            raise APIError.path_not_found()
+        name = rest[1] if len(rest) > 1 else ""
+        subresource = rest[2] if len(rest) > 2 else ""
+        if subresource and subresource not in info.subresources:
+            raise APIError.path_not_found()
+        return _Target(info, namespace, name, subresource), not name
+
+    @staticmethod
+    def _verb(method: str, collection: bool, watch: bool) -> str:
+        verbs = {
+            ("GET", True): "watch" if watch else "list",
+            ("GET", False): "get",
+            ("POST", True): "create",
+            ("POST", False): "create",
+            ("PUT", False): "update",
+            ("PATCH", False): "patch",
+            ("DELETE", False): "delete",
+            ("DELETE", True): "deletecollection",
+        }
+        verb = verbs.get((method, collection))
+        if verb is None:
+            raise APIError.method_not_allowed(method, "this path")
+        return verb
+
+    def _resource(self, request: Request, user: User, parts: list[str]) -> Response:
+        target, collection = self._target(parts)
+        info = target.info
+        watch = request.param("watch") in ("true", "1")
+        verb = self._verb(request.method, collection, watch)
+        self.auth.authorize(
+            Attributes(
+                user,
+                verb,
+                info.group,
+                info.plural,
+                target.subresource,
+                target.namespace,
+                target.name,
+                request.path,
+            )
+        )
+        if not target.subresource and verb not in info.verbs:
+            raise APIError.method_not_allowed(verb, info.plural)
+        fired = self.faults.take(verb, info.plural)
+        watch_faults: list[Fault] = []
+        for fault in fired:
+            if fault.kind == "status":
+                raise _fault_error(fault)
+            if fault.kind == "delay":
+                self.stopping.wait(fault.seconds)
+            else:
+                watch_faults.append(fault)
+        if (
+            info.namespaced
+            and not target.namespace
+            and verb not in ("list", "watch", "deletecollection")
+        ) and (verb != "create" or not target.name):
+            raise APIError.path_not_found()
+        if target.subresource == "scale":
+            return self._scale(request, target, verb, user)
+        if target.subresource and target.subresource != "status":
+            raise APIError.method_not_allowed(verb, f"{info.plural}/{target.subresource}")
+        if verb == "get":
+            return self._out(request, info, self.tracker.get(info, target.namespace, target.name))
+        if verb == "list":
+            listed = self.tracker.list(info, target.namespace, _list_options(request))
+            return self._out(request, info, listed)
+        if verb == "watch":
+            return self._watch(request, info, target.namespace, watch_faults)
+        options = self._write_options(request, user)
+        if verb == "create":
+            written = self.tracker.create_ex(info, target.namespace, self._body(request), options)
+        elif verb == "update":
+            written = self.tracker.update_ex(
+                info,
+                target.namespace,
+                self._body(request),
+                options,
+                subresource=target.subresource,
+                name=target.name,
+            )
+        elif verb == "patch":
+            written = self._patch(request, target, options)
+        elif verb == "delete":
+            options.body_options = self._delete_options(request)
+            written = self.tracker.delete_ex(info, target.namespace, target.name, options)
+        else:
+            options.body_options = self._delete_options(request)
+            written = Written(
+                self.tracker.delete_collection(
+                    info, target.namespace, _list_options(request), options
+                )
+            )
+        response = json_response(written.code, written.object)
+        for warning in written.warnings:
+            response.headers.append(("Warning", f'299 - "{_escape(warning)}"'))
+        return response
+
+    def _patch(self, request: Request, target: _Target, options: WriteOptions) -> Written:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        if content_type not in _PATCH_TYPES:
+            raise APIError.unsupported_media_type(content_type)
+        patch = self._body(request, yaml_ok=content_type == PATCH_APPLY)
+        return self.tracker.patch_ex(
+            target.info,
+            target.namespace,
+            target.name,
+            content_type,
+            patch,
+            options,
+            subresource=target.subresource,
+        )
+
+    def _scale(self, request: Request, target: _Target, verb: str, user: User) -> Response:
+        info = target.info
+        current = self.tracker.get(info, target.namespace, target.name)
+        if verb == "get":
+            return json_response(200, scale_of(current))
+        if verb == "update":
+            new = set_replicas(current, self._body(request))
+        elif verb == "patch":
+            content_type = request.headers.get("content-type", "").split(";")[0].strip()
+            if content_type not in (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC):
+                raise APIError.unsupported_media_type(content_type)
+            patched = self.tracker._patched(
+                info, scale_of(current), content_type, self._body(request)
+            )
+            new = set_replicas(current, patched)
+        else:
+            raise APIError.method_not_allowed(verb, f"{info.plural}/scale")
+        options = self._write_options(request, user)
+        written = self.tracker.update_ex(info, target.namespace, new, options, name=target.name)
+        return json_response(200, scale_of(written.object))
+
+    def _out(self, request: Request, info: ResourceInfo, obj: JSON) -> Response:
+        if "as=Table" in request.headers.get("accept", ""):
+            if obj.get("kind") == info.list_kind:
+                return json_response(200, to_table(info, obj["items"], obj["metadata"]))
+            return json_response(
+                200,
+                to_table(
+                    info, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+                ),
+            )
+        return json_response(200, obj)
+
+    def _watch(
+        self, request: Request, info: ResourceInfo, namespace: str, faults: list[Fault]
+    ) -> Response:
+        options = _list_options(request)
+        if options.timeout_seconds is None:
+            options.timeout_seconds = 1800.0
+        as_table = "as=Table" in request.headers.get("accept", "")
+        try:
+            events: Iterator[JSON] = self.tracker.watch(
+                info, namespace, options, should_stop=self.stopping.is_set
+            )
+        except APIError as err:
+            if err.code != 410:
+                raise
+            events = iter([{"type": "ERROR", "object": err.status}])
+        close = getattr(events, "close", None)
+
+        def lines() -> Iterator[bytes]:
+            for sent, event in enumerate(events):
+                for fault in faults:
+                    if sent >= fault.after_events:
+                        if fault.kind == "close_watch":
+                            return
+                        if fault.kind == "half_open":
+                            yield HALF_OPEN
+                            return
+                        if fault.kind == "corrupt_watch":
+                            yield (
+                                b'{"type":"MODIFIED","object":{"kind":'
+                                if fault.mode == "truncated"
+                                else b"{not json at all}\n"
+                            )
+                            return
+                if (
+                    as_table
+                    and event["type"] != "ERROR"
+                    and event["object"].get("kind") == info.kind
+                    and event["type"] != "BOOKMARK"
+                ):
+                    obj = event["object"]
+                    event = {
+                        "type": event["type"],
+                        "object": to_table(
+                            info,
+                            [obj],
+                            {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                        ),
+                    }
+                yield _encoder.encode(event) + b"\n"
+
+        return Response(
+            200,
+            [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
+            stream=lines(),
+            on_close=close if callable(close) else None,
+        )
+
+    # --- bodies and options -------------------------------------------------------------------
+
+    def _body(self, request: Request, yaml_ok: bool = False) -> Any:
+        if len(request.body) > MAX_BODY:
+            raise APIError(
+                413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY}"
+            )
+        content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+        if not request.body.strip():
+            raise APIError.bad_request("the request body is empty; an object was expected")
+        if content_type in ("application/yaml", "application/apply-patch+yaml") or yaml_ok:
+            try:
+                return yaml.safe_load(request.body)
+            except yaml.YAMLError as err:
+                raise APIError.bad_request(f"error converting YAML to JSON: {err}") from None
+        if "protobuf" in content_type or "cbor" in content_type:
+            raise APIError.unsupported_media_type(content_type)
+        try:
+            return msgspec.json.decode(request.body)
+        except msgspec.DecodeError as err:
+            raise APIError.bad_request(f"the request body is not valid JSON: {err}") from None
+
+    def _write_options(self, request: Request, user: User) -> WriteOptions:
+        dry_run = request.query.get("dryRun", [])
+        if any(value != "All" for value in dry_run):
+            raise APIError.bad_request(f'Invalid value: {dry_run!r}: valid values are: "All"')
+        validation = request.param("fieldValidation", "Warn") or "Warn"
+        if validation not in ("Ignore", "Warn", "Strict"):
+            raise APIError.bad_request(
+                f'Invalid value: "{validation}": fieldValidation must be one of "Ignore", "Warn" or "Strict"'
+            )
+        manager = (
+            request.param("fieldManager") or request.headers.get("user-agent", "").split("/")[0]
+        )
+        force = request.param("force")
+        if force and request.headers.get("content-type", "").split(";")[0] != PATCH_APPLY:
+            raise APIError.bad_request("force may only be set for apply patches")
+        return WriteOptions(bool(dry_run), manager, force == "true", validation)
+
+    def _delete_options(self, request: Request) -> JSON:
+        options: JSON = {}
+        if request.body.strip():
+            body = self._body(request)
+            if not isinstance(body, dict):
+                raise APIError.bad_request("the body of a delete must be a DeleteOptions object")
+            options.update(body)
+        for param in ("propagationPolicy", "gracePeriodSeconds"):
+            if request.param(param):
+                options[param] = request.param(param)
+        policy = options.get("propagationPolicy")
+        if policy not in (None, "Orphan", "Background", "Foreground"):
+            raise APIError.bad_request(
+                f'propagationPolicy "{policy}" is not one of Orphan, Background, Foreground'
+            )
+        return options
+
+
+def _list_options(request: Request) -> ListOptions:
+    def flag(name: str) -> bool | None:
+        value = request.param(name)
+        if not value:
+            return None
+        if value not in ("true", "false", "1", "0"):
+            raise APIError.bad_request(f'{name}: invalid value "{value}": must be true or false')
+        return value in ("true", "1")
+
+    def number(name: str) -> int | None:
+        value = request.param(name)
+        if not value:
+            return None
+        try:
+            parsed = int(value)
+        except ValueError:
+            raise APIError.bad_request(
+                f'{name}: invalid value "{value}": must be an integer'
+            ) from None
+        if parsed < 0:
+            raise APIError.bad_request(f'{name}: invalid value "{value}": must not be negative')
+        return parsed
+
+    timeout = number("timeoutSeconds")
+    return ListOptions(
+        label_selector=request.param("labelSelector"),
+        field_selector=request.param("fieldSelector"),
+        resource_version=request.param("resourceVersion"),
+        resource_version_match=request.param("resourceVersionMatch"),
+        limit=number("limit") or 0,
+        continue_=request.param("continue"),
+        timeout_seconds=float(timeout) if timeout else None,
+        allow_watch_bookmarks=bool(flag("allowWatchBookmarks")),
+        send_initial_events=flag("sendInitialEvents"),
+    )
+
+
+def _fault_error(fault: Fault) -> APIError:
+    reasons = {
+        429: ("TooManyRequests", "Too many requests, please try again later."),
+        500: ("InternalError", "Internal error occurred: injected fault"),
+        503: ("ServiceUnavailable", "The server is currently unable to handle the request"),
+        504: ("Timeout", "Timeout: request did not complete within the allowed duration"),
+    }
+    reason, message = reasons.get(fault.code, ("InternalError", f"injected fault {fault.code}"))
+    details: JSON = {}
+    headers: dict[str, str] = {}
+    if fault.retry_after is not None:
+        details["retryAfterSeconds"] = fault.retry_after
+        headers["Retry-After"] = str(fault.retry_after)
+    return APIError(fault.code, reason, message, details or None, headers)
+
+
+def _escape(text: str) -> str:
+    return json.dumps(text)[1:-1]
+
+
+_DEFAULT_VERSION = {
+    "major": "1",
+    "minor": "35",
+    "gitVersion": "v1.35.0-kgen",
+    "gitCommit": "0000000000000000000000000000000000000000",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.25.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}

@@ -1,0 +1,162 @@
+"""What the server serves, derived once from an :class:`~kgen.spec.model.APIModel`.
+
+A :class:`ResourceInfo` is one resource of one group/version with everything the request path
+needs: scope, verbs, subresources, kinds, schema name, and the field selectors it supports.
+The registry is built at start-up and read-only afterwards (thread-safe to read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from kgen.spec.model import APIModel, GroupVersion
+
+__all__ = ["Registry", "ResourceInfo"]
+
+# Per-resource field selectors kube-apiserver supports beyond metadata.name/metadata.namespace,
+# keyed by (group, plural). Values are JSON paths into the object.
+_FIELD_SELECTORS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("", "pods"): (
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "spec.hostNetwork",
+        "status.phase",
+        "status.podIP",
+        "status.nominatedNodeName",
+    ),
+    ("", "events"): (
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
+    ("", "secrets"): ("type",),
+    ("", "namespaces"): ("status.phase",),
+    ("", "nodes"): ("spec.unschedulable",),
+    ("", "services"): ("spec.clusterIP", "spec.type"),
+    ("", "replicationcontrollers"): ("status.replicas",),
+    ("apps", "replicasets"): ("status.replicas",),
+    ("batch", "jobs"): ("status.successful",),
+    ("certificates.k8s.io", "certificatesigningrequests"): ("spec.signerName",),
+    ("events.k8s.io", "events"): (
+        "regarding.kind",
+        "regarding.namespace",
+        "regarding.name",
+        "regarding.uid",
+        "regarding.apiVersion",
+        "regarding.resourceVersion",
+        "regarding.fieldPath",
+        "reason",
+        "reportingController",
+        "type",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    """One served resource of one group/version."""
+
+    group: str
+    version: str
+    plural: str
+    singular: str
+    kind: str
+    list_kind: str
+    namespaced: bool
+    verbs: tuple[str, ...]
+    subresources: tuple[str, ...]
+    schema: str | None
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    field_selectors: tuple[str, ...] = field(default=())
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The storage key: every version of a resource shares its objects."""
+        return (self.group, self.plural)
+
+    def supports_field(self, path: str) -> bool:
+        return path in ("metadata.name", "metadata.namespace") or path in self.field_selectors
+
+
+class Registry:
+    """Lookup of served resources by group/version/plural and by kind."""
+
+    def __init__(self, model: APIModel) -> None:
+        self.model = model
+        self._by_path: dict[tuple[str, str, str], ResourceInfo] = {}
+        self.group_versions: list[GroupVersion] = sorted(
+            model.group_versions.values(), key=_gv_order
+        )
+        for gv in self.group_versions:
+            for resource in gv.resources.values():
+                if "/" in resource.plural:
+                    continue
+                info = ResourceInfo(
+                    group=gv.group,
+                    version=gv.version,
+                    plural=resource.plural,
+                    singular=resource.singular or resource.kind.lower(),
+                    kind=resource.kind,
+                    list_kind=resource.list_kind or resource.kind + "List",
+                    namespaced=resource.namespaced,
+                    verbs=resource.verbs,
+                    subresources=tuple(sorted(resource.subresources)),
+                    schema=resource.schema,
+                    short_names=resource.short_names,
+                    categories=resource.categories,
+                    field_selectors=_FIELD_SELECTORS.get((gv.group, resource.plural), ()),
+                )
+                self._by_path[(gv.group, gv.version, resource.plural)] = info
+
+    def get(self, group: str, version: str, plural: str) -> ResourceInfo | None:
+        return self._by_path.get((group, version, plural))
+
+    def resources(self) -> Iterator[ResourceInfo]:
+        return iter(self._by_path.values())
+
+    def has_group_version(self, group: str, version: str) -> bool:
+        return (group, version) in self.model.group_versions
+
+    def groups(self) -> dict[str, list[GroupVersion]]:
+        """Named groups (not the core group) to their versions, preferred version first."""
+        grouped: dict[str, list[GroupVersion]] = {}
+        for gv in self.group_versions:
+            if gv.group:
+                grouped.setdefault(gv.group, []).append(gv)
+        return grouped
+
+
+_STABILITY = {"alpha": 0, "beta": 1}
+
+
+def version_priority(version: str) -> tuple[int, int, int]:
+    """Kubernetes' version order: GA above beta above alpha, higher numbers first."""
+    import re
+
+    match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
+    if not match:
+        return (-1, 0, 0)
+    stability = _STABILITY.get(match.group(2) or "", 2)
+    return (stability, int(match.group(1)), int(match.group(3) or 0))
+
+
+def _gv_order(gv: GroupVersion) -> tuple[int, str, bool, tuple[int, int, int]]:
+    core_first = 0 if gv.group == "" else 1
+    priority = version_priority(gv.version)
+    return (core_first, gv.group, not gv.preferred, (-priority[0], -priority[1], -priority[2]))

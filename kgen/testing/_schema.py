@@ -1,0 +1,136 @@
+"""Read the parts of a resource's JSON Schema that change server behaviour.
+
+The server consults schemas for three things: which fields are unknown (dropped, and reported
+under ``fieldValidation=Strict``/``Warn``), how a strategic merge patch merges a list
+(``x-kubernetes-patch-strategy`` / ``x-kubernetes-patch-merge-key``), and how server-side apply
+owns list items (``x-kubernetes-list-type`` / ``x-kubernetes-list-map-keys``). Schemas are the
+v2-style dicts of :attr:`kgen.spec.model.APIModel.schemas`; this module never mutates them and
+is safe to use from any thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["ListMerge", "SchemaView"]
+
+JSON = dict[str, Any]
+_EMPTY: JSON = {}
+
+
+@dataclass(frozen=True)
+class ListMerge:
+    """How a list field merges: ``atomic`` (replaced whole), ``set`` (union of scalars) or
+    ``map`` (items matched by ``keys``)."""
+
+    kind: str
+    keys: tuple[str, ...] = ()
+    retain_keys: bool = False
+
+
+class SchemaView:
+    """Navigation over a set of named definitions (``$ref: #/definitions/<name>``)."""
+
+    def __init__(self, definitions: Mapping[str, JSON]) -> None:
+        self._definitions = definitions
+
+    def named(self, name: str | None) -> JSON | None:
+        """The definition called ``name``, or ``None`` when unknown."""
+        if name is None:
+            return None
+        found = self._definitions.get(name)
+        return self.resolve(found) if found is not None else None
+
+    def resolve(self, schema: Mapping[str, Any] | None) -> JSON:
+        """Follow ``$ref`` (directly or as the single entry of ``allOf``) to a concrete schema."""
+        current: Mapping[str, Any] = schema or _EMPTY
+        for _ in range(32):
+            ref = current.get("$ref")
+            if ref is None and len(current.get("allOf") or ()) == 1:
+                ref = current["allOf"][0].get("$ref")
+            if not isinstance(ref, str):
+                break
+            target = self._definitions.get(ref.rsplit("/", 1)[-1])
+            if target is None:
+                return _EMPTY
+            current = target
+        return dict(current)
+
+    def child(self, schema: Mapping[str, Any] | None, key: str) -> JSON | None:
+        """The schema of property ``key`` of an object schema; ``None`` when not declared."""
+        resolved = self.resolve(schema)
+        properties = resolved.get("properties") or {}
+        if key in properties:
+            return self.resolve(properties[key])
+        extra = resolved.get("additionalProperties")
+        if isinstance(extra, Mapping):
+            return self.resolve(extra)
+        return None
+
+    def items(self, schema: Mapping[str, Any] | None) -> JSON | None:
+        resolved = self.resolve(schema)
+        items = resolved.get("items")
+        return self.resolve(items) if isinstance(items, Mapping) else None
+
+    def list_merge(self, schema: Mapping[str, Any] | None, for_apply: bool) -> ListMerge:
+        """How a list field merges in a strategic merge patch (``for_apply=False``) or in
+        server-side apply (``for_apply=True``, falling back to the patch strategy)."""
+        resolved = self.resolve(schema)
+        strategy = str(resolved.get("x-kubernetes-patch-strategy", ""))
+        merge_key = resolved.get("x-kubernetes-patch-merge-key")
+        list_type = resolved.get("x-kubernetes-list-type")
+        map_keys = tuple(resolved.get("x-kubernetes-list-map-keys") or ())
+        retain = "retainKeys" in strategy
+        if for_apply and list_type == "map" and map_keys:
+            return ListMerge("map", map_keys, retain)
+        if for_apply and list_type in ("atomic", "set"):
+            return ListMerge(str(list_type))
+        if "merge" in strategy.split(","):
+            if isinstance(merge_key, str):
+                return ListMerge(
+                    "map", map_keys if for_apply and map_keys else (merge_key,), retain
+                )
+            return ListMerge("set", (), retain)
+        if not for_apply and list_type == "map" and map_keys:
+            return ListMerge("map", map_keys, retain)
+        return ListMerge("atomic", (), retain)
+
+    def is_open(self, schema: Mapping[str, Any] | None) -> bool:
+        """True when a value under ``schema`` may hold any fields (no pruning below it)."""
+        resolved = self.resolve(schema)
+        if resolved.get("x-kubernetes-preserve-unknown-fields") or resolved.get(
+            "x-kubernetes-int-or-string"
+        ):
+            return True
+        return "properties" not in resolved and "additionalProperties" not in resolved
+
+    def prune(self, value: Any, schema: Mapping[str, Any] | None, path: str) -> list[str]:
+        """Remove, in place, fields of ``value`` that ``schema`` does not declare.
+
+        Returns the JSON paths (``.spec.foo``) of what was removed, in document order.
+        ``apiVersion``, ``kind`` and ``metadata`` of the top-level object are never pruned.
+        """
+        removed: list[str] = []
+        self._prune(value, schema, path, removed)
+        return removed
+
+    def _prune(
+        self, value: Any, schema: Mapping[str, Any] | None, path: str, out: list[str]
+    ) -> None:
+        if schema is None or self.is_open(schema):
+            return
+        if isinstance(value, dict):
+            resolved = self.resolve(schema)
+            for key in list(value):
+                child = self.child(resolved, key)
+                if child is None and not (path == "" and key in ("apiVersion", "kind", "metadata")):
+                    out.append(f"{path}.{key}")
+                    del value[key]
+                elif child is not None:
+                    self._prune(value[key], child, f"{path}.{key}", out)
+        elif isinstance(value, list):
+            item_schema = self.items(schema)
+            for index, item in enumerate(value):
+                self._prune(item, item_schema, f"{path}[{index}]", out)

@@ -1,0 +1,301 @@
+"""``APIServer``: the test API server on a loopback socket, HTTP/1.1 or HTTPS.
+
+Start it in one line (``with APIServer(specs=[path]) as server:``) and point any client at
+``server.url`` with ``server.token`` (or the kubeconfig from :meth:`APIServer.write_kubeconfig`).
+Requests are served by a thread each (``ThreadingHTTPServer``); watch responses are chunked
+streams. :meth:`APIServer.stop` ends open watches, closes the socket and joins every thread it
+started, so a test leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import ssl
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+
+from kgen.spec import load
+from kgen.spec.model import APIModel
+from kgen.testing._auth import Auth, Rule, User
+from kgen.testing._faults import Faults
+from kgen.testing._handler import HALF_OPEN, Handler, Request, Response
+from kgen.testing._openapi import OpenAPIDocuments
+from kgen.testing._tracker import ObjectTracker
+
+__all__ = ["APIServer"]
+
+DEFAULT_TOKEN = "kgen-testing-token"
+DEFAULT_USER = "kgen-admin"
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = False
+    block_on_close = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: Handler, context: ssl.SSLContext | None
+    ) -> None:
+        self.api = handler
+        self.context = context
+        self._open: set[Any] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, _RequestHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down every open connection so that idle keep-alive threads end."""
+        with self._open_lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        if self.context is not None:
+            conn = self.context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
+        return conn, addr
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: _HTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def _serve(self) -> None:
+        peer_cert = None
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                peer_cert = self.connection.getpeercert()
+            except ssl.SSLError:
+                peer_cert = None
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=url.path,
+            query=parse_qs(url.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            peer_cert=peer_cert,
+        )
+        response = self.server.api.handle(request)
+        try:
+            self._send(response)
+        finally:
+            response.close()
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        for key, value in response.headers:
+            self.send_header(key, value)
+        if response.stream is None:
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+            return
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            for chunk in response.stream:
+                if chunk == HALF_OPEN:
+                    self.server.api.stopping.wait()
+                    self.close_connection = True
+                    return
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+
+
+class APIServer:
+    """An in-process Kubernetes API server; see the module docstring.
+
+    Give it ``specs`` (paths :func:`kgen.spec.load` understands: a swagger.json, a folder of
+    OpenAPI v3 documents, CRD manifests; ``discovery`` documents add short names and
+    categories) or a ready ``model``. ``tls=(cert_pem, key_pem)`` serves HTTPS (``ca_pem`` is
+    then what clients trust); ``client_ca_pem`` enables client-certificate authentication.
+    Requests need ``token`` (or a client certificate) unless ``allow_anonymous``; ``rules``
+    restrict what users may do (403 otherwise). ``window`` bounds the watch history.
+    """
+
+    def __init__(
+        self,
+        model: APIModel | None = None,
+        *,
+        specs: Sequence[str | os.PathLike[str]] = (),
+        discovery: Sequence[str | os.PathLike[str]] = (),
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: tuple[bytes, bytes] | None = None,
+        ca_pem: bytes | None = None,
+        client_ca_pem: bytes | None = None,
+        token: str = DEFAULT_TOKEN,
+        users: Mapping[str, User] | None = None,
+        allow_anonymous: bool = False,
+        rules: Sequence[Rule] = (),
+        window: int = 1000,
+        seed: int = 0,
+        bookmark_interval: float = 60.0,
+        version: Mapping[str, str] | None = None,
+    ) -> None:
+        paths = [Path(p) for p in specs]
+        if model is None:
+            if not paths:
+                raise ValueError("APIServer needs a model or at least one spec path")
+            model = load(paths, [Path(p) for p in discovery])
+        tokens = dict(users or {})
+        tokens.setdefault(token, User(DEFAULT_USER, ("system:masters",)))
+        self.token = token
+        self.tracker = ObjectTracker(
+            model, window=window, seed=seed, bookmark_interval=bookmark_interval
+        )
+        self.faults = Faults(seed)
+        self.handler = Handler(
+            self.tracker,
+            auth=Auth(tokens=tokens, allow_anonymous=allow_anonymous, rules=rules),
+            faults=self.faults,
+            documents=OpenAPIDocuments.from_sources(model, paths),
+            version=version,
+        )
+        self._host, self._port = host, port
+        self._tls = tls
+        self.ca_pem = ca_pem
+        self._client_ca_pem = client_ca_pem
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def _context(self) -> ssl.SSLContext | None:
+        if self._tls is None:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        with tempfile.TemporaryDirectory() as folder:
+            cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
+            cert.write_bytes(self._tls[0])
+            key.write_bytes(self._tls[1])
+            context.load_cert_chain(cert, key)
+        if self._client_ca_pem:
+            context.load_verify_locations(cadata=self._client_ca_pem.decode())
+            context.verify_mode = ssl.CERT_OPTIONAL
+        return context
+
+    def start(self) -> APIServer:
+        """Bind and serve on a background thread; returns self."""
+        if self._httpd is not None:
+            return self
+        self._httpd = _HTTPServer((self._host, self._port), self.handler, self._context())
+        self.handler.host = f"{self._host}:{self.port}"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="kgen-apiserver",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """End watches, stop serving and join every request thread; safe to call twice."""
+        if self._httpd is None:
+            return
+        self.handler.stopping.set()
+        self.tracker.store.close_watchers()
+        self._httpd.shutdown()
+        self._httpd.close_connections()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._httpd = None
+
+    def __enter__(self) -> APIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- addresses and credentials ------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the server is not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """``http(s)://127.0.0.1:<port>``."""
+        scheme = "https" if self._tls else "http"
+        return f"{scheme}://{self._host}:{self.port}"
+
+    def config_dict(self, namespace: str = "default") -> dict[str, Any]:
+        """A kubeconfig (as a dict) with one context, ``kgen-testing``, using the token."""
+        cluster: dict[str, Any] = {"server": self.url}
+        if self.ca_pem:
+            import base64
+
+            cluster["certificate-authority-data"] = base64.b64encode(self.ca_pem).decode()
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kgen-testing", "cluster": cluster}],
+            "users": [{"name": "kgen-testing", "user": {"token": self.token}}],
+            "contexts": [
+                {
+                    "name": "kgen-testing",
+                    "context": {
+                        "cluster": "kgen-testing",
+                        "user": "kgen-testing",
+                        "namespace": namespace,
+                    },
+                }
+            ],
+            "current-context": "kgen-testing",
+            "preferences": {},
+        }
+
+    def write_kubeconfig(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`config_dict` as YAML to ``path`` (mode 0600); returns the path."""
+        target = Path(path)
+        target.write_text(yaml.safe_dump(self.config_dict(), sort_keys=False))
+        target.chmod(0o600)
+        return target
+
+    # --- test controls ------------------------------------------------------------------------
+
+    def compact(self, revision: int | None = None) -> None:
+        """Forget watch history up to ``revision`` (default: all): older watches and continue
+        tokens then get 410."""
+        self.tracker.store.compact(revision)
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """``(method, path?query)`` of every request served so far."""
+        return list(self.handler.requests)

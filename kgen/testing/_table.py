@@ -1,0 +1,198 @@
+"""Server-side printing: objects as ``meta.k8s.io/v1`` ``Table`` for clients that ask
+(``Accept: application/json;as=Table;v=v1;g=meta.k8s.io``, as ``kubectl get`` does).
+
+Columns follow kube-apiserver's printers for a few common kinds and default to NAME and AGE
+(the columns a custom resource without printer columns gets). Pure functions.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kgen.testing._registry import ResourceInfo
+
+__all__ = ["human_duration", "to_table"]
+
+JSON = dict[str, Any]
+Cell = Callable[[JSON], Any]
+
+_NAME_DOC = "Name must be unique within a namespace. https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"
+_AGE_DOC = (
+    "CreationTimestamp is a timestamp representing the server time when this object was created."
+)
+
+
+def human_duration(seconds: float) -> str:
+    """A short, human reading of a duration, as kubectl prints ages (``5s``, ``3m20s``, ``2d``)."""
+    s = int(seconds)
+    if s < -1:
+        return "<invalid>"
+    if s < 0:
+        return "0s"
+    if s < 120:
+        return f"{s}s"
+    m = s // 60
+    if m < 10:
+        return f"{m}m{s % 60}s" if s % 60 else f"{m}m"
+    if m < 180:
+        return f"{m}m"
+    h = m // 60
+    if h < 8:
+        return f"{h}h{m % 60}m" if m % 60 else f"{h}h"
+    if h < 48:
+        return f"{h}h"
+    if h < 24 * 8:
+        return f"{h // 24}d{h % 24}h" if h % 24 else f"{h // 24}d"
+    if h < 24 * 365 * 2:
+        return f"{h // 24}d"
+    years, days = h // (24 * 365), (h // 24) % 365
+    return f"{years}y{days}d" if years < 8 and days else f"{years}y"
+
+
+def _age(obj: JSON) -> str:
+    stamp = (obj.get("metadata") or {}).get("creationTimestamp")
+    if not isinstance(stamp, str):
+        return "<unknown>"
+    try:
+        created = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return "<unknown>"
+    return human_duration(time.time() - created)
+
+
+def _path(*keys: str) -> Cell:
+    def get(obj: JSON) -> Any:
+        current: Any = obj
+        for key in keys:
+            current = current.get(key) if isinstance(current, dict) else None
+        return current
+
+    return get
+
+
+def _pod_ready(obj: JSON) -> str:
+    containers = (obj.get("spec") or {}).get("containers") or []
+    statuses = (obj.get("status") or {}).get("containerStatuses") or []
+    return f"{sum(1 for s in statuses if s.get('ready'))}/{len(containers)}"
+
+
+def _pod_restarts(obj: JSON) -> int:
+    statuses = (obj.get("status") or {}).get("containerStatuses") or []
+    return sum(int(s.get("restartCount") or 0) for s in statuses)
+
+
+def _pod_status(obj: JSON) -> str:
+    if (obj.get("metadata") or {}).get("deletionTimestamp"):
+        return "Terminating"
+    return str((obj.get("status") or {}).get("phase") or "Pending")
+
+
+def _count(*keys: str) -> Cell:
+    def count(obj: JSON) -> int:
+        total = 0
+        for key in keys:
+            value = obj.get(key)
+            total += len(value) if isinstance(value, dict | list) else 0
+        return total
+
+    return count
+
+
+def _deploy_ready(obj: JSON) -> str:
+    status = obj.get("status") or {}
+    return f"{status.get('readyReplicas') or 0}/{(obj.get('spec') or {}).get('replicas', 1)}"
+
+
+def _ports(obj: JSON) -> str:
+    ports = (obj.get("spec") or {}).get("ports") or []
+    text = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in ports)
+    return text or "<none>"
+
+
+def _or_none(cell: Cell) -> Cell:
+    def get(obj: JSON) -> Any:
+        value = cell(obj)
+        return "<none>" if value in (None, "") else value
+
+    return get
+
+
+def _zero(cell: Cell) -> Cell:
+    def get(obj: JSON) -> Any:
+        return cell(obj) or 0
+
+    return get
+
+
+# (group, plural) -> extra columns between NAME and AGE: (name, type, cell)
+_COLUMNS: dict[tuple[str, str], list[tuple[str, str, Cell]]] = {
+    ("", "pods"): [
+        ("Ready", "string", _pod_ready),
+        ("Status", "string", _pod_status),
+        ("Restarts", "string", _pod_restarts),
+    ],
+    ("", "configmaps"): [("Data", "integer", _count("data", "binaryData"))],
+    ("", "secrets"): [("Type", "string", _path("type")), ("Data", "integer", _count("data"))],
+    ("", "namespaces"): [("Status", "string", _path("status", "phase"))],
+    ("", "services"): [
+        ("Type", "string", _path("spec", "type")),
+        ("Cluster-IP", "string", _or_none(_path("spec", "clusterIP"))),
+        ("External-IP", "string", lambda obj: "<none>"),
+        ("Port(s)", "string", _ports),
+    ],
+    ("apps", "deployments"): [
+        ("Ready", "string", _deploy_ready),
+        ("Up-to-date", "integer", _zero(_path("status", "updatedReplicas"))),
+        ("Available", "integer", _zero(_path("status", "availableReplicas"))),
+    ],
+}
+
+
+def _partial(obj: JSON) -> JSON:
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata") or {},
+    }
+
+
+def to_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) -> JSON:
+    """The ``Table`` of ``objects``; each row carries the object's metadata."""
+    extra = _COLUMNS.get(info.key, [])
+    definitions = [
+        {
+            "name": "Name",
+            "type": "string",
+            "format": "name",
+            "description": _NAME_DOC,
+            "priority": 0,
+        }
+    ]
+    definitions += [
+        {"name": name, "type": kind, "format": "", "description": name, "priority": 0}
+        for name, kind, _ in extra
+    ]
+    definitions.append(
+        {"name": "Age", "type": "string", "format": "", "description": _AGE_DOC, "priority": 0}
+    )
+    rows = [
+        {
+            "cells": [
+                (obj.get("metadata") or {}).get("name", ""),
+                *(cell(obj) for _, _, cell in extra),
+                _age(obj),
+            ],
+            "object": _partial(obj),
+        }
+        for obj in objects
+    ]
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_metadata,
+        "columnDefinitions": definitions,
+        "rows": rows,
+    }

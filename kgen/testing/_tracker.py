@@ -1,0 +1,989 @@
+"""kube-apiserver's object semantics over the store, for the HTTP server and for fakes alike.
+
+:class:`ObjectTracker` is the single implementation of what a verb does to objects: metadata
+defaulting (uid, creationTimestamp, generation, generateName), optimistic concurrency,
+status/spec split, finalizers, dry run, the three patch formats and server-side apply, list
+selection and paging, and watch. :class:`kgen.testing.APIServer` puts HTTP in front of it;
+fake clientsets call it directly, so both behave the same.
+
+Objects go in and come out as JSON dicts. The tracker copies what it is given and what it hands
+out, so callers own their dicts. Every method is thread-safe; only the iterators returned by
+:meth:`ObjectTracker.watch` block (in ``next``), and they must be closed (``close()`` or
+exhausting them) to release their watcher.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import functools
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kgen import fields as fieldsel
+from kgen import labels as labelsel
+from kgen.spec.model import APIModel
+from kgen.testing._apply import FieldManager
+from kgen.testing._errors import APIError
+from kgen.testing._patch import PatchError, json_patch, merge_patch, strategic_merge_patch
+from kgen.testing._registry import Registry, ResourceInfo
+from kgen.testing._schema import SchemaView
+from kgen.testing._store import JSON, Event, Store, Watcher, copy_json
+from kgen.testing._validation import check_identity, check_metadata, field_values
+
+__all__ = ["ListOptions", "ObjectTracker", "WatchStream", "WriteOptions", "Written"]
+
+PATCH_JSON = "application/json-patch+json"
+PATCH_MERGE = "application/merge-patch+json"
+PATCH_STRATEGIC = "application/strategic-merge-patch+json"
+PATCH_APPLY = "application/apply-patch+yaml"
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+_DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+@dataclass
+class ListOptions:
+    """The query options of list and watch, with the API's names in snake_case."""
+
+    label_selector: str = ""
+    field_selector: str = ""
+    resource_version: str = ""
+    resource_version_match: str = ""
+    limit: int = 0
+    continue_: str = ""
+    timeout_seconds: float | None = None
+    allow_watch_bookmarks: bool = False
+    send_initial_events: bool | None = None
+
+
+@dataclass
+class WriteOptions:
+    """The query options of create, update, patch and delete."""
+
+    dry_run: bool = False
+    field_manager: str = ""
+    force: bool = False
+    field_validation: str = "Warn"
+    body_options: JSON = field(default_factory=dict)
+    """A delete's ``DeleteOptions`` (preconditions, propagationPolicy, ...)."""
+
+
+@dataclass
+class Written:
+    """The result of a write: the object (or Status), HTTP code and any warnings."""
+
+    object: JSON
+    code: int = 200
+    warnings: list[str] = field(default_factory=list)
+
+
+class WatchStream(Iterator[JSON]):
+    """The events of one watch. Iterate it from one thread; :meth:`close` from any thread
+    releases the watcher (iteration then ends)."""
+
+    def __init__(self, watcher: Watcher, events: Iterator[JSON]) -> None:
+        self._watcher = watcher
+        self._events = events
+
+    def __next__(self) -> JSON:
+        return next(self._events)
+
+    def close(self) -> None:
+        self._watcher.stop()
+
+    def __enter__(self) -> WatchStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _present(info: ResourceInfo, obj: JSON) -> JSON:
+    """A caller-owned copy of ``obj`` as the requested version shows it."""
+    shown = copy_json(obj)
+    shown["apiVersion"] = info.api_version
+    return shown
+
+
+class ObjectTracker:
+    """Objects of the resources of ``model``, with kube-apiserver's semantics.
+
+    ``window`` is the number of events kept for watch and paging (older revisions get 410);
+    ``seed`` makes uids and generated names reproducible. When the model serves core/v1
+    namespaces, the four standard namespaces exist from the start and namespaced objects can
+    only be created in existing namespaces.
+    """
+
+    def __init__(
+        self,
+        model: APIModel,
+        *,
+        window: int = 1000,
+        seed: int = 0,
+        clock: Callable[[], str] = _now,
+        bookmark_interval: float = 60.0,
+    ) -> None:
+        self.registry = Registry(model)
+        self.schemas = SchemaView(model.schemas)
+        self.store = Store(window=window)
+        self.fields = FieldManager(self.schemas)
+        self.bookmark_interval = bookmark_interval
+        self._rng = random.Random(seed)
+        self._clock = clock
+        self._namespaces = self.registry.get("", "v1", "namespaces")
+        if self._namespaces is not None:
+            for name in _DEFAULT_NAMESPACES:
+                self.create(self._namespaces, "", {"metadata": {"name": name}})
+
+    # --- lookup -------------------------------------------------------------------------------
+
+    def resource(self, group: str, version: str, plural: str) -> ResourceInfo:
+        """The served resource, or 404 NotFound."""
+        info = self.registry.get(group, version, plural)
+        if info is None:
+            raise APIError.path_not_found()
+        return info
+
+    def resource_for_kind(self, api_version: str, kind: str) -> ResourceInfo:
+        """The resource serving ``kind`` in ``api_version`` (404 when there is none)."""
+        group, _, version = api_version.rpartition("/")
+        for info in self.registry.resources():
+            if (info.group, info.version, info.kind) == (group, version, kind):
+                return info
+        raise APIError(404, "NotFound", f"no resource serves kind {kind!r} in {api_version!r}")
+
+    def _key(self, info: ResourceInfo, namespace: str, name: str) -> tuple[str, str]:
+        return (namespace if info.namespaced else "", name)
+
+    def _current(self, info: ResourceInfo, namespace: str, name: str) -> JSON:
+        found = self.store.get(info.key, self._key(info, namespace, name))
+        if found is None:
+            raise APIError.not_found(info.plural, info.group, name)
+        return found
+
+    # --- reads --------------------------------------------------------------------------------
+
+    def get(self, info: ResourceInfo, namespace: str, name: str) -> JSON:
+        """A copy of the object, or 404."""
+        return _present(info, self._current(info, namespace, name))
+
+    def _selectors(
+        self, info: ResourceInfo, options: ListOptions
+    ) -> tuple[labelsel.Selector, fieldsel.Selector]:
+        try:
+            label_selector = labelsel.parse(options.label_selector)
+        except labelsel.SelectorError as err:
+            raise APIError.bad_request(str(err)) from None
+        try:
+            field_selector = fieldsel.parse(options.field_selector)
+        except fieldsel.SelectorError as err:
+            raise APIError.bad_request(str(err)) from None
+        for path in field_selector.fields():
+            if not info.supports_field(path):
+                raise APIError.bad_request(f"field label not supported: {path}")
+        return label_selector, field_selector
+
+    def matcher(self, info: ResourceInfo, options: ListOptions) -> Callable[[JSON], bool]:
+        """A predicate for the objects the options' selectors select (400 on a bad selector)."""
+        label_selector, field_selector = self._selectors(info, options)
+
+        def matches(obj: JSON) -> bool:
+            labels = (obj.get("metadata") or {}).get("labels")
+            return label_selector.matches(labels) and field_selector.matches(
+                field_values(info, obj)
+            )
+
+        return matches
+
+    def list(self, info: ResourceInfo, namespace: str, options: ListOptions | None = None) -> JSON:
+        """The ``<Kind>List`` of the objects selected by ``options``, one page of it if limited.
+
+        Pages are a consistent snapshot at the first page's revision; a continue token older
+        than the history window gets 410 Expired.
+        """
+        options = options or ListOptions()
+        matches = self.matcher(info, options)
+        namespace = namespace if info.namespaced else ""
+        start_after = ""
+        if options.continue_:
+            revision, start_after = self._decode_continue(options.continue_)
+            try:
+                items = self.store.snapshot(info.key, revision, namespace)
+            except APIError:
+                raise APIError.gone(
+                    "The provided continue parameter is too old to display a consistent list "
+                    "result. You can start a new list without the continue parameter, or use "
+                    "the continue token in this response to retrieve the remainder of the "
+                    "results. Continuing with the provided token results in an inconsistent "
+                    "list - objects that were created, modified, or deleted between the time "
+                    "the first chunk was returned and now may show up in the list."
+                ) from None
+        else:
+            revision, items = self._read_at(info, namespace, options)
+        if start_after:
+            items = [o for o in items if _object_key(o) > start_after]
+        selected = [o for o in items if matches(o)]
+        metadata: JSON = {"resourceVersion": str(revision)}
+        paged = options.limit > 0 and (options.resource_version != "0" or options.continue_)
+        if paged and len(selected) > options.limit:
+            page = selected[: options.limit]
+            metadata["continue"] = self._encode_continue(revision, _object_key(page[-1]))
+            if not options.label_selector and not options.field_selector:
+                metadata["remainingItemCount"] = len(selected) - options.limit
+            selected = page
+        return {
+            "kind": info.list_kind,
+            "apiVersion": info.api_version,
+            "metadata": metadata,
+            "items": [_present(info, o) for o in selected],
+        }
+
+    def _read_at(
+        self, info: ResourceInfo, namespace: str, options: ListOptions
+    ) -> tuple[int, builtins.list[JSON]]:
+        rv, match = options.resource_version, options.resource_version_match
+        if match and match not in ("Exact", "NotOlderThan"):
+            raise APIError.invalid(
+                "ListOptions",
+                "meta.k8s.io",
+                "",
+                [
+                    (
+                        "resourceVersionMatch",
+                        "FieldValueNotSupported",
+                        f'Unsupported value: "{match}": supported values: "Exact", "NotOlderThan"',
+                    )
+                ],
+            )
+        if match and not rv:
+            raise APIError.invalid(
+                "ListOptions",
+                "meta.k8s.io",
+                "",
+                [
+                    (
+                        "resourceVersionMatch",
+                        "FieldValueForbidden",
+                        "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+                    )
+                ],
+            )
+        if not rv or rv == "0":
+            return self.store.items(info.key, namespace)
+        wanted = self._parse_rv(rv)
+        if match == "Exact":
+            return wanted, self.store.snapshot(info.key, wanted, namespace)
+        self._check_not_too_large(wanted)
+        return self.store.items(info.key, namespace)
+
+    def _check_not_too_large(self, wanted: int) -> None:
+        if wanted > self.store.revision:
+            raise APIError(
+                504,
+                "Timeout",
+                f"Timeout: Too large resource version: {wanted}, current: {self.store.revision}",
+                {
+                    "causes": [
+                        {
+                            "reason": "ResourceVersionTooLarge",
+                            "message": "Too large resource version",
+                        }
+                    ],
+                    "retryAfterSeconds": 1,
+                },
+            )
+
+    @staticmethod
+    def _parse_rv(rv: str) -> int:
+        try:
+            value = int(rv)
+        except ValueError:
+            raise APIError.bad_request(f'invalid resource version "{rv}"') from None
+        if value < 0:
+            raise APIError.bad_request(f'invalid resource version "{rv}"')
+        return value
+
+    @staticmethod
+    def _encode_continue(revision: int, key: str) -> str:
+        raw = json.dumps({"v": "kgen.testing/1", "rv": revision, "start": key}).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @staticmethod
+    def _decode_continue(token: str) -> tuple[int, str]:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            return int(data["rv"]), str(data["start"])
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            raise APIError.bad_request(f"continue key is not valid: {token!r}") from None
+
+    # --- watch --------------------------------------------------------------------------------
+
+    def watch(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        options: ListOptions | None = None,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> WatchStream:
+        """Watch events (``{"type": ..., "object": ...}``) for the selected objects.
+
+        Validates everything before returning (errors raise here, not on iteration). The
+        iterator ends at ``timeout_seconds`` or when ``should_stop()`` turns true (checked at
+        least every 0.2 s); close it to release the watcher early.
+        """
+        options = options or ListOptions()
+        matches = self.matcher(info, options)
+        namespace = namespace if info.namespaced else ""
+        rv = options.resource_version
+        initial = options.send_initial_events
+        if initial is not None:
+            if options.resource_version_match != "NotOlderThan":
+                raise APIError.invalid(
+                    "ListOptions",
+                    "meta.k8s.io",
+                    "",
+                    [
+                        (
+                            "sendInitialEvents",
+                            "FieldValueForbidden",
+                            "Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan",
+                        )
+                    ],
+                )
+            if not options.allow_watch_bookmarks:
+                raise APIError.invalid(
+                    "ListOptions",
+                    "meta.k8s.io",
+                    "",
+                    [
+                        (
+                            "allowWatchBookmarks",
+                            "FieldValueForbidden",
+                            "Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is set",
+                        )
+                    ],
+                )
+        elif options.resource_version_match:
+            raise APIError.invalid(
+                "ListOptions",
+                "meta.k8s.io",
+                "",
+                [
+                    (
+                        "resourceVersionMatch",
+                        "FieldValueForbidden",
+                        "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                    )
+                ],
+            )
+        replay = initial if initial is not None else rv in ("", "0")
+        since: int | None = None
+        if rv not in ("", "0"):
+            since = self._parse_rv(rv)
+            self._check_not_too_large(since)
+            if replay:
+                since = None
+        elif not replay:
+            since = self.store.revision
+        watcher, backlog, current = self.store.watch(info.key, namespace, since)
+        start_revision = self.store.revision if since is None else since
+        return WatchStream(
+            watcher,
+            self._stream(
+                info,
+                watcher,
+                backlog,
+                current,
+                start_revision,
+                matches,
+                options,
+                bool(initial),
+                should_stop,
+            ),
+        )
+
+    def _stream(
+        self,
+        info: ResourceInfo,
+        watcher: Watcher,
+        backlog: builtins.list[Event],
+        current: builtins.list[JSON],
+        start_revision: int,
+        matches: Callable[[JSON], bool],
+        options: ListOptions,
+        initial_end: bool,
+        should_stop: Callable[[], bool],
+    ) -> Iterator[JSON]:
+        deadline = time.monotonic() + options.timeout_seconds if options.timeout_seconds else None
+        last_revision = max([start_revision, *(e.revision for e in backlog)])
+        try:
+            for obj in current:
+                if matches(obj):
+                    yield {"type": "ADDED", "object": _present(info, obj)}
+            if initial_end:
+                yield self._bookmark(info, start_revision, initial_end=True)
+            for past in backlog:
+                translated = _translate(past, matches)
+                if translated:
+                    yield {"type": translated, "object": _present(info, past.object)}
+            next_bookmark = time.monotonic() + self.bookmark_interval
+            while not should_stop():
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    return
+                wait = min(0.2, next_bookmark - now)
+                if deadline is not None:
+                    wait = min(wait, deadline - now)
+                event = watcher.next(max(wait, 0.0))
+                if event is None:
+                    if watcher.closed:
+                        return
+                    if options.allow_watch_bookmarks and time.monotonic() >= next_bookmark:
+                        next_bookmark = time.monotonic() + self.bookmark_interval
+                        yield self._bookmark(
+                            info, max(last_revision, self._quiet_revision(watcher))
+                        )
+                    continue
+                last_revision = event.revision
+                translated = _translate(event, matches)
+                if translated:
+                    yield {"type": translated, "object": _present(info, event.object)}
+        finally:
+            watcher.stop()
+
+    def _quiet_revision(self, watcher: Watcher) -> int:
+        """The store's revision if ``watcher`` has nothing pending (else 0): a bookmark may
+        only claim a revision whose events the watcher has already passed on."""
+        with self.store.lock:
+            return 0 if watcher.pending() else self.store.revision
+
+    def _bookmark(self, info: ResourceInfo, revision: int, initial_end: bool = False) -> JSON:
+        metadata: JSON = {"resourceVersion": str(revision)}
+        if initial_end:
+            metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
+        return {
+            "type": "BOOKMARK",
+            "object": {"kind": info.kind, "apiVersion": info.api_version, "metadata": metadata},
+        }
+
+    # --- writes -------------------------------------------------------------------------------
+
+    def _check_namespace(self, info: ResourceInfo, namespace: str, obj: JSON) -> str:
+        metadata = obj["metadata"]
+        if not info.namespaced:
+            metadata.pop("namespace", None)
+            return ""
+        body_ns = metadata.get("namespace") or ""
+        if body_ns and namespace and body_ns != namespace:
+            raise APIError.bad_request(
+                "the namespace of the provided object does not match the namespace sent on "
+                "the request"
+            )
+        namespace = namespace or body_ns
+        if not namespace:
+            raise APIError.bad_request("a namespace must be given for a namespaced resource")
+        metadata["namespace"] = namespace
+        if (
+            self._namespaces is not None
+            and self.store.get(self._namespaces.key, ("", namespace)) is None
+        ):
+            raise APIError.not_found("namespaces", "", namespace)
+        return namespace
+
+    def _prune(self, info: ResourceInfo, obj: JSON, options: WriteOptions) -> builtins.list[str]:
+        schema = self.schemas.named(info.schema)
+        if schema is None:
+            return []
+        unknown = self.schemas.prune(obj, schema, "")
+        if not unknown or options.field_validation == "Ignore":
+            return []
+        if options.field_validation == "Strict":
+            detail = ", ".join(f'unknown field "{p[1:]}"' for p in unknown)
+            raise APIError.bad_request(f"strict decoding error: {detail}")
+        return [f'unknown field "{p[1:]}"' for p in unknown]
+
+    def _manager(self, options: WriteOptions) -> str:
+        return options.field_manager or "kgen.testing"
+
+    def create(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        body: Any,
+        options: WriteOptions | None = None,
+    ) -> JSON:
+        """Create ``body``; returns the stored object (409 AlreadyExists, 422 Invalid, ...)."""
+        return self.create_ex(info, namespace, body, options).object
+
+    def create_ex(
+        self, info: ResourceInfo, namespace: str, body: Any, options: WriteOptions | None = None
+    ) -> Written:
+        """:meth:`create` returning code and warnings too (what the HTTP layer sends)."""
+        options = options or WriteOptions()
+        obj = check_identity(info, copy_json(body) if isinstance(body, dict) else body)
+        warnings = self._prune(info, obj, options)
+        namespace = self._check_namespace(info, namespace, obj)
+        metadata = obj["metadata"]
+        if not metadata.get("name") and metadata.get("generateName"):
+            suffix = "".join(self._rng.choice(_NAME_CHARS) for _ in range(5))
+            metadata["name"] = str(metadata["generateName"]) + suffix
+        check_metadata(info, obj)
+        for key in (
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ):
+            metadata.pop(key, None)
+        metadata["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        metadata["creationTimestamp"] = self._clock()
+        if "status" in info.subresources:
+            metadata["generation"] = 1
+            obj.pop("status", None)
+            if info.key == ("", "pods"):
+                obj["status"] = {"phase": "Pending"}
+        if info.key == ("", "namespaces"):
+            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+            obj["status"] = {"phase": "Active"}
+        self.fields.record_update(
+            None,
+            obj,
+            self._manager(options),
+            info.api_version,
+            None,
+            self._clock(),
+            "Update",
+            self.schemas.named(info.schema),
+        )
+        return self._store_new(info, namespace, obj, options, warnings)
+
+    def _store_new(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        obj: JSON,
+        options: WriteOptions,
+        warnings: builtins.list[str],
+    ) -> Written:
+        key = self._key(info, namespace, obj["metadata"]["name"])
+        with self.store.lock:
+            if self.store.get(info.key, key) is not None:
+                raise APIError.already_exists(info.plural, info.group, key[1])
+            if options.dry_run:
+                return Written(obj, 201, warnings)
+            event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
+        return Written(_present(info, event.object), 201, warnings)
+
+    def update(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        body: Any,
+        options: WriteOptions | None = None,
+        *,
+        subresource: str = "",
+        name: str = "",
+    ) -> JSON:
+        """Replace an object (or its ``status``); 409 Conflict on a stale resourceVersion."""
+        return self.update_ex(
+            info, namespace, body, options, subresource=subresource, name=name
+        ).object
+
+    def update_ex(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        body: Any,
+        options: WriteOptions | None = None,
+        *,
+        subresource: str = "",
+        name: str = "",
+    ) -> Written:
+        """:meth:`update` returning code and warnings too."""
+        options = options or WriteOptions()
+        obj = check_identity(info, copy_json(body) if isinstance(body, dict) else body)
+        warnings = self._prune(info, obj, options)
+        namespace = self._check_namespace(info, namespace, obj)
+        body_name = obj["metadata"].get("name") or ""
+        if name and body_name != name:
+            raise APIError.bad_request(
+                f"the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )
+        check_metadata(info, obj)
+        with self.store.lock:
+            old = self._current(info, namespace, body_name)
+            rv = obj["metadata"].get("resourceVersion")
+            if rv and rv != old["metadata"]["resourceVersion"]:
+                raise APIError.conflict(
+                    info.plural,
+                    info.group,
+                    body_name,
+                    "the object has been modified; please apply your changes to the latest "
+                    "version and try again",
+                )
+            new = self._merge_update(info, old, obj, subresource)
+            self.fields.record_update(
+                old,
+                new,
+                self._manager(options),
+                info.api_version,
+                subresource or None,
+                self._clock(),
+                "Update",
+                self.schemas.named(info.schema),
+            )
+            return self._store_update(info, namespace, old, new, options, warnings)
+
+    def _merge_update(self, info: ResourceInfo, old: JSON, obj: JSON, subresource: str) -> JSON:
+        """Apply the status split and keep the fields clients may not change."""
+        if subresource == "status":
+            new = copy_json(old)
+            if "status" in obj:
+                new["status"] = obj["status"]
+            else:
+                new.pop("status", None)
+            return new
+        if subresource:
+            raise APIError.method_not_allowed("update", f"{info.plural}/{subresource}")
+        new = obj
+        if "status" in info.subresources:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+        metadata, old_meta = new["metadata"], old["metadata"]
+        for key in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "managedFields",
+        ):
+            if key in old_meta:
+                metadata[key] = old_meta[key]
+            else:
+                metadata.pop(key, None)
+        if "generation" in old_meta and _spec_of(new) != _spec_of(old):
+            metadata["generation"] = int(old_meta["generation"]) + 1
+        return new
+
+    def _store_update(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        old: JSON,
+        new: JSON,
+        options: WriteOptions,
+        warnings: builtins.list[str],
+    ) -> Written:
+        key = self._key(info, namespace, new["metadata"]["name"])
+        new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
+        if new == old:
+            return Written(_present(info, old), 200, warnings)
+        deleting = bool(new["metadata"].get("deletionTimestamp"))
+        if deleting and not new["metadata"].get("finalizers"):
+            if options.dry_run:
+                return Written(_present(info, new), 200, warnings)
+            event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(new, rv))
+            return Written(_present(info, event.object), 200, warnings)
+        if options.dry_run:
+            return Written(_present(info, new), 200, warnings)
+        event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
+        return Written(_present(info, event.object), 200, warnings)
+
+    def patch(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        name: str,
+        patch_type: str,
+        patch: Any,
+        options: WriteOptions | None = None,
+        *,
+        subresource: str = "",
+    ) -> JSON:
+        """Patch an object (or its ``status``) with one of the four patch types."""
+        return self.patch_ex(
+            info, namespace, name, patch_type, patch, options, subresource=subresource
+        ).object
+
+    def patch_ex(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        name: str,
+        patch_type: str,
+        patch: Any,
+        options: WriteOptions | None = None,
+        *,
+        subresource: str = "",
+    ) -> Written:
+        """:meth:`patch` returning code and warnings too."""
+        options = options or WriteOptions()
+        if subresource and subresource != "status":
+            raise APIError.method_not_allowed("patch", f"{info.plural}/{subresource}")
+        with self.store.lock:
+            key = self._key(info, namespace, name)
+            old = self.store.get(info.key, key)
+            if patch_type == PATCH_APPLY:
+                return self._apply(info, namespace, name, old, patch, options, subresource)
+            if old is None:
+                raise APIError.not_found(info.plural, info.group, name)
+            current = _present(info, old)
+            patched = self._patched(info, current, patch_type, patch)
+            if not isinstance(patched, dict):
+                raise APIError(422, "Invalid", "the patch produced a value that is not an object")
+            patched.setdefault("metadata", {})
+            if isinstance(patched["metadata"], dict):
+                patched["metadata"].setdefault("name", name)
+            return self.update_ex(
+                info, namespace, patched, options, subresource=subresource, name=name
+            )
+
+    def _patched(self, info: ResourceInfo, current: JSON, patch_type: str, patch: Any) -> Any:
+        try:
+            if patch_type == PATCH_JSON:
+                return json_patch(current, patch)
+            if not isinstance(patch, dict):
+                raise APIError.bad_request(f"a {patch_type} body must be a JSON object")
+            if patch_type == PATCH_MERGE:
+                return merge_patch(current, patch)
+            if patch_type == PATCH_STRATEGIC:
+                return strategic_merge_patch(
+                    current, patch, self.schemas.named(info.schema), self.schemas
+                )
+        except PatchError as err:
+            raise APIError(422, "Invalid", f"the patch could not be applied: {err}") from None
+        raise APIError.unsupported_media_type(patch_type)
+
+    def _apply(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        name: str,
+        old: JSON | None,
+        applied: Any,
+        options: WriteOptions,
+        subresource: str,
+    ) -> Written:
+        if not options.field_manager:
+            raise APIError.bad_request(
+                "fieldManager must be set for apply patches (PATCH with application/apply-patch+yaml)"
+            )
+        applied = check_identity(info, copy_json(applied) if isinstance(applied, dict) else applied)
+        if applied.get("apiVersion") is None or applied.get("kind") is None:
+            raise APIError.bad_request("apiVersion and kind must be set in an apply configuration")
+        if (applied["metadata"].get("name") or name) != name:
+            raise APIError.bad_request(
+                f"the name of the object ({applied['metadata'].get('name')}) does not match the name on the URL ({name})"
+            )
+        applied["metadata"]["name"] = name
+        warnings = self._prune(info, applied, options)
+        schema = self.schemas.named(info.schema)
+        if old is None:
+            if subresource:
+                raise APIError.not_found(info.plural, info.group, name)
+            created = self.create_ex(
+                info,
+                namespace,
+                applied,
+                WriteOptions(
+                    dry_run=True, field_manager=options.field_manager, field_validation="Ignore"
+                ),
+            )
+            obj = created.object
+            obj["metadata"].pop("managedFields", None)
+            self.fields.apply(
+                obj,
+                applied,
+                options.field_manager,
+                info.api_version,
+                None,
+                True,
+                schema,
+                self._clock(),
+                initial=True,
+            )
+            return Written(
+                self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
+            )
+        live = _present(info, old)
+        merged = self.fields.apply(
+            live,
+            applied,
+            options.field_manager,
+            info.api_version,
+            subresource or None,
+            options.force,
+            schema,
+            self._clock(),
+        )
+        new = self._merge_update(info, old, merged, subresource)
+        new["metadata"]["managedFields"] = merged["metadata"].get("managedFields", [])
+        return self._store_update(info, namespace, old, new, options, warnings)
+
+    def delete(
+        self, info: ResourceInfo, namespace: str, name: str, options: WriteOptions | None = None
+    ) -> JSON:
+        """Delete an object. With finalizers it only gets a deletionTimestamp (and is returned);
+        otherwise it is removed and a ``Status`` of success is returned."""
+        return self.delete_ex(info, namespace, name, options).object
+
+    def delete_ex(
+        self, info: ResourceInfo, namespace: str, name: str, options: WriteOptions | None = None
+    ) -> Written:
+        """:meth:`delete` returning code and warnings too."""
+        options = options or WriteOptions()
+        with self.store.lock:
+            old = self._current(info, namespace, name)
+            self._check_preconditions(info, old, options.body_options.get("preconditions"))
+            key = self._key(info, namespace, name)
+            if info.key == ("", "namespaces") and not options.dry_run:
+                self._empty_namespace(name)
+            if old["metadata"].get("finalizers"):
+                if old["metadata"].get("deletionTimestamp"):
+                    return Written(_present(info, old), 202)
+                new = copy_json(old)
+                new["metadata"]["deletionTimestamp"] = self._clock()
+                new["metadata"]["deletionGracePeriodSeconds"] = 0
+                if options.dry_run:
+                    return Written(_present(info, new), 202)
+                event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
+                return Written(_present(info, event.object), 202)
+            if not options.dry_run:
+                self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(old, rv))
+        details: JSON = {"name": name, "kind": info.plural, "uid": old["metadata"].get("uid", "")}
+        if info.group:
+            details["group"] = info.group
+        return Written(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "details": details,
+            }
+        )
+
+    def _empty_namespace(self, namespace: str) -> None:
+        for info in list(self.registry.resources()):
+            if not info.namespaced or info.version != self._storage_version(info):
+                continue
+            for obj in self.store.items(info.key, namespace)[1]:
+                key = (namespace, obj["metadata"]["name"])
+                self.store.commit(info.key, key, "DELETED", functools.partial(_with_rv, obj))
+
+    def _storage_version(self, info: ResourceInfo) -> str:
+        versions = [i.version for i in self.registry.resources() if i.key == info.key]
+        return versions[0]
+
+    def _check_preconditions(self, info: ResourceInfo, obj: JSON, preconditions: Any) -> None:
+        if not isinstance(preconditions, dict):
+            return
+        meta = obj["metadata"]
+        name = meta.get("name", "")
+        for field_name, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+            wanted = preconditions.get(field_name)
+            if wanted and wanted != meta.get(field_name):
+                raise APIError.conflict(
+                    info.plural,
+                    info.group,
+                    name,
+                    f"Precondition failed: {label} in precondition: {wanted}, {label} in object meta: {meta.get(field_name)}",
+                )
+
+    def delete_collection(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        list_options: ListOptions,
+        options: WriteOptions | None = None,
+    ) -> JSON:
+        """Delete every selected object; returns the list of what was deleted."""
+        listed = self.list(
+            info,
+            namespace,
+            ListOptions(
+                label_selector=list_options.label_selector,
+                field_selector=list_options.field_selector,
+            ),
+        )
+        deleted = []
+        for item in listed["items"]:
+            meta = item["metadata"]
+            try:
+                result = self.delete_ex(info, meta.get("namespace", ""), meta["name"], options)
+            except APIError as err:
+                if err.code == 404:
+                    continue
+                raise
+            deleted.append(item if result.object.get("kind") == "Status" else result.object)
+        listed["items"] = deleted
+        return listed
+
+    # --- convenience for fakes ----------------------------------------------------------------
+
+    def add(self, obj: Mapping[str, Any]) -> JSON:
+        """Create ``obj`` (a dict with apiVersion and kind), or replace it when it exists.
+
+        A ``<Kind>List`` is added item by item. Returns the stored object (or the last item).
+        """
+        data = copy_json(dict(obj))
+        kind = str(data.get("kind", ""))
+        if kind.endswith("List") and isinstance(data.get("items"), list):
+            stored: JSON = {}
+            for item in data["items"]:
+                item.setdefault("apiVersion", data.get("apiVersion"))
+                item.setdefault("kind", kind[: -len("List")])
+                stored = self.add(item)
+            return stored
+        info = self.resource_for_kind(str(data.get("apiVersion", "")), kind)
+        meta = data.get("metadata") or {}
+        namespace = str(meta.get("namespace") or ("default" if info.namespaced else ""))
+        if self.store.get(info.key, self._key(info, namespace, str(meta.get("name", "")))):
+            data["metadata"].pop("resourceVersion", None)
+            return self.update(info, namespace, data)
+        return self.create(info, namespace, data)
+
+
+def _with_rv(obj: JSON, revision: int) -> JSON:
+    obj["metadata"]["resourceVersion"] = str(revision)
+    return obj
+
+
+def _object_key(obj: JSON) -> str:
+    meta = obj["metadata"]
+    return f"{meta.get('namespace', '')}/{meta['name']}"
+
+
+def _spec_of(obj: JSON) -> JSON:
+    return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+
+
+def _translate(event: Event, matches: Callable[[JSON], bool]) -> str | None:
+    """The event type a selector-filtered watcher sees, or ``None`` to skip the event."""
+    now = event.type != "DELETED" and matches(event.object)
+    before = event.previous is not None and matches(event.previous)
+    if event.type == "DELETED":
+        return "DELETED" if before or matches(event.object) else None
+    if now and before:
+        return "MODIFIED"
+    if now:
+        return "ADDED"
+    if before:
+        return "DELETED"
+    return None

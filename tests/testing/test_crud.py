@@ -1,0 +1,219 @@
+"""Verbs and object semantics over real HTTP: create, get, update, delete, conflicts, errors."""
+
+from __future__ import annotations
+
+from tests.testing.conftest import Client
+
+
+def _cm(name: str, **data: str) -> dict[str, object]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def test_create_get_sets_metadata(client: Client, ns: str) -> None:
+    created = client.request("POST", f"/api/v1/namespaces/{ns}/configmaps", json=_cm("a", k="v"))
+    assert created.status_code == 201
+    body = created.json()
+    meta = body["metadata"]
+    assert meta["namespace"] == ns and meta["uid"] and meta["creationTimestamp"].endswith("Z")
+    assert int(meta["resourceVersion"]) > 0
+    got = client.request("GET", f"/api/v1/namespaces/{ns}/configmaps/a").json()
+    assert got == body
+
+
+def test_resource_version_is_global_and_increasing(client: Client, ns: str) -> None:
+    a = client.request("POST", f"/api/v1/namespaces/{ns}/configmaps", json=_cm("a")).json()
+    p = client.request(
+        "POST",
+        f"/api/v1/namespaces/{ns}/pods",
+        json={"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+    ).json()
+    b = client.request("POST", f"/api/v1/namespaces/{ns}/configmaps", json=_cm("b")).json()
+    rvs = [int(o["metadata"]["resourceVersion"]) for o in (a, p, b)]
+    assert rvs == sorted(rvs) and len(set(rvs)) == 3
+
+
+def test_already_exists_not_found_and_status_bodies(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    assert client.request("POST", path, json=_cm("dup")).status_code == 201
+    again = client.request("POST", path, json=_cm("dup"))
+    assert again.status_code == 409
+    status = again.json()
+    assert status["kind"] == "Status" and status["reason"] == "AlreadyExists"
+    assert status["message"] == 'configmaps "dup" already exists'
+    assert status["details"] == {"name": "dup", "kind": "configmaps"}
+    missing = client.request("GET", f"{path}/nope")
+    assert missing.status_code == 404
+    assert missing.json()["reason"] == "NotFound"
+    assert missing.json()["message"] == 'configmaps "nope" not found'
+    deployment = client.request("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/nope")
+    assert deployment.json()["message"] == 'deployments.apps "nope" not found'
+    assert deployment.json()["details"]["group"] == "apps"
+
+
+def test_update_conflict_on_stale_resource_version(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    first = client.request("POST", path, json=_cm("c", v="1")).json()
+    first["data"] = {"v": "2"}
+    second = client.request("PUT", f"{path}/c", json=first)
+    assert second.status_code == 200
+    assert second.json()["data"] == {"v": "2"}
+    assert int(second.json()["metadata"]["resourceVersion"]) > int(
+        first["metadata"]["resourceVersion"]
+    )
+    first["data"] = {"v": "3"}
+    stale = client.request("PUT", f"{path}/c", json=first)
+    assert stale.status_code == 409
+    assert stale.json()["reason"] == "Conflict"
+    assert "the object has been modified" in stale.json()["message"]
+
+
+def test_noop_update_keeps_resource_version(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    obj = client.request("POST", path, json=_cm("same", v="1")).json()
+    again = client.request("PUT", f"{path}/same", json=obj).json()
+    assert again["metadata"]["resourceVersion"] == obj["metadata"]["resourceVersion"]
+
+
+def test_generate_name_and_uid_unique(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    body = {"metadata": {"generateName": "gen-"}}
+    a = client.request("POST", path, json=body).json()
+    b = client.request("POST", path, json=body).json()
+    assert a["metadata"]["name"].startswith("gen-") and len(a["metadata"]["name"]) == 9
+    assert a["metadata"]["name"] != b["metadata"]["name"]
+    assert a["metadata"]["uid"] != b["metadata"]["uid"]
+
+
+def test_generation_bumps_on_spec_change_only(client: Client, ns: str) -> None:
+    path = f"/apis/apps/v1/namespaces/{ns}/deployments"
+    body = {
+        "metadata": {"name": "d"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}}},
+    }
+    d = client.request("POST", path, json=body).json()
+    assert d["metadata"]["generation"] == 1
+    d["metadata"]["labels"] = {"x": "y"}
+    d = client.request("PUT", f"{path}/d", json=d).json()
+    assert d["metadata"]["generation"] == 1
+    d["spec"]["replicas"] = 3
+    d = client.request("PUT", f"{path}/d", json=d).json()
+    assert d["metadata"]["generation"] == 2
+
+
+def test_status_subresource_is_separate(client: Client, ns: str) -> None:
+    path = f"/apis/apps/v1/namespaces/{ns}/deployments"
+    body = {"metadata": {"name": "s"}, "spec": {"replicas": 1}, "status": {"replicas": 9}}
+    d = client.request("POST", path, json=body).json()
+    assert "status" not in d
+    d["status"] = {"replicas": 5}
+    d["spec"]["replicas"] = 2
+    updated = client.request("PUT", f"{path}/s/status", json=d).json()
+    assert updated["status"] == {"replicas": 5}
+    assert updated["spec"]["replicas"] == 1
+    assert updated["metadata"]["generation"] == 1
+    updated["status"] = {"replicas": 0}
+    main = client.request("PUT", f"{path}/s", json=updated).json()
+    assert main["status"] == {"replicas": 5}
+    assert client.request("GET", f"{path}/s/status").json()["status"] == {"replicas": 5}
+
+
+def test_scale_subresource(client: Client, ns: str) -> None:
+    path = f"/apis/apps/v1/namespaces/{ns}/deployments"
+    body = {
+        "metadata": {"name": "sc"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "w"}}},
+    }
+    client.request("POST", path, json=body)
+    scale = client.request("GET", f"{path}/sc/scale").json()
+    assert scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1"
+    assert scale["spec"] == {"replicas": 2}
+    assert scale["status"]["selector"] == "app=w"
+    scale["spec"]["replicas"] = 4
+    assert client.request("PUT", f"{path}/sc/scale", json=scale).json()["spec"]["replicas"] == 4
+    patched = client.request(
+        "PATCH",
+        f"{path}/sc/scale",
+        data='{"spec":{"replicas":7}}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.json()["spec"]["replicas"] == 7
+    assert client.request("GET", f"{path}/sc").json()["spec"]["replicas"] == 7
+
+
+def test_finalizers_hold_deletion(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    body = _cm("fin")
+    body["metadata"]["finalizers"] = ["example.com/hold"]  # type: ignore[index]
+    client.request("POST", path, json=body)
+    deleting = client.request("DELETE", f"{path}/fin")
+    assert deleting.status_code == 202
+    obj = client.request("GET", f"{path}/fin").json()
+    assert obj["metadata"]["deletionTimestamp"]
+    obj["metadata"]["finalizers"] = []
+    assert client.request("PUT", f"{path}/fin", json=obj).status_code == 200
+    assert client.request("GET", f"{path}/fin").status_code == 404
+
+
+def test_delete_returns_status_and_preconditions(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    obj = client.request("POST", path, json=_cm("gone")).json()
+    wrong = client.request("DELETE", f"{path}/gone", json={"preconditions": {"uid": "nope"}})
+    assert wrong.status_code == 409 and "Precondition failed" in wrong.json()["message"]
+    done = client.request(
+        "DELETE",
+        f"{path}/gone",
+        json={"propagationPolicy": "Background", "preconditions": {"uid": obj["metadata"]["uid"]}},
+    )
+    assert done.status_code == 200
+    assert done.json()["status"] == "Success"
+    assert done.json()["details"]["uid"] == obj["metadata"]["uid"]
+    assert client.request("DELETE", f"{path}/gone").status_code == 404
+
+
+def test_delete_collection_by_label(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    for name, tier in (("a", "x"), ("b", "x"), ("c", "y")):
+        client.request("POST", path, json={"metadata": {"name": name, "labels": {"tier": tier}}})
+    deleted = client.request("DELETE", path, params={"labelSelector": "tier=x"}).json()
+    assert sorted(i["metadata"]["name"] for i in deleted["items"]) == ["a", "b"]
+    left = client.request("GET", path).json()["items"]
+    assert [i["metadata"]["name"] for i in left] == ["c"]
+
+
+def test_dry_run_changes_nothing(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    dry = client.request("POST", path, params={"dryRun": "All"}, json=_cm("dry"))
+    assert dry.status_code == 201 and dry.json()["metadata"]["uid"]
+    assert client.request("GET", f"{path}/dry").status_code == 404
+    obj = client.request("POST", path, json=_cm("dry", v="1")).json()
+    obj["data"] = {"v": "2"}
+    assert client.request("PUT", f"{path}/dry", params={"dryRun": "All"}, json=obj).json()[
+        "data"
+    ] == {"v": "2"}
+    assert client.request("GET", f"{path}/dry").json()["data"] == {"v": "1"}
+    assert client.request("DELETE", f"{path}/dry", params={"dryRun": "All"}).status_code == 200
+    assert client.request("GET", f"{path}/dry").status_code == 200
+
+
+def test_cluster_scoped_custom_resource(client: Client) -> None:
+    path = "/apis/example.com/v1/widgets"
+    body = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w1"},
+        "spec": {"size": 3},
+    }
+    created = client.request("POST", path, json=body)
+    assert created.status_code == 201
+    assert "namespace" not in created.json()["metadata"]
+    assert client.request("GET", f"{path}/w1").json()["spec"] == {"size": 3}
+    assert client.request("DELETE", f"{path}/w1").status_code == 200
+
+
+def test_namespace_must_exist_and_deleting_it_empties_it(client: Client, ns: str) -> None:
+    missing = client.request("POST", "/api/v1/namespaces/absent/configmaps", json=_cm("x"))
+    assert missing.status_code == 404
+    assert missing.json()["message"] == 'namespaces "absent" not found'
+    client.request("POST", f"/api/v1/namespaces/{ns}/configmaps", json=_cm("x"))
+    assert client.request("DELETE", f"/api/v1/namespaces/{ns}").status_code == 200
+    assert client.request("GET", f"/api/v1/namespaces/{ns}/configmaps/x").status_code == 404

@@ -6,7 +6,9 @@ decoded by msgspec straight from the line's bytes into the requested type (a mod
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -57,15 +59,15 @@ def read_events(response: requests.Response, object_type: type[Any]) -> Iterator
 
 
 def interrupt(response: requests.Response) -> None:
-    """Make a reader blocked on ``response`` return promptly (callable from any thread)."""
-    shutdown = getattr(response.raw, "shutdown", None)
-    try:
-        if shutdown is None:
-            response.close()
-        else:
-            shutdown()
-    except (ValueError, RuntimeError, OSError):
-        pass  # already finished or released: nothing to interrupt
+    """End ``response`` from any thread: a reader blocked on it returns promptly, the server sees
+    the connection close, and the connection is not reused."""
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError, ValueError):
+        response.close()
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:

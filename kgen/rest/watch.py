@@ -8,6 +8,7 @@ from any thread, any number of times.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -77,6 +78,12 @@ class Watch(Generic[T]):
             self._stop_called = True
         if self._on_stop is not None:
             self._on_stop()
+        close = getattr(self._events, "close", None)
+        if close is not None:
+            # Finishes a source that is not running right now; one that is running in the
+            # reading thread has just been interrupted and finishes there.
+            with contextlib.suppress(ValueError):
+                close()
 
     def __iter__(self) -> Watch[T]:
         return self

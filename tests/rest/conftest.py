@@ -4,6 +4,8 @@ and clients that are closed after each test."""
 from __future__ import annotations
 
 import ssl
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -71,3 +73,16 @@ def make_client(sleeps: Sleeps) -> Iterator[Callable[..., RESTClient]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def no_thread_leak() -> Iterator[None]:
+    """Every thread a test starts (servers, handlers, readers) must be gone when it ends."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    leaked = set(threading.enumerate()) - before
+    while leaked and time.monotonic() < deadline:
+        time.sleep(0.01)
+        leaked = {t for t in leaked if t.is_alive()}
+    assert not leaked, f"threads left running: {leaked}"

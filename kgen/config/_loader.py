@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from kgen.config._errors import KubeconfigError
-from kgen.config._model import Kubeconfig, Preferences, to_wire
+from kgen.config._model import AuthInfo, Cluster, Kubeconfig, Preferences, to_wire
 from kgen.config._parse import load_file
 
 __all__ = [
@@ -112,46 +112,50 @@ def resolve_path(path: str, origin: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(origin)), path)
 
 
-def _read_referenced(path: str, origin: str, field: str) -> bytes:
+def _embedded(entry: Cluster | AuthInfo, attr: str, field: str) -> dict[str, Any]:
+    """The changes that move the file named by ``entry.<attr>`` into ``entry.<attr>_data``."""
+    path = getattr(entry, attr)
+    if not path:
+        return {}
+    if getattr(entry, attr + "_data"):
+        raise KubeconfigError(
+            "both the path and the data are set", file=entry.origin or None, field=field
+        )
     try:
-        return Path(resolve_path(path, origin)).read_bytes()
+        data = Path(resolve_path(path, entry.origin)).read_bytes()
     except OSError as exc:
         raise KubeconfigError(
-            f"cannot read {path!r}: {exc.strerror}", file=origin or None, field=field
+            f"cannot read {path!r}: {exc.strerror}", file=entry.origin or None, field=field
         ) from None
+    return {attr: "", attr + "_data": data}
 
 
 def flatten(config: Kubeconfig) -> Kubeconfig:
     """Embed referenced files: certificate-authority, client-certificate and client-key.
 
     Each named file is read (relative to the kubeconfig that names it) into the matching
-    ``*-data`` field, and the path is cleared. An unreadable file is a :class:`KubeconfigError`.
+    ``*-data`` field, and the path is cleared. An unreadable file, or a path whose ``*-data``
+    is also set, is a :class:`KubeconfigError`.
     """
-    clusters = dict(config.clusters)
-    for name, cluster in clusters.items():
-        if cluster.certificate_authority:
-            data = _read_referenced(
-                cluster.certificate_authority,
-                cluster.origin,
+    clusters = {
+        name: msgspec.structs.replace(
+            cluster,
+            **_embedded(
+                cluster,
+                "certificate_authority",
                 f"clusters[name={name}].cluster.certificate-authority",
-            )
-            clusters[name] = msgspec.structs.replace(
-                cluster, certificate_authority="", certificate_authority_data=data
-            )
-    users = dict(config.auth_infos)
-    for name, user in users.items():
-        changes: dict[str, Any] = {}
-        for attr, wire in (
-            ("client_certificate", "client-certificate"),
-            ("client_key", "client-key"),
-        ):
-            path = getattr(user, attr)
-            if path:
-                field = f"users[name={name}].user.{wire}"
-                changes[attr] = ""
-                changes[attr + "_data"] = _read_referenced(path, user.origin, field)
-        if changes:
-            users[name] = msgspec.structs.replace(user, **changes)
+            ),
+        )
+        for name, cluster in config.clusters.items()
+    }
+    users = {
+        name: msgspec.structs.replace(
+            user,
+            **_embedded(user, "client_certificate", f"users[name={name}].user.client-certificate"),
+            **_embedded(user, "client_key", f"users[name={name}].user.client-key"),
+        )
+        for name, user in config.auth_infos.items()
+    }
     return msgspec.structs.replace(config, clusters=clusters, auth_infos=users)
 
 

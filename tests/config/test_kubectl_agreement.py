@@ -8,10 +8,16 @@ file that names them), and compares its JSON with :func:`kgen.config.merged_view
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kgen.config import KubeconfigError, merged_view
 
@@ -233,6 +239,11 @@ BAD_FILES = {
     "not-a-list": "contexts: {a: b}\n",
     "wrong-kind": "apiVersion: v1\nkind: Pod\n",
     "bad-yaml": "clusters: [\n",
+    "ca-path-and-data": (
+        "clusters:\n- name: a\n  cluster: {certificate-authority: ca.pem,"
+        " certificate-authority-data: Q0EK}\n"
+    ),
+    "key-path-and-data": "users:\n- name: u\n  user: {client-key: k.pem, client-key-data: Q0EK}\n",
     "missing-ca-file": "clusters:\n- name: a\n  cluster: {certificate-authority: nowhere.pem}\n",
 }
 
@@ -242,6 +253,8 @@ def test_files_kubectl_rejects_are_rejected_naming_the_file(
     tmp_path: Path, write: WriteFile, case: str
 ) -> None:
     bad = write("bad.yaml", BAD_FILES[case])
+    write("ca.pem", "CA\n")
+    write("k.pem", "KEY\n")
     done = kubectl_view(tmp_path, str(bad), tmp_path)
     assert done.returncode != 0
     with pytest.raises(KubeconfigError) as caught:
@@ -261,3 +274,92 @@ def test_agreement_holds_for_each_installed_kubectl_version(
     _write_relative_set(write)
     listed = os.pathsep.join([str(a), str(tmp_path / "one" / "config"), str(b)])
     _assert_same_view(tmp_path, listed, str(kubectl))
+
+
+NAMES = st.sampled_from(["alpha", "beta", "gamma", "delta"])
+TEXT = st.sampled_from(["", "value", "https://h.example:6443", "ns-one", "user@example"])
+DATA = st.binary(max_size=12).map(lambda raw: base64.b64encode(raw).decode())
+FILE_REF = st.sampled_from(["ca.pem", "sub/cert.pem", "../shared.pem"])
+
+
+def _sparse(fields: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries({}, optional=fields)
+
+
+def _named(value_key: str, value: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
+    return st.lists(st.tuples(NAMES, value), max_size=3, unique_by=lambda item: item[0]).map(
+        lambda items: [{"name": name, value_key: v} for name, v in items]
+    )
+
+
+EXTENSIONS = _named("extension", st.dictionaries(NAMES, TEXT, max_size=2))
+CLUSTER = _sparse(
+    {
+        "server": TEXT,
+        "tls-server-name": TEXT,
+        "insecure-skip-tls-verify": st.booleans(),
+        "certificate-authority": FILE_REF,
+        "proxy-url": TEXT,
+        "disable-compression": st.booleans(),
+        "extensions": EXTENSIONS,
+    }
+)
+EXEC = _sparse(
+    {
+        "command": TEXT,
+        "args": st.lists(TEXT, max_size=2),
+        "env": st.lists(st.fixed_dictionaries({"name": NAMES, "value": TEXT}), max_size=2),
+        "installHint": TEXT,
+        "provideClusterInfo": st.booleans(),
+        "interactiveMode": st.sampled_from(["Never", "IfAvailable", "Always"]),
+    }
+).flatmap(
+    lambda fields: st.sampled_from(
+        ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"]
+    ).map(lambda version: {**fields, "apiVersion": version})
+)
+USER = _sparse(
+    {
+        "client-certificate-data": DATA,
+        "client-key": FILE_REF,
+        "token": TEXT,
+        "tokenFile": FILE_REF,
+        "as": TEXT,
+        "as-groups": st.lists(TEXT, max_size=2),
+        "as-user-extra": st.dictionaries(NAMES, st.lists(TEXT, max_size=2), max_size=2),
+        "username": TEXT,
+        "auth-provider": st.fixed_dictionaries(
+            {"name": TEXT}, optional={"config": st.dictionaries(NAMES, TEXT, max_size=2)}
+        ),
+        "exec": EXEC,
+        "extensions": EXTENSIONS,
+    }
+)
+CONTEXT = _sparse({"cluster": NAMES, "user": NAMES, "namespace": TEXT, "extensions": EXTENSIONS})
+KUBECONFIG_FILE = _sparse(
+    {
+        "current-context": st.one_of(st.just(""), NAMES),
+        "preferences": _sparse({"colors": st.booleans(), "extensions": EXTENSIONS}),
+        "clusters": _named("cluster", CLUSTER),
+        "users": _named("user", USER),
+        "contexts": _named("context", CONTEXT),
+        "extensions": EXTENSIONS,
+    }
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=st.lists(KUBECONFIG_FILE, min_size=1, max_size=3))
+def test_random_kubeconfig_sets_merge_like_kubectl(files: list[dict[str, Any]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        paths = []
+        for index, content in enumerate(files):
+            path = root / f"dir{index}" / "config"
+            path.parent.mkdir()
+            path.write_text(json.dumps(content))  # JSON is YAML that every parser reads alike
+            for ref in ("ca.pem", "sub/cert.pem", "../shared.pem"):
+                (path.parent / ref).parent.mkdir(exist_ok=True)
+                (path.parent / ref).write_text(f"{index} {ref}\n")
+            paths.append(str(path))
+        _assert_same_view(root, os.pathsep.join(paths))

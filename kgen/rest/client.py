@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -152,6 +153,8 @@ class RESTClient:
         _log.debug("%s %s", method, url)
         response = self._session.send(prepared, timeout=timeout, **settings)
         _log.debug("%s %s -> %d", method, url, response.status_code)
+        for warning in _warnings(response.headers.get("Warning", "")):
+            _log.warning("the API server warns: %s", warning)
         return response, from_provider
 
     # -- lifetime --------------------------------------------------------------------------
@@ -174,6 +177,17 @@ class RESTClient:
 
     def __repr__(self) -> str:
         return f"RESTClient({self.base_url!r})"
+
+
+# One RFC 7234 warning: code, agent, quoted text (with backslash escapes), optional date.
+_WARNING = re.compile(r'(\d{3}) \S+ "((?:[^"\\]|\\.)*)"')
+
+
+def _warnings(header: str) -> list[str]:
+    """The texts of the ``299`` warnings in a (possibly comma-joined) ``Warning`` header."""
+    return [
+        re.sub(r"\\(.)", r"\1", text) for code, text in _WARNING.findall(header) if code == "299"
+    ]
 
 
 def _keep_headers(prepared: requests.PreparedRequest) -> requests.PreparedRequest:

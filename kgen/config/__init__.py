@@ -24,6 +24,7 @@ from kgen.config._incluster import (
 )
 from kgen.config._loader import (
     KUBECONFIG_ENV,
+    default_filename,
     flatten,
     load_merged,
     loading_precedence,
@@ -64,6 +65,7 @@ __all__ = [
     "KubeconfigError",
     "Preferences",
     "client_config",
+    "default_filename",
     "exec_config_problems",
     "flatten",
     "in_cluster_config",

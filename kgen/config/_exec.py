@@ -7,9 +7,13 @@ A kubeconfig user with an ``exec`` section gets its credentials from an external
   ``KUBERNETES_EXEC_INFO`` holding an ``ExecCredential`` of the configured API version whose
   ``spec.interactive`` says whether the plugin may prompt, and, with ``provideClusterInfo``,
   ``spec.cluster`` describes the cluster.
-* Interactive means stdin is handed to the plugin (and its stderr passes through): never for
-  ``interactiveMode: Never``; when stdin is a terminal for ``IfAvailable``; always for
-  ``Always``, which is an error when stdin is not a terminal.
+* Interactive means stdin is handed to the plugin and its stderr passes through (otherwise
+  stdin is empty and stderr is captured for error messages): never for ``interactiveMode:
+  Never``; when stdin is a terminal for ``IfAvailable``; always for ``Always``, which is an
+  error when stdin is not a terminal.
+* A plugin that is missing, exits non-zero or prints something unusable raises
+  :class:`~kgen.config.ExecPluginError` (with the install hint, or the exit code and stderr).
+  There is no timeout: a plugin that never exits blocks the request, as it does in client-go.
 * The plugin must print an ``ExecCredential`` of the same API version whose ``status`` holds a
   token, or a client certificate and key (PEM), or both.
 * The credential is cached until ``status.expirationTimestamp`` has passed (forever without

@@ -35,6 +35,7 @@ from kgen.config._parse import load_file
 
 __all__ = [
     "KUBECONFIG_ENV",
+    "default_filename",
     "flatten",
     "load_merged",
     "loading_precedence",
@@ -103,6 +104,20 @@ def load_merged(
     if not existing and (os.environ if environ is None else environ).get(KUBECONFIG_ENV):
         _log.warning("none of the kubeconfig files in %s exists: %s", KUBECONFIG_ENV, files)
     return merge(load_file(file) for file in existing)
+
+
+def default_filename(
+    path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> str:
+    """The file that changes to the configuration belong in, as kubectl chooses it.
+
+    The explicit ``path``; else the first existing file of the loading precedence; else its
+    first entry (a file to create).
+    """
+    if path is not None:
+        return os.fspath(path)
+    files = loading_precedence(environ)
+    return next((file for file in files if os.path.exists(file)), files[0])
 
 
 def resolve_path(path: str, origin: str) -> str:

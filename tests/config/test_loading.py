@@ -10,6 +10,7 @@ import pytest
 
 from kgen.config import (
     KubeconfigError,
+    default_filename,
     load_file,
     load_merged,
     loading_precedence,
@@ -201,3 +202,13 @@ def test_flatten_error_names_the_file_and_field(tmp_path: Path, write: WriteFile
     assert caught.value.file == str(path)
     assert caught.value.field == "users[name=u].user.client-key"
     assert merged_view(path, flat=False)["users"][0]["user"] == {"client-key": "missing.key"}
+
+
+def test_default_filename_for_changes(tmp_path: Path, write: WriteFile) -> None:
+    sep = os.pathsep
+    absent, second = str(tmp_path / "absent"), str(write("second", ""))
+    env = {"KUBECONFIG": f"{absent}{sep}{second}", "HOME": str(tmp_path)}
+    assert default_filename("explicit", environ=env) == "explicit"
+    assert default_filename(environ=env) == second
+    assert default_filename(environ={"KUBECONFIG": f"{absent}{sep}x"}) == absent
+    assert default_filename(environ={"HOME": str(tmp_path)}) == str(tmp_path / ".kube" / "config")

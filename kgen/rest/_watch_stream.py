@@ -71,12 +71,16 @@ def interrupt(response: requests.Response) -> None:
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:
-    read1 = getattr(response.raw, "read1", None)
-    if read1 is None:
+    """The body as it arrives: whatever is available now, never waiting to fill a buffer."""
+    raw = response.raw
+    if isinstance(raw, urllib3.HTTPResponse):
+        while data := raw.read1(_READ_SIZE, decode_content=True):
+            yield data
+    elif callable(getattr(raw, "read1", None)):  # an in-process transport's file-like body
+        while data := raw.read1(_READ_SIZE):
+            yield data
+    else:
         yield from response.iter_content(chunk_size=None)
-        return
-    while data := read1(_READ_SIZE, decode_content=True):
-        yield data
 
 
 def _lines(response: requests.Response) -> Iterator[bytes]:

@@ -118,9 +118,7 @@ def _render(inputs: Inputs, emitters: Sequence[str], quiet: bool) -> dict[str, d
 
     api = _load(inputs)
     show = not quiet and sys.stderr.isatty()
-    with click.progressbar(
-        length=1, label="formatting", file=sys.stderr, hidden=not show
-    ) as bar:
+    with click.progressbar(length=1, label="formatting", file=sys.stderr, hidden=not show) as bar:
 
         def progress(_path: str, total: int) -> None:
             bar.length = total

@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import black
+from black.mode import Mode, TargetVersion
+from black.parsing import InvalidInput
 
 __all__ = ["FormatError", "format_sources"]
 
-_MODE = black.Mode(line_length=100, target_versions={black.TargetVersion.PY311})
+_MODE = Mode(line_length=100, target_versions={TargetVersion.PY311})
 
 
 class FormatError(Exception):
@@ -33,7 +35,7 @@ def format_sources(
         if path.endswith(".py"):
             try:
                 formatted[path] = black.format_str(text, mode=_MODE)
-            except black.InvalidInput as exc:
+            except InvalidInput as exc:
                 raise FormatError(f"kgen produced invalid Python in {path}: {exc}") from exc
         else:
             formatted[path] = text

@@ -11,7 +11,6 @@ Views are immutable and built fresh for each render; nothing here is shared betw
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -183,7 +182,9 @@ _BASE_METHODS = frozenset(
 
 def _kgen_verbs(resource: Resource) -> frozenset[str]:
     served = set(resource.verbs)
-    verbs = {v for v in ("create", "update", "delete", "get", "list", "watch", "patch") if v in served}
+    verbs: set[str] = {
+        v for v in ("create", "update", "delete", "get", "list", "watch", "patch") if v in served
+    }
     if "deletecollection" in served:
         verbs.add("delete_collection")
     if "patch" in served:
@@ -203,7 +204,10 @@ def _accessor(kind: str, plural: str) -> str:
     plural's ending; the plural itself when the two do not share a stem."""
     snake = naming.attribute_name(kind)
     lower = kind.lower()
-    common = len(os.path.commonprefix([lower, plural]))
+    common = next(
+        (i for i, (a, b) in enumerate(zip(lower, plural, strict=False)) if a != b),
+        min(len(lower), len(plural)),
+    )
     if common < max(1, len(lower) - 2) or snake.replace("_", "") != lower:
         return naming.attribute_name(plural)
     letters = 0
@@ -293,7 +297,8 @@ class _Builder:
             return None
         _check_unique(f"resource accessors of {gv.api_version}", [r.accessor for r in views])
         _check_unique(f"kinds of {gv.api_version}", [r.client_class for r in views])
-        module = naming.group_version_attr(gv.group, gv.version)
+        groups = {group for group, _ in self.api.group_versions}
+        module = naming.group_version_attr(gv.group, gv.version, among=groups)
         prefix = "".join(part[:1].upper() + part[1:] for part in module.split("_") if part)
         return GroupVersionView(gv.group, gv.version, module, prefix, tuple(views))
 
@@ -310,7 +315,9 @@ def build_views(api: APIModel, package: str) -> tuple[GroupVersionView, ...]:
     """The group/versions of ``api`` that serve at least one resource with a schema, sorted by
     group name and then by version priority (``v1`` before ``v1beta1`` before ``v1alpha1``)."""
     builder = _Builder(api, package)
-    ordered = sorted(api.group_versions.values(), key=lambda gv: (gv.group, version_sort_key(gv.version)))
+    ordered = sorted(
+        api.group_versions.values(), key=lambda gv: (gv.group, version_sort_key(gv.version))
+    )
     views = [v for v in (builder.group_version(gv) for gv in ordered) if v is not None]
     _check_unique("group/versions", [v.module for v in views])
     return tuple(views)

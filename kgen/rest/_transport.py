@@ -12,7 +12,8 @@ import os
 import ssl
 import tempfile
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -21,7 +22,7 @@ from urllib3 import HTTPHeaderDict
 
 from kgen.rest.config import Config
 
-__all__ = ["REPEATED_HEADERS_ATTR", "KgenAdapter", "TLSSettings"]
+__all__ = ["CERT_FILE_RECHECK", "REPEATED_HEADERS_ATTR", "KgenAdapter", "TLSSettings"]
 
 _log = logging.getLogger("kgen.rest")
 
@@ -31,15 +32,21 @@ separate header lines. The request's own headers carry them comma-joined, for ad
 not know this attribute."""
 
 
+CERT_FILE_RECHECK = 300.0
+"""Seconds between checks of client certificate/key files for a rotated certificate."""
+
+
 class TLSSettings:
     """The TLS-relevant part of a :class:`Config`, read and validated once.
 
     Raises ``ValueError`` naming the offending field for: CA together with ``insecure``; CA data
     with no valid PEM certificate; a client certificate without its key (or the reverse); a
-    certificate/key pair that does not load. Files are read here, at construction.
+    certificate/key pair that does not load. Files are read here, at construction; a client
+    certificate and key given as files are re-read every ``CERT_FILE_RECHECK`` seconds
+    (:meth:`file_pair`), so that a rotated certificate is picked up. Thread-safe.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.insecure = config.insecure
         self.server_name = config.tls_server_name
         self.ca = _data_or_file(config.ca_data, config.ca_file, "ca")
@@ -52,6 +59,13 @@ class TLSSettings:
         self.key = _data_or_file(config.key_data, config.key_file, "key")
         if bool(self.cert) != bool(self.key):
             raise ValueError("Config: a client certificate needs both cert_* and key_* set")
+        from_files = not config.cert_data and not config.key_data
+        self._cert_file = config.cert_file if from_files else ""
+        self._key_file = config.key_file if from_files else ""
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._checked_at = clock()
+        self._file_pair = (self.cert, self.key)
         if self.insecure:
             _log.warning("TLS verification of the API server is disabled (Config.insecure)")
         self.build_context(None)  # validate eagerly
@@ -77,6 +91,25 @@ class TLSSettings:
         if pair is not None:
             _load_pair(ctx, *pair)
         return ctx
+
+    def file_pair(self) -> tuple[bytes, bytes] | None:
+        """The client certificate and key as their files hold them (re-read at most every
+        ``CERT_FILE_RECHECK`` seconds; a failed read keeps the previous pair), or ``None`` when
+        the client certificate does not come from files."""
+        if not (self._cert_file and self._key_file):
+            return None
+        with self._lock:
+            now = self._clock()
+            if now - self._checked_at >= CERT_FILE_RECHECK:
+                self._checked_at = now
+                try:
+                    self._file_pair = (
+                        _data_or_file(b"", self._cert_file, "cert"),
+                        _data_or_file(b"", self._key_file, "key"),
+                    )
+                except ValueError as err:
+                    _log.warning("keeping the previous client certificate: %s", err)
+            return self._file_pair
 
 
 def _data_or_file(data: bytes, path: str, what: str) -> bytes:
@@ -120,14 +153,21 @@ class KgenAdapter(HTTPAdapter):
         super().__init__(pool_connections=4, pool_maxsize=pool_maxsize)
         self._tls = tls
         self._lock = threading.Lock()
-        self._pair: tuple[bytes, bytes] | None = None
+        self._pair = (tls.cert, tls.key) if tls and tls.cert else None
+        self._rejected: tuple[bytes, bytes] | None = None
         self._context = tls.build_context(None) if tls else None
 
     def use_client_certificate(self, pair: tuple[bytes, bytes] | None) -> None:
-        """Present ``pair`` (PEM cert, key) from now on; a no-op when it is unchanged."""
-        if self._tls is None or pair == self._pair or pair is None:
+        """Present ``pair`` (PEM cert, key) from now on; a no-op when it is unchanged or
+        ``None``. A pair that does not load is logged once and the previous one kept."""
+        if self._tls is None or pair is None or pair in (self._pair, self._rejected):
             return
-        context = self._tls.build_context(pair)
+        try:
+            context = self._tls.build_context(pair)
+        except ValueError as err:
+            self._rejected = pair
+            _log.warning("keeping the previous client certificate: %s", err)
+            return
         with self._lock:
             self._pair = pair
             self._context = context

@@ -53,11 +53,12 @@ class RESTClient:
     ) -> None:
         self.config = config.copy()
         self.base_origin, self.base_path = _base_url(self.config)
-        tls = TLSSettings(self.config) if self.config.has_tls() else None
+        tls = TLSSettings(self.config, clock=clock) if self.config.has_tls() else None
         self._credentials = Credentials(self.config, clock=clock)
         self.rate_limiter = _rate_limiter(self.config, clock, sleep)
         self.user_agent = self.config.user_agent or default_user_agent()
         self.sleep = sleep
+        self._tls = tls
         self._adapter: KgenAdapter | None = None
         self._owns_session = session is None
         if session is None:
@@ -137,9 +138,10 @@ class RESTClient:
             merged["Content-Type"] = "application/json"
         repeated: list[tuple[str, str]] = []
         from_provider = self._credentials.apply(merged, repeated)
-        provider = self._credentials.provider
-        if provider is not None and self._adapter is not None:
-            self._adapter.use_client_certificate(provider.client_certificate())
+        if self._adapter is not None and self._tls is not None:
+            provider = self._credentials.provider
+            pair = provider.client_certificate() if provider is not None else None
+            self._adapter.use_client_certificate(pair or self._tls.file_pair())
         for name in dict.fromkeys(name for name, _ in repeated):
             merged[name] = ", ".join(value for key, value in repeated if key == name)
         prepared = self._session.prepare_request(

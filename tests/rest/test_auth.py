@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,8 @@ from kgen.rest import (
     is_unauthorized,
 )
 
+from .helpers import FakeClock, Provider
 from .server import LoopbackServer
-from .test_retry import FakeClock
 
 MakeClient = Callable[..., RESTClient]
 
@@ -100,27 +100,6 @@ def test_impersonation_headers_are_repeated(
     assert req.header_values("Impersonate-Group") == ["dev", "ops"]
     assert req.header_values("Impersonate-Extra-scopes") == ["view", "edit"]
     assert req.header_values("Impersonate-Extra-a%2Fb") == ["c"]
-
-
-class Provider:
-    """An AuthProvider that hands out numbered tokens and counts 401 reports."""
-
-    def __init__(self, retry: bool = True, pair: tuple[bytes, bytes] | None = None) -> None:
-        self.generation = 1
-        self.unauthorized = 0
-        self.retry = retry
-        self.pair = pair
-
-    def authorize(self, headers: MutableMapping[str, str]) -> None:
-        headers["Authorization"] = f"Bearer token{self.generation}"
-
-    def client_certificate(self) -> tuple[bytes, bytes] | None:
-        return self.pair
-
-    def on_unauthorized(self) -> bool:
-        self.unauthorized += 1
-        self.generation += 1
-        return self.retry
 
 
 def test_provider_supplies_credentials_and_refreshes_after_401(

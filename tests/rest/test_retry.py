@@ -11,6 +11,7 @@ from kgen.rest import Config, RESTClient, StatusError, is_internal_error, is_too
 from kgen.rest._ratelimit import TokenBucket
 
 from .conftest import Sleeps
+from .helpers import FakeClock
 from .server import LoopbackServer
 
 MakeClient = Callable[..., RESTClient]
@@ -113,19 +114,6 @@ def test_streamed_bodies_are_never_retried(
     with path.open("rb") as f, pytest.raises(StatusError):
         make_client(server).post().abs_path("/a").body(f).do()
     assert len(server.requests) == 1 and server.requests[0].body == b"streamed"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def test_token_bucket_allows_burst_then_qps() -> None:

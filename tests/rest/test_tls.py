@@ -12,10 +12,10 @@ import pytest
 import requests
 import trustme
 
-from kgen.rest import RESTClient
+from kgen.rest import Config, RESTClient
 
+from .helpers import FakeClock, Provider
 from .server import LoopbackServer
-from .test_auth import Provider
 
 MakeClient = Callable[..., RESTClient]
 
@@ -137,4 +137,43 @@ def test_auth_provider_client_certificate_rotates(
         "first@kgen.test",
         "first@kgen.test",
         "second@kgen.test",
+    ]
+
+
+def test_client_certificate_files_are_reloaded_when_rotated(
+    tls_server: LoopbackServer, ca: trustme.CA, tmp_path: Path
+) -> None:
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+
+    def install(who: str) -> None:
+        cert, key = _client_pair(ca, who)
+        cert_path.write_bytes(cert)
+        key_path.write_bytes(key)
+
+    install("before@kgen.test")
+    clock = FakeClock()
+    config = Config(
+        host=tls_server.url,
+        qps=-1,
+        ca_data=ca.cert_pem.bytes(),
+        cert_file=str(cert_path),
+        key_file=str(key_path),
+    )
+    for _ in range(4):
+        tls_server.reply(200, b"{}")
+    with RESTClient(config, clock=clock) as client:
+        client.get().abs_path("/a").do()
+        install("after@kgen.test")
+        clock.now += 10  # too early for a re-check
+        client.get().abs_path("/a").do()
+        clock.now += 300
+        client.get().abs_path("/a").do()
+        key_path.write_bytes(b"half-rotated garbage")  # an unloadable pair keeps the last good
+        clock.now += 300
+        client.get().abs_path("/a").do()
+    assert [_subject(tls_server, i) for i in range(4)] == [
+        "before@kgen.test",
+        "before@kgen.test",
+        "after@kgen.test",
+        "after@kgen.test",
     ]

@@ -88,20 +88,19 @@ def _user_problems(name: str, user: AuthInfo) -> list[str]:
     methods = [
         method
         for method, used in (
-            ("token", user.token),
+            ("token", user.token or user.token_file),
             ("basic auth", user.username or user.password),
         )
         if used
     ]
     if len(methods) > 1:
         problems.append(f"{where}: more than one authentication method: {', '.join(methods)}")
-    for kind in ("certificate", "key"):
-        path = user.client_certificate if kind == "certificate" else user.client_key
-        data = user.client_certificate_data if kind == "certificate" else user.client_key_data
+    for attr, wire in (("client_certificate", "client-certificate"), ("client_key", "client-key")):
+        path, data = getattr(user, attr), getattr(user, attr + "_data")
         if path and data:
-            problems.append(f"{where}: client-{kind} and client-{kind}-data are both set")
+            problems.append(f"{where}: {wire} and {wire}-data are both set")
         elif path:
-            problem = _unreadable(path, user.origin, f"{field}.client-{kind}")
+            problem = _unreadable(path, user.origin, f"{field}.{wire}")
             problems += [problem] if problem else []
     has_cert = bool(user.client_certificate or user.client_certificate_data)
     has_key = bool(user.client_key or user.client_key_data)

@@ -209,6 +209,16 @@ INVALID = {
         "{token: t, username: u}",
         "more than one authentication method: token, basic auth",
     ),
+    "token file and basic": (
+        "{server: 'https://x'}",
+        "{tokenFile: t, password: p}",
+        "more than one authentication method: token, basic auth",
+    ),
+    "cert path and data": (
+        "{server: 'https://x'}",
+        "{client-certificate: c.pem, client-certificate-data: Q0EK, client-key-data: Q0EK}",
+        "client-certificate and client-certificate-data are both set",
+    ),
     "no server": ("{}", "{}", "no server found for cluster 'c'"),
     "CA with insecure": (
         "{server: 'https://x', certificate-authority-data: Q0EK, insecure-skip-tls-verify: true}",

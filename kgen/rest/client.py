@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import requests
 import requests.structures
 
+from kgen.rest._backoff import backoff_from_env
 from kgen.rest._credentials import Credentials
 from kgen.rest._ratelimit import TokenBucket
 from kgen.rest._transport import REPEATED_HEADERS_ATTR, KgenAdapter, TLSSettings
@@ -37,8 +38,9 @@ class RESTClient:
     then do the transport, e.g. an in-process fake; kgen's TLS settings are not mounted on it,
     but credentials, headers, throttling and retries still apply).
 
-    ``clock`` (monotonic seconds) and ``sleep`` drive throttling, retry pauses and the
-    token-file cache; tests inject fakes. Construction raises ``ValueError`` for an unusable
+    ``clock`` (monotonic seconds) and ``sleep`` drive throttling, retry pauses, the optional
+    per-server backoff (``KUBE_CLIENT_BACKOFF_BASE``/``_DURATION``, read at construction) and
+    the token and certificate file caches; tests inject fakes. Construction raises ``ValueError`` for an unusable
     config (bad host, CA with ``insecure``, token and password together, unreadable files).
     ``close()`` (or ``with``) releases the connections of a session the client created.
     """
@@ -58,6 +60,7 @@ class RESTClient:
         self.rate_limiter = _rate_limiter(self.config, clock, sleep)
         self.user_agent = self.config.user_agent or default_user_agent()
         self.sleep = sleep
+        self.backoff = backoff_from_env(clock=clock)
         self._tls = tls
         self._adapter: KgenAdapter | None = None
         self._owns_session = session is None

@@ -337,6 +337,9 @@ class Request:
         if mode != "watch":
             client.throttle()
         url = self.url()
+        backoff = client.backoff
+        if backoff is not None and backoff.delay(url) > 0:
+            client.sleep(backoff.delay(url))
         retries = 0
         previous: Exception | None = None
         asked_provider = False
@@ -352,6 +355,8 @@ class Request:
                     timeout=self._socket_timeout(mode),
                 )
             except requests.RequestException as err:
+                if backoff is not None:
+                    backoff.update(url, None)
                 if replayable and retries < self._max_retries and _retryable(err, mode, self):
                     retries += 1
                     previous = err
@@ -361,7 +366,7 @@ class Request:
                         url,
                         type(err).__name__,
                     )
-                    self._pause(_RETRY_AFTER_ON_CONNECTION_ERROR, mode)
+                    self._pause(_RETRY_AFTER_ON_CONNECTION_ERROR, mode, url)
                     continue
                 if mode == "watch" and _retryable(err, mode, self):
                     _log.info("watch %s: connection failed, ending the watch empty", url)
@@ -369,6 +374,8 @@ class Request:
                 if previous is not None:
                     err.add_note(f"error from a previous attempt: {previous}")
                 raise
+            if backoff is not None:
+                backoff.update(url, response.status_code)
             if response.status_code == 401 and from_provider and not asked_provider:
                 asked_provider = True
                 provider = client.auth_provider
@@ -384,11 +391,16 @@ class Request:
                 _log.info(
                     "%s %s: %d, retrying in %ss", self._method, url, response.status_code, wait
                 )
-                self._pause(wait, mode)
+                self._pause(wait, mode, url)
                 continue
             return response, previous
 
-    def _pause(self, seconds: float, mode: _Mode) -> None:
+    def _pause(self, seconds: float, mode: _Mode, url: str) -> None:
+        """Wait before a retry: the server's (or the synthetic) delay, or the backoff's if longer;
+        then the rate limiter, except for watches."""
+        backoff = self._client.backoff
+        if backoff is not None:
+            seconds = max(seconds, backoff.delay(url))
         self._client.sleep(seconds)
         if mode != "watch":
             self._client.throttle()

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from kgen.rest import Config, RESTClient, StatusError, is_internal_error, is_too_many_requests
+from kgen.rest._backoff import URLBackoff, backoff_from_env
 from kgen.rest._ratelimit import TokenBucket
 
 from .conftest import Sleeps
@@ -138,3 +139,47 @@ def test_client_requests_are_throttled(server: LoopbackServer) -> None:
         for _ in range(4):
             client.get().abs_path("/a").do()
     assert clock.sleeps == [1.0, 1.0]
+
+
+def test_backoff_is_off_unless_both_variables_are_integers() -> None:
+    assert backoff_from_env({}) is None
+    assert backoff_from_env({"KUBE_CLIENT_BACKOFF_BASE": "1"}) is None
+    assert (
+        backoff_from_env({"KUBE_CLIENT_BACKOFF_BASE": "1", "KUBE_CLIENT_BACKOFF_DURATION": "x"})
+        is None
+    )
+    backoff = backoff_from_env(
+        {"KUBE_CLIENT_BACKOFF_BASE": "2", "KUBE_CLIENT_BACKOFF_DURATION": "5"}
+    )
+    assert backoff is not None and (backoff.base, backoff.cap) == (2, 5)
+
+
+def test_url_backoff_doubles_per_server_and_resets() -> None:
+    clock = FakeClock()
+    backoff = URLBackoff(1, 8, clock=clock)
+    for _ in range(5):
+        backoff.update("https://a:1/x", 503)
+    assert backoff.delay("https://a:1/other") == 8 and backoff.delay("https://b/x") == 0
+    backoff.update("https://a:1/x", 404)
+    assert backoff.delay("https://a:1/x") == 0
+    backoff.update("https://a:1/x", 429)
+    clock.now += 17  # untouched for longer than twice the cap: starts over
+    backoff.update("https://a:1/x", None)
+    assert backoff.delay("https://a:1/x") == 1
+
+
+def test_env_backoff_delays_requests_to_a_failing_server(
+    server: LoopbackServer, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KUBE_CLIENT_BACKOFF_BASE", "2")
+    monkeypatch.setenv("KUBE_CLIENT_BACKOFF_DURATION", "30")
+    server.reply(503, b"", Retry_After="1")
+    server.reply(503, b"")
+    server.reply(200, b"{}")
+    server.reply(200, b"{}")
+    with RESTClient(Config(host=server.url, qps=-1), sleep=sleeps) as client:
+        with pytest.raises(StatusError):
+            client.get().abs_path("/a").do()  # 503 (retry after max(1, 2)), 503: fails
+        client.get().abs_path("/a").do()  # waits the doubled backoff first, then succeeds
+        client.get().abs_path("/a").do()  # success cleared the backoff
+    assert sleeps.calls == [2, 4]

@@ -6,7 +6,7 @@ import importlib
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -110,9 +110,7 @@ def test_real_crd_manifests_round_trip_through_json_schema_props(
     """CustomResourceDefinition embeds the recursive JSONSchemaProps: every real CRD decodes
     into the generated class and encodes back to the same JSON."""
     root, _ = trees
-    crd_class: Callable[..., object] = _modules(root, "k135")[
-        "apiextensions_v1"
-    ].CustomResourceDefinition
+    crd_class: type[object] = _modules(root, "k135")["apiextensions_v1"].CustomResourceDefinition
     count = 0
     for name, raw in _crd_documents(specs_dir):
         again = encode(decode(raw, crd_class))

@@ -149,8 +149,11 @@ def _pick(
     chosen = Context()
     if context_name:
         if context_name not in config.contexts:
-            field = "--context" if context else "current-context"
-            raise KubeconfigError(f"context {context_name!r} does not exist ({field})")
+            if context:
+                raise KubeconfigError(f"context {context_name!r} does not exist")
+            raise KubeconfigError(
+                f"current-context names context {context_name!r}, which does not exist"
+            )
         chosen = config.contexts[context_name]
     if user and user not in config.auth_infos:
         raise KubeconfigError(f"user {user!r} does not exist")

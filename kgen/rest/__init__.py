@@ -6,6 +6,7 @@ Public surface: :class:`Config`, :class:`RESTClient` and its :class:`Request` bu
 """
 
 from kgen.rest._duration import go_duration
+from kgen.rest._ratelimit import RateLimiter, TokenBucket
 from kgen.rest._useragent import build_user_agent, default_user_agent
 from kgen.rest.auth import AuthProvider
 from kgen.rest.client import RESTClient
@@ -44,9 +45,11 @@ __all__ = [
     "ImpersonationConfig",
     "ListOptions",
     "RESTClient",
+    "RateLimiter",
     "Request",
     "Result",
     "StatusError",
+    "TokenBucket",
     "UnexpectedResponseError",
     "Watch",
     "WatchEvent",

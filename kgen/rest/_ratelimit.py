@@ -1,12 +1,22 @@
-"""The client-side token bucket that spaces out a client's requests (``Config.qps``/``burst``)."""
+"""Client-side rate limiting: the :class:`RateLimiter` protocol and the :class:`TokenBucket`
+built from ``Config.qps``/``burst``."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
-__all__ = ["TokenBucket"]
+__all__ = ["RateLimiter", "TokenBucket"]
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """Admits requests; shared by all threads of a client, so it must be thread-safe."""
+
+    def wait(self) -> None:
+        """Block until one more request may be sent."""
 
 
 class TokenBucket:

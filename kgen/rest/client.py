@@ -15,7 +15,7 @@ import requests.structures
 
 from kgen.rest._backoff import backoff_from_env
 from kgen.rest._credentials import Credentials
-from kgen.rest._ratelimit import TokenBucket
+from kgen.rest._ratelimit import RateLimiter, TokenBucket
 from kgen.rest._transport import REPEATED_HEADERS_ATTR, KgenAdapter, TLSSettings
 from kgen.rest._useragent import default_user_agent
 from kgen.rest.auth import AuthProvider
@@ -219,7 +219,9 @@ def _base_url(config: Config) -> tuple[str, str]:
 
 def _rate_limiter(
     config: Config, clock: Callable[[], float], sleep: Callable[[float], None]
-) -> TokenBucket | None:
+) -> RateLimiter | None:
+    if config.rate_limiter is not None:
+        return config.rate_limiter
     qps = config.qps or DEFAULT_QPS
     burst = config.burst or DEFAULT_BURST
     if qps < 0:

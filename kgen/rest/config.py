@@ -17,6 +17,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from kgen.rest._ratelimit import RateLimiter
 from kgen.rest.auth import AuthProvider
 
 __all__ = ["DEFAULT_BURST", "DEFAULT_QPS", "Config", "ImpersonationConfig"]
@@ -60,7 +61,8 @@ class Config:
       ``username``/``password`` (not both kinds); ``auth_provider`` is asked for credentials when
       no static ones are set. ``impersonate`` adds impersonation headers.
     * ``qps``/``burst``: client-side token bucket; 0 means the defaults (5 and 10), a negative
-      ``qps`` disables client-side throttling.
+      ``qps`` disables client-side throttling. ``rate_limiter``, when set, is used instead (and
+      shared by every client built from this config).
     * ``timeout``: seconds; every request carries it (as the ``timeout`` query parameter and as the
       client's socket timeout) unless the request sets its own. ``None`` or 0: no timeout.
     * ``watch_read_timeout``: seconds a watch may stay silent before the client assumes the
@@ -88,6 +90,7 @@ class Config:
     disable_compression: bool = False
     qps: float = 0.0
     burst: int = 0
+    rate_limiter: RateLimiter | None = None
     timeout: float | None = None
     watch_read_timeout: float | None = 600.0
     user_agent: str = ""
@@ -128,7 +131,7 @@ class Config:
                 text = repr(_ELIDED)
             elif f.name == "proxy_url":
                 text = repr(_hide_userinfo(value))
-            elif f.name == "auth_provider":
+            elif f.name in ("auth_provider", "rate_limiter"):
                 text = f"<{type(value).__name__}>"
             else:
                 text = repr(value)

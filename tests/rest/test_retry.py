@@ -7,9 +7,15 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from kgen.rest import Config, RESTClient, StatusError, is_internal_error, is_too_many_requests
+from kgen.rest import (
+    Config,
+    RESTClient,
+    StatusError,
+    TokenBucket,
+    is_internal_error,
+    is_too_many_requests,
+)
 from kgen.rest._backoff import URLBackoff, backoff_from_env
-from kgen.rest._ratelimit import TokenBucket
 
 from .conftest import Sleeps
 from .helpers import FakeClock

@@ -12,6 +12,7 @@ from kgen.rest import (
     ListOptions,
     RESTClient,
     StatusError,
+    TokenBucket,
     UnexpectedResponseError,
     build_user_agent,
     default_user_agent,
@@ -95,7 +96,19 @@ def test_user_agent_shape() -> None:
 def test_client_limiter_defaults(config: Config, limiter: tuple[float, int] | None) -> None:
     with RESTClient(config) as client:
         got = client.rate_limiter
+        assert isinstance(got, TokenBucket | None)
         assert (None if got is None else (got.qps, got.burst)) == limiter
+
+
+def test_custom_rate_limiter_is_used_as_given() -> None:
+    class Custom:
+        def wait(self) -> None:
+            pass
+
+    custom = Custom()
+    with RESTClient(Config(qps=50, rate_limiter=custom)) as client:
+        assert client.rate_limiter is custom
+    assert "Custom" in repr(Config(rate_limiter=custom))
 
 
 @pytest.mark.parametrize(

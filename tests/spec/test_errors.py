@@ -83,7 +83,7 @@ def test_missing_file_and_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="no such file"):
         load([tmp_path / "absent.json"])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SpecError, match="no .json, .yaml or .yml files"):
+    with pytest.raises(SpecError, match=r"no \.json, \.yaml or \.yml files"):
         load([tmp_path / "empty"])
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import pytest
 
 from kgen.workqueue import Queue, QueueShutDown
 
 
-def start(target: object, *args: object) -> threading.Thread:
-    thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
+def start(target: Callable[..., object], *args: object) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
     thread.start()
     return thread
 

@@ -15,9 +15,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from kgen.config._client import DEFAULT_NAMESPACE, load_kubeconfig
+from kgen.config._client import DEFAULT_NAMESPACE, client_config, load_kubeconfig
 from kgen.config._errors import InClusterError
-from kgen.config._loader import KUBECONFIG_ENV
+from kgen.config._loader import load_merged
 from kgen.rest.config import Config
 
 __all__ = ["SERVICE_ACCOUNT_DIR", "in_cluster_config", "in_cluster_possible", "load"]
@@ -106,14 +106,19 @@ def load(
 ) -> Config:
     """The configuration a program should use, wherever it runs.
 
-    In order: an explicit kubeconfig ``path``, a context, cluster or user override, or a
-    ``KUBECONFIG`` variable mean the kubeconfig; otherwise, in a pod, the in-cluster config;
-    otherwise ``~/.kube/config``. ``namespace`` overrides the namespace in every case.
+    An explicit kubeconfig ``path`` or a context, cluster or user override mean the kubeconfig.
+    Otherwise the kubeconfig files (``KUBECONFIG`` or ``~/.kube/config``) are used when they
+    configure anything; failing that, in a pod, the in-cluster config; failing that, the
+    kubeconfig (whose emptiness is then reported as an error). ``namespace`` overrides the
+    namespace in every case.
     """
-    env = os.environ if environ is None else environ
-    wants_kubeconfig = any((path, context, cluster, user, env.get(KUBECONFIG_ENV)))
-    if not wants_kubeconfig and in_cluster_possible(
-        environ=env, service_account_dir=service_account_dir
-    ):
-        return in_cluster_config(namespace, environ=env, service_account_dir=service_account_dir)
-    return load_kubeconfig(path, context, cluster, user, namespace, environ=env)
+    if not any((path, context, cluster, user)):
+        merged = load_merged(environ=environ)
+        if merged.is_empty() and in_cluster_possible(
+            environ=environ, service_account_dir=service_account_dir
+        ):
+            return in_cluster_config(
+                namespace, environ=environ, service_account_dir=service_account_dir
+            )
+        return client_config(merged, namespace=namespace)
+    return load_kubeconfig(path, context, cluster, user, namespace, environ=environ)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -318,3 +319,22 @@ def test_relative_command_resolves_against_the_kubeconfig(tmp_path: Path) -> Non
     assert isinstance(again, ExecAuthProvider)
     assert bearer(again) == "Bearer from-relative"
     assert plugin.calls == 1  # one provider per (plugin, cluster) in the process
+
+
+def test_concurrent_requests_share_one_plugin_run(plugin: Plugin) -> None:
+    plugin.answer(token="shared")
+    provider = ExecAuthProvider(plugin.config())
+    barrier = threading.Barrier(8)
+    seen: list[str | None] = []
+
+    def request() -> None:
+        barrier.wait()
+        seen.append(bearer(provider))
+
+    threads = [threading.Thread(target=request) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert seen == ["Bearer shared"] * 8
+    assert plugin.calls == 1

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from kgen.config import InClusterError, in_cluster_config, in_cluster_possible, load
+from kgen.config import (
+    InClusterError,
+    KubeconfigError,
+    in_cluster_config,
+    in_cluster_possible,
+    load,
+)
 
 from .conftest import WriteFile
 
@@ -82,26 +88,33 @@ current-context: x
 """
 
 
-def test_load_prefers_in_cluster_in_a_pod(account: Path, tmp_path: Path, write: WriteFile) -> None:
-    write(".kube/config", KUBECONFIG)
+def test_load_uses_in_cluster_in_a_pod_without_kubeconfig(account: Path, tmp_path: Path) -> None:
     env = {**ENV, "HOME": str(tmp_path)}
     assert load(environ=env, service_account_dir=account).host == "https://10.0.0.1:443"
     assert load(namespace="n", environ=env, service_account_dir=account).namespace == "n"
+    empty = {**env, "KUBECONFIG": str(tmp_path / "absent")}
+    assert load(environ=empty, service_account_dir=account).host == "https://10.0.0.1:443"
 
 
-def test_load_uses_the_kubeconfig_when_asked_for_one(
+def test_load_uses_a_kubeconfig_that_configures_something(
     account: Path, tmp_path: Path, write: WriteFile
 ) -> None:
     path = write("elsewhere", KUBECONFIG)
-    write(".kube/config", KUBECONFIG)
     env = {**ENV, "HOME": str(tmp_path)}
     assert load(path, environ=env, service_account_dir=account).host == "https://from-kubeconfig"
-    assert load(context="x", environ=env, service_account_dir=account).namespace == "kube-ns"
     with_env = {**env, "KUBECONFIG": str(path)}
-    assert load(environ=with_env, service_account_dir=account).host == "https://from-kubeconfig"
+    assert load(environ=with_env, service_account_dir=account).namespace == "kube-ns"
+    write(".kube/config", KUBECONFIG)
+    assert load(environ=env, service_account_dir=account).host == "https://from-kubeconfig"
+    assert load(context="x", environ=env, service_account_dir=account).namespace == "kube-ns"
 
 
 def test_load_outside_a_pod_reads_home(tmp_path: Path, write: WriteFile) -> None:
     write(".kube/config", KUBECONFIG)
     config = load(environ={"HOME": str(tmp_path)}, service_account_dir=tmp_path / "absent")
     assert (config.host, config.namespace) == ("https://from-kubeconfig", "kube-ns")
+
+
+def test_load_with_nothing_anywhere_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(KubeconfigError, match="no cluster is configured"):
+        load(environ={"HOME": str(tmp_path)}, service_account_dir=tmp_path / "absent")

@@ -110,6 +110,7 @@ class Request:
         self._builder_error: ValueError | None = None
         self._versioned_path = ""
         self._abs_path: str | None = None
+        self._abs_trailing = False
         self._namespace: str | None = None
         self._resource: str | None = None
         self._name: str | None = None
@@ -133,7 +134,8 @@ class Request:
     def abs_path(self, *segments: str) -> Request:
         """Address an absolute path under the host's base path, replacing the group/version
         (``/version``, ``/openapi/v2``...). A lone segment's trailing ``/`` is kept."""
-        self._abs_path = posixpath.join("/", *segments) if segments else "/"
+        self._abs_path = "/".join(segments) or "/"
+        self._abs_trailing = len(segments) == 1 and segments[0].endswith("/")
         return self
 
     def namespace(self, namespace: str) -> Request:
@@ -231,20 +233,16 @@ class Request:
 
     def url(self) -> str:
         """The full URL this request will be sent to (query parameters sorted by name)."""
-        base_path = self._client.base_path
-        path = posixpath.join(
-            base_path or "/", (self._abs_path or self._versioned_path).lstrip("/")
-        )
-        trailing = path.endswith("/") and path != "/"
+        segments: list[str | None] = [
+            self._client.base_path,
+            self._abs_path or self._versioned_path,
+        ]
         if self._namespace:
-            path = posixpath.join(path, "namespaces", self._namespace)
-        if self._resource:
-            path = posixpath.join(path, self._resource)
-        tail = [p for p in (self._name, self._subresource, *self._suffix) if p]
-        if tail:
-            path = posixpath.join(path, *tail)
-        path = posixpath.normpath(path)
-        if trailing and not (self._namespace or self._resource or tail):
+            segments += ["namespaces", self._namespace]
+        tail = [self._resource, self._name, self._subresource, *self._suffix]
+        segments += tail
+        path = posixpath.normpath("/" + "/".join(s.strip("/") for s in segments if s))
+        if self._abs_trailing and path != "/" and not (self._namespace or any(tail)):
             path += "/"
         params = list(self._params)
         if self._timeout:

@@ -61,6 +61,8 @@ def test_builder_calls_in_any_order_compose_the_path(
         (lambda r: r.abs_path("/version"), "/version"),
         (lambda r: r.abs_path("/apis/"), "/apis/"),
         (lambda r: r.abs_path("openapi", "v3"), "/openapi/v3"),
+        (lambda r: r.abs_path("/apis/", "apps/"), "/apis/apps"),
+        (lambda r: r.abs_path("/api").suffix("/v1/", "x"), "/api/v1/x"),
         (
             lambda r: r.group_version("", "v1").resource("pods").name("a b:c"),
             "/api/v1/pods/a%20b:c",

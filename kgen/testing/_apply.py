@@ -34,7 +34,20 @@ _OWNED_METADATA = ("labels", "annotations", "finalizers", "ownerReferences")
 
 
 def _key_token(item: Mapping[str, Any], keys: tuple[str, ...]) -> str:
-    return "k:" + json.dumps({k: item.get(k) for k in sorted(keys)}, separators=(",", ":"))
+    present = {k: item[k] for k in sorted(keys) if k in item}
+    return "k:" + json.dumps(present, separators=(",", ":"))
+
+
+def _manager_text(entry: Mapping[str, Any]) -> str:
+    """How a conflict message names a manager: Update managers with version and time."""
+    text = json.dumps(str(entry.get("manager", "")))
+    if entry.get("subresource"):
+        text += f' with subresource "{entry["subresource"]}"'
+    if entry.get("operation") == "Update":
+        text += f" using {entry.get('apiVersion', '')}"
+        if entry.get("time"):
+            text += f" at {entry['time']}"
+    return text
 
 
 class FieldManager:
@@ -215,7 +228,7 @@ class FieldManager:
         live_fields = self.field_set(live, schema)
         entries = [copy.deepcopy(e) for e in self._entries(live)]
         previous: set[Path] = set()
-        conflicts: list[tuple[str, Path]] = []
+        conflicts: list[tuple[JSON, Path]] = []
         others: list[tuple[JSON, set[Path]]] = []
         for entry in entries:
             owned = self.from_fields_v1(entry.get("fieldsV1") or {})
@@ -225,23 +238,9 @@ class FieldManager:
             others.append((entry, owned))
             for path in owned & set(applied_fields):
                 if path in live_fields and live_fields[path] != applied_fields[path]:
-                    conflicts.append((str(entry.get("manager")), path))
+                    conflicts.append((entry, path))
         if conflicts and not force and not initial:
-            causes = [
-                {
-                    "reason": "FieldManagerConflict",
-                    "message": f'conflict with "{who}"',
-                    "field": _dotted(path),
-                }
-                for who, path in conflicts
-            ]
-            text = "\n".join(f'- {c["message"]}: {c["field"]}' for c in causes)
-            raise APIError(
-                409,
-                "Conflict",
-                f"Apply failed with {len(conflicts)} conflict{'s' if len(conflicts) > 1 else ''}: {text}",
-                {"causes": causes},
-            )
+            raise _conflict_error(conflicts)
         contested = {path for _, path in conflicts}
         for entry, owned in others:
             if contested & owned:
@@ -307,13 +306,42 @@ class FieldManager:
         return copy.deepcopy(applied)
 
 
+def _conflict_error(conflicts: list[tuple[JSON, Path]]) -> APIError:
+    causes = [
+        {
+            "reason": "FieldManagerConflict",
+            "message": f"conflict with {_manager_text(entry)}",
+            "field": _dotted(path),
+        }
+        for entry, path in conflicts
+    ]
+    if len(conflicts) == 1:
+        entry, path = conflicts[0]
+        text = (
+            f"Apply failed with 1 conflict: conflict with {_manager_text(entry)}: {_dotted(path)}"
+        )
+    else:
+        by_manager: dict[str, list[str]] = {}
+        for entry, path in conflicts:
+            by_manager.setdefault(_manager_text(entry), []).append(_dotted(path))
+        lines = []
+        for manager in sorted(by_manager):
+            lines.append(f"conflicts with {manager}:")
+            lines.extend(f"- {p}" for p in by_manager[manager])
+        text = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
+    return APIError(409, "Conflict", text, {"causes": causes})
+
+
 def _dotted(path: Path) -> str:
     parts = []
     for part in path:
         if part.startswith("f:"):
             parts.append("." + part[2:])
+        elif part.startswith("k:"):
+            keys = json.loads(part[2:])
+            parts.append("[" + ",".join(f"{k}={json.dumps(v)}" for k, v in keys.items()) + "]")
         else:
-            parts.append(f"[{part[2:]}]")
+            parts.append(f"[={part[2:]}]")
     return "".join(parts)
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from kgen.testing._registry import Registry, ResourceInfo
 
 __all__ = [
-    "AGGREGATED_CONTENT_TYPE",
     "aggregated",
+    "aggregated_content_type",
     "api_group",
     "api_group_list",
     "api_versions",
@@ -22,7 +22,11 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def aggregated_content_type(version: str) -> str:
+    """The Content-Type of an aggregated discovery document of ``version``."""
+    return f"application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"
 
 
 def _address(host: str) -> list[JSON]:
@@ -111,8 +115,9 @@ def resource_list(registry: Registry, group: str, version: str) -> JSON | None:
     }
 
 
-def aggregated(registry: Registry, core: bool) -> JSON:
-    """The ``APIGroupDiscoveryList`` of ``/api`` (``core=True``) or ``/apis``."""
+def aggregated(registry: Registry, core: bool, version: str = "v2") -> JSON:
+    """The ``APIGroupDiscoveryList`` of ``/api`` (``core=True``) or ``/apis``, in
+    ``apidiscovery.k8s.io/<version>`` (``v2`` and ``v2beta1`` share one shape)."""
     items: list[JSON] = []
     grouped = (
         {"": [gv for gv in registry.group_versions if gv.group == ""]}
@@ -171,7 +176,7 @@ def aggregated(registry: Registry, core: bool) -> JSON:
         )
     return {
         "kind": "APIGroupDiscoveryList",
-        "apiVersion": "apidiscovery.k8s.io/v2",
+        "apiVersion": f"apidiscovery.k8s.io/{version}",
         "metadata": {},
         "items": items,
     }

@@ -177,15 +177,10 @@ class Handler:
 
     def _discovery(self, request: Request, parts: list[str]) -> Response:
         registry = self.tracker.registry
-        accept = request.headers.get("accept", "")
-        if (
-            len(parts) == 1
-            and "g=apidiscovery.k8s.io" in accept
-            and "v=v2" in accept
-            and "as=APIGroupDiscoveryList" in accept
-        ):
-            document = discovery.aggregated(registry, core=parts[0] == "api")
-            return json_response(200, document, discovery.AGGREGATED_CONTENT_TYPE)
+        wanted = _aggregated_version(request.headers.get("accept", ""))
+        if len(parts) == 1 and wanted:
+            document = discovery.aggregated(registry, core=parts[0] == "api", version=wanted)
+            return json_response(200, document, discovery.aggregated_content_type(wanted))
         found: JSON | None
         if parts == ["api"]:
             found = discovery.api_versions(registry, self.host)
@@ -501,6 +496,19 @@ class Handler:
                 f'propagationPolicy "{policy}" is not one of Orphan, Background, Foreground'
             )
         return options
+
+
+def _aggregated_version(accept: str) -> str | None:
+    """The aggregated discovery version (``v2``/``v2beta1``) the Accept header asks for first."""
+    for entry in accept.split(","):
+        params = dict(part.strip().split("=", 1) for part in entry.split(";")[1:] if "=" in part)
+        if (
+            params.get("g") == "apidiscovery.k8s.io"
+            and params.get("as") == "APIGroupDiscoveryList"
+            and params.get("v") in ("v2", "v2beta1")
+        ):
+            return params["v"]
+    return None
 
 
 def _list_options(request: Request) -> ListOptions:

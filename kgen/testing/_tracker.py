@@ -807,7 +807,7 @@ class ObjectTracker:
             )
             obj = created.object
             obj["metadata"].pop("managedFields", None)
-            self.fields.apply(
+            obj = self.fields.apply(
                 obj,
                 applied,
                 options.field_manager,
@@ -832,8 +832,12 @@ class ObjectTracker:
             schema,
             self._clock(),
         )
+        managed = merged["metadata"].get("managedFields")
         new = self._merge_update(info, old, merged, subresource)
-        new["metadata"]["managedFields"] = merged["metadata"].get("managedFields", [])
+        if managed:
+            new["metadata"]["managedFields"] = managed
+        else:
+            new["metadata"].pop("managedFields", None)
         return self._store_update(info, namespace, old, new, options, warnings)
 
     def delete(

@@ -1,0 +1,285 @@
+"""kubectl as the judge: two kubectl versions against the server started from the real 1.35
+OpenAPI v3 documents (plus discovery for short names), over TLS with a bearer token."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+import yaml
+
+from kgen.testing import APIServer
+
+pytestmark = pytest.mark.kubectl
+
+_VERSIONED = Path("/usr/lib/google-cloud-sdk/bin")
+VERSIONS = ["1.29", "1.33"]
+
+
+def _binary(version: str) -> str:
+    candidate = _VERSIONED / f"kubectl.{version}"
+    if candidate.exists():
+        return str(candidate)
+    pytest.skip(f"kubectl {version} is not installed at {candidate}")
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    specs_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[APIServer, Path]]:
+    if shutil.which("kubectl") is None and not _VERSIONED.exists():
+        pytest.skip("kubectl is not installed")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    discovery = specs_dir / "kubernetes" / "discovery"
+    server = APIServer(
+        specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
+        discovery=[discovery / "api__v1.json", discovery / "aggregated_v2.json"],
+        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
+        ca_pem=ca.cert_pem.bytes(),
+    )
+    folder = tmp_path_factory.mktemp("kubectl")
+    with server:
+        yield server, server.write_kubeconfig(folder / "kubeconfig")
+
+
+class Kubectl:
+    """One kubectl binary bound to the server, in its own namespace and cache folder."""
+
+    def __init__(self, binary: str, kubeconfig: Path, namespace: str, cache: Path) -> None:
+        self.binary = binary
+        self.namespace = namespace
+        self.env = {**os.environ, "KUBECONFIG": str(kubeconfig), "HOME": str(cache)}
+        self.cache = cache
+
+    def argv(self, *args: str) -> list[str]:
+        return [self.binary, f"--cache-dir={self.cache}", "-n", self.namespace, *args]
+
+    def run(
+        self, *args: str, stdin: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            self.argv(*args), input=stdin, capture_output=True, text=True, env=self.env, timeout=60
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({done.returncode}):\n{done.stderr}"
+            )
+        return done
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "-o", "json").stdout)
+
+
+@pytest.fixture(params=VERSIONS, scope="module")
+def kubectl(
+    request: pytest.FixtureRequest,
+    cluster: tuple[APIServer, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Kubectl:
+    server, kubeconfig = cluster
+    version = str(request.param)
+    namespace = "kubectl-" + version.replace(".", "-")
+    tool = Kubectl(_binary(version), kubeconfig, "default", tmp_path_factory.mktemp("cache"))
+    tool.run(
+        "create",
+        "-f",
+        "-",
+        stdin=json.dumps(
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
+        ),
+    )
+    tool.namespace = namespace
+    return tool
+
+
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+"""
+
+
+def _manifest(text: str, **spec: Any) -> str:
+    doc = yaml.safe_load(text)
+    doc["spec"].update(spec)
+    return yaml.safe_dump(doc)
+
+
+def test_api_resources(kubectl: Kubectl) -> None:
+    out = kubectl.run("api-resources").stdout
+    lines = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    assert lines["deployments"][1:] == ["deploy", "apps/v1", "true", "Deployment"]
+    assert lines["pods"][1:] == ["po", "v1", "true", "Pod"]
+    assert lines["namespaces"][1:] == ["ns", "v1", "false", "Namespace"]
+    namespaced = kubectl.run("api-resources", "--namespaced=false", "-o", "name").stdout.split()
+    assert "nodes" in namespaced and "pods" not in namespaced
+
+
+def test_create_get_and_output_formats(kubectl: Kubectl) -> None:
+    assert (
+        kubectl.run("create", "-f", "-", stdin=DEPLOYMENT).stdout.strip()
+        == "deployment.apps/web created"
+    )
+    table = kubectl.run("get", "deploy").stdout.splitlines()
+    assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert table[1].split()[:4] == ["web", "0/2", "0", "0"]
+    obj = kubectl.json("get", "deployment", "web")
+    assert obj["spec"]["replicas"] == 2 and obj["metadata"]["namespace"] == kubectl.namespace
+    as_yaml = yaml.safe_load(kubectl.run("get", "deploy/web", "-o", "yaml").stdout)
+    assert as_yaml["metadata"]["uid"] == obj["metadata"]["uid"]
+    again = kubectl.run("create", "-f", "-", stdin=DEPLOYMENT, check=False)
+    assert again.returncode == 1
+    assert 'deployments.apps "web" already exists' in again.stderr
+    missing = kubectl.run("get", "deploy", "nope", check=False)
+    assert 'deployments.apps "nope" not found' in missing.stderr
+
+
+def test_client_side_apply(kubectl: Kubectl) -> None:
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: '1'\n"
+    assert kubectl.run("apply", "-f", "-", stdin=cm).stdout.strip() == "configmap/applied created"
+    assert kubectl.run("apply", "-f", "-", stdin=cm).stdout.strip() == "configmap/applied unchanged"
+    changed = cm.replace("a: '1'", "b: '2'")
+    assert (
+        kubectl.run("apply", "-f", "-", stdin=changed).stdout.strip()
+        == "configmap/applied configured"
+    )
+    obj = kubectl.json("get", "cm", "applied")
+    assert obj["data"] == {"b": "2"}
+    assert "kubectl.kubernetes.io/last-applied-configuration" in obj["metadata"]["annotations"]
+
+
+def test_server_side_apply_conflicts_and_force(kubectl: Kubectl) -> None:
+    name = "ssa"
+    manifest = DEPLOYMENT.replace("name: web", f"name: {name}", 1)
+    first = kubectl.run("apply", "--server-side", "-f", "-", stdin=manifest)
+    assert first.stdout.strip() == f"deployment.apps/{name} serverside-applied"
+    kubectl.run("scale", f"deploy/{name}", "--replicas=5")
+    clash = kubectl.run(
+        "apply", "--server-side", "-f", "-", stdin=_manifest(manifest, replicas=3), check=False
+    )
+    assert clash.returncode == 1
+    assert "Apply failed with 1 conflict" in clash.stderr and ".spec.replicas" in clash.stderr
+    kubectl.run(
+        "apply",
+        "--server-side",
+        "--force-conflicts",
+        "-f",
+        "-",
+        stdin=_manifest(manifest, replicas=3),
+    )
+    obj = kubectl.json("get", "deploy", name, "--show-managed-fields")
+    assert obj["spec"]["replicas"] == 3
+    managers = {(m["manager"], m["operation"]) for m in obj["metadata"]["managedFields"]}
+    assert ("kubectl", "Apply") in managers
+
+
+def test_patch_types(kubectl: Kubectl) -> None:
+    kubectl.run("create", "-f", "-", stdin=DEPLOYMENT.replace("name: web", "name: patched", 1))
+    kubectl.run("patch", "deploy", "patched", "--type", "merge", "-p", '{"spec":{"replicas":4}}')
+    kubectl.run(
+        "patch",
+        "deploy",
+        "patched",
+        "--type",
+        "json",
+        "-p",
+        '[{"op":"replace","path":"/spec/replicas","value":6}]',
+    )
+    sidecar = '{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox"}]}}}}'
+    kubectl.run("patch", "deploy", "patched", "--type", "strategic", "-p", sidecar)
+    obj = kubectl.json("get", "deploy", "patched")
+    assert obj["spec"]["replicas"] == 6
+    assert [c["name"] for c in obj["spec"]["template"]["spec"]["containers"]] == [
+        "nginx",
+        "sidecar",
+    ]
+    bad = kubectl.run(
+        "patch",
+        "deploy",
+        "patched",
+        "--type",
+        "json",
+        "-p",
+        '[{"op":"remove","path":"/nope"}]',
+        check=False,
+    )
+    assert bad.returncode == 1
+
+
+def test_delete_and_wait(kubectl: Kubectl) -> None:
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: doomed\n"
+    kubectl.run("create", "-f", "-", stdin=cm)
+    kubectl.run("annotate", "cm", "doomed", "ready=yes")
+    met = kubectl.run(
+        "wait", "--for=jsonpath={.metadata.annotations.ready}=yes", "cm/doomed", "--timeout=10s"
+    )
+    assert "condition met" in met.stdout
+    assert kubectl.run("delete", "cm", "doomed").stdout.strip() == 'configmap "doomed" deleted'
+    gone = kubectl.run("wait", "--for=delete", "cm/doomed", "--timeout=5s", check=False)
+    assert gone.returncode == 0, gone.stderr
+    assert "NotFound" in kubectl.run("get", "cm", "doomed", check=False).stderr
+
+
+def test_get_watch(kubectl: Kubectl) -> None:
+    kubectl.run(
+        "create", "-f", "-", stdin="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: watched\n"
+    )
+    watcher = subprocess.Popen(
+        kubectl.argv("get", "cm", "watched", "-w", "-o", "name"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=kubectl.env,
+    )
+    try:
+        assert watcher.stdout is not None
+        assert watcher.stdout.readline().strip() == "configmap/watched"
+        kubectl.run("label", "cm", "watched", "seen=yes")
+        assert watcher.stdout.readline().strip() == "configmap/watched"
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+        if watcher.stdout:
+            watcher.stdout.close()
+        if watcher.stderr:
+            watcher.stderr.close()
+
+
+def test_explain(kubectl: Kubectl) -> None:
+    out = kubectl.run("explain", "deployment.spec.replicas").stdout
+    assert "KIND:" in out and "Deployment" in out
+    assert "replicas" in out and "integer" in out
+
+
+def test_bad_input_is_reported(kubectl: Kubectl) -> None:
+    bad_name = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n"
+    result = kubectl.run("create", "-f", "-", stdin=bad_name, check=False)
+    assert result.returncode == 1
+    assert 'ConfigMap "Bad_Name" is invalid' in result.stderr
+    unknown = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\nbogus: 1\n"
+    strict = kubectl.run("create", "-f", "-", stdin=unknown, check=False)
+    assert strict.returncode == 1 and 'unknown field "bogus"' in strict.stderr
+    started = time.monotonic()
+    assert time.monotonic() - started < 60

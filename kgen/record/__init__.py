@@ -32,6 +32,7 @@ from kgen.record._recorder import (
     FakeRecorder,
 )
 from kgen.record._reference import get_reference
+from kgen.record._rest_sink import RESTEventSink
 from kgen.record._sink import EventSink
 from kgen.record._types import Event, EventSeries, EventSource, ObjectReference
 
@@ -50,6 +51,7 @@ __all__ = [
     "EventWatcher",
     "FakeRecorder",
     "ObjectReference",
+    "RESTEventSink",
     "aggregate_by_reason",
     "aggregate_message",
     "event_key",

@@ -472,11 +472,12 @@ class Handler:
             raise APIError.bad_request(
                 f'Invalid value: "{validation}": fieldValidation must be one of "Ignore", "Warn" or "Strict"'
             )
-        manager = (
-            request.param("fieldManager") or request.headers.get("user-agent", "").split("/")[0]
-        )
+        applying = request.headers.get("content-type", "").split(";")[0].strip() == PATCH_APPLY
+        manager = request.param("fieldManager")
+        if not manager and not applying:
+            manager = request.headers.get("user-agent", "").split("/")[0]
         force = request.param("force")
-        if force and request.headers.get("content-type", "").split(";")[0] != PATCH_APPLY:
+        if force and not applying:
             raise APIError.bad_request("force may only be set for apply patches")
         return WriteOptions(bool(dry_run), manager, force == "true", validation)
 

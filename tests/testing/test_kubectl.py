@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,7 +84,7 @@ def kubectl(
     cluster: tuple[APIServer, Path],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Kubectl:
-    server, kubeconfig = cluster
+    _server, kubeconfig = cluster
     version = str(request.param)
     namespace = "kubectl-" + version.replace(".", "-")
     tool = Kubectl(_binary(version), kubeconfig, "default", tmp_path_factory.mktemp("cache"))
@@ -281,5 +280,3 @@ def test_bad_input_is_reported(kubectl: Kubectl) -> None:
     unknown = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\nbogus: 1\n"
     strict = kubectl.run("create", "-f", "-", stdin=unknown, check=False)
     assert strict.returncode == 1 and 'unknown field "bogus"' in strict.stderr
-    started = time.monotonic()
-    assert time.monotonic() - started < 60

@@ -1,0 +1,179 @@
+"""What every discovery client offers, and the answers derived from its two primitives.
+
+A discovery client implements :meth:`DiscoveryBase.groups_and_maybe_resources` (group
+discovery, with resources when the server sent them along) and
+:meth:`DiscoveryBase.server_resources_for_group_version`; this base class derives the rest the
+same way for the live client and the caches: all groups, all groups with their resources, and
+the preferred version of every resource.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import msgspec
+
+from kgen.client import GroupResource, format_group_version
+from kgen.discovery._aggregated import DiscoveredGroups
+from kgen.discovery._errors import GroupDiscoveryFailedError
+from kgen.meta import (
+    APIGroup,
+    APIGroupList,
+    APIResource,
+    APIResourceList,
+    GroupVersionForDiscovery,
+    Model,
+)
+
+__all__ = ["DiscoveryBase", "VersionInfo"]
+
+_MAX_PARALLEL_FETCHES = 8
+
+
+class VersionInfo(Model):
+    """The server's build (``/version``)."""
+
+    major: str = ""
+    minor: str = ""
+    git_version: str = msgspec.field(name="gitVersion", default="")
+    git_commit: str = msgspec.field(name="gitCommit", default="")
+    git_tree_state: str = msgspec.field(name="gitTreeState", default="")
+    build_date: str = msgspec.field(name="buildDate", default="")
+    go_version: str = msgspec.field(name="goVersion", default="")
+    compiler: str = ""
+    platform: str = ""
+
+
+class DiscoveryBase(ABC):
+    """The discovery interface. Implementations are thread-safe.
+
+    ``fresh()``/``invalidate()`` matter for caches: ``fresh()`` is ``False`` when an answer
+    may be out of date (served from a cache another process wrote), and ``invalidate()``
+    forgets cached answers. A live client is always fresh and has nothing to forget.
+    """
+
+    @abstractmethod
+    def server_version(self) -> VersionInfo:
+        """The server's version information."""
+
+    @abstractmethod
+    def groups_and_maybe_resources(self) -> DiscoveredGroups:
+        """Groups (core first) and, when the server sent them in the same answer, resources."""
+
+    @abstractmethod
+    def server_resources_for_group_version(self, group_version: str) -> APIResourceList:
+        """The resources of one group/version (``v1``, ``apps/v1``)."""
+
+    def fresh(self) -> bool:
+        return True
+
+    def invalidate(self) -> None:  # noqa: B027 - a live client has nothing to forget
+        """Forget cached answers (nothing to do for a live client)."""
+
+    def server_groups(self) -> APIGroupList:
+        """Every group the server serves, the legacy core group first."""
+        return APIGroupList(groups=tuple(self.groups_and_maybe_resources().groups))
+
+    def server_groups_and_resources(self) -> tuple[list[APIGroup], list[APIResourceList]]:
+        """Every group, and the resources of every group/version in discovery order.
+
+        Raises :class:`GroupDiscoveryFailedError` (carrying the partial answer) when some
+        group/versions could not be discovered.
+        """
+        discovered = self._with_resources()
+        resources = [
+            discovered.resources[gv]
+            for gv in _group_versions(discovered.groups)
+            if discovered.resources is not None and gv in discovered.resources
+        ]
+        if discovered.failed:
+            raise GroupDiscoveryFailedError(discovered.failed, discovered.groups, resources)
+        return discovered.groups, resources
+
+    def server_preferred_resources(self) -> list[APIResourceList]:
+        """One list per group/version holding the resources whose chosen version it is.
+
+        A resource is taken from its group's preferred version when served there, else from
+        the first version that serves it. Subresources are left out. Group/versions left with
+        no resources still get an (empty) list. Partial failures raise
+        :class:`GroupDiscoveryFailedError` with the partial answer in ``resources``.
+        """
+        discovered = self._with_resources()
+        found = discovered.resources or {}
+        chosen: dict[GroupResource, tuple[str, APIResource]] = {}
+        for group in discovered.groups:
+            preferred = group.preferred_version
+            preferred_version = (
+                preferred.version if isinstance(preferred, GroupVersionForDiscovery) else ""
+            )
+            for version in group.versions:
+                resource_list = found.get(version.group_version)
+                if resource_list is None:
+                    continue
+                for resource in resource_list.resources:
+                    if "/" in resource.name:
+                        continue
+                    key = GroupResource(group.name, resource.name)
+                    if key in chosen and version.version != preferred_version:
+                        continue
+                    chosen[key] = (version.group_version, resource)
+        by_group_version: dict[str, list[APIResource]] = {
+            gv: [] for gv in _group_versions(discovered.groups) if gv in found
+        }
+        for group_version, resource in chosen.values():
+            by_group_version[group_version].append(resource)
+        result = [
+            APIResourceList(group_version=gv, resources=tuple(resources))
+            for gv, resources in by_group_version.items()
+        ]
+        if discovered.failed:
+            raise GroupDiscoveryFailedError(discovered.failed, discovered.groups, result)
+        return result
+
+    def _with_resources(self) -> DiscoveredGroups:
+        """Group discovery, then per-group/version requests (in parallel) if needed."""
+        discovered = self.groups_and_maybe_resources()
+        if discovered.resources is not None:
+            return discovered
+        return fetch_group_version_resources(self, discovered.groups)
+
+
+def fetch_group_version_resources(
+    discovery: DiscoveryBase, groups: Sequence[APIGroup]
+) -> DiscoveredGroups:
+    """Ask for the resources of every group/version of ``groups``, a few at a time.
+
+    The worker threads live only for the duration of the call.
+    """
+    group_versions = _group_versions(groups)
+    result = DiscoveredGroups(groups=list(groups), resources={})
+    if not group_versions:
+        return result
+
+    def fetch(group_version: str) -> APIResourceList | Exception:
+        try:
+            return discovery.server_resources_for_group_version(group_version)
+        except Exception as err:  # reported per group/version, like the server's answer
+            return err
+
+    workers = min(_MAX_PARALLEL_FETCHES, len(group_versions))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kgen-discovery") as pool:
+        answers = list(pool.map(fetch, group_versions))
+    resources: dict[str, APIResourceList] = {}
+    for group_version, answer in zip(group_versions, answers, strict=True):
+        if isinstance(answer, Exception):
+            result.failed[group_version] = answer
+        else:
+            resources[group_version] = answer
+    result.resources = resources
+    return result
+
+
+def _group_versions(groups: Sequence[APIGroup]) -> list[str]:
+    return [
+        version.group_version or format_group_version(group.name, version.version)
+        for group in groups
+        for version in group.versions
+    ]

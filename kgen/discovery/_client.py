@@ -1,0 +1,87 @@
+"""``DiscoveryClient``: asks a live server what it serves.
+
+Group discovery reads ``/api`` (the legacy core group) and then ``/apis``, asking for the
+aggregated v2 document first (:data:`AGGREGATED_ACCEPT`) and understanding plain legacy answers
+too. An aggregated answer carries every resource, so no per-group/version request follows; a
+legacy answer carries groups only and resources are read from ``/api/v1`` or
+``/apis/<group>/<version>`` on demand. Resources are only taken from aggregated answers when
+both ``/api`` and ``/apis`` sent them. A 404 from either root is read as "serves nothing there"
+(aggregated API servers may lack ``/api``), and so is a 404 for ``/api/v1``.
+"""
+
+from __future__ import annotations
+
+from kgen.discovery._aggregated import (
+    AGGREGATED_ACCEPT,
+    LEGACY_ACCEPT,
+    APIGroupDiscoveryList,
+    DiscoveredGroups,
+    is_aggregated_content_type,
+    split_groups_and_resources,
+)
+from kgen.discovery._base import DiscoveryBase, VersionInfo
+from kgen.meta import APIGroup, APIGroupList, APIResourceList, APIVersions, GroupVersionForDiscovery
+from kgen.rest import Request, RESTClient, Result, is_not_found
+
+__all__ = ["DiscoveryClient"]
+
+
+class DiscoveryClient(DiscoveryBase):
+    """Discovery over a :class:`kgen.rest.RESTClient` (thread-safe; holds no state).
+
+    ``aggregated=False`` asks for legacy documents only (one request per group/version).
+    """
+
+    def __init__(self, rest: RESTClient, *, aggregated: bool = True) -> None:
+        self._rest = rest
+        self._accept = AGGREGATED_ACCEPT if aggregated else LEGACY_ACCEPT
+
+    def server_version(self) -> VersionInfo:
+        return self._get("/version").do().into(VersionInfo)
+
+    def groups_and_maybe_resources(self) -> DiscoveredGroups:
+        legacy = self._download("/api")
+        named = self._download("/apis")
+        merged = DiscoveredGroups(
+            groups=legacy.groups + named.groups,
+            failed={**legacy.failed, **named.failed},
+        )
+        if legacy.resources is not None and named.resources is not None:
+            merged.resources = {**legacy.resources, **named.resources}
+        return merged
+
+    def server_resources_for_group_version(self, group_version: str) -> APIResourceList:
+        path = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+        try:
+            return self._get(path).do().into(APIResourceList)
+        except Exception as err:
+            if group_version == "v1" and is_not_found(err):
+                return APIResourceList(group_version=group_version, resources=())
+            raise
+
+    def _get(self, path: str, accept: str = LEGACY_ACCEPT) -> Request:
+        return self._rest.get().abs_path(path).header("Accept", accept)
+
+    def _download(self, root: str) -> DiscoveredGroups:
+        """Group discovery of one root (``/api`` or ``/apis``), either format."""
+        try:
+            result = self._get(root, self._accept).do()
+        except Exception as err:
+            if is_not_found(err):
+                return DiscoveredGroups()
+            raise
+        if _is_aggregated(result):
+            return split_groups_and_resources(result.into(APIGroupDiscoveryList))
+        if root == "/api":
+            versions = result.into(APIVersions).versions
+            if not versions:
+                return DiscoveredGroups()
+            core = tuple(GroupVersionForDiscovery(group_version=v, version=v) for v in versions)
+            return DiscoveredGroups(
+                groups=[APIGroup(name="", versions=core, preferred_version=core[0])]
+            )
+        return DiscoveredGroups(groups=list(result.into(APIGroupList).groups))
+
+
+def _is_aggregated(result: Result) -> bool:
+    return is_aggregated_content_type(result.content_type)

@@ -223,6 +223,7 @@ class Client:
     def __init__(self, server: APIServer) -> None:
         self.server = server
         self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or CA bundles from the environment
         self.session.headers["Authorization"] = f"Bearer {server.token}"
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:

@@ -1,5 +1,7 @@
-"""Checking a set of definitions: every ``$ref`` resolves, and no definition is only an alias
-of itself (``A -> B -> A``). Recursion through properties (``JSONSchemaProps``) is legal.
+"""Checking a set of definitions: every ``$ref`` resolves, no definition is only an alias of
+itself (``A -> B -> A``), and no property name holds a backslash, a double quote or a control
+character (no JSON library kgen uses can name a field so). Recursion through properties
+(``JSONSchemaProps``) is legal.
 
 Walks are schema-aware: only keywords that hold schemas are followed, so a ``$ref`` key inside
 an ``enum``, ``default`` or ``example`` value, or a property *named* ``$ref``, is not a
@@ -8,6 +10,7 @@ reference.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,6 +20,7 @@ from kgen.spec.model import JSONSchema
 __all__ = ["check_definitions", "ref_target", "sub_schemas"]
 
 DEFINITIONS = "#/definitions/"
+_BAD_PROPERTY = re.compile(r'[\\"\x00-\x1f]')
 _MAP_KEYWORDS = ("properties", "patternProperties")
 _LIST_KEYWORDS = ("allOf", "anyOf", "oneOf")
 _ONE_KEYWORDS = ("not", "additionalItems")
@@ -67,6 +71,15 @@ def _walk(
             raise fail(name, json_pointer(*path, "$ref"), f"unsupported reference {ref!r}")
         if ref[len(DEFINITIONS) :] not in defs:
             raise fail(name, json_pointer(*path, "$ref"), f"dangling reference {ref!r}")
+    props = schema.get("properties")
+    for prop in props if isinstance(props, dict) else ():
+        if _BAD_PROPERTY.search(prop):
+            raise fail(
+                name,
+                json_pointer(*path, "properties", prop),
+                f"property name {prop!r} contains a backslash, a double quote or a control "
+                "character; kgen cannot model it",
+            )
     for rel, sub in sub_schemas(schema):
         _walk(sub, [*path, *rel], name, defs, fail)
 

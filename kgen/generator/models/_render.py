@@ -50,7 +50,9 @@ def _types(schema: JSONSchema) -> set[str]:
 
 
 def _indent(text: str, prefix: str) -> str:
-    return text.replace("\n", "\n" + prefix)
+    """``text`` with every line after the first indented by ``prefix`` (blank lines stay empty)."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(prefix + line if line else line for line in rest)])
 
 
 class _Module:

@@ -7,12 +7,13 @@
 
 * :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
 * :class:`Faults`: deterministic fault injection (``server.faults``).
-* :class:`FakeTransport` / :class:`Fake`: a ``requests`` adapter that serves a session from a
-  handler without sockets, with client-go style reactors and recorded actions.
+* :class:`Fake` / :class:`FakeTransport`: a ``requests`` adapter that serves a session from the
+  same handler without sockets, with client-go style reactors and recorded actions.
 """
 
 from kgen.testing._auth import Rule, User
 from kgen.testing._errors import APIError
+from kgen.testing._fake import Action, Fake, FakeTransport, Reactor
 from kgen.testing._faults import Fault, Faults
 from kgen.testing._server import APIServer
 from kgen.testing._tracker import ListOptions, ObjectTracker, WatchStream, WriteOptions
@@ -20,10 +21,14 @@ from kgen.testing._tracker import ListOptions, ObjectTracker, WatchStream, Write
 __all__ = [
     "APIError",
     "APIServer",
+    "Action",
+    "Fake",
+    "FakeTransport",
     "Fault",
     "Faults",
     "ListOptions",
     "ObjectTracker",
+    "Reactor",
     "Rule",
     "User",
     "WatchStream",

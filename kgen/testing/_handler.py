@@ -218,6 +218,19 @@ class Handler:
 
     # --- resources ----------------------------------------------------------------------------
 
+    def describe(self, request: Request) -> tuple[str, ResourceInfo, str, str, str] | None:
+        """``(verb, resource, namespace, name, subresource)`` of a resource request, or ``None``
+        for any other path (discovery, OpenAPI, health) or a path that serves nothing."""
+        parts = [p for p in request.path.split("/") if p]
+        if parts[:1] not in (["api"], ["apis"]) or len(parts) <= (2 if parts[0] == "api" else 3):
+            return None
+        try:
+            target, collection = self._target(parts)
+            verb = self._verb(request.method, collection, request.param("watch") in ("true", "1"))
+        except APIError:
+            return None
+        return verb, target.info, target.namespace, target.name, target.subresource
+
     def _target(self, parts: list[str]) -> tuple[_Target, bool]:
         """Parse ``/api/v1/...`` or ``/apis/g/v/...``; the flag says the path named no object."""
         if parts[0] == "api":

@@ -11,8 +11,9 @@ Everything wrong with the chosen cluster and user is reported together in one
 client-key, tokenFile, an exec command with a slash) are resolved against the kubeconfig file that
 named them.
 
-As in client-go, credentials and TLS settings are used only when the server's URL is
-``https://``: for a plain-HTTP server they are left out (and a warning is logged).
+As kubectl does, credentials (token, client certificate, basic auth, exec plugin) and TLS
+settings are used only when the server's URL is ``https://``: for a plain-HTTP server they are
+left out (and a warning is logged). Impersonation is sent in both cases.
 """
 
 from __future__ import annotations
@@ -202,16 +203,38 @@ def client_config(
         disable_compression=the_cluster.disable_compression,
         namespace=namespace or chosen.namespace or DEFAULT_NAMESPACE,
     )
+    result.impersonate = ImpersonationConfig(
+        user=the_user.impersonate,
+        uid=the_user.impersonate_uid,
+        groups=the_user.impersonate_groups,
+        extra=dict(the_user.impersonate_user_extra),
+    )
     parts = urlsplit(result.host)
     if parts.scheme.lower() != "https" or not parts.netloc:
-        if msgspec.structs.replace(the_user, origin="") != AuthInfo():
+        if _has_credentials(the_user):
             _log.warning(
-                "cluster %r is not https: credentials and TLS settings are not used", cluster_name
+                "cluster %r is not https: the credentials of user %r are not used",
+                cluster_name,
+                user_name,
             )
         return result
     _add_server_identity(result, the_cluster, cluster_name)
     _add_user_identity(result, the_user, user_name, the_cluster)
     return result
+
+
+def _has_credentials(user: AuthInfo) -> bool:
+    """Whether ``user`` sets anything that identifies it (impersonation aside)."""
+    identity_free = msgspec.structs.replace(
+        user,
+        origin="",
+        impersonate="",
+        impersonate_uid="",
+        impersonate_groups=(),
+        impersonate_user_extra={},
+        extensions={},
+    )
+    return identity_free != AuthInfo()
 
 
 def _add_server_identity(result: Config, cluster: Cluster, name: str) -> None:
@@ -224,12 +247,6 @@ def _add_server_identity(result: Config, cluster: Cluster, name: str) -> None:
 
 
 def _add_user_identity(result: Config, user: AuthInfo, name: str, cluster: Cluster) -> None:
-    result.impersonate = ImpersonationConfig(
-        user=user.impersonate,
-        uid=user.impersonate_uid,
-        groups=user.impersonate_groups,
-        extra=dict(user.impersonate_user_extra),
-    )
     if user.token:
         result.bearer_token = user.token
     elif user.token_file:

@@ -13,6 +13,15 @@ import pytest
 
 KUBECTL = shutil.which("kubectl")
 VERSIONED_KUBECTL_DIR = Path("/usr/lib/google-cloud-sdk/bin")
+VERSIONED_KUBECTLS = sorted(
+    VERSIONED_KUBECTL_DIR.glob("kubectl.1.*"), key=lambda p: int(p.name.rsplit(".", 1)[1])
+)
+DIRECT_KUBECTL = os.environ.get("KGEN_TEST_KUBECTL") or (
+    str(VERSIONED_KUBECTLS[-1]) if VERSIONED_KUBECTLS else KUBECTL
+)
+"""A kubectl that talks to the server itself (the installed ``kubectl`` may be a dispatcher that
+first asks the server for its version to pick one of the versioned binaries); the newest
+versioned one, unless ``KGEN_TEST_KUBECTL`` names another."""
 
 
 def kubectl_view(

@@ -129,14 +129,14 @@ def test_impersonation(kubeconfig: Path) -> None:
     assert config.bearer_token == "t"
 
 
-def test_plain_http_server_gets_no_credentials(
+def test_plain_http_server_gets_impersonation_but_no_credentials(
     kubeconfig: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="kgen.config"):
         config = load_kubeconfig(kubeconfig, context="plain")
     assert config.host == "http://127.0.0.1:8080"
-    assert config.bearer_token == "" and not config.impersonate
-    assert "not https" in caplog.text
+    assert config.bearer_token == "" and config.impersonate.user == "alice"
+    assert "not https: the credentials of user 'admin-as' are not used" in caplog.text
 
 
 def test_exec_user_becomes_a_shared_auth_provider(kubeconfig: Path) -> None:

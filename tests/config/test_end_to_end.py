@@ -7,11 +7,8 @@ that only ``tls-server-name`` supplies; credentials come from an exec plugin scr
 from __future__ import annotations
 
 import json
-import ssl
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -21,55 +18,7 @@ from kgen.config import load_kubeconfig
 from kgen.rest import RESTClient, StatusError, is_unauthorized
 
 from .conftest import WriteFile
-
-SERVER_NAME = "api.kgen.test"
-UNAUTHORIZED = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 401}
-
-
-class Server:
-    """An HTTPS server that answers 200 only to the token (or client certificate) it accepts."""
-
-    def __init__(self, ca: trustme.CA, *, require_client_cert: bool) -> None:
-        self.accepted_token = ""
-        self.seen: list[dict[str, str]] = []
-        self.peer_names: list[str] = []
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert(SERVER_NAME).configure_cert(context)
-        if require_client_cert:
-            ca.configure_trust(context)
-            context.verify_mode = ssl.CERT_REQUIRED
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.seen.append(dict(self.headers.items()))
-                peer = self.connection.getpeercert()
-                if peer:
-                    server.peer_names.extend(name for _, name in peer["subjectAltName"])
-                token_ok = self.headers.get("Authorization") == f"Bearer {server.accepted_token}"
-                ok = token_ok or bool(peer)
-                body = json.dumps({"ok": True} if ok else UNAUTHORIZED).encode()
-                self.send_response(200 if ok else 401)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
+from .server import SERVER_NAME, VERSION, Server
 
 
 @pytest.fixture
@@ -79,14 +28,14 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 def server(ca: trustme.CA) -> Iterator[Server]:
-    running = Server(ca, require_client_cert=False)
+    running = Server(ca)
     yield running
     running.stop()
 
 
 @pytest.fixture
 def mtls_server(ca: trustme.CA) -> Iterator[Server]:
-    running = Server(ca, require_client_cert=True)
+    running = Server(ca, client_cert="required")
     yield running
     running.stop()
 
@@ -147,17 +96,17 @@ def test_exec_token_refreshes_after_a_401_over_verified_tls(
         assert is_unauthorized(caught.value)  # the 401 reaches the caller...
         status.write_text(json.dumps({"token": "token2"}))
         # ...and marked token1 stale: the next request runs the plugin again.
-        assert client.get().abs_path("version").do().json() == {"ok": True}
-        assert client.get().abs_path("version").do().json() == {"ok": True}
+        assert client.get().abs_path("version").do().json() == VERSION
+        assert client.get().abs_path("version").do().json() == VERSION
     runs = (tmp_path / "kube" / "bin" / "runs").read_text()
     assert runs == "xx"
-    assert [seen["Authorization"] for seen in server.seen] == [
-        "Bearer token1",
-        "Bearer token2",
-        "Bearer token2",
+    assert [seen.header("Authorization") for seen in server.seen] == [
+        ["Bearer token1"],
+        ["Bearer token2"],
+        ["Bearer token2"],
     ]
-    assert all(seen["Impersonate-User"] == "alice" for seen in server.seen)
-    assert all(seen["Impersonate-Group"] == "devs" for seen in server.seen)
+    assert all(seen.header("Impersonate-User") == ["alice"] for seen in server.seen)
+    assert all(seen.header("Impersonate-Group") == ["devs"] for seen in server.seen)
 
 
 def test_exec_client_certificate_is_presented(
@@ -171,5 +120,5 @@ def test_exec_client_certificate_is_presented(
     }
     (tmp_path / "kube" / "bin" / "status.json").write_text(json.dumps(status))
     with RESTClient(load_kubeconfig(kubeconfig)) as client:
-        assert client.get().abs_path("version").do().json() == {"ok": True}
-    assert mtls_server.peer_names == ["plugin-client"]
+        assert client.get().abs_path("version").do().json() == VERSION
+    assert [seen.peer_names for seen in mtls_server.seen] == [["plugin-client"]]

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from kgen.config import KubeconfigError, merged_view
 
 from .conftest import WriteFile
-from .helpers import KUBECTL, VERSIONED_KUBECTL_DIR, kubectl_json, kubectl_view
+from .helpers import KUBECTL, VERSIONED_KUBECTLS, kubectl_json, kubectl_view
 
 pytestmark = [
     pytest.mark.kubectl,
@@ -263,10 +263,7 @@ def test_files_kubectl_rejects_are_rejected_naming_the_file(
     assert str(bad) in str(caught.value)
 
 
-VERSIONED = sorted(VERSIONED_KUBECTL_DIR.glob("kubectl.1.*"))
-
-
-@pytest.mark.parametrize("kubectl", VERSIONED, ids=[p.name for p in VERSIONED])
+@pytest.mark.parametrize("kubectl", VERSIONED_KUBECTLS, ids=[p.name for p in VERSIONED_KUBECTLS])
 def test_agreement_holds_for_each_installed_kubectl_version(
     tmp_path: Path, write: WriteFile, kubectl: Path
 ) -> None:

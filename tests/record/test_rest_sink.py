@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from kgen.meta import ObjectMeta
+from kgen.meta import Model, ObjectMeta
 from kgen.record import Event, EventBroadcaster, ObjectReference, RESTEventSink
 from kgen.rest import Config, RESTClient, StatusError, is_not_found
 from kgen.spec import load
@@ -40,9 +40,13 @@ POD = {
 }
 
 
-def events(client: RESTClient) -> list[Event]:
-    body = client.get().group_version("", "v1").namespace("shop").resource("events").do().json()
-    return [msgspec.convert(item, Event) for item in body["items"]]
+class EventList(Model):
+    items: tuple[Event, ...]
+
+
+def events(client: RESTClient) -> tuple[Event, ...]:
+    request = client.get().group_version("", "v1").namespace("shop").resource("events")
+    return request.do().into(EventList).items
 
 
 def test_recorded_events_are_created_then_patched(client: RESTClient) -> None:

@@ -6,6 +6,7 @@ import click
 
 from kgen._version import __version__
 from kgen.generator.commands import register as register_generator_commands
+from kgen.testing._cli import testserver
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +16,4 @@ def main() -> None:
 
 
 register_generator_commands(main)
+main.add_command(testserver)

@@ -1,0 +1,129 @@
+"""``kgen testserver``: run the test API server from the command line for kubectl and friends.
+
+It loads the given documents, serves until Ctrl-C (or SIGTERM), prints the address and writes a
+kubeconfig. Over plain HTTP kubectl sends no credentials, so the server then admits anonymous
+requests; with ``--tls-cert``/``--tls-key`` it requires the printed token.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from kgen.spec import SpecError
+from kgen.testing._server import APIServer
+
+__all__ = ["testserver"]
+
+
+@click.command("testserver")
+@click.option(
+    "--spec",
+    "specs",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="A swagger.json, a folder of OpenAPI v3 documents, or a CRD manifest (repeatable).",
+)
+@click.option(
+    "--discovery",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Discovery documents adding short names and categories (repeatable).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one).",
+)
+@click.option(
+    "--kubeconfig-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a kubeconfig for this server here.",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Serve HTTPS with this certificate (PEM).",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The certificate's private key (PEM).",
+)
+@click.option(
+    "--ca",
+    "ca_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CA certificate clients should trust (goes into the kubeconfig).",
+)
+@click.option(
+    "--token",
+    default="kgen-testing-token",
+    show_default=True,
+    help="Bearer token the server accepts.",
+)
+def testserver(
+    specs: tuple[Path, ...],
+    discovery: tuple[Path, ...],
+    host: str,
+    port: int,
+    kubeconfig_out: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    ca_file: Path | None,
+    token: str,
+) -> None:
+    """Serve an in-process Kubernetes API server built from API documents until Ctrl-C."""
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    tls = (tls_cert.read_bytes(), tls_key.read_bytes()) if tls_cert and tls_key else None
+    try:
+        server = APIServer(
+            specs=list(specs),
+            discovery=list(discovery),
+            host=host,
+            port=port,
+            tls=tls,
+            ca_pem=ca_file.read_bytes() if ca_file else None,
+            token=token,
+            allow_anonymous=tls is None,
+        )
+    except SpecError as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        server.start()
+    except OSError as err:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port}: {err.strerror or err}"
+        ) from None
+    done = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        click.echo(f"kgen test API server listening on {server.url}")
+        click.echo(f"token: {token}" + ("" if tls else " (plain HTTP: anonymous requests allowed)"))
+        if kubeconfig_out is not None:
+            server.write_kubeconfig(kubeconfig_out)
+            click.echo(
+                f"kubeconfig written to {kubeconfig_out} (use: KUBECONFIG={kubeconfig_out} kubectl get ns)"
+            )
+        click.echo("press Ctrl-C to stop")
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        server.stop()
+        click.echo("stopped")

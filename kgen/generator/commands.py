@@ -114,6 +114,7 @@ def _load(inputs: Inputs) -> Any:
 
 def _render(inputs: Inputs, emitters: Sequence[str], quiet: bool) -> dict[str, dict[str, str]]:
     from kgen.generator.emit import render_package
+    from kgen.generator.formatting import FormatError
     from kgen.generator.views import GenerateError
 
     api = _load(inputs)
@@ -135,6 +136,8 @@ def _render(inputs: Inputs, emitters: Sequence[str], quiet: bool) -> dict[str, d
             )
         except GenerateError as exc:
             raise _BadInput(str(exc)) from exc
+        except FormatError as exc:
+            raise click.ClickException(f"internal error, please report: {exc}") from exc
 
 
 def _run(emitters: Sequence[str], options: dict[str, Any]) -> None:

@@ -69,11 +69,14 @@ class _Renderer:
         }
 
     def render(self, template: str, generator: str, **context: object) -> str:
-        return render_template(template, generator=generator, **self.common, **context)
+        return render_template(template, generator=generator, **{**self.common, **context})
 
-    def per_group_version(self, folder: str, template: str, generator: str) -> dict[str, str]:
-        files = {f"{folder}/__init__.py": self.render("subpackage_init.py.j2", generator)}
-        for gv in self.gvs:
+    def per_group_version(
+        self, folder: str, template: str, generator: str, gvs: Iterable[GroupVersionView]
+    ) -> dict[str, str]:
+        gvs = tuple(gvs)
+        files = {f"{folder}/__init__.py": self.render("subpackage_init.py.j2", generator, gvs=gvs)}
+        for gv in gvs:
             files[f"{folder}/{gv.module}.py"] = self.render(template, generator, gv=gv)
         return files
 
@@ -82,15 +85,17 @@ class _Renderer:
 
     def clientset(self) -> dict[str, str]:
         files = {"clientset.py": self.render("clientset.py.j2", "kgen clientset")}
-        files.update(self.per_group_version("typed", "typed.py.j2", "kgen clientset"))
+        files.update(self.per_group_version("typed", "typed.py.j2", "kgen clientset", self.gvs))
         files["fake/__init__.py"] = self.render("fake.py.j2", "kgen clientset")
         return files
 
     def listers(self) -> dict[str, str]:
-        return self.per_group_version("listers", "listers.py.j2", "kgen listers")
+        listed = (gv for gv in self.gvs if gv.listed)
+        return self.per_group_version("listers", "listers.py.j2", "kgen listers", listed)
 
     def informers(self) -> dict[str, str]:
-        files = self.per_group_version("informers", "informers.py.j2", "kgen informers")
+        informed = (gv for gv in self.gvs if gv.informed)
+        files = self.per_group_version("informers", "informers.py.j2", "kgen informers", informed)
         files["informers/__init__.py"] = self.render("factory.py.j2", "kgen informers")
         return files
 
@@ -103,13 +108,16 @@ def render_package(
     input_hash: str,
     sources: Iterable[str] = (),
     progress: Callable[[str, int], None] | None = None,
+    formatted: bool = True,
 ) -> dict[str, dict[str, str]]:
     """Render and black-format the files of ``emitters`` for ``api`` as package ``package``.
 
     Returns, per emitter, its files (path relative to the package folder -> text); the shared
     ``__init__.py`` and ``py.typed`` are listed under every emitter. ``sources`` (file names)
     are named in the package docstring. ``progress(path, total)`` is called once per formatted
-    file. Raises :class:`GenerateError` when the model cannot become a package.
+    file. ``formatted=False`` skips black (the code is the same, only laid out differently;
+    for tests that only import and type-check). Raises :class:`GenerateError` when the model
+    cannot become a package.
     """
     _check_package(package)
     renderer = _Renderer(api, package, input_hash)
@@ -126,5 +134,6 @@ def render_package(
         raw.update(files)
         paths[emitter] = [*shared, *files]
     total = len(raw)
-    formatted = format_sources(raw, None if progress is None else lambda p: progress(p, total))
-    return {emitter: {p: formatted[p] for p in ps} for emitter, ps in paths.items()}
+    if formatted:
+        raw = format_sources(raw, None if progress is None else lambda p: progress(p, total))
+    return {emitter: {p: raw[p] for p in ps} for emitter, ps in paths.items()}

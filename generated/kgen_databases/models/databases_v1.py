@@ -61,11 +61,11 @@ class PostgresClusterSpec(Model, kw_only=True):
 
     version: str
     """Major PostgreSQL version, for example "16".
-    
+
     Allowed values: "14", "15", "16", "17"."""
     instances: int | None | UnsetType = UNSET
     """Number of PostgreSQL instances (the scale subresource's replicas).
-    
+
     Server default: 1."""
     storage: PostgresClusterSpecStorage
     """Persistent storage of every instance."""
@@ -215,7 +215,7 @@ class StorageProfileSpec(Model, kw_only=True):
     provisioner: str
     reclaim_policy: str | None | UnsetType = msgspec.field(name="reclaimPolicy", default=UNSET)
     """Allowed values: "Delete", "Retain".
-    
+
     Server default: "Delete"."""
     iops: IntOrString | None | UnsetType = UNSET
     parameters: dict[str, str] | None | UnsetType = UNSET

@@ -1,0 +1,131 @@
+"""Every real input generates a whole package that imports and passes mypy --strict.
+
+One session-scoped fixture renders each input once (1.35 black-formatted, the others unformatted
+to keep the suite fast: formatting changes layout only), and one mypy run checks them all.
+"""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgen.generator.emit import EMITTERS, render_package
+from kgen.spec import APIModel, load
+
+INPUTS = {
+    "k121": ["kubernetes/v1.21/swagger.json"],
+    "k130": ["kubernetes/v1.30/swagger.json"],
+    "k135": ["kubernetes/v1.35/swagger.json"],
+    "k135v3": ["kubernetes/v1.35/openapi-v3"],
+    "crds": ["crds"],
+}
+FORMATTED = {"k135"}
+
+
+@pytest.fixture(scope="session")
+def packages(
+    specs_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, dict[str, APIModel]]]:
+    """Every input as its own generated package under one folder, on sys.path meanwhile."""
+    root = tmp_path_factory.mktemp("real")
+    apis: dict[str, APIModel] = {}
+    for package, specs in INPUTS.items():
+        apis[package] = api = load([specs_dir / s for s in specs])
+        rendered = render_package(
+            api, package, EMITTERS, input_hash="test", formatted=package in FORMATTED
+        )
+        for files in rendered.values():
+            for rel, text in files.items():
+                target = root / package / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text)
+    sys.path.insert(0, str(root))
+    yield root, apis
+    sys.path.remove(str(root))
+    for name in list(sys.modules):
+        if name.split(".")[0] in INPUTS:
+            del sys.modules[name]
+
+
+def _modules(root: Path, package: str) -> list[str]:
+    return sorted(
+        ".".join(p.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        for p in (root / package).rglob("*.py")
+    )
+
+
+@pytest.mark.parametrize("package", list(INPUTS))
+def test_every_module_imports(packages: tuple[Path, dict[str, APIModel]], package: str) -> None:
+    root, apis = packages
+    modules = _modules(root, package)
+    for name in modules:
+        importlib.import_module(name)
+    typed = {m for m in modules if ".typed." in m}
+    served = [key for key, gv in apis[package].group_versions.items() if gv.resources]
+    assert len(typed) == len(served), "one typed module per group/version with resources"
+
+
+def test_generated_packages_pass_mypy_strict(packages: tuple[Path, dict[str, APIModel]]) -> None:
+    root, _ = packages
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(root / ".mypy"), *INPUTS],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
+
+
+def _import(name: str) -> Any:
+    return importlib.import_module(name)
+
+
+def test_kubernetes_135_clients_have_the_served_verbs_and_subresources(
+    packages: tuple[Path, dict[str, APIModel]],
+) -> None:
+    core = _import("k135.typed.core_v1")
+    apps = _import("k135.typed.apps_v1")
+    authn = _import("k135.typed.authentication_v1")
+    models = _import("k135.models.core_v1")
+    autoscaling = _import("k135.models.autoscaling_v1")
+    policy = _import("k135.models.policy_v1")
+
+    assert authn.TokenReviewClient.SERVED_VERBS == {"create"}
+    assert core.ComponentStatusClient.SERVED_VERBS == {"get", "list"}
+    pods = core.PodClient.SERVED_VERBS
+    assert {"update_status", "apply_status", "delete_collection", "watch"} <= pods
+    assert "update_status" not in core.ConfigMapClient.SERVED_VERBS
+
+    # subresources, typed from the spec
+    assert core.PodClient.create_eviction.__annotations__["body"] == "_policy_v1.Eviction"
+    assert core.PodClient.stream_log.__annotations__["return"] == "Iterator[bytes]"
+    assert apps.DeploymentClient.get_scale.__annotations__["return"] == "_autoscaling_v1.Scale"
+    assert hasattr(core.ServiceAccountClient, "create_token")
+    assert not hasattr(core.NodeClient, "get_proxy"), "connect subresources get no method"
+    assert policy.Eviction and autoscaling.Scale and models.Pod
+
+    # accessors: namespaced take a namespace, cluster-scoped do not
+    group = core.CoreV1Client
+    assert list(group.pods.__annotations__) == ["namespace", "return"]
+    assert list(group.nodes.__annotations__) == ["return"]
+    assert hasattr(group, "persistent_volume_claims") and hasattr(group, "endpoints")
+    assert hasattr(_import("k135.typed.networking_v1").NetworkingV1Client, "network_policies")
+
+
+def test_kubernetes_135_listers_and_informers_cover_listable_resources(
+    packages: tuple[Path, dict[str, APIModel]],
+) -> None:
+    listers = _import("k135.listers.core_v1")
+    informers = _import("k135.informers.core_v1")
+    assert hasattr(listers, "PodLister") and not hasattr(listers, "BindingLister")
+    assert informers.PodInformer.lister_resource == "pod"
+    assert informers.NodeInformer.namespaced is False
+    assert not hasattr(_import("k135.informers"), "authentication_v1"), "no list/watch there"
+    clientset = _import("k135.clientset").Clientset
+    assert hasattr(clientset, "core_v1") and hasattr(clientset, "discovery")

@@ -119,6 +119,7 @@ class LeaderElector:
         self._observed_time = 0.0
         self._reported_leader = ""
         self._notifiers: list[threading.Thread] = []
+        self._ran = False
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -126,8 +127,13 @@ class LeaderElector:
         """Block until :meth:`stop` is called or leadership is lost (see the module docstring).
 
         ``on_stopped_leading`` is always called before returning, and every thread this
-        started (the leading function, new-leader notifications) has ended.
+        started (the leading function, new-leader notifications) has ended. Raises
+        :class:`RuntimeError` if called a second time: make a new elector instead.
         """
+        with self._cond:
+            if self._ran:
+                raise RuntimeError("LeaderElector.run may be called only once")
+            self._ran = True
         leading: threading.Thread | None = None
         leading_stop = threading.Event()
         try:

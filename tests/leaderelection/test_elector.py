@@ -342,6 +342,8 @@ def test_on_stopped_leading_is_called_even_if_never_leader() -> None:
     t.join()
     assert obs.stopped.is_set() and not obs.started.is_set()
     assert obs.leaders == ["other"]
+    with pytest.raises(RuntimeError, match="only once"):
+        el.run()
 
 
 def test_health_check() -> None:

@@ -28,7 +28,9 @@ namespaced client, so calling them with ``""`` fails before sending (the REST cl
 empty namespace next to a name) instead of addressing a path that cannot exist.
 
 ``timeout_seconds`` of ``list``, ``watch`` and ``delete_collection`` is both the server-side
-``timeoutSeconds`` and the request's own deadline (``timeout=<Go duration>`` on the wire).
+``timeoutSeconds`` and the request's own deadline (``timeout=<Go duration>`` on the wire); when
+it is unset these three calls have no deadline at all, whatever ``Config.timeout`` says, so
+that a long watch or a large list is not cut short. Every other verb keeps the config's.
 
 Thread-safety: a ``ResourceClient`` holds only immutable configuration and the thread-safe
 :class:`kgen.rest.RESTClient`; any number of threads may call it at once. Objects passed in are
@@ -369,10 +371,9 @@ class ResourceClient(Generic[T, L]):
 
     @staticmethod
     def _with_list_options(request: Request, options: ListOptions) -> Request:
-        request = request.list_options(options)
-        if options.timeout_seconds:
-            request = request.timeout(options.timeout_seconds)
-        return request
+        """List options as query parameters; the request's own timeout is ``timeout_seconds``
+        (none when unset, even if the config has one: a watch must outlive it)."""
+        return request.list_options(options).timeout(options.timeout_seconds or None)
 
     def _put(
         self,

@@ -1,6 +1,7 @@
 """kgen.discovery: what groups, versions and resources a server serves.
 
-Public surface: :class:`DiscoveryClient` (live, aggregated v2 discovery with legacy fallback),
+Public surface: :class:`DiscoveryClient` (live, aggregated v2 discovery with legacy fallback;
+:func:`discovery_config` gives its REST client discovery's timeout and burst),
 the caches :class:`MemCacheClient` and :class:`DiskCachedDiscoveryClient` (with
 :func:`new_cached_discovery_client` stacking both over a REST client, as kubectl does),
 :class:`DiscoveryBase` (the interface all three implement), :class:`VersionInfo`,
@@ -26,7 +27,12 @@ from kgen.discovery._aggregated import (
     split_groups_and_resources,
 )
 from kgen.discovery._base import DiscoveryBase, VersionInfo
-from kgen.discovery._client import DiscoveryClient
+from kgen.discovery._client import (
+    DEFAULT_DISCOVERY_BURST,
+    DEFAULT_DISCOVERY_TIMEOUT,
+    DiscoveryClient,
+    discovery_config,
+)
 from kgen.discovery._disk import DiskCachedDiscoveryClient
 from kgen.discovery._errors import GroupDiscoveryFailedError
 from kgen.discovery._memory import MemCacheClient
@@ -34,6 +40,8 @@ from kgen.rest import RESTClient
 
 __all__ = [
     "AGGREGATED_ACCEPT",
+    "DEFAULT_DISCOVERY_BURST",
+    "DEFAULT_DISCOVERY_TIMEOUT",
     "APIGroupDiscovery",
     "APIGroupDiscoveryList",
     "APIResourceDiscovery",
@@ -48,6 +56,7 @@ __all__ = [
     "MemCacheClient",
     "StaleGroupVersionError",
     "VersionInfo",
+    "discovery_config",
     "is_aggregated_content_type",
     "new_cached_discovery_client",
     "split_groups_and_resources",

@@ -21,9 +21,33 @@ from kgen.discovery._aggregated import (
 )
 from kgen.discovery._base import DiscoveryBase, VersionInfo
 from kgen.meta import APIGroup, APIGroupList, APIResourceList, APIVersions, GroupVersionForDiscovery
-from kgen.rest import Request, RESTClient, Result, is_not_found
+from kgen.rest import Config, Request, RESTClient, Result, is_not_found
 
-__all__ = ["DiscoveryClient"]
+__all__ = [
+    "DEFAULT_DISCOVERY_BURST",
+    "DEFAULT_DISCOVERY_TIMEOUT",
+    "DiscoveryClient",
+    "discovery_config",
+]
+
+DEFAULT_DISCOVERY_TIMEOUT = 32.0
+"""Seconds a discovery request may take when the config sets no timeout."""
+DEFAULT_DISCOVERY_BURST = 300
+"""Client-side burst of a discovery client when the config sets none (discovery is bursty)."""
+
+
+def discovery_config(config: Config) -> Config:
+    """A copy of ``config`` fit for discovery: a 32 s timeout and a burst of 300 unless set.
+
+    Build the discovery client's REST client from it:
+    ``DiscoveryClient(RESTClient(discovery_config(config)))``.
+    """
+    tuned = config.copy()
+    if not tuned.timeout:
+        tuned.timeout = DEFAULT_DISCOVERY_TIMEOUT
+    if tuned.burst <= 0:
+        tuned.burst = DEFAULT_DISCOVERY_BURST
+    return tuned
 
 
 class DiscoveryClient(DiscoveryBase):

@@ -28,7 +28,6 @@ from kgen.discovery import GroupDiscoveryFailedError
 from kgen.meta import APIGroup, APIResource, APIResourceList, GroupVersionForDiscovery
 from kgen.restmapper._composite import ANY, MultiRESTMapper, PriorityRESTMapper
 from kgen.restmapper._default import DefaultRESTMapper
-from kgen.restmapper._errors import NoMatchError
 from kgen.restmapper._mapper import RESTMapper, RESTMapping, RESTScope
 
 __all__ = [
@@ -150,7 +149,9 @@ class ShortcutExpander:
     An exact plural or singular name is never expanded. Otherwise the first short name that
     matches (in discovery order, within the requested group when one is given) wins; failing
     that, a requested group that is a prefix of a resource's group matches it.
-    ``rest_mapping`` and friends are passed through unchanged.
+    ``rest_mapping`` and friends are passed through unchanged. Every resource lookup reads
+    discovery again, so give it a cached discovery client (:class:`kgen.discovery.MemCacheClient`
+    or the disk cache).
     """
 
     def __init__(self, delegate: RESTMapper, discovery: _GroupsAndResources) -> None:
@@ -224,9 +225,10 @@ class DeferredDiscoveryRESTMapper:
     """A discovery-backed mapper built lazily and rebuilt when its cached discovery was stale.
 
     The first lookup reads discovery and builds a :class:`ShortcutExpander` over
-    :func:`new_discovery_rest_mapper`. When a lookup fails and the discovery client's cache is
-    not :meth:`fresh` (it served files written by another process), the mapper invalidates the
-    cache, rebuilds, and retries once. Thread-safe: concurrent lookups share one delegate.
+    :func:`new_discovery_rest_mapper`. When a lookup fails (no match, ambiguous, bad input) and
+    the discovery client is not ``fresh()`` (it served files written by another process), the
+    mapper invalidates the cache, rebuilds, and retries once. Thread-safe: concurrent lookups
+    share one delegate; the first builds it while holding a lock (network I/O under the lock).
     """
 
     def __init__(self, discovery: _CachedDiscovery) -> None:
@@ -252,7 +254,7 @@ class DeferredDiscoveryRESTMapper:
     def _retrying(self, lookup: Callable[[RESTMapper], V]) -> V:
         try:
             return lookup(self._get_delegate())
-        except (NoMatchError, ValueError):
+        except (LookupError, ValueError):
             if self._discovery.fresh():
                 raise
         self.reset()

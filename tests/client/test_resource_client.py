@@ -93,6 +93,20 @@ def test_list_sends_every_option_and_the_timeout_as_go_duration() -> None:
     assert [item.metadata.name for item in got.items if item.metadata] == ["web"]
 
 
+def test_collection_calls_ignore_the_config_timeout_other_verbs_keep_it() -> None:
+    """A config timeout would cut long watches and lists short: they only use their own."""
+    with serving(echo, timeout=30) as (server, rest):
+        widgets = client(rest)
+        widgets.list()
+        widgets.delete_collection()
+        widgets.get("web")
+        widgets.list(timeout_seconds=5)
+    listed, deleted, got, timed = server.requests()
+    assert "timeout" not in listed.query and "timeout" not in deleted.query
+    assert query(got) == {"timeout": "30s"}
+    assert query(timed) == {"timeoutSeconds": "5", "timeout": "5s"}
+
+
 def test_empty_list_options_send_no_query() -> None:
     with serving(echo) as (server, rest):
         client(rest).list()

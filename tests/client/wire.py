@@ -135,11 +135,12 @@ class WireServer:
 
 
 @contextmanager
-def serving(handler: Handler) -> Iterator[tuple[WireServer, RESTClient]]:
-    """Run a ``WireServer`` and a REST client pointed at it; stop both afterwards."""
+def serving(handler: Handler, **config: Any) -> Iterator[tuple[WireServer, RESTClient]]:
+    """Run a ``WireServer`` and a REST client pointed at it (``config``: more ``Config``
+    fields); stop both afterwards."""
     server = WireServer(handler)
     server.start()
-    rest = RESTClient(Config(host=server.url, qps=-1))
+    rest = RESTClient(Config(host=server.url, **{"qps": -1, **config}))
     try:
         yield server, rest
     finally:

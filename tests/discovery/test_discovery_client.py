@@ -10,8 +10,9 @@ from kgen.discovery import (
     DiscoveryClient,
     GroupDiscoveryFailedError,
     StaleGroupVersionError,
+    discovery_config,
 )
-from kgen.rest import StatusError
+from kgen.rest import Config, StatusError
 
 from .served import DiscoveryDocuments
 
@@ -137,3 +138,12 @@ def test_server_version(documents: DiscoveryDocuments) -> None:
         version = DiscoveryClient(rest).server_version()
     assert (version.major, version.minor, version.git_version) == ("1", "33", "v1.33.0")
     assert server.last().path == "/version"
+
+
+def test_discovery_config_defaults_timeout_and_burst_only_when_unset() -> None:
+    original = Config(host="https://example.test")
+    tuned = discovery_config(original)
+    assert (tuned.timeout, tuned.burst) == (32.0, 300)
+    assert (original.timeout, original.burst) == (None, 0)  # the caller's config is untouched
+    kept = discovery_config(Config(host="https://example.test", timeout=5, burst=20))
+    assert (kept.timeout, kept.burst) == (5, 20)

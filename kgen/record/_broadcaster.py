@@ -125,7 +125,7 @@ class EventBroadcaster:
     """Receives events from its recorders and delivers them to its watchers. Thread-safe.
 
     ``clock`` drives timestamps, correlation and retry pauses; ``correlator_options`` configure
-    the correlator of each sink watcher (their clock defaults to ``clock``).
+    the correlator of each sink watcher (which uses ``clock`` unless the options name one).
     """
 
     def __init__(
@@ -138,7 +138,7 @@ class EventBroadcaster:
         sleep_duration: float = SLEEP_DURATION,
     ) -> None:
         self._clock: Clock = clock if clock is not None else RealClock()
-        self._correlator_options = correlator_options or CorrelatorOptions(clock=self._clock)
+        self._correlator_options = correlator_options or CorrelatorOptions()
         self._queue_size = queue_size
         self._max_tries = max_tries
         self._sleep_duration = sleep_duration
@@ -170,7 +170,7 @@ class EventBroadcaster:
 
     def start_recording_to_sink(self, sink: EventSink) -> EventWatcher:
         """Write every event to ``sink`` through a new correlator (see the module docstring)."""
-        correlator = EventCorrelator(self._correlator_options)
+        correlator = EventCorrelator(self._correlator_options, default_clock=self._clock)
         holder: list[EventWatcher] = []
 
         def record(event: Event) -> None:

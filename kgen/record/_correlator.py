@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 import msgspec
@@ -126,7 +126,8 @@ class CorrelatorOptions:
     max_events: int = AGGREGATE_MAX_EVENTS
     max_interval_seconds: float = AGGREGATE_INTERVAL_SECONDS
     spam_key_func: Callable[[Event], str] = spam_key
-    clock: Clock = field(default_factory=RealClock)
+    clock: Clock | None = None
+    """``None``: the clock of the broadcaster (or the system clock for a bare correlator)."""
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,11 @@ def _opt(value: object) -> str | None:
 class EventCorrelator:
     """Decides, event by event, whether to skip, create or patch. Thread-safe."""
 
-    def __init__(self, options: CorrelatorOptions | None = None) -> None:
+    def __init__(
+        self, options: CorrelatorOptions | None = None, *, default_clock: Clock | None = None
+    ) -> None:
         self.options = options or CorrelatorOptions()
-        self._clock = self.options.clock
+        self._clock: Clock = self.options.clock or default_clock or RealClock()
         self._lock = threading.Lock()
         size = self.options.lru_cache_size
         self._spam: _LRU[str, TokenBucket] = _LRU(size)

@@ -11,6 +11,7 @@ import pytest
 
 from kgen.meta import Status, StatusCause, StatusDetails
 from kgen.record import (
+    CorrelatorOptions,
     Event,
     EventBroadcaster,
     EventSource,
@@ -299,3 +300,22 @@ def test_fake_recorder() -> None:
         == "Warning Odd n=1 involvedObject{kind=Pod,apiVersion=v1} map[a:1 b:2]"
     )
     assert fake.events.empty()
+
+
+def test_sink_correlator_uses_the_options_and_the_broadcaster_clock() -> None:
+    clock = FakeClock()
+    sink = MemorySink()
+    options = CorrelatorOptions(burst_size=1)
+    with EventBroadcaster(clock=clock, correlator_options=options) as broadcaster:
+        broadcaster.start_recording_to_sink(sink)
+        recorder = broadcaster.new_recorder("c")
+        recorder.event(POD, "Normal", "First", "one")
+        sink.wait_written()
+        recorder.event(POD, "Normal", "Second", "spam: no token left")
+        other = {**POD, "metadata": {"name": "web-1", "namespace": "shop"}}
+        recorder.event(other, "Normal", "Marker", "another object has its own budget")
+        sink.wait_written()  # events are handled in order: "Second" was handled before
+        clock.step(300)  # one token back, on the broadcaster's clock
+        recorder.event(POD, "Normal", "Third", "three")
+        sink.wait_written()
+    assert sorted(str(e.reason) for e in sink.events.values()) == ["First", "Marker", "Third"]

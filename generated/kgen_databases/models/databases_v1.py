@@ -63,7 +63,7 @@ class PostgresClusterSpec(Model, kw_only=True):
     """Major PostgreSQL version, for example "16".
 
     Allowed values: "14", "15", "16", "17"."""
-    instances: int | None | UnsetType = UNSET
+    replicas: int | None | UnsetType = UNSET
     """Number of PostgreSQL instances (the scale subresource's replicas).
 
     Server default: 1."""
@@ -157,6 +157,8 @@ class PostgresClusterStatus(Model, kw_only=True):
 
     phase: str | None | UnsetType = UNSET
     """Allowed values: "Pending", "Creating", "Running", "Degraded", "Failed"."""
+    replicas: int | None | UnsetType = UNSET
+    """Instances that exist (the scale subresource's status.replicas)."""
     ready_instances: int | None | UnsetType = msgspec.field(name="readyInstances", default=UNSET)
     selector: str | None | UnsetType = UNSET
     """Label selector of the instance pods (for the scale subresource)."""

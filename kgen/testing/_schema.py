@@ -10,11 +10,12 @@ is safe to use from any thread.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["ListMerge", "SchemaView"]
+__all__ = ["Checker", "ListMerge", "SchemaView"]
 
 JSON = dict[str, Any]
 _EMPTY: JSON = {}
@@ -134,3 +135,138 @@ class SchemaView:
             item_schema = self.items(schema)
             for index, item in enumerate(value):
                 self._prune(item, item_schema, f"{path}[{index}]", out)
+
+
+_ZERO_VALUES: tuple[Any, ...] = ("", 0, False, {}, [])
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _type_ok(value: Any, schema: Mapping[str, Any]) -> bool:
+    if schema.get("x-kubernetes-int-or-string"):
+        return isinstance(value, int | str) and not isinstance(value, bool)
+    wanted = schema.get("type")
+    if not isinstance(wanted, str) or wanted not in _TYPES:
+        return True
+    if isinstance(value, bool) and wanted != "boolean":
+        return False
+    if wanted == "string" and schema.get("format") == "int-or-string":
+        return isinstance(value, int | str)
+    return isinstance(value, _TYPES[wanted])
+
+
+def _type_name(value: Any) -> str:
+    """The JSON type of ``value``, quoted, as CRD validation messages show it."""
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        dict: "object",
+        list: "array",
+    }
+    return f'"{names.get(type(value), "null")}"'
+
+
+def _literal(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else json.dumps(value)
+
+
+class Checker:
+    """Type, enum and required-field checks, and defaulting, of a value against its schema.
+
+    Problems are ``(field, reason, message)`` triples in the wording of CRD validation
+    (``spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer``).
+    ``null`` values are not checked (clients send them for fields they leave unset).
+    """
+
+    def __init__(self, view: SchemaView) -> None:
+        self._view = view
+
+    def check(
+        self, value: Any, schema: Mapping[str, Any] | None, path: str
+    ) -> list[tuple[str, str, str]]:
+        problems: list[tuple[str, str, str]] = []
+        self._check(value, schema, path, problems)
+        return problems
+
+    def _check(
+        self,
+        value: Any,
+        schema: Mapping[str, Any] | None,
+        path: str,
+        out: list[tuple[str, str, str]],
+    ) -> None:
+        if schema is None or value is None:
+            return
+        resolved = self._view.resolve(schema)
+        if not _type_ok(value, resolved):
+            wanted = (
+                "integer or string"
+                if resolved.get("x-kubernetes-int-or-string")
+                else resolved.get("type")
+            )
+            out.append(
+                (
+                    path,
+                    "FieldValueTypeInvalid",
+                    f"Invalid value: {_type_name(value)}: {path} in body must be of type {wanted}: {_type_name(value)}",
+                )
+            )
+            return
+        enum = resolved.get("enum")
+        if isinstance(enum, list) and enum and value not in enum:
+            allowed = ", ".join(f'"{e}"' if isinstance(e, str) else str(e) for e in enum)
+            out.append(
+                (
+                    path,
+                    "FieldValueNotSupported",
+                    f"Unsupported value: {_literal(value)}: supported values: {allowed}",
+                )
+            )
+        if isinstance(value, dict):
+            for key in resolved.get("required") or ():
+                if key not in value:
+                    out.append(
+                        (f"{path}.{key}".lstrip("."), "FieldValueRequired", "Required value")
+                    )
+            for key, child_value in value.items():
+                if path == "" and key in ("apiVersion", "kind", "metadata"):
+                    continue
+                self._check(
+                    child_value, self._view.child(resolved, key), f"{path}.{key}".lstrip("."), out
+                )
+        elif isinstance(value, list):
+            items = self._view.items(resolved)
+            for index, item in enumerate(value):
+                self._check(item, items, f"{path}[{index}]", out)
+
+    def default(self, value: Any, schema: Mapping[str, Any] | None) -> None:
+        """Fill, in place, missing properties whose schema gives a non-zero ``default``."""
+        if schema is None:
+            return
+        resolved = self._view.resolve(schema)
+        if isinstance(value, dict):
+            for key, raw in (resolved.get("properties") or {}).items():
+                if key in value or not isinstance(raw, Mapping):
+                    continue
+                default = raw.get("default")
+                if (
+                    "default" in raw
+                    and "$ref" not in raw
+                    and "allOf" not in raw
+                    and default not in _ZERO_VALUES
+                ):
+                    value[key] = json.loads(json.dumps(default))
+            for key, child in value.items():
+                self.default(child, self._view.child(resolved, key))
+        elif isinstance(value, list):
+            items = self._view.items(resolved)
+            for item in value:
+                self.default(item, items)

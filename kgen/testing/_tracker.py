@@ -33,7 +33,7 @@ from kgen.testing._apply import FieldManager
 from kgen.testing._errors import APIError
 from kgen.testing._patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from kgen.testing._registry import Registry, ResourceInfo
-from kgen.testing._schema import SchemaView
+from kgen.testing._schema import Checker, SchemaView
 from kgen.testing._store import JSON, Event, Store, Watcher, copy_json
 from kgen.testing._validation import check_identity, check_metadata, field_values
 
@@ -137,6 +137,7 @@ class ObjectTracker:
     ) -> None:
         self.registry = Registry(model)
         self.schemas = SchemaView(model.schemas)
+        self.checker = Checker(self.schemas)
         self.store = Store(window=window)
         self.fields = FieldManager(self.schemas)
         self.bookmark_interval = bookmark_interval
@@ -515,6 +516,16 @@ class ObjectTracker:
             raise APIError.bad_request(f"strict decoding error: {detail}")
         return [f'unknown field "{p[1:]}"' for p in unknown]
 
+    def _admit(self, info: ResourceInfo, obj: JSON) -> None:
+        """Default, then validate, the object about to be stored (422 Invalid on problems)."""
+        schema = self.schemas.named(info.schema)
+        if schema is None:
+            return
+        self.checker.default(obj, schema)
+        problems = self.checker.check(obj, schema, "")
+        if problems:
+            raise APIError.invalid(info.kind, info.group, obj["metadata"].get("name", ""), problems)
+
     def _manager(self, options: WriteOptions) -> str:
         return options.field_manager or "kgen.testing"
 
@@ -579,6 +590,7 @@ class ObjectTracker:
         warnings: builtins.list[str],
     ) -> Written:
         key = self._key(info, namespace, obj["metadata"]["name"])
+        self._admit(info, obj)
         with self.store.lock:
             if self.store.get(info.key, key) is not None:
                 raise APIError.already_exists(info.plural, info.group, key[1])
@@ -691,6 +703,7 @@ class ObjectTracker:
         warnings: builtins.list[str],
     ) -> Written:
         key = self._key(info, namespace, new["metadata"]["name"])
+        self._admit(info, new)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if new == old:
             return Written(_present(info, old), 200, warnings)

@@ -211,3 +211,43 @@ def test_testserver_reports_bad_input_without_traceback(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert "bad.yaml" in done.stderr
+
+
+def test_schema_types_required_fields_and_defaults(crd_server: APIServer) -> None:
+    base = crd_server.url + "/apis/gateway.networking.k8s.io/v1/namespaces/default"
+    with _session(crd_server) as session:
+        no_class = session.post(
+            f"{base}/gateways",
+            json={"metadata": {"name": "g"}, "spec": {"listeners": []}},
+            timeout=10,
+        )
+        assert no_class.status_code == 422
+        assert {
+            "field": "spec.gatewayClassName",
+            "reason": "FieldValueRequired",
+            "message": "spec.gatewayClassName: Required value",
+        } in no_class.json()["details"]["causes"]
+        wrong_type = session.post(
+            f"{base}/gateways",
+            json={
+                "metadata": {"name": "g"},
+                "spec": {
+                    "gatewayClassName": 7,
+                    "listeners": [{"name": "l", "port": 80, "protocol": "HTTP"}],
+                },
+            },
+            timeout=10,
+        )
+        assert wrong_type.status_code == 422
+        assert (
+            'spec.gatewayClassName: Invalid value: "integer": spec.gatewayClassName in body must be of type string: "integer"'
+            in wrong_type.json()["message"]
+        )
+        route = session.post(
+            f"{base}/httproutes",
+            json={"metadata": {"name": "r"}, "spec": {"parentRefs": [{"name": "gw"}]}},
+            timeout=10,
+        )
+        assert route.status_code == 201, route.text
+        parent = route.json()["spec"]["parentRefs"][0]
+        assert parent["group"] == "gateway.networking.k8s.io" and parent["kind"] == "Gateway"

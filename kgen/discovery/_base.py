@@ -134,21 +134,19 @@ class DiscoveryBase(ABC):
 
     def _with_resources(self) -> DiscoveredGroups:
         """Group discovery, then per-group/version requests (in parallel) if needed."""
-        discovered = self.groups_and_maybe_resources()
-        if discovered.resources is not None:
-            return discovered
-        return fetch_group_version_resources(self, discovered.groups)
+        return with_resources(self, self.groups_and_maybe_resources())
 
 
-def fetch_group_version_resources(
-    discovery: DiscoveryBase, groups: Sequence[APIGroup]
-) -> DiscoveredGroups:
-    """Ask for the resources of every group/version of ``groups``, a few at a time.
-
-    The worker threads live only for the duration of the call.
-    """
-    group_versions = _group_versions(groups)
-    result = DiscoveredGroups(groups=list(groups), resources={})
+def with_resources(discovery: DiscoveryBase, discovered: DiscoveredGroups) -> DiscoveredGroups:
+    """``discovered`` with its resources filled in: as they are when the server sent them,
+    else asked of ``discovery`` for every group/version, a few at a time (the worker threads
+    live only for the duration of the call). Failures add to those already known."""
+    if discovered.resources is not None:
+        return discovered
+    group_versions = _group_versions(discovered.groups)
+    result = DiscoveredGroups(
+        groups=discovered.groups, resources={}, failed=dict(discovered.failed)
+    )
     if not group_versions:
         return result
 

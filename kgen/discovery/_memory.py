@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from kgen.discovery._aggregated import DiscoveredGroups
-from kgen.discovery._base import DiscoveryBase, VersionInfo, fetch_group_version_resources
+from kgen.discovery._base import DiscoveryBase, VersionInfo, with_resources
 from kgen.meta import APIResourceList
 
 __all__ = ["MemCacheClient"]
@@ -17,12 +17,13 @@ class MemCacheClient(DiscoveryBase):
     The first question fills the whole cache at once (one aggregated answer, or one request per
     group/version); later questions are answered from memory. A group/version that failed is
     asked again on demand. ``fresh()`` is ``True`` once the cache is filled. Thread-safe: one
-    lock guards the cache and fills are not repeated by concurrent callers.
+    lock guards the cache and is held during the fill and on-demand requests, so concurrent
+    callers wait for one fill instead of repeating it.
     """
 
     def __init__(self, delegate: DiscoveryBase) -> None:
         self._delegate = delegate
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._cache: DiscoveredGroups | None = None
 
     def server_version(self) -> VersionInfo:
@@ -60,10 +61,7 @@ class MemCacheClient(DiscoveryBase):
 
     def _filled(self) -> DiscoveredGroups:
         if self._cache is None:
-            discovered = self._delegate.groups_and_maybe_resources()
-            if discovered.resources is None:
-                fetched = fetch_group_version_resources(self._delegate, discovered.groups)
-                discovered.resources = fetched.resources
-                discovered.failed.update(fetched.failed)
-            self._cache = discovered
+            self._cache = with_resources(
+                self._delegate, self._delegate.groups_and_maybe_resources()
+            )
         return self._cache

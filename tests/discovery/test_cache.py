@@ -14,6 +14,7 @@ from client.wire import WireServer, serving
 from kgen.discovery import (
     DiscoveryClient,
     DiskCachedDiscoveryClient,
+    GroupDiscoveryFailedError,
     MemCacheClient,
     new_cached_discovery_client,
 )
@@ -128,6 +129,25 @@ def test_memory_cache_fills_once_until_invalidated(
     assert not memory.fresh()
     memory.server_groups()
     assert len(server.requests()) == count + 2
+
+
+def test_memory_cache_asks_a_failed_group_version_again(
+    documents: DiscoveryDocuments,
+) -> None:
+    with serving(documents.handle) as (server, rest):
+        memory = MemCacheClient(DiscoveryClient(rest, aggregated=False))
+        with pytest.raises(GroupDiscoveryFailedError) as caught:
+            memory.server_groups_and_resources()
+        assert "batch/v1" in caught.value.failed
+        documents.legacy["/apis/batch/v1"] = {"groupVersion": "batch/v1", "resources": []}
+        assert memory.server_resources_for_group_version("batch/v1").group_version == "batch/v1"
+        count = len(server.requests())
+        memory.server_resources_for_group_version("batch/v1")
+        assert len(server.requests()) == count
+        with pytest.raises(GroupDiscoveryFailedError) as caught:
+            memory.server_groups_and_resources()
+        assert "batch/v1" not in caught.value.failed
+        assert "batch/v1" in [r.group_version for r in caught.value.resources]
 
 
 def test_stacked_caches_as_kubectl_uses_them(

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from kgen.spec.model import APIModel, GroupVersion
 
 __all__ = ["OpenAPIDocuments"]
@@ -89,7 +91,11 @@ class OpenAPIDocuments:
                         v3[name] = file.read_bytes()
             elif source.suffix == ".json":
                 data = source.read_bytes()
-                if b'"swagger"' in data[:4096]:
+                try:
+                    parsed = msgspec.json.decode(data)
+                except msgspec.DecodeError:
+                    continue
+                if isinstance(parsed, dict) and "swagger" in parsed:
                     v2 = data
         return cls.from_model(model, v3, v2)
 

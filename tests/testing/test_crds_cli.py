@@ -251,3 +251,20 @@ def test_schema_types_required_fields_and_defaults(crd_server: APIServer) -> Non
         assert route.status_code == 201, route.text
         parent = route.json()["spec"]["parentRefs"][0]
         assert parent["group"] == "gateway.networking.k8s.io" and parent["kind"] == "Gateway"
+
+
+def test_swagger_v2_input_is_served_as_given(specs_dir: Path) -> None:
+    swagger = specs_dir / "kubernetes" / "v1.30" / "swagger.json"
+    with APIServer(specs=[swagger]) as server, _session(server) as session:
+        assert session.get(server.url + "/openapi/v2", timeout=30).content == swagger.read_bytes()
+        pod = {
+            "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+        }
+        created = session.post(server.url + "/api/v1/namespaces/default/pods", json=pod, timeout=10)
+        assert created.status_code == 201, created.text
+        assert created.json()["status"] == {"phase": "Pending"}
+        apps = session.get(server.url + "/apis/apps/v1", timeout=10).json()
+        assert {"deployments", "deployments/scale", "deployments/status"} <= {
+            r["name"] for r in apps["resources"]
+        }

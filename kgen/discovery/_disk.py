@@ -46,7 +46,9 @@ class DiskCachedDiscoveryClient(DiscoveryBase):
     atomic renames, so a reader sees a whole old file or a whole new one).
     """
 
-    def __init__(self, delegate: DiscoveryBase, cache_dir: str | os.PathLike[str], ttl: float):
+    def __init__(
+        self, delegate: DiscoveryBase, cache_dir: str | os.PathLike[str], ttl: float
+    ) -> None:
         self._delegate = delegate
         self._dir = Path(cache_dir)
         self._ttl = ttl
@@ -71,17 +73,18 @@ class DiskCachedDiscoveryClient(DiscoveryBase):
         if live.groups:
             self._write(groups_file, APIGroupList(groups=tuple(live.groups)))
         for group_version, resources in (live.resources or {}).items():
-            if resources.resources:
-                self._write(self._resources_file(group_version), resources)
+            path = self._resources_file(group_version)
+            if path is not None and resources.resources:
+                self._write(path, resources)
         return live
 
     def server_resources_for_group_version(self, group_version: str) -> APIResourceList:
         path = self._resources_file(group_version)
-        cached = self._read(path, APIResourceList)
+        cached = self._read(path, APIResourceList) if path is not None else None
         if cached is not None:
             return cached
         live = self._delegate.server_resources_for_group_version(group_version)
-        if live.resources:
+        if path is not None and live.resources:
             self._write(path, live)
         return live
 
@@ -96,8 +99,13 @@ class DiskCachedDiscoveryClient(DiscoveryBase):
             self._invalidated = True
         self._delegate.invalidate()
 
-    def _resources_file(self, group_version: str) -> Path:
-        return self._dir.joinpath(*group_version.split("/"), _RESOURCES_FILE)
+    def _resources_file(self, group_version: str) -> Path | None:
+        """Where a group/version's resources are cached; ``None`` (not cached) for a name that
+        could leave the cache directory (the names come from the server)."""
+        parts = group_version.split("/")
+        if any(part in ("", ".", "..") or "\\" in part for part in parts):
+            return None
+        return self._dir.joinpath(*parts, _RESOURCES_FILE)
 
     def _read(self, path: Path, type_: type[D]) -> D | None:
         """The cached answer in ``path``, or ``None`` when missing, expired, invisible or bad."""

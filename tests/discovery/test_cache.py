@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from client.wire import WireServer, serving
+from client.wire import Reply, WireServer, serving
 
 from kgen.discovery import (
     DiscoveryClient,
@@ -160,3 +160,17 @@ def test_stacked_caches_as_kubectl_uses_them(
     assert cached.server_preferred_resources() == preferred
     assert len(server.requests()) == count
     assert (tmp_path / "autoscaling" / "v2" / "serverresources.json").is_file()
+
+
+def test_group_versions_that_would_escape_the_cache_dir_are_not_cached(tmp_path: Path) -> None:
+    resource = {"name": "things", "singularName": "thing", "namespaced": True, "kind": "Thing"}
+    answer = Reply(body={"groupVersion": "x/v1", "resources": [{**resource, "verbs": ["get"]}]})
+    cache_dir = tmp_path / "a" / "cache"
+    with serving(lambda seen: answer) as (server, rest):
+        cached = DiskCachedDiscoveryClient(DiscoveryClient(rest), cache_dir, TTL)
+        for bad in ("../../v1", "x/../../../v1", "/v1", "x/./v1"):
+            assert cached.server_resources_for_group_version(bad).resources
+        cached.server_resources_for_group_version("x/v1")
+    assert len(server.requests()) == 5
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.json"))
+    assert written == ["a/cache/x/v1/serverresources.json"]

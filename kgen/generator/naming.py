@@ -158,17 +158,23 @@ def module_for_definition(name: str) -> str:
 
 def python_string(s: str) -> str:
     """A Python string literal whose value is exactly ``s`` (quotes, backslashes, newlines, NULs
-    and lone surrogates all escaped; the literal is a single line)."""
-    return repr(s)
+    and lone surrogates all escaped; the literal is a single line). Double-quoted unless ``s``
+    holds a double quote, as black would write it."""
+    literal = repr(s)
+    if literal[0] == "'" and '"' not in s:
+        literal = '"' + literal[1:-1] + '"'
+    return literal
 
 
-_DOC_SPECIAL = re.compile(r'\\|"(?="|\Z)|[^\x20-\x7e\n\t]')
+_DOC_SPECIAL = re.compile(r'\\|"(?="|\Z)|[^\x20-\x7e\n]')
 
 
 def _escape_match(match: re.Match[str]) -> str:
     ch = match.group()
     if ch in ('"', "\\"):
         return "\\" + ch
+    if ch == "\t":
+        return "\\t"
     if unicodedata.category(ch)[0] not in "CZ":
         return ch
     code = ord(ch)
@@ -181,8 +187,8 @@ def docstring(s: str) -> str:
     """A complete triple-quoted docstring literal whose value is ``s``.
 
     Backslashes are escaped, and so is every double quote that is followed by another or ends
-    the text (so no ``\"\"\"`` can close the literal early); so are control, format, surrogate
-    and separator characters other than space, tab and newline. Newlines are kept so the text
+    the text (so no ``\"\"\"`` can close the literal early); so are tabs and control, format,
+    surrogate and separator characters other than space and newline. Newlines are kept so the text
     reads naturally in the source.
     """
     return '"""' + _DOC_SPECIAL.sub(_escape_match, s) + '"""'

@@ -5,13 +5,17 @@ publishes CRDs in its OpenAPI document: the group reversed, then the version and
 (``gateway.networking.k8s.io`` ``v1`` ``Gateway`` -> ``io.k8s.networking.gateway.v1.Gateway``).
 Every nested object with properties is hoisted into its own definition named after its path
 (``...v1.GatewaySpec``, ``...v1.GatewaySpecListeners``; additional-properties values add
-``Value``), with a numeric suffix on a clash, so names are deterministic for a given manifest.
+``Value``; of a long path only the last segments that fit in 48 characters are kept), with a
+numeric suffix on a clash, so names are deterministic for a given manifest. Objects that are
+identical apart from their description share the first one's definition (large CRDs repeat
+the same structures many times).
 ``x-kubernetes-*`` markers stay on the schema they were written on. ``metadata`` becomes a
 reference to ``ObjectMeta``, as the server does, and a ``<Kind>List`` definition is added.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +40,8 @@ STANDARD_VERBS = (
 _SUB_VERBS = ("get", "patch", "update")
 _USE_SITE_KEYS = ("description", "default", "nullable")
 _SCALE_GVK = GroupVersionKind("autoscaling", "v1", "Scale")
+_MAX_NAME = 48
+"""Longest hoisted definition name (after the prefix) built from path segments."""
 
 
 def definition_prefix(group: str, version: str) -> str:
@@ -63,47 +69,70 @@ class CRDVersion:
 class _Hoister:
     """Turns one version's schema into named v2 definitions (see the module docstring)."""
 
-    def __init__(self, doc: Document, prefix: str, taken: set[str]) -> None:
+    def __init__(self, doc: Document, prefix: str, kind: str, taken: set[str]) -> None:
         self.doc = doc
         self.prefix = prefix
+        self.kind = kind
         self.taken = taken
         self.out: dict[str, JSONSchema] = {}
+        self.seen: dict[str, str] = {}
 
-    def _unique(self, hint: str) -> str:
+    def _name(self, segments: tuple[str, ...]) -> str:
+        """``<prefix>.<Kind><segments>``: the last segments that fit in ``_MAX_NAME``
+        characters (at least one), then a number if the name is taken."""
+        keep = len(segments)
+        while keep > 1 and len(self.kind) + sum(map(len, segments[-keep:])) > _MAX_NAME:
+            keep -= 1
+        hint = self.prefix + "." + self.kind + "".join(segments[-keep:])
         name, n = hint, 1
-        while f"{self.prefix}.{name}" in self.taken:
+        while name in self.taken:
             n += 1
             name = f"{hint}{n}"
-        self.taken.add(f"{self.prefix}.{name}")
+        self.taken.add(name)
         return name
 
-    def definition(self, schema: JSONSchema, short: str, pointer: list[str | int]) -> str:
-        """Register ``schema`` (already named ``short``) and everything nested in it."""
+    def _body(
+        self, schema: JSONSchema, segments: tuple[str, ...], pointer: list[str | int]
+    ) -> JSONSchema:
         body = dict(schema)
         props = body.get("properties")
         if props is not None:
             if not isinstance(props, dict):
                 raise self.doc.error(json_pointer(*pointer, "properties"), "must be an object")
             body["properties"] = {
-                key: self.convert(sub, short + _pascal(key), [*pointer, "properties", key])
+                key: self.convert(sub, (*segments, _pascal(key)), [*pointer, "properties", key])
                 for key, sub in props.items()
             }
-        self.out[f"{self.prefix}.{short}"] = body
-        return f"{self.prefix}.{short}"
+        return body
 
-    def convert(self, schema: Any, hint: str, pointer: list[str | int]) -> Any:
+    def root(self, schema: JSONSchema, pointer: list[str | int]) -> str:
+        """Register the kind's schema, and everything nested in it; return its name."""
+        name = f"{self.prefix}.{self.kind}"
+        self.out[name] = self._body(schema, (), pointer)
+        return name
+
+    def convert(self, schema: Any, segments: tuple[str, ...], pointer: list[str | int]) -> Any:
+        """The schema with nested objects hoisted; an object with properties becomes a
+        reference (identical objects, descriptions aside, share one definition)."""
         if not isinstance(schema, dict):
             raise self.doc.error(json_pointer(*pointer), "a schema must be an object")
         if isinstance(schema.get("properties"), dict) and schema["properties"]:
             use_site = {k: schema[k] for k in _USE_SITE_KEYS if k in schema}
-            name = self.definition(schema, self._unique(hint), pointer)
+            body = self._body(schema, segments, pointer)
+            key = json.dumps({k: v for k, v in body.items() if k != "description"}, sort_keys=True)
+            name = self.seen.get(key)
+            if name is None:
+                name = self.seen[key] = self._name(segments)
+                self.out[name] = body
             return {"$ref": "#/definitions/" + name, **use_site}
         out = dict(schema)
         if "items" in out:
-            out["items"] = self.convert(out["items"], hint, [*pointer, "items"])
+            out["items"] = self.convert(out["items"], segments, [*pointer, "items"])
         if isinstance(out.get("additionalProperties"), dict):
             out["additionalProperties"] = self.convert(
-                out["additionalProperties"], hint + "Value", [*pointer, "additionalProperties"]
+                out["additionalProperties"],
+                (*segments, "Value"),
+                [*pointer, "additionalProperties"],
             )
         return out
 
@@ -185,7 +214,7 @@ def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
         if not isinstance(root, dict):
             raise doc.error(json_pointer(*schema_where, "openAPIV3Schema"), "must be an object")
         prefix = definition_prefix(group, version)
-        hoister = _Hoister(doc, prefix, taken)
+        hoister = _Hoister(doc, prefix, kind, taken)
         root = dict(root)
         props = dict(root.get("properties") or {})
         props["apiVersion"] = props.get("apiVersion") or {"type": "string"}
@@ -199,7 +228,7 @@ def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
         root["x-kubernetes-group-version-kind"] = [
             {"group": group, "kind": kind, "version": version}
         ]
-        schema_name = hoister.definition(root, kind, [*schema_where, "openAPIV3Schema"])
+        schema_name = hoister.root(root, [*schema_where, "openAPIV3Schema"])
         list_name = f"{prefix}.{list_kind}"
         hoister.out[list_name] = {
             "description": f"{list_kind} is a list of {kind}.",

@@ -26,7 +26,7 @@ def model(specs_dir: Path) -> APIModel:
 def client(model: APIModel) -> Iterator[RESTClient]:
     with (
         APIServer(model) as server,
-        RESTClient(Config(host=server.url, bearer_token=server.token)) as rest,
+        RESTClient(Config(host=server.url, bearer_token=server.token, qps=-1)) as rest,
     ):
         namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
         rest.post().group_version("", "v1").resource("namespaces").body(namespace).do()

@@ -21,7 +21,7 @@ from kgen.testing import APIServer
 EXAMPLE_SPEC = Path(__file__).resolve().parents[2] / "openapi-specs" / "databases.kgen.dev.yaml"
 
 
-def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:

@@ -10,11 +10,11 @@ from kgen.meta import IntOrString, ListMeta, Model, ObjectMeta, Time, UNSET, Uns
 
 __all__ = [
     "PostgresCluster",
+    "PostgresClusterDestinationCredentialsSecret",
     "PostgresClusterList",
     "PostgresClusterSpec",
     "PostgresClusterSpecBackup",
     "PostgresClusterSpecBackupDestination",
-    "PostgresClusterSpecBackupDestinationCredentialsSecret",
     "PostgresClusterSpecResources",
     "PostgresClusterSpecStorage",
     "PostgresClusterSpecUsers",
@@ -40,6 +40,16 @@ class PostgresCluster(Model, kw_only=True):
     """The desired state of the cluster."""
     status: PostgresClusterStatus | None | UnsetType = UNSET
     """The observed state of the cluster."""
+
+
+class PostgresClusterDestinationCredentialsSecret(Model, kw_only=True):
+    """PostgresClusterDestinationCredentialsSecret
+
+    Definition: dev.kgen.databases.v1.PostgresClusterDestinationCredentialsSecret."""
+
+    name: str
+    key: str | None | UnsetType = UNSET
+    """Server default: "credentials"."""
 
 
 class PostgresClusterList(Model, kw_only=True):
@@ -102,19 +112,9 @@ class PostgresClusterSpecBackupDestination(Model, kw_only=True):
 
     bucket: str
     endpoint: str | None | UnsetType = UNSET
-    credentials_secret: PostgresClusterSpecBackupDestinationCredentialsSecret | None | UnsetType = (
+    credentials_secret: PostgresClusterDestinationCredentialsSecret | None | UnsetType = (
         msgspec.field(name="credentialsSecret", default=UNSET)
     )
-
-
-class PostgresClusterSpecBackupDestinationCredentialsSecret(Model, kw_only=True):
-    """PostgresClusterSpecBackupDestinationCredentialsSecret
-
-    Definition: dev.kgen.databases.v1.PostgresClusterSpecBackupDestinationCredentialsSecret."""
-
-    name: str
-    key: str | None | UnsetType = UNSET
-    """Server default: "credentials"."""
 
 
 class PostgresClusterSpecResources(Model, kw_only=True):

@@ -13,6 +13,7 @@ from types import ModuleType
 import black
 import msgspec
 import pytest
+from black.mode import TargetVersion
 
 from kgen.generator.models import model_ref, render_models
 from kgen.meta import ObjectMeta, decode, encode
@@ -136,5 +137,5 @@ def test_models_are_already_black_formatted(
     """The emitter writes black's layout itself, so formatting the models can be skipped."""
     root, _ = trees
     source = (root / package / "models" / f"{module}.py").read_text(encoding="utf-8")
-    mode = black.Mode(line_length=100, target_versions={black.TargetVersion.PY311})
+    mode = black.Mode(line_length=100, target_versions={TargetVersion.PY311})
     assert black.format_str(source, mode=mode) == source

@@ -4,10 +4,12 @@ Public surface: the :class:`RESTMapper` protocol, :class:`RESTMapping` and :clas
 :class:`DefaultRESTMapper` (an explicit table), :class:`MultiRESTMapper` and
 :class:`PriorityRESTMapper` (composition), the discovery-backed mappers
 (:func:`new_discovery_rest_mapper`, :class:`ShortcutExpander`,
-:class:`DeferredDiscoveryRESTMapper`), and the errors (:class:`NoMatchError` and
+:class:`DeferredDiscoveryRESTMapper`), :func:`resource_for_arg` (what kubectl does with
+``deployments.v1.apps``), and the errors (:class:`NoMatchError` and
 :class:`AmbiguousError` families).
 """
 
+from kgen.restmapper._arg import parse_resource_arg, resource_for_arg
 from kgen.restmapper._composite import ANY, MultiRESTMapper, PriorityRESTMapper
 from kgen.restmapper._default import DefaultRESTMapper, unsafe_guess_kind_to_resource
 from kgen.restmapper._discovery import (
@@ -46,5 +48,7 @@ __all__ = [
     "ShortcutExpander",
     "get_api_group_resources",
     "new_discovery_rest_mapper",
+    "parse_resource_arg",
+    "resource_for_arg",
     "unsafe_guess_kind_to_resource",
 ]

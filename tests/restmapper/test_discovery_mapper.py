@@ -8,7 +8,7 @@ import pytest
 from client.wire import serving
 from discovery.served import DiscoveryDocuments
 
-from kgen.client import GroupKind, GroupVersionKind, GroupVersionResource
+from kgen.client import GroupKind, GroupResource, GroupVersionKind, GroupVersionResource
 from kgen.discovery import DiscoveryClient, DiskCachedDiscoveryClient, MemCacheClient
 from kgen.restmapper import (
     DeferredDiscoveryRESTMapper,
@@ -18,6 +18,8 @@ from kgen.restmapper import (
     ShortcutExpander,
     get_api_group_resources,
     new_discovery_rest_mapper,
+    parse_resource_arg,
+    resource_for_arg,
 )
 
 
@@ -135,3 +137,39 @@ def test_deferred_mapper_is_lazy_and_refreshes_stale_cached_discovery(
         assert deferred.resource_for(gvr("", "", "cj")) == gvr("batch", "v1", "cronjobs")
         assert [seen.path for seen in server.requests()] == ["/api", "/apis"]
         assert reader.fresh()
+
+
+@pytest.mark.parametrize(
+    ("arg", "expected"),
+    [
+        ("deploy", gvr("apps", "v1", "deployments")),
+        ("deployments.apps", gvr("apps", "v1", "deployments")),
+        ("Deployments.v1.apps", gvr("apps", "v1", "deployments")),
+        ("hpa.v1.autoscaling", gvr("autoscaling", "v1", "horizontalpodautoscalers")),
+        ("hpa.autoscaling", gvr("autoscaling", "v2", "horizontalpodautoscalers")),
+        (
+            "certificatesigningrequests.certificates.k8s.io",
+            gvr("certificates.k8s.io", "v1", "certificatesigningrequests"),
+        ),
+        (
+            "csr.v1.certificates.k8s.io",
+            gvr("certificates.k8s.io", "v1", "certificatesigningrequests"),
+        ),
+        ("csr.v1beta1.certificates.k8s.io", None),  # not served in v1beta1: no match
+    ],
+)
+def test_resource_for_command_line_args(
+    mapper: RESTMapper, arg: str, expected: GroupVersionResource | None
+) -> None:
+    if expected is None:
+        with pytest.raises(NoResourceMatchError):
+            resource_for_arg(mapper, arg)
+    else:
+        assert resource_for_arg(mapper, arg) == expected
+
+
+def test_parse_resource_arg_gives_both_readings() -> None:
+    full, partial = parse_resource_arg("ingresses.v1.networking.k8s.io")
+    assert full == gvr("networking.k8s.io", "v1", "ingresses")
+    assert partial == GroupResource("v1.networking.k8s.io", "ingresses")
+    assert parse_resource_arg("pods") == (None, GroupResource("", "pods"))

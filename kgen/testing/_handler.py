@@ -27,6 +27,8 @@ from kgen.testing._auth import Attributes, Auth, User
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
 from kgen.testing._openapi import OpenAPIDocuments
+from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
+from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._scale import scale_of, set_replicas
 from kgen.testing._table import to_table
@@ -200,6 +202,11 @@ class Handler:
         if request.method != "GET":
             raise APIError.method_not_allowed(request.method, "/openapi")
         accept = request.headers.get("accept", "")
+        if parts == ["v2"] and PROTOBUF_V2 in accept:
+            proto = self.documents.v2_protobuf()
+            if proto is None:
+                raise APIError.path_not_found()
+            return Response(200, [("Content-Type", PROTOBUF_V2_TYPE)], proto)
         if accept and "json" not in accept and "*/*" not in accept:
             raise APIError(
                 406, "NotAcceptable", f"only application/json is served here, not {accept}"

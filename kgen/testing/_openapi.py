@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 import msgspec
 
 from kgen.spec.model import APIModel, GroupVersion
+from kgen.testing._protobuf import encode_document
 
 __all__ = ["OpenAPIDocuments"]
 
@@ -43,6 +45,8 @@ class OpenAPIDocuments:
 
     def __init__(self, v2: bytes | None, v3: Mapping[str, bytes]) -> None:
         self._v2 = v2
+        self._v2_protobuf: bytes | None = None
+        self._lock = threading.Lock()
         self._v3 = dict(v3)
         index = {
             "paths": {
@@ -71,7 +75,7 @@ class OpenAPIDocuments:
                 {
                     "swagger": "2.0",
                     "info": {"title": "Kubernetes", "version": "kgen.testing"},
-                    "paths": {},
+                    "paths": _synthesise_v2_paths(model),
                     "definitions": model.schemas,
                 }
             ).encode()
@@ -101,6 +105,15 @@ class OpenAPIDocuments:
 
     def v2(self) -> bytes | None:
         return self._v2
+
+    def v2_protobuf(self) -> bytes | None:
+        """The v2 document in gnostic's protobuf form (encoded once, on first use)."""
+        if self._v2 is None:
+            return None
+        with self._lock:
+            if self._v2_protobuf is None:
+                self._v2_protobuf = encode_document(msgspec.json.decode(self._v2))
+            return self._v2_protobuf
 
     def v3_index(self) -> bytes:
         return self._index
@@ -142,6 +155,40 @@ _WRITE_PARAMS = [
     {"name": "fieldManager", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
     {"name": "fieldValidation", "in": "query", "schema": {"type": "string", "uniqueItems": True}},
 ]
+
+
+_V2_QUERY = [
+    {"name": name, "in": "query", "type": "string", "uniqueItems": True}
+    for name in ("dryRun", "fieldManager", "fieldValidation")
+]
+
+
+def _synthesise_v2_paths(model: APIModel) -> JSON:
+    """Write operations per resource, carrying the GVK and the query parameters clients probe."""
+    paths: JSON = {}
+    for gv in model.group_versions.values():
+        prefix = "/" + _gv_path(gv)
+        for resource in gv.resources.values():
+            if "/" in resource.plural:
+                continue
+            gvk = {"group": gv.group, "version": gv.version, "kind": resource.kind}
+            base = (
+                prefix
+                + ("/namespaces/{namespace}" if resource.namespaced else "")
+                + "/"
+                + resource.plural
+            )
+            write = {
+                "x-kubernetes-group-version-kind": gvk,
+                "parameters": _V2_QUERY,
+                "responses": {"200": {"description": "OK"}},
+            }
+            paths[base] = {"post": dict(write, **{"x-kubernetes-action": "post"})}
+            paths[base + "/{name}"] = {
+                "put": dict(write, **{"x-kubernetes-action": "put"}),
+                "patch": dict(write, **{"x-kubernetes-action": "patch"}),
+            }
+    return paths
 
 
 def _synthesise_v3(model: APIModel, gv: GroupVersion) -> JSON:

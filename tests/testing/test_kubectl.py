@@ -1,4 +1,4 @@
-"""kubectl as the judge: two kubectl versions against the server started from the real 1.35
+"""kubectl as the judge: the oldest and newest kubectl here against the server started from the real 1.35
 OpenAPI v3 documents (plus discovery for short names), over TLS with a bearer token."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from kgen.testing import APIServer
 pytestmark = pytest.mark.kubectl
 
 _VERSIONED = Path("/usr/lib/google-cloud-sdk/bin")
-VERSIONS = ["1.29", "1.33"]
+VERSIONS = ["1.27", "1.33"]
 
 
 def _binary(version: str) -> str:

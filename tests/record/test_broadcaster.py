@@ -9,7 +9,7 @@ import threading
 import msgspec
 import pytest
 
-from kgen.meta import Status, StatusCause, StatusDetails
+from kgen.meta import Model, ObjectMeta, Status, StatusCause, StatusDetails
 from kgen.record import (
     CorrelatorOptions,
     Event,
@@ -319,3 +319,28 @@ def test_sink_correlator_uses_the_options_and_the_broadcaster_clock() -> None:
         recorder.event(POD, "Normal", "Third", "three")
         sink.wait_written()
     assert sorted(str(e.reason) for e in sink.events.values()) == ["First", "Marker", "Third"]
+
+
+class Widget(Model):
+    """Shaped like a generated model: apiVersion and kind default to the type's own."""
+
+    metadata: ObjectMeta
+    api_version: str = msgspec.field(name="apiVersion", default="example.dev/v1")
+    kind: str = "Widget"
+
+
+def test_events_about_typed_models() -> None:
+    seen: list[Event] = []
+    widget = Widget(metadata=ObjectMeta(name="w", namespace="ns", uid="u", resource_version="3"))
+    with EventBroadcaster(clock=FakeClock()) as broadcaster:
+        broadcaster.start_event_watcher(seen.append)
+        broadcaster.new_recorder("c").event(widget, "Normal", "Made", "ok")
+    assert seen[0].involved_object == ObjectReference(
+        kind="Widget",
+        api_version="example.dev/v1",
+        name="w",
+        namespace="ns",
+        uid="u",
+        resource_version="3",
+    )
+    assert seen[0].metadata.namespace == "ns"

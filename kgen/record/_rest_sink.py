@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from kgen.record._types import Event
-from kgen.rest import RESTClient
-from kgen.rest.request import Request
+from kgen.rest import Request, RESTClient
 
 __all__ = ["RESTEventSink"]
 

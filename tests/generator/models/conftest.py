@@ -35,19 +35,25 @@ def import_models(package: str, folder: Path) -> dict[str, ModuleType]:
     }
 
 
-@pytest.fixture
-def generated(tmp_path: Path) -> Iterator[Callable[[APIModel, str], dict[str, ModuleType]]]:
+@pytest.fixture(scope="module")
+def generated(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[APIModel, str], dict[str, ModuleType]]]:
     """``generated(api, package)`` writes the package under a temporary folder on sys.path and
-    imports its models modules (returned by name); they leave sys.modules afterwards."""
-    sys.path.insert(0, str(tmp_path))
-    packages: list[str] = []
+    imports its models modules (returned by name). A package is generated once per test
+    module (later calls with the same name return the same modules); the packages leave
+    sys.modules when the test module is done."""
+    root = tmp_path_factory.mktemp("generated")
+    sys.path.insert(0, str(root))
+    packages: dict[str, dict[str, ModuleType]] = {}
 
     def make(api: APIModel, package: str) -> dict[str, ModuleType]:
-        packages.append(package)
-        return import_models(package, write_package(api, package, tmp_path))
+        if package not in packages:
+            packages[package] = import_models(package, write_package(api, package, root))
+        return packages[package]
 
     yield make
-    sys.path.remove(str(tmp_path))
+    sys.path.remove(str(root))
     for name in list(sys.modules):
         if any(name == p or name.startswith(p + ".") for p in packages):
             del sys.modules[name]

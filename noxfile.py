@@ -40,6 +40,9 @@ def format_(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks (medians and side-by-side ratios); not part of the test suite."""
-    session.install("-e", ".[dev]")
+    """Benchmarks (medians and side-by-side ratios); not part of the test suite.
+
+    The peers measured side by side (lightkube, the official client) are installed here only.
+    """
+    session.install("-e", ".[dev]", "lightkube", "kubernetes")
     session.run("python", "-m", "bench", *session.posargs)

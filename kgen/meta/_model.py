@@ -21,7 +21,7 @@ Objects handed out by an informer's cache are shared and must not be mutated; ca
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias, TypeVar
+from typing import TypeAlias, TypeVar
 
 import msgspec
 
@@ -49,7 +49,13 @@ MicroTime: TypeAlias = str
 Quantity: TypeAlias = str | int | float
 """A resource quantity (``"100m"``, ``"1Gi"``, ``2``): the wire allows a string or a number."""
 IntOrString: TypeAlias = int | str
-FieldsV1: TypeAlias = dict[str, Any]
+FieldsV1: TypeAlias = msgspec.Raw
+"""The set of fields a manager owns, kept as the raw JSON the server sent.
+
+Almost no client reads it, and decoded into dicts it is most of the collector's work in a cache
+(dozens of nested dicts per object). As raw bytes it is untracked, smaller, and encodes back
+byte for byte. ``msgspec.json.decode(entry.fields_v1)`` gives the tree when it is needed.
+"""
 
 
 class Model(msgspec.Struct, kw_only=True, gc=False, repr_omit_defaults=True):

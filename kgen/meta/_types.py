@@ -52,11 +52,18 @@ class ManagedFieldsEntry(Model):
 
     api_version: str | None | UnsetType = msgspec.field(name="apiVersion", default=UNSET)
     fields_type: str | None | UnsetType = msgspec.field(name="fieldsType", default=UNSET)
-    fields_v1: FieldsV1 | None | UnsetType = msgspec.field(name="fieldsV1", default=UNSET)
+    fields_v1: FieldsV1 | UnsetType = msgspec.field(name="fieldsV1", default=UNSET)
+    """Raw JSON (an explicit null stays the raw `null`); see :data:`kgen.meta.FieldsV1`."""
     manager: str | None | UnsetType = UNSET
     operation: str | None | UnsetType = UNSET
     subresource: str | None | UnsetType = UNSET
     time: Time | None | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        # A decoded Raw is a view into the whole response body; copying it lets the body go
+        # (a cached object would otherwise keep its list page or watch event alive).
+        if isinstance(self.fields_v1, msgspec.Raw):
+            self.fields_v1 = self.fields_v1.copy()
 
 
 class ObjectMeta(Model):

@@ -1,0 +1,1 @@
+"""kgen's benchmarks. Run with ``nox -s bench`` or ``python -m bench [NAME ...]``."""

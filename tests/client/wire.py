@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from kgen.rest import Config, RESTClient
 
 
@@ -146,3 +148,18 @@ def serving(handler: Handler, **config: Any) -> Iterator[tuple[WireServer, RESTC
     finally:
         rest.close()
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fails a test that leaves a thread it started running (servers, watches, discovery
+    workers); waits up to a second for threads that are ending. Import it into a conftest."""
+    before = set(threading.enumerate())
+    yield
+    leaked: list[threading.Thread] = []
+    for _ in range(50):
+        leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+        if not leaked:
+            return
+        threading.Event().wait(0.02)
+    raise AssertionError(f"threads left running: {[t.name for t in leaked]}")

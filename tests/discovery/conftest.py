@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from client.wire import no_leaked_threads  # noqa: F401 - autouse fixture
 
 from .served import DiscoveryDocuments
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from client.apiserver import running_api
+from client.wire import no_leaked_threads  # noqa: F401 - autouse fixture
 
 from kgen.rest import RESTClient
 from kgen.testing import APIServer

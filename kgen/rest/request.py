@@ -263,7 +263,7 @@ class Request:
         """
         response, previous = self._run("do")
         assert response is not None
-        body = response.content
+        body = _read_body(response)
         if not 200 <= response.status_code <= 206:
             raise self._error(response, body, previous)
         return Result(response.status_code, body, response.headers.get("Content-Type", ""))
@@ -349,7 +349,7 @@ class Request:
                     url,
                     headers=self._headers,
                     body=self._body,
-                    stream=mode != "do",
+                    stream=True,
                     timeout=self._socket_timeout(mode),
                 )
             except requests.RequestException as err:
@@ -433,6 +433,24 @@ class Request:
             yield from response.iter_content(chunk_size=None)
         finally:
             response.close()
+
+
+def _read_body(response: requests.Response) -> bytes:
+    """The whole body. Straight from urllib3 in one read when possible (about three times faster
+    than requests' 10 KB chunks on large lists); the connection then goes back to the pool."""
+    raw = response.raw
+    if not isinstance(raw, urllib3.HTTPResponse):
+        return response.content
+    try:
+        return raw.read(decode_content=True)
+    except urllib3.exceptions.ReadTimeoutError as err:
+        raise requests.ConnectionError(err, response=response) from err
+    except urllib3.exceptions.ProtocolError as err:
+        raise requests.exceptions.ChunkedEncodingError(err, response=response) from err
+    except urllib3.exceptions.DecodeError as err:
+        raise requests.exceptions.ContentDecodingError(err, response=response) from err
+    except urllib3.exceptions.SSLError as err:
+        raise requests.exceptions.SSLError(err, response=response) from err
 
 
 def _segment_problem(value: str) -> str:

@@ -32,6 +32,7 @@ class Recorded:
     headers: Message
     body: bytes
     peer_cert: dict[str, Any] | None = None
+    client_port: int = 0
 
     @property
     def path(self) -> str:
@@ -78,7 +79,9 @@ class Handler(BaseHTTPRequestHandler):
         peer = None
         if isinstance(self.connection, ssl.SSLSocket):
             peer = self.connection.getpeercert() or None
-        request = Recorded(self.command, self.path, self.headers, body, peer)
+        request = Recorded(
+            self.command, self.path, self.headers, body, peer, self.client_address[1]
+        )
         self.server.requests.append(request)
         self.server.handler(request, self)
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 
 from kgen.meta import DeleteOptions, ObjectMeta, Status
 from kgen.rest import (
@@ -20,7 +21,7 @@ from kgen.rest import (
 )
 
 from .models import Pod, pod_json
-from .server import LoopbackServer
+from .server import Handler, LoopbackServer
 
 MakeClient = Callable[..., RESTClient]
 
@@ -320,3 +321,29 @@ def test_server_warnings_are_logged(
         "the API server warns: v1beta1 is deprecated, use v1",
         "the API server warns: second",
     ]
+
+
+def test_connections_are_reused(server: LoopbackServer, make_client: MakeClient) -> None:
+    client = make_client(server)
+    for _ in range(3):
+        server.reply(200, pod_json("web"))
+    client.get().abs_path("/a").do()
+    client.get().abs_path("/a").do().into(Pod)
+    list(client.get().abs_path("/a").stream())
+    assert len({r.client_port for r in server.requests}) == 1
+
+
+def test_truncated_body_is_a_connection_error(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    def truncated(request: object, handler: Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", "100")
+        handler.end_headers()
+        handler.wfile.write(b'{"kind":')
+        handler.wfile.flush()
+        handler.close_connection = True
+
+    server.handler = truncated
+    with pytest.raises(requests.RequestException):
+        make_client(server).get().abs_path("/a").max_retries(0).do()

@@ -233,8 +233,8 @@ class ResourceClient(Generic[T, L]):
         ``obj`` is the intended state this field manager owns (unset fields are left out, so a
         model with only the fields you care about is an apply configuration). It must carry
         ``metadata.name`` and no ``metadata.managedFields``, and ``field_manager`` must be
-        non-empty; ``force`` takes fields over
-        from other managers instead of failing with a conflict.
+        non-empty. ``force`` takes fields over from other managers instead of failing with a
+        conflict.
         """
         return self._apply(obj, (), field_manager, force, dry_run)
 

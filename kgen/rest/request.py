@@ -32,9 +32,9 @@ import msgspec
 import requests
 import urllib3
 
-from kgen.meta import Status
+from kgen.meta import Status, decode
 from kgen.rest._duration import go_duration
-from kgen.rest._watch_stream import interrupt, read_events
+from kgen.rest._stream import body_chunks, interrupt, read_events
 from kgen.rest.errors import StatusError, UnexpectedResponseError, error_for_response
 from kgen.rest.options import ListOptions
 from kgen.rest.watch import Watch
@@ -91,7 +91,7 @@ class Result:
             if status is not None and status.status != "Success":
                 raise StatusError(status)
         try:
-            return msgspec.json.decode(self.body, type=type)
+            return decode(self.body, type)
         except (msgspec.DecodeError, msgspec.ValidationError) as err:
             raise UnexpectedResponseError(
                 f"response does not decode as {_type_name(type)}: {err}",
@@ -430,7 +430,7 @@ class Request:
     @staticmethod
     def _body_chunks(response: requests.Response) -> Iterator[bytes]:
         try:
-            yield from response.iter_content(chunk_size=None)
+            yield from body_chunks(response)
         finally:
             response.close()
 

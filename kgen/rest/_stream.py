@@ -1,6 +1,7 @@
-"""Decoding a watch response body into :class:`WatchEvent` objects.
+"""Reading streaming response bodies: chunks as they arrive (logs, watches), interrupting a
+blocked reader from another thread, and decoding watch frames into :class:`WatchEvent` objects.
 
-The API server writes one JSON object per line: ``{"type": ..., "object": ...}``. Each object is
+The API server writes one watch frame per line: ``{"type": ..., "object": ...}``. Each object is
 decoded by msgspec straight from the line's bytes into the requested type (a model, or ``dict``).
 """
 
@@ -19,7 +20,7 @@ import urllib3
 from kgen.meta import Status, StatusCause, StatusDetails
 from kgen.rest.watch import EVENT_TYPES, WatchEvent
 
-__all__ = ["interrupt", "read_events"]
+__all__ = ["body_chunks", "interrupt", "read_events"]
 
 _log = logging.getLogger("kgen.rest")
 
@@ -70,7 +71,7 @@ def interrupt(response: requests.Response) -> None:
         response.close()
 
 
-def _chunks(response: requests.Response) -> Iterator[bytes]:
+def body_chunks(response: requests.Response) -> Iterator[bytes]:
     """The body as it arrives: whatever is available now, never waiting to fill a buffer."""
     raw = response.raw
     if isinstance(raw, urllib3.HTTPResponse):
@@ -85,7 +86,7 @@ def _chunks(response: requests.Response) -> Iterator[bytes]:
 
 def _lines(response: requests.Response) -> Iterator[bytes]:
     buffer = bytearray()
-    for chunk in _chunks(response):
+    for chunk in body_chunks(response):
         start = len(buffer)
         buffer += chunk
         end = buffer.find(b"\n", start)

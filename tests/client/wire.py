@@ -70,6 +70,10 @@ def status_reply(code: int, reason: str, message: str = "") -> Reply:
     return Reply(code, body)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # parallel discovery connects must not overflow the backlog
+
+
 class WireServer:
     """Answers with ``handler`` and keeps every request in ``seen`` (thread-safe)."""
 
@@ -108,7 +112,7 @@ class WireServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = False
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True

@@ -137,6 +137,14 @@ class _Hoister:
         return out
 
 
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
 def _str_field(doc: Document, data: dict[str, Any], key: str, where: list[str | int]) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value:
@@ -192,6 +200,8 @@ def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
     kind = _str_field(doc, names, "kind", ["spec", "names"])
     plural = _str_field(doc, names, "plural", ["spec", "names"])
     list_kind = names.get("listKind") or f"{kind}List"
+    if not isinstance(list_kind, str):
+        raise doc.error("/spec/names/listKind", "listKind must be a string")
     scope = spec.get("scope", "Namespaced")
     if scope not in ("Namespaced", "Cluster"):
         raise doc.error("/spec/scope", f"scope must be Namespaced or Cluster, not {scope!r}")
@@ -216,10 +226,15 @@ def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
         prefix = definition_prefix(group, version)
         hoister = _Hoister(doc, prefix, kind, taken)
         root = dict(root)
-        props = dict(root.get("properties") or {})
+        raw_props = root.get("properties") or {}
+        if not isinstance(raw_props, dict):
+            where_props = [*schema_where, "openAPIV3Schema", "properties"]
+            raise doc.error(json_pointer(*where_props), "properties must be an object")
+        props = dict(raw_props)
         props["apiVersion"] = props.get("apiVersion") or {"type": "string"}
         props["kind"] = props.get("kind") or {"type": "string"}
-        meta_doc = props.get("metadata", {}).get("description") if "metadata" in props else None
+        meta = props.get("metadata")
+        meta_doc = meta.get("description") if isinstance(meta, dict) else None
         props["metadata"] = {"$ref": "#/definitions/" + OBJECT_META}
         if isinstance(meta_doc, str):
             props["metadata"]["description"] = meta_doc
@@ -246,7 +261,7 @@ def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
         }
         resource = Resource(
             plural=plural,
-            singular=names.get("singular") or kind.lower(),
+            singular=_text(names.get("singular")) or kind.lower(),
             kind=kind,
             namespaced=scope == "Namespaced",
             verbs=STANDARD_VERBS,
@@ -254,8 +269,8 @@ def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
             schema=schema_name,
             list_schema=list_name,
             subresources=_subresources(entry.get("subresources", spec.get("subresources"))),
-            short_names=tuple(names.get("shortNames") or ()),
-            categories=tuple(names.get("categories") or ()),
+            short_names=_texts(names.get("shortNames")),
+            categories=_texts(names.get("categories")),
         )
         out.append(
             CRDVersion(

@@ -30,6 +30,14 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any, default: str) -> str:
+    return value if isinstance(value, str) and value else default
+
+
 def _split_gv(group_version: str) -> tuple[str, str]:
     group, _, version = group_version.rpartition("/")
     return group, version
@@ -54,7 +62,7 @@ def _legacy_resources(doc: Document, into: Discovery) -> None:
             raise doc.error(json_pointer("resources", i, "kind"), "a resource needs a kind")
         table[entry["name"]] = Resource(
             plural=entry["name"],
-            singular=entry.get("singularName") or kind.lower(),
+            singular=_str(entry.get("singularName"), kind.lower()),
             kind=kind,
             namespaced=bool(entry.get("namespaced")),
             verbs=_strings(entry.get("verbs")),
@@ -83,8 +91,8 @@ def _kind_of(raw: Any, group: str, version: str) -> GroupVersionKind | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("kind"), str):
         return None
     return GroupVersionKind(
-        str(raw.get("group") or group) if raw.get("version") else group,
-        str(raw.get("version") or version),
+        _str(raw.get("group"), group) if raw.get("version") else group,
+        _str(raw.get("version"), version),
         raw["kind"],
     )
 
@@ -94,7 +102,8 @@ def _aggregated(doc: Document, into: Discovery) -> None:
     if not isinstance(items, list):
         raise doc.error("/items", "an APIGroupDiscoveryList needs items")
     for i, item in enumerate(items):
-        group = str((item.get("metadata") or {}).get("name", "")) if isinstance(item, dict) else ""
+        metadata = item.get("metadata") if isinstance(item, dict) else None
+        group = _str(metadata.get("name") if isinstance(metadata, dict) else None, "")
         versions = item.get("versions") if isinstance(item, dict) else None
         if not isinstance(versions, list):
             raise doc.error(json_pointer("items", i, "versions"), "versions must be an array")
@@ -106,7 +115,7 @@ def _aggregated(doc: Document, into: Discovery) -> None:
             if j == 0:
                 into.preferred.setdefault(group, version)
             table = into.resources.setdefault((group, version), {})
-            for k, res in enumerate(ver.get("resources") or ()):
+            for k, res in enumerate(_list(ver.get("resources"))):
                 rwhere: list[str | int] = [*where, "resources", k]
                 gvk = _kind_of(
                     res.get("responseKind") if isinstance(res, dict) else None, group, version
@@ -120,7 +129,7 @@ def _aggregated(doc: Document, into: Discovery) -> None:
                         json_pointer(*rwhere), "a resource needs resource and responseKind"
                     )
                 subs = {}
-                for sub in res.get("subresources") or ():
+                for sub in _list(res.get("subresources")):
                     if not isinstance(sub, dict) or not isinstance(sub.get("subresource"), str):
                         continue
                     sub_gvk = _kind_of(sub.get("responseKind"), group, version)
@@ -131,7 +140,7 @@ def _aggregated(doc: Document, into: Discovery) -> None:
                     )
                 table[res["resource"]] = Resource(
                     plural=res["resource"],
-                    singular=res.get("singularResource") or gvk.kind.lower(),
+                    singular=_str(res.get("singularResource"), gvk.kind.lower()),
                     kind=gvk.kind,
                     namespaced=res.get("scope") == "Namespaced",
                     verbs=_strings(res.get("verbs")),
@@ -157,7 +166,7 @@ def read_discovery(doc: Document, into: Discovery) -> None:
     elif kind == "APIGroupDiscoveryList":
         _aggregated(doc, into)
     elif kind == "APIGroupList":
-        for i, group in enumerate(doc.data.get("groups") or ()):
+        for i, group in enumerate(_list(doc.data.get("groups"))):
             _group(doc, group, into, ["groups", i])
     elif kind == "APIGroup":
         _group(doc, doc.data, into, [])

@@ -155,12 +155,12 @@ def _classify(data: Any, source: str, index: int | None) -> Iterator[Document]:
             raise SpecError(source, "/openapi", f"unsupported OpenAPI version {data['openapi']!r}")
         yield Document(source, "openapi-v3", data, index)
         return
-    kind = data.get("kind")
+    kind = data.get("kind") if isinstance(data.get("kind"), str) else None
     if kind == "CustomResourceDefinition":
         yield Document(source, "crd", data, index)
     elif kind in DISCOVERY_KINDS:
         yield Document(source, "discovery", data, index)
-    elif kind == "List" or (isinstance(kind, str) and kind.endswith("List") and "items" in data):
+    elif kind == "List" or (kind is not None and kind.endswith("List") and "items" in data):
         items = data.get("items")
         if not isinstance(items, list):
             raise SpecError(source, "/items", "a List must have an array of items", document=index)
@@ -168,7 +168,7 @@ def _classify(data: Any, source: str, index: int | None) -> Iterator[Document]:
             for doc in _classify(item, source, index):
                 yield Document(doc.source, doc.kind, doc.data, index, json_pointer("items", i))
     else:
-        what = f"kind {kind!r}" if isinstance(kind, str) else "no swagger, openapi or kind field"
+        what = f"kind {kind!r}" if kind is not None else "no swagger, openapi or kind field"
         raise SpecError(
             source,
             "",

@@ -82,16 +82,24 @@ def definitions_of(doc: Document) -> tuple[dict[str, JSONSchema], str]:
         where = "/definitions"
         if not isinstance(defs, dict):
             raise doc.error(where, "definitions must be an object")
+        _check_objects(doc, defs, where)
         return dict(defs), where
     components = doc.data.get("components", {})
     schemas = components.get("schemas", {}) if isinstance(components, dict) else None
     where = "/components/schemas"
     if not isinstance(schemas, dict):
         raise doc.error(where, "components/schemas must be an object")
+    _check_objects(doc, schemas, where)
     return {
         name: _to_v2(schema, doc, ["components", "schemas", name])
         for name, schema in schemas.items()
     }, where
+
+
+def _check_objects(doc: Document, defs: dict[str, Any], where: str) -> None:
+    for name, schema in defs.items():
+        if not isinstance(schema, dict):
+            raise doc.error(where + json_pointer(name), "a schema must be an object")
 
 
 def gvks_of(schema: JSONSchema) -> tuple[GroupVersionKind, ...]:
@@ -151,15 +159,19 @@ def _ref_name(schema: Any) -> str | None:
 
 def _body_schema(doc: Document, op: dict[str, Any], shared: list[Any]) -> str | None:
     if doc.kind == "openapi-v3":
-        content = op.get("requestBody", {}).get("content", {})
+        body = op.get("requestBody")
+        content = body.get("content") if isinstance(body, dict) else None
         for media in content.values() if isinstance(content, dict) else ():
             if isinstance(media, dict) and (name := _ref_name(media.get("schema"))):
                 return name
         return None
-    params = doc.data.get("parameters", {})
-    for param in [*shared, *op.get("parameters", ())]:
+    params = doc.data.get("parameters")
+    own = op.get("parameters")
+    for param in [*shared, *(own if isinstance(own, list) else ())]:
         if isinstance(param, dict) and isinstance(param.get("$ref"), str):
-            param = params.get(param["$ref"].rsplit("/", 1)[1], {})
+            param = (
+                params.get(param["$ref"].rsplit("/", 1)[-1]) if isinstance(params, dict) else None
+            )
         if isinstance(param, dict) and param.get("in") == "body":
             return _ref_name(param.get("schema"))
     return None
@@ -208,6 +220,11 @@ def resources_from_paths(doc: Document) -> dict[tuple[str, str, str], PathResour
         split = _split_path(path)
         if not isinstance(action, str) or not isinstance(raw_gvk, dict) or split is None:
             continue
+        if not isinstance(raw_gvk.get("kind"), str) or not raw_gvk["kind"]:
+            raise doc.error(
+                json_pointer("paths", path, method, "x-kubernetes-group-version-kind"),
+                "x-kubernetes-group-version-kind needs a kind",
+            )
         group, version, segments = split
         if segments[0] == "watch":
             segments = segments[1:]

@@ -41,6 +41,10 @@ def _has_type(schema: Any) -> bool:
     return isinstance(schema, dict) and any(k in schema for k in _SCHEMA_KEYS)
 
 
+def _schemas(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _types(schema: JSONSchema) -> set[str]:
     raw = schema.get("type")
     if isinstance(raw, str):
@@ -113,10 +117,10 @@ class _Module:
         if schema.get("x-kubernetes-preserve-unknown-fields") is True:
             return f"dict[str, {self.any()}]" if types == {"object"} else self.any()
         if not types:
-            parts = [p for p in schema.get("allOf") or () if _has_type(p)]
+            parts = [p for p in _schemas(schema.get("allOf")) if _has_type(p)]
             if len(parts) == 1:
                 return self.type_expr(parts[0], depth + 1)
-            alternatives = [*(schema.get("anyOf") or ()), *(schema.get("oneOf") or ())]
+            alternatives = [*_schemas(schema.get("anyOf")), *_schemas(schema.get("oneOf"))]
             exprs = {self.type_expr(a, depth + 1) for a in alternatives if _has_type(a)}
             if exprs == {"int", "str"}:
                 return self.meta("IntOrString")
@@ -168,7 +172,12 @@ class _Module:
         schema = self.api.schemas[definition]
         cls = self.layout.classes[definition][1]
         props: dict[str, Any] = schema.get("properties", {})
-        required = set(schema.get("required") or ())
+        raw_required = schema.get("required")
+        required = (
+            {r for r in raw_required if isinstance(r, str)}
+            if isinstance(raw_required, list)
+            else set()
+        )
         gvk = self.layout.kinds.get(definition)
         description = schema.get("description")
         doc = description.strip() if isinstance(description, str) and description.strip() else cls

@@ -59,8 +59,8 @@ class RESTClient:
         self._credentials = Credentials(self.config, clock=clock)
         self.rate_limiter = _rate_limiter(self.config, clock, sleep)
         self.user_agent = self.config.user_agent or default_user_agent()
-        self.sleep = sleep
-        self.backoff = backoff_from_env(clock=clock)
+        self._sleep = sleep
+        self._backoff = backoff_from_env(clock=clock)
         self._tls = tls
         self._adapter: KgenAdapter | None = None
         self._owns_session = session is None
@@ -110,14 +110,14 @@ class RESTClient:
         """A request with any HTTP method."""
         return Request(self, method)
 
-    # -- used by Request -------------------------------------------------------------------
+    # -- used by Request (same package) ------------------------------------------------------
 
-    def throttle(self) -> None:
+    def _throttle(self) -> None:
         """Block until the client-side rate limiter admits one more request."""
         if self.rate_limiter is not None:
             self.rate_limiter.wait()
 
-    def send(
+    def _send(
         self,
         method: str,
         url: str,

@@ -333,18 +333,18 @@ class Request:
         self._preflight()
         client = self._client
         if mode != "watch":
-            client.throttle()
+            client._throttle()
         url = self.url()
-        backoff = client.backoff
+        backoff = client._backoff
         if backoff is not None and backoff.delay(url) > 0:
-            client.sleep(backoff.delay(url))
+            client._sleep(backoff.delay(url))
         retries = 0
         previous: Exception | None = None
         asked_provider = False
         replayable = not hasattr(self._body, "read")
         while True:
             try:
-                response, from_provider = client.send(
+                response, from_provider = client._send(
                     self._method,
                     url,
                     headers=self._headers,
@@ -396,12 +396,12 @@ class Request:
     def _pause(self, seconds: float, mode: _Mode, url: str) -> None:
         """Wait before a retry: the server's (or the synthetic) delay, or the backoff's if longer;
         then the rate limiter, except for watches."""
-        backoff = self._client.backoff
+        backoff = self._client._backoff
         if backoff is not None:
             seconds = max(seconds, backoff.delay(url))
-        self._client.sleep(seconds)
+        self._client._sleep(seconds)
         if mode != "watch":
-            self._client.throttle()
+            self._client._throttle()
 
     def _error(
         self, response: requests.Response, body: bytes, previous: Exception | None

@@ -4,7 +4,8 @@ headers, bodies, deferred builder errors and preflight checks (4.1.4-4.1.11, S62
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -347,3 +348,23 @@ def test_truncated_body_is_a_connection_error(
     server.handler = truncated
     with pytest.raises(requests.RequestException):
         make_client(server).get().abs_path("/a").max_retries(0).do()
+
+
+def test_stream_hands_out_data_as_it_arrives(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    first_read = threading.Event()
+
+    def follow(request: object, handler: Handler) -> None:
+        def lines() -> Iterator[bytes]:
+            yield b"first\n"
+            first_read.wait(timeout=10)
+            yield b"second\n"
+
+        handler.stream(lines())
+
+    server.handler = follow
+    chunks = make_client(server).get().abs_path("/log").param("follow", "true").stream()
+    assert next(chunks) == b"first\n"  # before the server sends anything more
+    first_read.set()
+    assert list(chunks) == [b"second\n"]

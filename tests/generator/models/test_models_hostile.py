@@ -204,3 +204,64 @@ def test_names_are_safe_identifiers(text: str) -> None:
         assert name.isidentifier() and name.isascii()
         assert not __import__("keyword").iskeyword(name)
         assert not hasattr(builtins, name)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(group=identifierish, version=identifierish, kind=identifierish, prop=hostile)
+def test_hostile_crd_names_give_safe_modules(
+    group: str, version: str, kind: str, prop: str
+) -> None:
+    if (
+        not group.strip()
+        or not version.strip()
+        or not kind.strip()
+        or re.search(r'[\\"\x00-\x1f]', prop)
+    ):
+        return
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "spec": {
+            "group": group,
+            "names": {"kind": kind, "plural": "things"},
+            "scope": "Namespaced",
+            "versions": [
+                {
+                    "name": version,
+                    "served": True,
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "spec": {"type": "object", "properties": {prop: {"type": "string"}}}
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "crd.json").write_text(json.dumps(crd), encoding="utf-8")
+        api = load([root / "crd.json"])
+        resource = api.group_versions[(group, version)].resources["things"]
+        assert resource.schema is not None
+        for rel, source in render_models(api, "hostile_crd").items():
+            compile(source, rel, "exec")
+            if rel != "models/__init__.py":
+                _check_shape(source)
+            (root / "hostile_crd" / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / "hostile_crd" / rel).write_text(source, encoding="utf-8")
+        (root / "hostile_crd" / "__init__.py").write_text("", encoding="utf-8")
+        sys.path.insert(0, tmp)
+        try:
+            module_name, cls_name = model_ref(api, resource.schema)
+            cls = getattr(importlib.import_module("hostile_crd" + module_name), cls_name)
+            assert not hasattr(builtins, SENTINEL)
+            wire = {"apiVersion": f"{group}/{version}", "kind": kind, "spec": {prop: "x"}}
+            assert json.loads(encode(decode(json.dumps(wire).encode(), cls))) == wire
+        finally:
+            sys.path.remove(tmp)
+            for name in [n for n in sys.modules if n.split(".")[0] == "hostile_crd"]:
+                del sys.modules[name]

@@ -201,8 +201,9 @@ class Store:
 
     def watch(
         self, resource: ResourceKey, namespace: str, since: int | None
-    ) -> tuple[Watcher, list[Event], list[JSON]]:
-        """Open a watcher atomically with what precedes it.
+    ) -> tuple[Watcher, list[Event], list[JSON], int]:
+        """Open a watcher atomically with what precedes it; the last item is the revision the
+        returned state and backlog reach (later events arrive through the watcher).
 
         With ``since`` set, returns the recorded events after that revision (410 when it is
         older than the history). With ``since=None``, returns the current objects instead, to be
@@ -218,7 +219,7 @@ class Store:
                 self._check_available(since)
                 backlog = [e for e in self._history if e.revision > since and watcher._wants(e)]
             self._watchers.append(watcher)
-            return watcher, backlog, current
+            return watcher, backlog, current, self.revision
 
     def _detach(self, watcher: Watcher) -> None:
         with self._lock:

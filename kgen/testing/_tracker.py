@@ -399,8 +399,8 @@ class ObjectTracker:
                 since = None
         elif not replay:
             since = self.store.revision
-        watcher, backlog, current = self.store.watch(info.key, namespace, since)
-        start_revision = self.store.revision if since is None else since
+        watcher, backlog, current, revision = self.store.watch(info.key, namespace, since)
+        start_revision = revision if since is None else since
         return WatchStream(
             watcher,
             self._stream(

@@ -132,6 +132,15 @@ class DiscoveryBase(ABC):
             raise GroupDiscoveryFailedError(discovered.failed, discovered.groups, result)
         return result
 
+    def server_preferred_namespaced_resources(self) -> list[APIResourceList]:
+        """:meth:`server_preferred_resources` keeping only namespaced resources (lists that end
+        up empty are dropped). Partial failures raise as there, with the filtered answer."""
+        try:
+            return _namespaced(self.server_preferred_resources())
+        except GroupDiscoveryFailedError as err:
+            partial = _namespaced(err.resources)
+            raise GroupDiscoveryFailedError(err.failed, err.groups, partial) from None
+
     def _with_resources(self) -> DiscoveredGroups:
         """Group discovery, then per-group/version requests (in parallel) if needed."""
         return with_resources(self, self.groups_and_maybe_resources())
@@ -167,6 +176,17 @@ def with_resources(discovery: DiscoveryBase, discovered: DiscoveredGroups) -> Di
             resources[group_version] = answer
     result.resources = resources
     return result
+
+
+def _namespaced(resource_lists: Sequence[APIResourceList]) -> list[APIResourceList]:
+    filtered = (
+        APIResourceList(
+            group_version=rl.group_version,
+            resources=tuple(r for r in rl.resources if r.namespaced),
+        )
+        for rl in resource_lists
+    )
+    return [rl for rl in filtered if rl.resources]
 
 
 def _group_versions(groups: Sequence[APIGroup]) -> list[str]:

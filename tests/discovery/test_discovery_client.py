@@ -133,6 +133,16 @@ def test_preferred_resources_take_the_preferred_version(documents: DiscoveryDocu
     assert events == ["v1", "events.k8s.io/v1"]  # different groups: both kept
 
 
+def test_preferred_namespaced_resources(documents: DiscoveryDocuments) -> None:
+    with serving(documents.handle) as (_, rest):
+        namespaced = DiscoveryClient(rest).server_preferred_namespaced_resources()
+    by_gv = {r.group_version: [res.name for res in r.resources] for r in namespaced}
+    assert "pods" in by_gv["v1"] and "nodes" not in by_gv["v1"]
+    assert "apiregistration.k8s.io/v1" not in by_gv  # only cluster-scoped resources there
+    assert "autoscaling/v1" not in by_gv  # empty after preference
+    assert all(res.namespaced for r in namespaced for res in r.resources)
+
+
 def test_server_version(documents: DiscoveryDocuments) -> None:
     with serving(documents.handle) as (server, rest):
         version = DiscoveryClient(rest).server_version()

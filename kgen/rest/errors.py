@@ -47,6 +47,9 @@ class StatusError(Exception):
         self.status = status
         super().__init__(_opt_str(status.message) or _opt_str(status.reason) or "unknown error")
 
+    def __reduce__(self) -> tuple[type[StatusError], tuple[Status]]:
+        return (StatusError, (self.status,))
+
     @property
     def code(self) -> int:
         """The HTTP status code (0 when the Status had none)."""
@@ -86,6 +89,20 @@ class UnexpectedResponseError(Exception):
         self.status_code = status_code
         self.body = body
         self.content_type = content_type
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (
+            _unexpected,
+            (str(self), self.status_code, self.body, self.content_type),
+        )
+
+
+def _unexpected(
+    message: str, status_code: int, body: bytes, content_type: str
+) -> UnexpectedResponseError:
+    return UnexpectedResponseError(
+        message, status_code=status_code, body=body, content_type=content_type
+    )
 
 
 # Reason and default message for codes that have a well-known meaning; 409 depends on the verb.

@@ -262,3 +262,19 @@ def test_forbidden_keeps_server_text_and_unknown_codes_keep_the_body() -> None:
     odd = E.error_for_response(418, "GET", b"teapot", content_type="text/plain")
     assert isinstance(odd, UnexpectedResponseError)
     assert (odd.status_code, odd.body) == (418, b"teapot")
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    err = _status("NotFound", 404, name="web")
+    copy = pickle.loads(pickle.dumps(err))
+    assert E.is_not_found(copy) and copy.status == err.status and str(copy) == str(err)
+    odd = UnexpectedResponseError("odd", status_code=418, body=b"tea", content_type="text/plain")
+    back = pickle.loads(pickle.dumps(odd))
+    assert (str(back), back.status_code, back.body, back.content_type) == (
+        "odd",
+        418,
+        b"tea",
+        "text/plain",
+    )

@@ -214,3 +214,17 @@ def test_watch_event_error_status_from_any_source_raises() -> None:
     w: Watch[Pod] = Watch(iter([WatchEvent("ERROR", status)]))
     with pytest.raises(StatusError, match="Gone"):
         next(w)
+
+
+def test_stop_over_tls(tls_server: LoopbackServer, make_client: MakeClient, ca: object) -> None:
+    closed = threading.Event()
+    tls_server.handler = hold_open(closed)
+    client = make_client(tls_server, ca_data=ca.cert_pem.bytes())  # type: ignore[attr-defined]
+    w = pods_watch(client)
+    first = next(w)
+    stopper = threading.Timer(0.05, w.stop)
+    stopper.start()
+    rest = list(w)  # blocks on the TLS socket until stop() interrupts it
+    stopper.join()
+    assert first.type == "ADDED" and rest == []
+    assert closed.wait(timeout=10)

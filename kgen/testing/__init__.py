@@ -15,8 +15,10 @@ from kgen.testing._auth import Rule, User
 from kgen.testing._errors import APIError
 from kgen.testing._fake import Action, Fake, FakeTransport, Reactor
 from kgen.testing._faults import Fault, Faults
+from kgen.testing._options import ListOptions, WriteOptions
 from kgen.testing._server import APIServer
-from kgen.testing._tracker import ListOptions, ObjectTracker, WatchStream, WriteOptions
+from kgen.testing._tracker import ObjectTracker
+from kgen.testing._watch import WatchStream
 
 __all__ = [
     "APIError",

@@ -27,21 +27,21 @@ from kgen.testing._auth import Attributes, Auth, User
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
 from kgen.testing._openapi import OpenAPIDocuments
-from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
-from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
-from kgen.testing._registry import ResourceInfo
-from kgen.testing._scale import scale_of, set_replicas
-from kgen.testing._table import to_table
-from kgen.testing._tracker import (
+from kgen.testing._options import (
     PATCH_APPLY,
     PATCH_JSON,
     PATCH_MERGE,
     PATCH_STRATEGIC,
     ListOptions,
-    ObjectTracker,
     WriteOptions,
     Written,
 )
+from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
+from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
+from kgen.testing._registry import ResourceInfo
+from kgen.testing._scale import scale_of, set_replicas
+from kgen.testing._table import to_table
+from kgen.testing._tracker import ObjectTracker
 
 __all__ = ["HALF_OPEN", "Handler", "Request", "Response"]
 

@@ -7,10 +7,13 @@ The registry is built at start-up and read-only afterwards (thread-safe to read)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from kgen.spec.model import APIModel, GroupVersion
+from kgen.testing._store import copy_json
 
 __all__ = ["Registry", "ResourceInfo"]
 
@@ -90,6 +93,12 @@ class ResourceInfo:
         """The storage key: every version of a resource shares its objects."""
         return (self.group, self.plural)
 
+    def present(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A caller-owned copy of a stored object as this version shows it."""
+        shown = copy_json(obj)
+        shown["apiVersion"] = self.api_version
+        return shown
+
     def supports_field(self, path: str) -> bool:
         return path in ("metadata.name", "metadata.namespace") or path in self.field_selectors
 
@@ -147,8 +156,6 @@ _STABILITY = {"alpha": 0, "beta": 1}
 
 def version_priority(version: str) -> tuple[int, int, int]:
     """Kubernetes' version order: GA above beta above alpha, higher numbers first."""
-    import re
-
     match = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
     if not match:
         return (-1, 0, 0)

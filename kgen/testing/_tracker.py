@@ -14,16 +14,12 @@ exhausting them) to release their watcher.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import builtins
 import functools
-import json
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kgen import fields as fieldsel
@@ -31,90 +27,32 @@ from kgen import labels as labelsel
 from kgen.spec.model import APIModel
 from kgen.testing._apply import FieldManager
 from kgen.testing._errors import APIError
+from kgen.testing._options import (
+    PATCH_APPLY,
+    PATCH_JSON,
+    PATCH_MERGE,
+    PATCH_STRATEGIC,
+    ListOptions,
+    WriteOptions,
+    Written,
+    invalid_option,
+)
+from kgen.testing._paging import EXPIRED, decode_continue, encode_continue
 from kgen.testing._patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from kgen.testing._registry import Registry, ResourceInfo
 from kgen.testing._schema import Checker, SchemaView
-from kgen.testing._store import JSON, Event, Store, Watcher, copy_json
+from kgen.testing._store import JSON, Store, copy_json
 from kgen.testing._validation import check_identity, check_metadata, field_values
+from kgen.testing._watch import WatchStart, WatchStream, stream_events
 
-__all__ = ["ListOptions", "ObjectTracker", "WatchStream", "WriteOptions", "Written"]
-
-PATCH_JSON = "application/json-patch+json"
-PATCH_MERGE = "application/merge-patch+json"
-PATCH_STRATEGIC = "application/strategic-merge-patch+json"
-PATCH_APPLY = "application/apply-patch+yaml"
-INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+__all__ = ["ObjectTracker"]
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
-@dataclass
-class ListOptions:
-    """The query options of list and watch, with the API's names in snake_case."""
-
-    label_selector: str = ""
-    field_selector: str = ""
-    resource_version: str = ""
-    resource_version_match: str = ""
-    limit: int = 0
-    continue_: str = ""
-    timeout_seconds: float | None = None
-    allow_watch_bookmarks: bool = False
-    send_initial_events: bool | None = None
-
-
-@dataclass
-class WriteOptions:
-    """The query options of create, update, patch and delete."""
-
-    dry_run: bool = False
-    field_manager: str = ""
-    force: bool = False
-    field_validation: str = "Warn"
-    body_options: JSON = field(default_factory=dict)
-    """A delete's ``DeleteOptions`` (preconditions, propagationPolicy, ...)."""
-
-
-@dataclass
-class Written:
-    """The result of a write: the object (or Status), HTTP code and any warnings."""
-
-    object: JSON
-    code: int = 200
-    warnings: list[str] = field(default_factory=list)
-
-
-class WatchStream(Iterator[JSON]):
-    """The events of one watch. Iterate it from one thread; :meth:`close` from any thread
-    releases the watcher (iteration then ends)."""
-
-    def __init__(self, watcher: Watcher, events: Iterator[JSON]) -> None:
-        self._watcher = watcher
-        self._events = events
-
-    def __next__(self) -> JSON:
-        return next(self._events)
-
-    def close(self) -> None:
-        self._watcher.stop()
-
-    def __enter__(self) -> WatchStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _present(info: ResourceInfo, obj: JSON) -> JSON:
-    """A caller-owned copy of ``obj`` as the requested version shows it."""
-    shown = copy_json(obj)
-    shown["apiVersion"] = info.api_version
-    return shown
 
 
 class ObjectTracker:
@@ -178,7 +116,7 @@ class ObjectTracker:
 
     def get(self, info: ResourceInfo, namespace: str, name: str) -> JSON:
         """A copy of the object, or 404."""
-        return _present(info, self._current(info, namespace, name))
+        return info.present(self._current(info, namespace, name))
 
     def _selectors(
         self, info: ResourceInfo, options: ListOptions
@@ -219,18 +157,11 @@ class ObjectTracker:
         namespace = namespace if info.namespaced else ""
         start_after = ""
         if options.continue_:
-            revision, start_after = self._decode_continue(options.continue_)
+            revision, start_after = decode_continue(options.continue_)
             try:
                 items = self.store.snapshot(info.key, revision, namespace)
             except APIError:
-                raise APIError.gone(
-                    "The provided continue parameter is too old to display a consistent list "
-                    "result. You can start a new list without the continue parameter, or use "
-                    "the continue token in this response to retrieve the remainder of the "
-                    "results. Continuing with the provided token results in an inconsistent "
-                    "list - objects that were created, modified, or deleted between the time "
-                    "the first chunk was returned and now may show up in the list."
-                ) from None
+                raise APIError.gone(EXPIRED) from None
         else:
             revision, items = self._read_at(info, namespace, options)
         if start_after:
@@ -240,7 +171,7 @@ class ObjectTracker:
         paged = options.limit > 0 and (options.resource_version != "0" or options.continue_)
         if paged and len(selected) > options.limit:
             page = selected[: options.limit]
-            metadata["continue"] = self._encode_continue(revision, _object_key(page[-1]))
+            metadata["continue"] = encode_continue(revision, _object_key(page[-1]))
             if not options.label_selector and not options.field_selector:
                 metadata["remainingItemCount"] = len(selected) - options.limit
             selected = page
@@ -248,7 +179,7 @@ class ObjectTracker:
             "kind": info.list_kind,
             "apiVersion": info.api_version,
             "metadata": metadata,
-            "items": [_present(info, o) for o in selected],
+            "items": [info.present(o) for o in selected],
         }
 
     def _read_at(
@@ -256,30 +187,16 @@ class ObjectTracker:
     ) -> tuple[int, builtins.list[JSON]]:
         rv, match = options.resource_version, options.resource_version_match
         if match and match not in ("Exact", "NotOlderThan"):
-            raise APIError.invalid(
-                "ListOptions",
-                "meta.k8s.io",
-                "",
-                [
-                    (
-                        "resourceVersionMatch",
-                        "FieldValueNotSupported",
-                        f'Unsupported value: "{match}": supported values: "Exact", "NotOlderThan"',
-                    )
-                ],
+            raise invalid_option(
+                "resourceVersionMatch",
+                "FieldValueNotSupported",
+                f'Unsupported value: "{match}": supported values: "Exact", "NotOlderThan"',
             )
         if match and not rv:
-            raise APIError.invalid(
-                "ListOptions",
-                "meta.k8s.io",
-                "",
-                [
-                    (
-                        "resourceVersionMatch",
-                        "FieldValueForbidden",
-                        "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
-                    )
-                ],
+            raise invalid_option(
+                "resourceVersionMatch",
+                "FieldValueForbidden",
+                "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
             )
         if not rv or rv == "0":
             return self.store.items(info.key, namespace)
@@ -316,19 +233,6 @@ class ObjectTracker:
             raise APIError.bad_request(f'invalid resource version "{rv}"')
         return value
 
-    @staticmethod
-    def _encode_continue(revision: int, key: str) -> str:
-        raw = json.dumps({"v": "kgen.testing/1", "rv": revision, "start": key}).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @staticmethod
-    def _decode_continue(token: str) -> tuple[int, str]:
-        try:
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-            return int(data["rv"]), str(data["start"])
-        except (ValueError, KeyError, TypeError, binascii.Error):
-            raise APIError.bad_request(f"continue key is not valid: {token!r}") from None
-
     # --- watch --------------------------------------------------------------------------------
 
     def watch(
@@ -352,43 +256,25 @@ class ObjectTracker:
         initial = options.send_initial_events
         if initial is not None:
             if options.resource_version_match != "NotOlderThan":
-                raise APIError.invalid(
-                    "ListOptions",
-                    "meta.k8s.io",
-                    "",
-                    [
-                        (
-                            "sendInitialEvents",
-                            "FieldValueForbidden",
-                            "Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan",
-                        )
-                    ],
+                raise invalid_option(
+                    "sendInitialEvents",
+                    "FieldValueForbidden",
+                    "Forbidden: sendInitialEvents is forbidden for watch unless "
+                    "resourceVersionMatch is set to NotOlderThan",
                 )
             if not options.allow_watch_bookmarks:
-                raise APIError.invalid(
-                    "ListOptions",
-                    "meta.k8s.io",
-                    "",
-                    [
-                        (
-                            "allowWatchBookmarks",
-                            "FieldValueForbidden",
-                            "Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents is set",
-                        )
-                    ],
+                raise invalid_option(
+                    "allowWatchBookmarks",
+                    "FieldValueForbidden",
+                    "Forbidden: allowWatchBookmarks must be set to true when sendInitialEvents "
+                    "is set",
                 )
         elif options.resource_version_match:
-            raise APIError.invalid(
-                "ListOptions",
-                "meta.k8s.io",
-                "",
-                [
-                    (
-                        "resourceVersionMatch",
-                        "FieldValueForbidden",
-                        "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
-                    )
-                ],
+            raise invalid_option(
+                "resourceVersionMatch",
+                "FieldValueForbidden",
+                "Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents "
+                "is provided",
             )
         replay = initial if initial is not None else rv in ("", "0")
         since: int | None = None
@@ -400,85 +286,13 @@ class ObjectTracker:
         elif not replay:
             since = self.store.revision
         watcher, backlog, current, revision = self.store.watch(info.key, namespace, since)
-        start_revision = revision if since is None else since
-        return WatchStream(
-            watcher,
-            self._stream(
-                info,
-                watcher,
-                backlog,
-                current,
-                start_revision,
-                matches,
-                options,
-                bool(initial),
-                should_stop,
-            ),
+        start = WatchStart(
+            watcher, backlog, current, revision if since is None else since, bool(initial)
         )
-
-    def _stream(
-        self,
-        info: ResourceInfo,
-        watcher: Watcher,
-        backlog: builtins.list[Event],
-        current: builtins.list[JSON],
-        start_revision: int,
-        matches: Callable[[JSON], bool],
-        options: ListOptions,
-        initial_end: bool,
-        should_stop: Callable[[], bool],
-    ) -> Iterator[JSON]:
-        deadline = time.monotonic() + options.timeout_seconds if options.timeout_seconds else None
-        last_revision = max([start_revision, *(e.revision for e in backlog)])
-        try:
-            for obj in current:
-                if matches(obj):
-                    yield {"type": "ADDED", "object": _present(info, obj)}
-            if initial_end:
-                yield self._bookmark(info, start_revision, initial_end=True)
-            for past in backlog:
-                translated = _translate(past, matches)
-                if translated:
-                    yield {"type": translated, "object": _present(info, past.object)}
-            next_bookmark = time.monotonic() + self.bookmark_interval
-            while not should_stop():
-                now = time.monotonic()
-                if deadline is not None and now >= deadline:
-                    return
-                wait = min(0.2, next_bookmark - now)
-                if deadline is not None:
-                    wait = min(wait, deadline - now)
-                event = watcher.next(max(wait, 0.0))
-                if event is None:
-                    if watcher.closed:
-                        return
-                    if options.allow_watch_bookmarks and time.monotonic() >= next_bookmark:
-                        next_bookmark = time.monotonic() + self.bookmark_interval
-                        yield self._bookmark(
-                            info, max(last_revision, self._quiet_revision(watcher))
-                        )
-                    continue
-                last_revision = event.revision
-                translated = _translate(event, matches)
-                if translated:
-                    yield {"type": translated, "object": _present(info, event.object)}
-        finally:
-            watcher.stop()
-
-    def _quiet_revision(self, watcher: Watcher) -> int:
-        """The store's revision if ``watcher`` has nothing pending (else 0): a bookmark may
-        only claim a revision whose events the watcher has already passed on."""
-        with self.store.lock:
-            return 0 if watcher.pending() else self.store.revision
-
-    def _bookmark(self, info: ResourceInfo, revision: int, initial_end: bool = False) -> JSON:
-        metadata: JSON = {"resourceVersion": str(revision)}
-        if initial_end:
-            metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
-        return {
-            "type": "BOOKMARK",
-            "object": {"kind": info.kind, "apiVersion": info.api_version, "metadata": metadata},
-        }
+        events = stream_events(
+            self.store, info, start, matches, options, should_stop, self.bookmark_interval
+        )
+        return WatchStream(watcher, events)
 
     # --- writes -------------------------------------------------------------------------------
 
@@ -597,7 +411,7 @@ class ObjectTracker:
             if options.dry_run:
                 return Written(obj, 201, warnings)
             event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
-        return Written(_present(info, event.object), 201, warnings)
+        return Written(info.present(event.object), 201, warnings)
 
     def update(
         self,
@@ -706,17 +520,17 @@ class ObjectTracker:
         self._admit(info, new)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if new == old:
-            return Written(_present(info, old), 200, warnings)
+            return Written(info.present(old), 200, warnings)
         deleting = bool(new["metadata"].get("deletionTimestamp"))
         if deleting and not new["metadata"].get("finalizers"):
             if options.dry_run:
-                return Written(_present(info, new), 200, warnings)
+                return Written(info.present(new), 200, warnings)
             event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(new, rv))
-            return Written(_present(info, event.object), 200, warnings)
+            return Written(info.present(event.object), 200, warnings)
         if options.dry_run:
-            return Written(_present(info, new), 200, warnings)
+            return Written(info.present(new), 200, warnings)
         event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
-        return Written(_present(info, event.object), 200, warnings)
+        return Written(info.present(event.object), 200, warnings)
 
     def patch(
         self,
@@ -756,7 +570,7 @@ class ObjectTracker:
                 return self._apply(info, namespace, name, old, patch, options, subresource)
             if old is None:
                 raise APIError.not_found(info.plural, info.group, name)
-            current = _present(info, old)
+            current = info.present(old)
             patched = self._patched(info, current, patch_type, patch)
             if not isinstance(patched, dict):
                 raise APIError(422, "Invalid", "the patch produced a value that is not an object")
@@ -834,7 +648,7 @@ class ObjectTracker:
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
             )
-        live = _present(info, old)
+        live = info.present(old)
         merged = self.fields.apply(
             live,
             applied,
@@ -873,14 +687,14 @@ class ObjectTracker:
                 self._empty_namespace(name)
             if old["metadata"].get("finalizers"):
                 if old["metadata"].get("deletionTimestamp"):
-                    return Written(_present(info, old), 202)
+                    return Written(info.present(old), 202)
                 new = copy_json(old)
                 new["metadata"]["deletionTimestamp"] = self._clock()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 if options.dry_run:
-                    return Written(_present(info, new), 202)
+                    return Written(info.present(new), 202)
                 event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
-                return Written(_present(info, event.object), 202)
+                return Written(info.present(event.object), 202)
             if not options.dry_run:
                 self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(old, rv))
         details: JSON = {"name": name, "kind": info.plural, "uid": old["metadata"].get("uid", "")}
@@ -989,18 +803,3 @@ def _object_key(obj: JSON) -> str:
 
 def _spec_of(obj: JSON) -> JSON:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
-
-
-def _translate(event: Event, matches: Callable[[JSON], bool]) -> str | None:
-    """The event type a selector-filtered watcher sees, or ``None`` to skip the event."""
-    now = event.type != "DELETED" and matches(event.object)
-    before = event.previous is not None and matches(event.previous)
-    if event.type == "DELETED":
-        return "DELETED" if before or matches(event.object) else None
-    if now and before:
-        return "MODIFIED"
-    if now:
-        return "ADDED"
-    if before:
-        return "DELETED"
-    return None

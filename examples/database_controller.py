@@ -408,7 +408,14 @@ def run(
         controller.run(workers, stop)
 
 
-def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespace:
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def argument_parser(description: str) -> argparse.ArgumentParser:
     """The command line shared by the examples: where the cluster is, and how many workers."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument(
@@ -416,11 +423,8 @@ def parse_args(argv: Sequence[str] | None, description: str) -> argparse.Namespa
     )
     parser.add_argument("--context", help="kubeconfig context to use (default: current)")
     parser.add_argument("--namespace", default="", help="watch one namespace (default: all)")
-    parser.add_argument("--workers", type=int, default=2, help="worker threads (default: 2)")
-    args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error(f"--workers must be at least 1, got {args.workers}")
-    return args
+    parser.add_argument("--workers", type=_positive, default=2, help="worker threads (default: 2)")
+    return parser
 
 
 def load_config(args: argparse.Namespace) -> Config | None:
@@ -445,7 +449,8 @@ def stop_on_signals(stop: threading.Event) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the controller against the cluster of the kubeconfig until SIGINT/SIGTERM."""
-    args = parse_args(argv, "Reconcile PostgresClusters into ConfigMaps and status.")
+    parser = argument_parser("Reconcile PostgresClusters into ConfigMaps and status.")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = load_config(args)
     if config is None:

@@ -2,7 +2,30 @@
 
 Public surface: :class:`Config`, :class:`RESTClient` and its :class:`Request` builder and
 :class:`Result`, :class:`ListOptions`, :class:`Watch` / :class:`WatchEvent`, the
-:class:`AuthProvider` hook, and the errors and predicates of :mod:`kgen.rest.errors`.
+:class:`AuthProvider` hook, rate limiting (:class:`RateLimiter`, :class:`TokenBucket`), and the
+errors and predicates of :mod:`kgen.rest.errors`::
+
+    client = RESTClient(Config(host="https://10.0.0.1:6443", ca_file="ca.crt", bearer_token=t))
+    pod = (
+        client.get().group_version("", "v1").namespace("default").resource("pods").name("web")
+        .do().into(Pod)
+    )
+    with client.get().group_version("", "v1").resource("pods").watch(Pod) as events:
+        for event in events:
+            ...
+
+Decisions worth knowing:
+
+* ``do()`` raises :class:`StatusError` for any non-2xx answer (the server's ``Status``, or one
+  made from the HTTP code), so a returned :class:`Result` is always a success.
+* A bearer token file is read when the client is built (if no static token is given) and again
+  whenever the token in hand is 50 seconds old (a one-minute lifetime minus ten seconds of
+  leeway, as Kubernetes clients do); if a re-read fails, the last good token is kept. A rotated
+  projected service-account token is therefore picked up within a minute.
+* Client certificate and key files are re-read every five minutes; a changed pair is used for
+  new connections.
+* Logs go to the ``kgen.rest`` logger; tokens, passwords, keys and ``Authorization`` headers
+  never appear in logs, reprs or exception messages.
 """
 
 from kgen.rest._duration import go_duration

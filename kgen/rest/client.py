@@ -38,11 +38,16 @@ class RESTClient:
     then do the transport, e.g. an in-process fake; kgen's TLS settings are not mounted on it,
     but credentials, headers, throttling and retries still apply).
 
+    TLS: with no TLS setting (and no auth provider, which may hand out a client certificate),
+    HTTPS uses requests' defaults; otherwise kgen builds the TLS context itself (TLS 1.2 or
+    later; the configured CA, else the system's trust store).
+
     ``clock`` (monotonic seconds) and ``sleep`` drive throttling, retry pauses, the optional
     per-server backoff (``KUBE_CLIENT_BACKOFF_BASE``/``_DURATION``, read at construction) and
-    the token and certificate file caches; tests inject fakes. Construction raises ``ValueError`` for an unusable
-    config (bad host, CA with ``insecure``, token and password together, unreadable files).
-    ``close()`` (or ``with``) releases the connections of a session the client created.
+    the token and certificate file caches; tests inject fakes. Construction raises
+    ``ValueError`` for an unusable config (bad host, CA with ``insecure``, token and password
+    together, unreadable files). ``close()`` (or ``with``) releases the connections of a
+    session the client created.
     """
 
     def __init__(
@@ -55,7 +60,8 @@ class RESTClient:
     ) -> None:
         self.config = config.copy()
         self.base_origin, self.base_path = _base_url(self.config)
-        tls = TLSSettings(self.config, clock=clock) if self.config.has_tls() else None
+        own_tls = self.config.has_tls() or self.config.auth_provider is not None
+        tls = TLSSettings(self.config, clock=clock) if own_tls else None
         self._credentials = Credentials(self.config, clock=clock)
         self.rate_limiter = _rate_limiter(self.config, clock, sleep)
         self.user_agent = self.config.user_agent or default_user_agent()

@@ -57,7 +57,7 @@ class Config:
       served under ``/apis``. Requests that name no group/version use no API path at all.
     * TLS: ``*_data`` (PEM bytes) wins over ``*_file``. ``ca_*`` together with ``insecure`` is an
       error. ``tls_server_name`` is the name sent in SNI and checked in the server's certificate.
-    * Auth: ``bearer_token`` and/or ``bearer_token_file`` (re-read, see :mod:`kgen.rest`), or
+    * Auth: ``bearer_token`` and/or ``bearer_token_file`` (re-read when 50 s old, see :mod:`kgen.rest`), or
       ``username``/``password`` (not both kinds); ``auth_provider`` is asked for credentials when
       no static ones are set. ``impersonate`` adds impersonation headers.
     * ``qps``/``burst``: client-side token bucket; 0 means the defaults (5 and 10), a negative

@@ -27,7 +27,7 @@ from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing._auth import Auth, Rule, User
 from kgen.testing._faults import Faults
-from kgen.testing._handler import HALF_OPEN, Handler, Request, Response
+from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._tracker import ObjectTracker
 
@@ -90,8 +90,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 peer_cert = self.connection.getpeercert()
             except ssl.SSLError:
                 peer_cert = None
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self._read_body()
         url = urlsplit(self.path)
         request = Request(
             method=self.command,
@@ -106,6 +105,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send(response)
         finally:
             response.close()
+
+    def _read_body(self) -> bytes:
+        """The request body, sized by Content-Length or sent chunked; reading stops a little
+        past the handler's size limit (the handler then answers 413)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts: list[bytes] = []
+            total = 0
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+                total += size
+                if total > MAX_BODY:
+                    self.close_connection = True
+                    return b"".join(parts)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY:
+            self.close_connection = True
+            return self.rfile.read(MAX_BODY + 1)
+        return self.rfile.read(length) if length else b""
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
@@ -131,7 +154,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             self.close_connection = True
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 
 
 class APIServer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from tests.testing.conftest import Client
 
 
@@ -217,3 +219,18 @@ def test_namespace_must_exist_and_deleting_it_empties_it(client: Client, ns: str
     client.request("POST", f"/api/v1/namespaces/{ns}/configmaps", json=_cm("x"))
     assert client.request("DELETE", f"/api/v1/namespaces/{ns}").status_code == 200
     assert client.request("GET", f"/api/v1/namespaces/{ns}/configmaps/x").status_code == 404
+
+
+def test_chunked_request_body(client: Client, ns: str) -> None:
+    def body() -> Iterator[bytes]:
+        yield b'{"metadata": {"name": "chunked"},'
+        yield b' "data": {"k": "v"}}'
+
+    created = client.request(
+        "POST",
+        f"/api/v1/namespaces/{ns}/configmaps",
+        data=body(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["data"] == {"k": "v"}

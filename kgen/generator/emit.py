@@ -86,7 +86,9 @@ class _Renderer:
     def clientset(self) -> dict[str, str]:
         files = {"clientset.py": self.render("clientset.py.j2", "kgen clientset")}
         files.update(self.per_group_version("typed", "typed.py.j2", "kgen clientset", self.gvs))
-        files["fake/__init__.py"] = self.render("fake.py.j2", "kgen clientset")
+        served = {(gv.group, gv.version) for gv in self.gvs}
+        fake_gvs = [gv for key, gv in sorted(self.api.group_versions.items()) if key in served]
+        files["fake/__init__.py"] = self.render("fake.py.j2", "kgen clientset", fake_gvs=fake_gvs)
         return files
 
     def listers(self) -> dict[str, str]:

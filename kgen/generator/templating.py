@@ -3,7 +3,8 @@
 Templates live in :mod:`kgen.templates` (package data, so an installed wheel carries them).
 Undefined names are errors, nothing is HTML-escaped, and the only ways a template may write a
 string that came from a spec are the ``py_str`` filter (a Python string literal) and the
-``py_doc`` filter (a complete, escaped docstring): no spec text is ever emitted as code.
+``py_doc`` filter (a complete, escaped docstring), or ``py_tuple`` (a tuple of string literals):
+no spec text is ever emitted as code.
 
 The environment is built once and is safe to share between threads (Jinja environments are,
 once configured).
@@ -12,6 +13,7 @@ once configured).
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -33,17 +35,29 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["wrap"] = _wrap
+    env.filters["py_tuple"] = _py_tuple
     env.filters["py_str"] = naming.python_string
     env.filters["py_doc"] = naming.docstring
     return env
 
 
 def _wrap(text: str, width: int = 96) -> str:
-    """Fill each paragraph (separated by a blank line) of ``text`` to ``width`` columns."""
+    """Fill each paragraph (separated by a blank line) of ``text`` to ``width`` columns; an
+    indented paragraph (an example) is kept as it is."""
     return "\n\n".join(
-        textwrap.fill(p, width, break_long_words=False, break_on_hyphens=False)
+        (
+            p
+            if p.startswith(" ")
+            else textwrap.fill(p, width, break_long_words=False, break_on_hyphens=False)
+        )
         for p in text.split("\n\n")
     )
+
+
+def _py_tuple(values: Iterable[str]) -> str:
+    """A tuple literal of string literals: ``()``, ``("a",)``, ``("a", "b")``."""
+    items = [naming.python_string(v) for v in values]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 def render_template(name: str, **context: Any) -> str:

@@ -35,7 +35,7 @@ class PostgresClusterClient(
     ResourceClient with 405 MethodNotSupported."""
 
     SERVED_VERBS: ClassVar[frozenset[str]] = frozenset(
-        {
+        (
             "apply",
             "apply_status",
             "create",
@@ -47,7 +47,7 @@ class PostgresClusterClient(
             "update",
             "update_status",
             "watch",
-        }
+        )
     )
 
     def __init__(self, rest: RESTClient, namespace: str) -> None:
@@ -92,7 +92,7 @@ class StorageProfileClient(
     ResourceClient with 405 MethodNotSupported."""
 
     SERVED_VERBS: ClassVar[frozenset[str]] = frozenset(
-        {
+        (
             "apply",
             "apply_status",
             "create",
@@ -104,7 +104,7 @@ class StorageProfileClient(
             "update",
             "update_status",
             "watch",
-        }
+        )
     )
 
     def __init__(self, rest: RESTClient) -> None:

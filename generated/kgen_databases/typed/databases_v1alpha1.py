@@ -33,7 +33,7 @@ class PostgresClusterClient(
     ResourceClient with 405 MethodNotSupported."""
 
     SERVED_VERBS: ClassVar[frozenset[str]] = frozenset(
-        {
+        (
             "apply",
             "apply_status",
             "create",
@@ -45,7 +45,7 @@ class PostgresClusterClient(
             "update",
             "update_status",
             "watch",
-        }
+        )
     )
 
     def __init__(self, rest: RESTClient, namespace: str) -> None:

@@ -34,7 +34,7 @@ class PostgresClusterClient(
     ResourceClient with 405 MethodNotSupported."""
 
     SERVED_VERBS: ClassVar[frozenset[str]] = frozenset(
-        {
+        (
             "apply",
             "apply_status",
             "create",
@@ -46,7 +46,7 @@ class PostgresClusterClient(
             "update",
             "update_status",
             "watch",
-        }
+        )
     )
 
     def __init__(self, rest: RESTClient, namespace: str) -> None:

@@ -1,0 +1,135 @@
+"""The generated fake clientset (scenarios 5.2): recorded actions, reactors, seeded objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgen.meta import ObjectMeta
+from kgen.rest import StatusError, is_already_exists, is_bad_request, is_not_found
+from kgen.testing import Action, APIError
+
+
+def _cluster(name: str, namespace: str = "", **labels: str) -> Any:
+    from kgen_databases.models import databases_v1 as m
+
+    meta = ObjectMeta(name=name)
+    if namespace:
+        meta.namespace = namespace
+    if labels:
+        meta.labels = labels
+    return m.PostgresCluster(
+        metadata=meta,
+        spec=m.PostgresClusterSpec(version="16", storage=m.PostgresClusterSpecStorage(size=1)),
+    )
+
+
+def _names(items: Any) -> list[str]:
+    return [item.metadata.name for item in items]
+
+
+@pytest.fixture
+def fake(example_package: Path) -> Any:
+    from kgen_databases.fake import new_simple_clientset
+
+    return new_simple_clientset()
+
+
+def test_create_then_list_records_actions_in_order(fake: Any) -> None:
+    """S13: two creates then a list; both returned sorted, actions create, create, list."""
+    clusters = fake.databases_v1.postgres_clusters("default")
+    clusters.create(_cluster("b"))
+    clusters.create(_cluster("a"))
+    assert _names(clusters.list().items) == ["a", "b"]
+    assert [(a.verb, a.resource, a.namespace) for a in fake.actions] == [
+        ("create", "postgresclusters", "default"),
+        ("create", "postgresclusters", "default"),
+        ("list", "postgresclusters", "default"),
+    ]
+    fake.clear_actions()
+    assert fake.actions == []
+
+
+def test_seeded_objects_and_label_selection(example_package: Path) -> None:
+    """S17: seeded objects are listed; a label selector picks the matching one."""
+    from kgen_databases.fake import FakeClientset
+
+    fake = FakeClientset(_cluster("x", "ns", app="a"), _cluster("y", "ns", app="b"))
+    clusters = fake.databases_v1.postgres_clusters("ns")
+    assert _names(clusters.list(label_selector="app=a").items) == ["x"]
+    assert _names(fake.databases_v1.postgres_clusters("").list().items) == ["x", "y"]
+
+
+def test_reactors_decide_before_the_tracker(fake: Any) -> None:
+    """S16: a prepended reactor's error is returned, the store is unchanged, the action is
+    recorded; a reactor for a subresource sees only that subresource; "*" sees everything."""
+
+    def refuse(action: Action) -> None:
+        raise APIError(403, "Forbidden", f"no {action.verb} for you")
+
+    seen: list[str] = []
+
+    def watch_status(action: Action) -> None:
+        seen.append(f"{action.verb} {action.subresource}")
+
+    def everything(action: Action) -> None:
+        seen.append(f"* {action.verb}")
+
+    fake.prepend_reactor("create", "postgresclusters", refuse)
+    fake.add_reactor("*", "postgresclusters/status", watch_status)
+    fake.add_reactor("*", "*", everything)
+    clusters = fake.databases_v1.postgres_clusters("default")
+    with pytest.raises(StatusError) as raised:
+        clusters.create(_cluster("a"))
+    assert raised.value.code == 403
+    assert [a.verb for a in fake.actions] == ["create"]
+    assert clusters.list().items == ()
+
+    fake.fake.tracker.add({**_as_json(_cluster("a")), "metadata": {"name": "a"}})
+    got = clusters.get("a")
+    clusters.update_status(got)
+    assert seen == ["* list", "* get", "update status", "* update"]  # refuse answered the create
+
+
+def _as_json(obj: Any) -> dict[str, Any]:
+    import json
+
+    from kgen.meta import encode
+
+    loaded: dict[str, Any] = json.loads(encode(obj))
+    return loaded
+
+
+def test_tracker_errors(fake: Any) -> None:
+    """S20: AlreadyExists on a second create, NotFound on updating a missing object,
+    BadRequest when the object's namespace differs from the request's."""
+    clusters = fake.databases_v1.postgres_clusters("a")
+    clusters.create(_cluster("x"))
+    with pytest.raises(StatusError) as twice:
+        clusters.create(_cluster("x"))
+    assert is_already_exists(twice.value)
+    with pytest.raises(StatusError) as missing:
+        clusters.update(_cluster("nope", "a"))
+    assert is_not_found(missing.value)
+    with pytest.raises(StatusError) as elsewhere:
+        clusters.create(_cluster("y", "b"))
+    assert is_bad_request(elsewhere.value)
+
+
+def test_cluster_scoped_resources(fake: Any) -> None:
+    from kgen_databases.models import databases_v1 as m
+
+    profiles = fake.databases_v1.storage_profiles()
+    profile = m.StorageProfile(
+        metadata=ObjectMeta(name="p"), spec=m.StorageProfileSpec(provisioner="x")
+    )
+    profiles.create(profile)
+    assert profiles.get("p").spec == profile.spec
+    profiles.delete("p")
+    assert [(a.verb, a.namespace) for a in fake.actions] == [
+        ("create", ""),
+        ("get", ""),
+        ("delete", ""),
+    ]

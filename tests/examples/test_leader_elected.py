@@ -1,0 +1,151 @@
+"""examples/leader_elected.py against the kgen.testing API server: of two replicas only the
+Lease holder reconciles, and the other takes over when the leader stops, whether it releases
+the Lease or just disappears."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from kgen.leaderelection import Lease, LeaseSpec
+from kgen.meta import ObjectMeta
+from kgen.rest import Config, RESTClient
+from kgen.workqueue import ItemExponentialFailureRateLimiter
+
+from .helpers import event_summary, events, eventually
+
+if TYPE_CHECKING:
+    from kgen_databases.clientset import Clientset
+    from leader_elected import Replica
+
+LEASE = "pg-controller"
+
+
+@pytest.fixture
+def clientset(config: Config) -> Iterator[Clientset]:
+    from kgen_databases.clientset import Clientset
+
+    clientset = Clientset(config)
+    yield clientset
+    clientset.rest_client.close()
+
+
+class Replicas:
+    """Replicas of the example, each run on its own thread; all stopped at the end."""
+
+    def __init__(self, config: Config, namespace: str, release_on_cancel: bool) -> None:
+        self.config = config
+        self.namespace = namespace
+        self.release_on_cancel = release_on_cancel
+        self.threads: dict[str, tuple[Replica, threading.Thread]] = {}
+
+    def start(self, identity: str) -> Replica:
+        from leader_elected import Replica
+
+        replica = Replica(
+            self.config,
+            identity,
+            lease_namespace=self.namespace,
+            lease_name=LEASE,
+            # Short, valid timings (lease > renew deadline > 1.2 x retry period).
+            lease_duration=3.0,
+            renew_deadline=2.0,
+            retry_period=0.2,
+            release_on_cancel=self.release_on_cancel,
+            namespace=self.namespace,
+            rate_limiter=ItemExponentialFailureRateLimiter[str](0.01, 0.2),
+        )
+        thread = threading.Thread(target=replica.run, name=f"replica-{identity}")
+        thread.start()
+        self.threads[identity] = (replica, thread)
+        return replica
+
+    def stop(self, identity: str) -> None:
+        replica, thread = self.threads.pop(identity)
+        replica.stop()
+        thread.join()
+
+    def stop_all(self) -> None:
+        for identity in list(self.threads):
+            self.stop(identity)
+
+
+def lease(rest: RESTClient, namespace: str) -> LeaseSpec:
+    got = (
+        rest.get()
+        .group_version("coordination.k8s.io", "v1")
+        .namespace(namespace)
+        .resource("leases")
+        .name(LEASE)
+        .do()
+        .into(Lease)
+    )
+    assert isinstance(got.spec, LeaseSpec)
+    return got.spec
+
+
+def new_cluster(name: str) -> Any:
+    from kgen_databases.models import databases_v1 as m
+
+    spec = m.PostgresClusterSpec(version="16", storage=m.PostgresClusterSpecStorage(size="1Gi"))
+    return m.PostgresCluster(metadata=ObjectMeta(name=name), spec=spec)
+
+
+def reconciled(clientset: Clientset, namespace: str, name: str) -> bool:
+    status = clientset.databases_v1.postgres_clusters(namespace).get(name).status
+    return bool(status) and getattr(status, "phase", None) == "Running"
+
+
+@pytest.mark.parametrize("release_on_cancel", [True, False], ids=["released", "expired"])
+def test_only_the_leader_reconciles_and_the_other_takes_over(
+    config: Config,
+    clientset: Clientset,
+    rest: RESTClient,
+    namespace: str,
+    release_on_cancel: bool,
+) -> None:
+    clusters = clientset.databases_v1.postgres_clusters(namespace)
+    with ExitStack() as cleanup:
+        replicas = Replicas(config, namespace, release_on_cancel)
+        cleanup.callback(replicas.stop_all)
+
+        first = replicas.start("replica-1")
+        eventually(first.is_leader, "replica-1 leads")
+        second = replicas.start("replica-2")
+        eventually(lambda: second.elector.get_leader() == "replica-1", "replica-2 sees replica-1")
+
+        clusters.create(new_cluster("alpha"))
+        eventually(lambda: reconciled(clientset, namespace, "alpha"), "alpha reconciled")
+        assert not second.is_leader()
+
+        replicas.stop("replica-1")
+        eventually(second.is_leader, "replica-2 takes over")
+        clusters.create(new_cluster("beta"))
+        eventually(lambda: reconciled(clientset, namespace, "beta"), "beta reconciled")
+
+        spec = lease(rest, namespace)
+        assert (spec.holder_identity, spec.lease_transitions) == ("replica-2", 1)
+        replicas.stop("replica-2")
+
+    # Every write was made by the replica leading at the time: alpha by replica-1, beta by
+    # replica-2 (which found alpha already in its desired state when it took over).
+    summary = event_summary(rest, namespace)
+    assert {e for e in summary if e[2] == "Synced"} == {
+        ("alpha", "Normal", "Synced", "replica-1"),
+        ("beta", "Normal", "Synced", "replica-2"),
+    }
+    leadership = {
+        (e["involvedObject"]["kind"], e["message"])
+        for e in events(rest, namespace)
+        if e["reason"] == "LeaderElection"
+    }
+    assert leadership == {
+        ("Lease", "replica-1 became leader"),
+        ("Lease", "replica-2 became leader"),
+    }
+    holder = lease(rest, namespace).holder_identity
+    assert holder == ("" if release_on_cancel else "replica-2")

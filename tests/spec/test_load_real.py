@@ -149,3 +149,50 @@ def test_alertmanagerconfig_bare_equals_enum(specs_dir: Path) -> None:
         for s in schema.get("properties", {}).values()
     ]
     assert any(e and "=" in e for e in enums)
+
+
+def test_single_v3_document_and_discovery_folder(specs_dir: Path) -> None:
+    api = load(
+        [specs_dir / "kubernetes/v1.35/openapi-v3/apis__apps__v1_openapi.json"],
+        [specs_dir / "kubernetes/discovery"],
+    )
+    assert set(api.group_versions) == {("apps", "v1")}
+    deployments = api.group_versions[("apps", "v1")].resources["deployments"]
+    assert deployments.short_names == ("deploy",)
+    assert "io.k8s.api.core.v1.PodTemplateSpec" in api.schemas
+
+
+def test_v1beta1_crd(tmp_path: Path) -> None:
+    path = tmp_path / "old.yaml"
+    path.write_text(
+        """
+apiVersion: apiextensions.k8s.io/v1beta1
+kind: CustomResourceDefinition
+metadata: {name: crontabs.stable.example.com}
+spec:
+  group: stable.example.com
+  version: v1
+  scope: Cluster
+  names: {plural: crontabs, singular: crontab, kind: CronTab, shortNames: [ct]}
+  subresources:
+    status: {}
+    scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+  validation:
+    openAPIV3Schema:
+      type: object
+      properties:
+        spec:
+          type: object
+          properties:
+            cronSpec: {type: string}
+            replicas: {type: integer}
+""",
+        encoding="utf-8",
+    )
+    api = load([path])
+    crontabs = api.group_versions[("stable.example.com", "v1")].resources["crontabs"]
+    assert not crontabs.namespaced and crontabs.short_names == ("ct",)
+    assert set(crontabs.subresources) == {"status", "scale"}
+    spec = api.schemas["com.example.stable.v1.CronTabSpec"]
+    assert set(spec["properties"]) == {"cronSpec", "replicas"}
+    assert api.group_versions[("stable.example.com", "v1")].preferred

@@ -3,7 +3,11 @@ config validation and redaction, client limiter defaults, error synthesis and pr
 
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kgen.meta import Status, StatusCause, StatusDetails
 from kgen.rest import (
@@ -278,3 +282,30 @@ def test_errors_survive_pickling() -> None:
         b"tea",
         "text/plain",
     )
+
+
+def _parse_go_duration(text: str) -> int:
+    """Nanoseconds of a Go duration string (the inverse of go_duration, for checking)."""
+    import re
+
+    units = {"h": 3600 * 10**9, "m": 60 * 10**9, "s": 10**9, "ms": 10**6, "µs": 10**3, "ns": 1}
+    sign = -1 if text.startswith("-") else 1
+    total = 0
+    for number, unit in re.findall(r"([0-9.]+)(h|ms|m|µs|ns|s)", text.lstrip("-")):
+        whole, _, frac = number.partition(".")
+        scale = units[unit]
+        total += int(whole) * scale + (int(frac) * scale // 10 ** len(frac) if frac else 0)
+    return sign * total
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_go_duration_round_trips(ns: int) -> None:
+    assert _parse_go_duration(go_duration(ns / 1e9)) == round(ns / 1e9 * 1e9)
+
+
+@given(st.text(min_size=1).filter(lambda s: s not in (".", "..") and not set("/%") & set(s)))
+def test_any_valid_name_survives_url_quoting(name: str) -> None:
+    with RESTClient(Config(host="http://h")) as client:
+        url = client.get().group_version("", "v1").resource("pods").name(name).url()
+    parts = urlsplit(url)
+    assert parts.query == "" and unquote(parts.path) == "/api/v1/pods/" + name

@@ -22,7 +22,7 @@ from kgen.rest import (
 )
 
 from .models import Pod, pod_json
-from .server import Handler, LoopbackServer
+from .server import Handler, LoopbackServer, Reply
 
 MakeClient = Callable[..., RESTClient]
 
@@ -368,3 +368,26 @@ def test_stream_hands_out_data_as_it_arrives(
     assert next(chunks) == b"first\n"  # before the server sends anything more
     first_read.set()
     assert list(chunks) == [b"second\n"]
+
+
+def test_one_client_shared_by_many_threads(server: LoopbackServer, make_client: MakeClient) -> None:
+    server.handler = lambda req, h: h.answer(Reply(200, pod_json(req.path.rsplit("/", 1)[1])))
+    client = make_client(server, bearer_token="tok")
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(15):
+                name = f"p{worker}-{i}"
+                pod = client.get().resource("pods").name(name).do().into(Pod)
+                assert pod.metadata and pod.metadata.name == name
+        except BaseException as err:  # reported below, in the test's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(server.requests) == 120
+    assert {r.headers["Authorization"] for r in server.requests} == {"Bearer tok"}

@@ -198,6 +198,40 @@ def test_owned_configmap_is_restored_and_a_foreign_one_left_alone(
         assert not status_of(clientset, namespace, "taken")
 
 
+def test_converges_despite_server_faults(
+    server: APIServer, config: Config, clientset: Clientset, rest: RESTClient, namespace: str
+) -> None:
+    names = [f"db{i}" for i in range(5)]
+    clusters = clientset.databases_v1.postgres_clusters(namespace)
+    for name in names:
+        clusters.create(new_cluster(name, version="16"))
+    faults = server.faults
+    faults.fail(500, verb="create", resource="configmaps", times=2)
+    faults.fail(503, verb="update", resource="postgresclusters", times=2)
+    faults.close_watch(0, resource="postgresclusters", times=2)
+    try:
+        with running(config, namespace) as controller:
+            eventually(
+                lambda: all(status_of(clientset, namespace, n) for n in names),
+                "every cluster reconciled",
+            )
+            assert all(configmap_data(rest, namespace, f"{name}-config") for name in names)
+            eventually(
+                lambda: all(controller.queue.num_requeues(f"{namespace}/{n}") == 0 for n in names),
+                "every key forgotten",
+            )
+    finally:
+        faults.clear()
+    fired = {(kind, verb, resource) for kind, verb, resource in faults.fired}
+    assert fired >= {
+        ("status", "create", "configmaps"),
+        ("status", "update", "postgresclusters"),
+        ("close_watch", "watch", "postgresclusters"),
+    }
+    synced = {name for name, _, reason, _ in event_summary(rest, namespace) if reason == "Synced"}
+    assert synced == set(names)
+
+
 def test_main_runs_from_the_kubeconfig_until_sigterm(
     server: APIServer, clientset: Clientset, namespace: str, tmp_path: Path
 ) -> None:

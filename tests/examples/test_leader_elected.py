@@ -4,9 +4,14 @@ the Lease or just disappears."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,8 +19,10 @@ import pytest
 from kgen.leaderelection import Lease, LeaseSpec
 from kgen.meta import ObjectMeta
 from kgen.rest import Config, RESTClient
+from kgen.testing import APIServer
 from kgen.workqueue import ItemExponentialFailureRateLimiter
 
+from .conftest import IMPORT_PATHS, REPO
 from .helpers import event_summary, events, eventually
 
 if TYPE_CHECKING:
@@ -23,6 +30,8 @@ if TYPE_CHECKING:
     from leader_elected import Replica
 
 LEASE = "pg-controller"
+LEASE_NAME = "postgrescluster-controller"
+"""The example's default Lease name."""
 
 
 @pytest.fixture
@@ -74,13 +83,13 @@ class Replicas:
             self.stop(identity)
 
 
-def lease(rest: RESTClient, namespace: str) -> LeaseSpec:
+def lease(rest: RESTClient, namespace: str, name: str = LEASE) -> LeaseSpec:
     got = (
         rest.get()
         .group_version("coordination.k8s.io", "v1")
         .namespace(namespace)
         .resource("leases")
-        .name(LEASE)
+        .name(name)
         .do()
         .into(Lease)
     )
@@ -149,3 +158,35 @@ def test_only_the_leader_reconciles_and_the_other_takes_over(
     }
     holder = lease(rest, namespace).holder_identity
     assert holder == ("" if release_on_cancel else "replica-2")
+
+
+def test_main_leads_from_the_kubeconfig_and_releases_on_sigterm(
+    server: APIServer, clientset: Clientset, rest: RESTClient, namespace: str, tmp_path: Path
+) -> None:
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    clientset.databases_v1.postgres_clusters(namespace).create(new_cluster("solo"))
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": os.pathsep.join(IMPORT_PATHS)}
+    command = [sys.executable, str(REPO / "examples" / "leader_elected.py")]
+    options = ["--id", "cli-replica", "--namespace", namespace, "--lease-namespace", namespace]
+    process = subprocess.Popen(
+        command + options, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        eventually(lambda: reconciled(clientset, namespace, "solo"), "solo reconciled", timeout=60)
+        assert lease(rest, namespace, LEASE_NAME).holder_identity == "cli-replica"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert lease(rest, namespace, LEASE_NAME).holder_identity == ""  # released on the way out
+
+
+def test_main_reports_a_bad_kubeconfig(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from leader_elected import main
+
+    broken = tmp_path / "kubeconfig"
+    broken.write_text("apiVersion: v1\nkind: Config\ncurrent-context: nowhere\n")
+    assert main(["--kubeconfig", str(broken), "--id", "r"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot load the cluster configuration") and "nowhere" in err

@@ -135,6 +135,66 @@ def _overlay(
     )
 
 
+def _read_openapi(b: _Builder, docs: list[Document]) -> None:
+    """Definitions of every OpenAPI document, and the resources their paths serve (the first
+    document to describe a resource wins, so a v2 and a v3 document of one server agree)."""
+    found_paths: dict[tuple[str, str, str], tuple[PathResource, Document]] = {}
+    for doc in docs:
+        defs, where = definitions_of(doc)
+        b.add_definitions(doc, defs, where)
+        for key, res in resources_from_paths(doc).items():
+            found_paths.setdefault(key, (res, doc))
+    if b.conflicts:
+        b.notes.append(f"{b.conflicts} definitions differ between documents; the first was kept")
+    index = b.kind_index()
+    for (group, version, _), (found, doc) in sorted(found_paths.items()):
+        if found.kind is None:
+            b.notes.append(f"{found.plural} in {group}/{version}: no kind in its paths, skipped")
+            continue
+        b.add_resource(group, version, _from_paths(found, index), (doc.source, "/paths"))
+
+
+def _read_crds(b: _Builder, crds: list[Document]) -> None:
+    """Every served version of every CRD, plus the well-known definitions they refer to."""
+    taken = set(b.schemas).union(*(kind_definition_names(doc) for doc in crds))
+    for doc in crds:
+        for crd in crd_versions(doc, taken):
+            for name, schema in crd.definitions.items():
+                b.schemas.setdefault(name, schema)
+                b.origin.setdefault(name, (doc, crd.pointer))
+            b.add_resource(crd.group, crd.version, crd.resource, (doc.source, crd.pointer))
+    wellknown = wellknown_definitions()
+    added = sorted(n for n in wellknown if n not in b.schemas)
+    for name in added:
+        b.schemas[name] = wellknown[name]
+    if added:
+        b.notes.append(f"added well-known definitions for CRDs: {', '.join(added)}")
+
+
+def _apply_discovery(b: _Builder, disc: Discovery) -> None:
+    """Let discovery describe the resources of the group/versions the specs serve (or every
+    group/version, when there are no specs); note what was derived from paths instead."""
+    have_specs = bool(b.resources)
+    derived = [gv for gv in b.resources if gv not in disc.resources]
+    index = b.kind_index()
+    for gv, seen in sorted(disc.resources.items()):
+        where = f"{gv[0] or 'core'}/{gv[1]}"
+        if have_specs and gv not in b.resources:
+            b.notes.append(f"discovery lists {where}, which no spec serves: ignored")
+            continue
+        table = b.resources.setdefault(gv, {})
+        for plural, described in seen.items():
+            if have_specs and GroupVersionKind(*gv, described.kind) not in index:
+                b.notes.append(f"discovery lists {plural} in {where}, which no spec describes")
+                continue
+            table[plural] = _overlay(table.get(plural), described, gv, index)
+    if derived:
+        b.notes.append(
+            f"no discovery for {len(derived)} group-versions: scope, verbs and subresources "
+            "derived from the OpenAPI paths or CRDs"
+        )
+
+
 def load(specs: Sequence[Path], discovery: Sequence[Path] = ()) -> APIModel:
     """Build the API model of the given documents.
 
@@ -143,7 +203,7 @@ def load(specs: Sequence[Path], discovery: Sequence[Path] = ()) -> APIModel:
     count as discovery. ``discovery`` are discovery documents (or folders of them). Where
     discovery describes a group/version that the specs serve, it is the authority on scope,
     verbs, subresources, short names and categories; elsewhere they are derived from the
-    paths, and :attr:`APIModel.notes` says so.
+    paths (or the CRDs), and :attr:`APIModel.notes` says so.
 
     Raises :class:`SpecError` (naming file and JSON pointer) for malformed documents, documents
     of the wrong kind, dangling or cyclic references and duplicate kinds. Safe to call from
@@ -155,63 +215,15 @@ def load(specs: Sequence[Path], discovery: Sequence[Path] = ()) -> APIModel:
         if doc.kind != "discovery":
             raise doc.error("", f"expected a discovery document, found {doc.kind}")
     b = _Builder()
-    found_paths: dict[tuple[str, str, str], tuple[PathResource, Document]] = {}
-    crds = []
+    _read_openapi(b, [d for d in docs if d.kind in ("openapi-v2", "openapi-v3")])
+    crds = [d for d in docs if d.kind == "crd"]
+    if crds:
+        _read_crds(b, crds)
     disc = Discovery()
     for doc in [*docs, *disc_docs]:
-        if doc.kind in ("openapi-v2", "openapi-v3"):
-            defs, where = definitions_of(doc)
-            b.add_definitions(doc, defs, where)
-            for key, res in resources_from_paths(doc).items():
-                found_paths.setdefault(key, (res, doc))
-        elif doc.kind == "crd":
-            crds.append(doc)
-        else:
+        if doc.kind == "discovery":
             read_discovery(doc, disc)
-    if b.conflicts:
-        b.notes.append(f"{b.conflicts} definitions differ between documents; the first was kept")
-    index = b.kind_index()
-    for (group, version, _), (found, doc) in sorted(found_paths.items()):
-        if found.kind is None:
-            b.notes.append(f"{found.plural} in {group}/{version}: no kind in its paths, skipped")
-            continue
-        b.add_resource(group, version, _from_paths(found, index), (doc.source, "/paths"))
-    spec_gvs = set(b.resources)
-    taken = set(b.schemas).union(*(kind_definition_names(doc) for doc in crds))
-    for doc in crds:
-        for crd in crd_versions(doc, taken):
-            for name, schema in crd.definitions.items():
-                b.schemas.setdefault(name, schema)
-                b.origin.setdefault(name, (doc, crd.pointer))
-            b.add_resource(crd.group, crd.version, crd.resource, (doc.source, crd.pointer))
-    if crds:
-        added = [n for n, s in wellknown_definitions().items() if n not in b.schemas]
-        for name in added:
-            b.schemas[name] = wellknown_definitions()[name]
-        if added:
-            b.notes.append(f"added well-known definitions for CRDs: {', '.join(sorted(added))}")
-    index = b.kind_index()
-    derived = sorted(gv for gv in spec_gvs if gv not in disc.resources)
-    for gv, seen in sorted(disc.resources.items()):
-        if gv not in b.resources and (docs or crds) and spec_gvs:
-            b.notes.append(
-                f"discovery lists {gv[0] or 'core'}/{gv[1]}, which no spec serves: ignored"
-            )
-            continue
-        table = b.resources.setdefault(gv, {})
-        for plural, described in seen.items():
-            if spec_gvs and GroupVersionKind(*gv, described.kind) not in index:
-                b.notes.append(
-                    f"discovery lists {plural} in {gv[0] or 'core'}/{gv[1]}, "
-                    "which no spec describes: ignored"
-                )
-                continue
-            table[plural] = _overlay(table.get(plural), described, gv, index)
-    if derived and found_paths:
-        b.notes.append(
-            f"no discovery for {len(derived)} group-versions: scope, verbs and subresources "
-            "derived from the OpenAPI paths"
-        )
+    _apply_discovery(b, disc)
 
     def fail(name: str, pointer: str, message: str) -> SpecError:
         doc, where = b.origin.get(name, (None, ""))

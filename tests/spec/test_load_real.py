@@ -196,3 +196,11 @@ spec:
     spec = api.schemas["com.example.stable.v1.CronTabSpec"]
     assert set(spec["properties"]) == {"cronSpec", "replicas"}
     assert api.group_versions[("stable.example.com", "v1")].preferred
+
+
+def test_crds_with_unrelated_discovery_keep_only_their_kinds(specs_dir: Path) -> None:
+    api = load(
+        [specs_dir / "crds/gateway-api"], [specs_dir / "kubernetes/discovery/aggregated_v2.json"]
+    )
+    assert {g for g, _ in api.group_versions} == {"gateway.networking.k8s.io"}
+    assert any("derived from the OpenAPI paths or CRDs" in note for note in api.notes)

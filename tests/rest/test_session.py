@@ -5,14 +5,30 @@ and error mapping still applied."""
 from __future__ import annotations
 
 import io
+import itertools
 from typing import Any
 
 import requests
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from requests.adapters import BaseAdapter
 
 from kgen.rest import Config, RESTClient, StatusError, is_conflict
 
 from .models import Pod, pod_json
+
+
+class Chunks:
+    """A response body that arrives in the given pieces, one per read."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = list(pieces)
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.pieces.pop(0) if self.pieces else b""
+
+    def close(self) -> None:
+        pass
 
 
 class InProcessAdapter(BaseAdapter):
@@ -21,7 +37,7 @@ class InProcessAdapter(BaseAdapter):
     def __init__(self) -> None:
         super().__init__()
         self.sent: list[requests.PreparedRequest] = []
-        self.answers: list[tuple[int, bytes]] = []
+        self.answers: list[tuple[int, bytes | list[bytes]]] = []
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self.sent.append(request)
@@ -29,7 +45,10 @@ class InProcessAdapter(BaseAdapter):
         response = requests.Response()
         response.status_code = status
         response.headers["Content-Type"] = "application/json"
-        response.raw = io.BufferedReader(io.BytesIO(body))  # type: ignore[arg-type]
+        if isinstance(body, list):
+            response.raw = Chunks(body)
+        else:
+            response.raw = io.BufferedReader(io.BytesIO(body))  # type: ignore[arg-type]
         response.url = request.url or ""
         response.request = request
         return response
@@ -79,3 +98,25 @@ def test_errors_and_watches_through_the_callers_session() -> None:
         raise AssertionError("expected a conflict")
     events = [(e.type, e.object.metadata.name) for e in client.get().abs_path("/p").watch(Pod)]  # type: ignore[union-attr]
     assert events == [("ADDED", "a"), ("DELETED", "a")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    names=st.lists(st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True), min_size=1, max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=2000), max_size=12),
+    blank_lines=st.booleans(),
+)
+def test_watch_frames_survive_any_chunking(
+    names: list[str], cuts: list[int], blank_lines: bool
+) -> None:
+    stream = b"".join(
+        b'{"type":"ADDED","object":%s}\n%s' % (pod_json(n), b"\n" if blank_lines else b"")
+        for n in names
+    )
+    bounds = sorted({min(c, len(stream)) for c in cuts} | {0, len(stream)})
+    pieces = [stream[a:b] for a, b in itertools.pairwise(bounds)]
+    adapter = InProcessAdapter()
+    adapter.answers.append((200, pieces))
+    with _client(adapter) as client:
+        got = [e.object.metadata.name for e in client.get().abs_path("/w").watch(Pod)]  # type: ignore[union-attr]
+    assert got == names

@@ -199,7 +199,9 @@ class DatabaseController:
         then shut the queue down and join the workers. Blocks; call once."""
         synced = [r.has_synced for r in self._registrations] + [self._profiles_synced]
         threads = [
-            threading.Thread(target=self._worker, name=f"{CONTROLLER_NAME}-worker-{i}")
+            threading.Thread(
+                target=self._worker, args=(stop,), name=f"{CONTROLLER_NAME}-worker-{i}"
+            )
             for i in range(workers)
         ]
         try:
@@ -217,23 +219,30 @@ class DatabaseController:
                     thread.join()
             log.info("workers stopped")
 
-    def _worker(self) -> None:
+    def _worker(self, stop: threading.Event) -> None:
+        """Process keys until the queue is shut down. Once ``stop`` is set, keys still queued
+        are dropped rather than processed: a replica that lost its Lease must stop writing."""
         while True:
             try:
                 key = self.queue.get()
             except QueueShutDown:
                 return
             try:
-                self.sync(key)
-            except Exception as err:
-                log.warning(
-                    "syncing %s failed (retry %d): %s", key, self.queue.num_requeues(key), err
-                )
-                self.queue.add_rate_limited(key)
-            else:
-                self.queue.forget(key)
+                if not stop.is_set():
+                    self._process(key)
             finally:
                 self.queue.done(key)
+
+    def _process(self, key: str) -> None:
+        """Sync ``key``; forget its failures on success, retry it rate-limited on error."""
+        try:
+            self.sync(key)
+        except Exception as err:
+            retries = self.queue.num_requeues(key)
+            log.warning("syncing %s failed (retry %d): %s", key, retries, err)
+            self.queue.add_rate_limited(key)
+        else:
+            self.queue.forget(key)
 
     # -- reconcile -----------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import ssl
 import tempfile
 import threading
@@ -19,10 +20,17 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPHeaderDict
+from urllib3.connection import HTTPConnection
 
 from kgen.rest.config import Config
 
-__all__ = ["CERT_FILE_RECHECK", "REPEATED_HEADERS_ATTR", "KgenAdapter", "TLSSettings"]
+__all__ = [
+    "CERT_FILE_RECHECK",
+    "KEEPALIVE_SECONDS",
+    "REPEATED_HEADERS_ATTR",
+    "KgenAdapter",
+    "TLSSettings",
+]
 
 _log = logging.getLogger("kgen.rest")
 
@@ -31,6 +39,9 @@ REPEATED_HEADERS_ATTR = "kgen_repeated_headers"
 separate header lines. The request's own headers carry them comma-joined, for adapters that do
 not know this attribute."""
 
+
+KEEPALIVE_SECONDS = 30
+"""Idle time before TCP keep-alive probes start, and the interval between probes."""
 
 CERT_FILE_RECHECK = 300.0
 """Seconds between checks of client certificate/key files for a rotated certificate."""
@@ -142,8 +153,19 @@ def _load_pair(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:
             ) from None
 
 
+def _keepalive_options() -> list[tuple[int, int, int]]:
+    """TCP keep-alive probes after 30 s of silence, every 30 s: a dead peer (a half-open
+    connection) is noticed by the OS even while the client waits on a long request."""
+    options = [*HTTPConnection.default_socket_options, (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name in ("TCP_KEEPIDLE", "TCP_KEEPINTVL"):
+        if hasattr(socket, name):
+            options.append((socket.IPPROTO_TCP, getattr(socket, name), KEEPALIVE_SECONDS))
+    return options
+
+
 class KgenAdapter(HTTPAdapter):
-    """A pooled requests adapter with kgen's TLS context and repeated-header support.
+    """A pooled requests adapter with kgen's TLS context, TCP keep-alive and repeated-header
+    support.
 
     Thread-safe: the context is swapped under a lock when the client certificate rotates; new
     connections then use the new certificate and idle ones with the old are dropped.
@@ -156,6 +178,16 @@ class KgenAdapter(HTTPAdapter):
         self._pair = (tls.cert, tls.key) if tls and tls.cert else None
         self._rejected: tuple[bytes, bytes] | None = None
         self._context = tls.build_context(None) if tls else None
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs.setdefault("socket_options", _keepalive_options())
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        proxy_kwargs.setdefault("socket_options", _keepalive_options())
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
 
     def use_client_certificate(self, pair: tuple[bytes, bytes] | None) -> None:
         """Present ``pair`` (PEM cert, key) from now on; a no-op when it is unchanged or

@@ -4,6 +4,7 @@ headers, bodies, deferred builder errors and preflight checks (4.1.4-4.1.11, S62
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -391,3 +392,20 @@ def test_one_client_shared_by_many_threads(server: LoopbackServer, make_client: 
         thread.join()
     assert errors == [] and len(server.requests) == 120
     assert {r.headers["Authorization"] for r in server.requests} == {"Bearer tok"}
+
+
+def test_connections_use_tcp_keepalive(server: LoopbackServer, make_client: MakeClient) -> None:
+    # A transport detail with no public handle: look at the pooled connection itself.
+    server.reply(200, b"{}")
+    client = make_client(server)
+    client.get().abs_path("/a").do()
+    pools = client._session.get_adapter(server.url).poolmanager.pools
+    (pool,) = [pools[key] for key in pools.keys()]
+    conn = pool._get_conn()
+    try:
+        sock = conn.sock
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+        if hasattr(socket, "TCP_KEEPIDLE"):
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE) == 30
+    finally:
+        pool._put_conn(conn)

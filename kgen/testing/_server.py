@@ -131,9 +131,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, response: Response) -> None:
+        closing = self.close_connection
         self.send_response(response.status)
         for key, value in response.headers:
             self.send_header(key, value)
+        if closing:
+            self.send_header("Connection", "close")
         if response.stream is None:
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()

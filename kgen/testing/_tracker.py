@@ -26,6 +26,7 @@ from kgen import fields as fieldsel
 from kgen import labels as labelsel
 from kgen.spec.model import APIModel
 from kgen.testing._apply import FieldManager
+from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
 from kgen.testing._options import (
     PATCH_APPLY,
@@ -332,6 +333,7 @@ class ObjectTracker:
 
     def _admit(self, info: ResourceInfo, obj: JSON) -> None:
         """Default, then validate, the object about to be stored (422 Invalid on problems)."""
+        apply_builtin_defaults(info.key, obj)
         schema = self.schemas.named(info.schema)
         if schema is None:
             return
@@ -379,7 +381,7 @@ class ObjectTracker:
             metadata["generation"] = 1
             obj.pop("status", None)
             if info.key == ("", "pods"):
-                obj["status"] = {"phase": "Pending"}
+                obj["status"] = initial_pod_status(obj)
         if info.key == ("", "namespaces"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}
@@ -503,8 +505,6 @@ class ObjectTracker:
                 metadata[key] = old_meta[key]
             else:
                 metadata.pop(key, None)
-        if "generation" in old_meta and _spec_of(new) != _spec_of(old):
-            metadata["generation"] = int(old_meta["generation"]) + 1
         return new
 
     def _store_update(
@@ -518,6 +518,9 @@ class ObjectTracker:
     ) -> Written:
         key = self._key(info, namespace, new["metadata"]["name"])
         self._admit(info, new)
+        generation = old["metadata"].get("generation")
+        if generation is not None and _spec_of(new) != _spec_of(old):
+            new["metadata"]["generation"] = int(generation) + 1
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if new == old:
             return Written(info.present(old), 200, warnings)

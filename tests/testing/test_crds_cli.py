@@ -263,7 +263,13 @@ def test_swagger_v2_input_is_served_as_given(specs_dir: Path) -> None:
         }
         created = session.post(server.url + "/api/v1/namespaces/default/pods", json=pod, timeout=10)
         assert created.status_code == 201, created.text
-        assert created.json()["status"] == {"phase": "Pending"}
+        assert created.json()["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+        container = created.json()["spec"]["containers"][0]
+        assert (
+            container["imagePullPolicy"] == "Always"
+            and container["terminationMessagePolicy"] == "File"
+        )
+        assert created.json()["spec"]["restartPolicy"] == "Always"
         apps = session.get(server.url + "/apis/apps/v1", timeout=10).json()
         assert {"deployments", "deployments/scale", "deployments/status"} <= {
             r["name"] for r in apps["resources"]

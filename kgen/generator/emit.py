@@ -123,6 +123,11 @@ def render_package(
     """
     _check_package(package)
     renderer = _Renderer(api, package, input_hash)
+    if not renderer.gvs and set(emitters) - {"models"}:
+        raise GenerateError(
+            "the input serves no resource with a schema, so there is no client to generate "
+            "(give OpenAPI documents with paths, or CRDs; `kgen models` needs only schemas)"
+        )
     shared = {
         "__init__.py": renderer.render(
             "package_init.py.j2", "kgen", sources=sorted(set(sources)) or ["(no documents)"]

@@ -1,4 +1,4 @@
-"""Model classes, one module per API group/version (import the module you need):
+"""Model classes of kgen_databases, one module per API group/version (import the module you need):
 
 - ``autoscaling_v1``
 - ``databases_v1``

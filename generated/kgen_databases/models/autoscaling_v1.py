@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-
-from kgen.meta import Model, ObjectMeta, UNSET, UnsetType
+from kgen.meta import UNSET, Model, ObjectMeta, UnsetType
 
 __all__ = ["Scale", "ScaleSpec", "ScaleStatus"]
 

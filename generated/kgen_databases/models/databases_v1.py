@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-
-from kgen.meta import IntOrString, ListMeta, Model, ObjectMeta, Time, UNSET, UnsetType
+from kgen.meta import UNSET, IntOrString, ListMeta, Model, ObjectMeta, Time, UnsetType
 
 __all__ = [
     "PostgresCluster",

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-
-from kgen.meta import ListMeta, Model, ObjectMeta, UNSET, UnsetType
+from kgen.meta import UNSET, ListMeta, Model, ObjectMeta, UnsetType
 
 __all__ = ["PostgresCluster", "PostgresClusterList"]
 

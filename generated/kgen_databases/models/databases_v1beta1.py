@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-
-from kgen.meta import IntOrString, ListMeta, Model, ObjectMeta, UNSET, UnsetType
+from kgen.meta import UNSET, IntOrString, ListMeta, Model, ObjectMeta, UnsetType
 
 __all__ = ["PostgresCluster", "PostgresClusterList", "PostgresClusterSpec", "PostgresClusterStatus"]
 

@@ -146,6 +146,8 @@ def test_create_get_and_output_formats(kubectl: Kubectl) -> None:
     assert table[1].split()[:4] == ["web", "0/2", "0", "0"]
     obj = kubectl.json("get", "deployment", "web")
     assert obj["spec"]["replicas"] == 2 and obj["metadata"]["namespace"] == kubectl.namespace
+    assert obj["spec"]["strategy"]["type"] == "RollingUpdate"  # defaulted, as on a real cluster
+    assert obj["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
     as_yaml = yaml.safe_load(kubectl.run("get", "deploy/web", "-o", "yaml").stdout)
     assert as_yaml["metadata"]["uid"] == obj["metadata"]["uid"]
     again = kubectl.run("create", "-f", "-", stdin=DEPLOYMENT, check=False)

@@ -133,3 +133,40 @@ def test_cluster_scoped_resources(fake: Any) -> None:
         ("get", ""),
         ("delete", ""),
     ]
+
+
+def test_all_namespaces_and_one_namespace(fake: Any) -> None:
+    """S6: a namespaced client made with "" lists across namespaces; otherwise it addresses its
+    own namespace."""
+    fake.databases_v1.postgres_clusters("ns1").create(_cluster("a"))
+    fake.databases_v1.postgres_clusters("ns2").create(_cluster("b"))
+    assert _names(fake.databases_v1.postgres_clusters("").list().items) == ["a", "b"]
+    assert _names(fake.databases_v1.postgres_clusters("ns2").list().items) == ["b"]
+    assert [a.namespace for a in fake.actions if a.verb == "list"] == ["", "ns2"]
+
+
+def test_factory_namespace_and_tweak_reach_the_list_and_watch(fake: Any) -> None:
+    """S25: the factory's namespace and list-options tweak shape the informer's requests."""
+    from dataclasses import replace
+
+    from kgen_databases.informers import SharedInformerFactory
+
+    from kgen.rest import ListOptions
+
+    def tweak(options: ListOptions) -> ListOptions:
+        return replace(options, label_selector="a=b")
+
+    fake.databases_v1.postgres_clusters("ns1").create(_cluster("x"))
+    factory = SharedInformerFactory(fake, 0.0, namespace="ns1", tweak_list_options=tweak)
+    try:
+        factory.databases_v1.postgres_clusters().informer()
+        factory.databases_v1.storage_profiles().informer()
+        factory.start()
+        assert all(factory.wait_for_cache_sync(timeout=10).values())
+    finally:
+        factory.shutdown()
+    requests = {(a.verb, a.resource, a.namespace) for a in fake.actions if a.verb != "create"}
+    assert ("list", "postgresclusters", "ns1") in requests
+    assert ("list", "storageprofiles", "") in requests, "cluster-scoped ignore the namespace"
+    lists = [a for a in fake.actions if a.verb == "list"]
+    assert all(a.query.get("labelSelector") == ["a=b"] for a in lists)

@@ -1,0 +1,108 @@
+"""Names, ordering and method sets the emitters derive from the API model (scenarios 5.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgen.generator.selection import select_group_versions
+from kgen.generator.views import GenerateError, ResourceView, build_views, version_sort_key
+from kgen.spec import APIModel, load
+
+
+@pytest.fixture(scope="module")
+def k135(specs_dir: Path) -> APIModel:
+    return load([specs_dir / "kubernetes/v1.35/swagger.json"])
+
+
+def _resource(api: APIModel, group: str, version: str, plural: str) -> ResourceView:
+    for gv in build_views(api, "p"):
+        if (gv.group, gv.version) == (group, version):
+            return next(r for r in gv.resources if r.plural == plural)
+    raise AssertionError(f"{group}/{version} not generated")
+
+
+def test_group_versions_sorted_by_group_then_version_priority(k135: APIModel) -> None:
+    """S11: core first, groups by name; within a group the preferred version first."""
+    views = build_views(k135, "p")
+    assert views[0].module == "core_v1"
+    groups = [gv.group for gv in views]
+    assert groups == sorted(groups)
+    resource = [gv.version for gv in views if gv.group == "resource.k8s.io"]
+    assert resource == sorted(resource, key=version_sort_key)
+    assert resource[0] == "v1" and resource[-1].startswith("v1alpha")
+    assert [gv.class_prefix for gv in views[:2]] == ["CoreV1", "AdmissionregistrationV1"]
+
+
+def test_versions_order_like_kubernetes() -> None:
+    ordered = ["v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "foo"]
+    assert sorted(reversed(ordered), key=version_sort_key) == ordered
+
+
+@pytest.mark.parametrize(
+    ("group", "plural", "accessor"),
+    [
+        ("", "pods", "pods"),
+        ("", "endpoints", "endpoints"),
+        ("", "persistentvolumeclaims", "persistent_volume_claims"),
+        ("networking.k8s.io", "networkpolicies", "network_policies"),
+        ("networking.k8s.io", "ingressclasses", "ingress_classes"),
+        ("apps", "statefulsets", "stateful_sets"),
+        ("autoscaling", "horizontalpodautoscalers", "horizontal_pod_autoscalers"),
+    ],
+)
+def test_accessor_names(k135: APIModel, group: str, plural: str, accessor: str) -> None:
+    version = "v2" if group == "autoscaling" else "v1"
+    assert _resource(k135, group, version, plural).accessor == accessor
+
+
+def test_verbs_follow_what_the_server_serves(k135: APIModel) -> None:
+    """S4: update_status/apply_status only with a status subresource; apply with patch."""
+    pods = _resource(k135, "", "v1", "pods")
+    assert {"update_status", "apply_status", "apply", "delete_collection"} <= pods.verbs
+    config_maps = _resource(k135, "", "v1", "configmaps")
+    assert "update_status" not in config_maps.verbs and "apply" in config_maps.verbs
+    assert _resource(k135, "authentication.k8s.io", "v1", "tokenreviews").verbs == {"create"}
+    bindings = _resource(k135, "", "v1", "bindings")
+    assert bindings.verbs == {"create"} and not bindings.has_lister
+
+
+def test_subresource_methods_are_typed_from_the_spec(k135: APIModel) -> None:
+    """S5: scale subresources get get_scale/update_scale returning autoscaling/v1 Scale."""
+    methods = {
+        m.method: m for m in _resource(k135, "apps", "v1", "deployments").subresource_methods
+    }
+    assert sorted(methods) == ["get_scale", "update_scale"]
+    assert methods["get_scale"].result is not None
+    assert methods["get_scale"].result.name == "Scale"
+    assert methods["get_scale"].result.module == "p.models.autoscaling_v1"
+    pods = {m.method: m for m in _resource(k135, "", "v1", "pods").subresource_methods}
+    assert {"create_eviction", "create_binding", "stream_log", "get_ephemeralcontainers"} <= set(
+        pods
+    )
+    assert (
+        pods["create_eviction"].body is not None and pods["create_eviction"].body.name == "Eviction"
+    )
+    assert not any(name.endswith(("_exec", "_attach", "_proxy", "_portforward")) for name in pods)
+
+
+def test_filters(k135: APIModel) -> None:
+    only_apps = select_group_versions(k135, ["apps"], [])
+    assert list(only_apps.group_versions) == [("apps", "v1")]
+    no_alpha = select_group_versions(k135, [], ["*/v*alpha*", "core"])
+    assert all("alpha" not in v and g for g, v in no_alpha.group_versions)
+    with pytest.raises(GenerateError, match="'nope' matches no group/version"):
+        select_group_versions(k135, ["nope"], [])
+
+
+def test_clashing_group_version_names_are_an_error(k135: APIModel) -> None:
+    from kgen.spec.model import GroupVersion
+
+    api: Any = select_group_versions(k135, ["core"], [])
+    gv = api.group_versions[("", "v1")]
+    api.group_versions[("x", "v1")] = GroupVersion("x", "v1", dict(gv.resources))
+    api.group_versions[("x.", "v1")] = GroupVersion("x.", "v1", dict(gv.resources))
+    with pytest.raises(GenerateError, match="same Python name"):
+        build_views(api, "p")

@@ -7,7 +7,7 @@ thread-safe; the API model must not be mutated after they first see it.
 
 from __future__ import annotations
 
-from kgen.generator import naming
+from kgen.generator.models import _style as style
 from kgen.generator.models._layout import KGEN_META, layout_of
 from kgen.generator.models._render import render_module
 from kgen.spec.model import APIModel
@@ -33,19 +33,22 @@ def model_ref(api: APIModel, definition: str) -> tuple[str, str]:
 def render_models(api: APIModel, package: str) -> dict[str, str]:
     """The files of ``<package>/models``: path relative to the package folder -> source.
 
-    Sources are valid Python but not black-formatted. ``package`` is the absolute import name
-    of the generated package (used for imports between model modules).
+    Sources are laid out as black and isort would write them (for every real spec; see
+    :mod:`kgen.generator.models._style`), so they need no formatting pass. ``package`` is the
+    generated package's import name, named in the ``models`` package docstring; model modules
+    import each other relatively.
     """
     layout = layout_of(api)
     modules = list(layout.modules)
     listing = "\n".join(f"- ``{m}``" for m in modules)
     files = {
-        "models/__init__.py": naming.docstring(
-            "Model classes, one module per API group/version (import the module you need):\n\n"
-            + listing
+        "models/__init__.py": style.docstring(
+            f"Model classes of {package}, one module per API group/version (import the module"
+            " you need):\n\n" + listing,
+            "",
         )
         + "\n"
     }
     for module in modules:
-        files[f"models/{module}.py"] = render_module(api, layout, module, package)
+        files[f"models/{module}.py"] = render_module(api, layout, module)
     return files

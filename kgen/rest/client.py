@@ -66,6 +66,7 @@ class RESTClient:
         self.rate_limiter = _rate_limiter(self.config, clock, sleep)
         self.user_agent = self.config.user_agent or default_user_agent()
         self._sleep = sleep
+        self._clock = clock
         self._backoff = backoff_from_env(clock=clock)
         self._tls = tls
         self._adapter: KgenAdapter | None = None

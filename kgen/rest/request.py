@@ -9,8 +9,9 @@ reads straight. A ``Request`` belongs to the thread that builds it; the client i
 shared.
 
 Retries (every execution mode): a 429 or 5xx answer that carries an integer ``Retry-After`` is
-retried after that many seconds, up to :meth:`Request.max_retries` times (10 by default);
-byte bodies are re-sent in full, streamed bodies are never retried. A 5xx without
+retried after that many seconds, up to :meth:`Request.max_retries` times (10 by default) and
+only while the wait fits in the request's timeout; byte bodies are re-sent in full, streamed
+bodies are never retried. A 5xx without
 ``Retry-After`` is not retried. A connection reset or a dropped connection is retried (after one
 second) for ``GET`` in :meth:`do`, and for any verb in :meth:`watch`; a watch whose connection
 still fails after the retries ends empty instead of raising, so its caller just watches again.
@@ -187,8 +188,13 @@ class Request:
         return self
 
     def timeout(self, seconds: float | None) -> Request:
-        """Per-request timeout, also sent to the server as ``timeout=<Go duration>``. The
-        default is ``Config.timeout``; ``0``/``None`` sends none and waits indefinitely."""
+        """Per-request timeout, also sent to the server as ``timeout=<Go duration>``.
+
+        Locally it bounds the whole call: each attempt's socket operations get what is left of
+        it, and a retry happens only if its wait still fits (``requests.Timeout`` otherwise).
+        For a watch only the parameter and the connect timeout apply (the read timeout is
+        ``Config.watch_read_timeout``). The default is ``Config.timeout``; ``0``/``None`` sends
+        no parameter and waits indefinitely."""
         self._timeout = seconds
         return self
 
@@ -322,10 +328,25 @@ class Request:
                     "invalid request: an empty namespace cannot be set together with a name"
                 )
 
-    def _socket_timeout(self, mode: _Mode) -> float | tuple[float | None, float | None] | None:
+    def _socket_timeout(
+        self, mode: _Mode, deadline: float | None
+    ) -> float | tuple[float | None, float | None] | None:
+        """The socket timeout of the next attempt: for a watch, the connect timeout and
+        ``Config.watch_read_timeout``; otherwise what is left of the request's timeout."""
         if mode == "watch":
             return (self._timeout or None, self._client.config.watch_read_timeout)
-        return self._timeout or None
+        if deadline is None:
+            return None
+        remaining = deadline - self._client._clock()
+        if remaining <= 0:
+            raise requests.Timeout(
+                f"{self._method} {self.url()}: timed out after {go_duration(self._timeout or 0)}"
+            )
+        return remaining
+
+    def _may_wait(self, seconds: float, deadline: float | None) -> bool:
+        """Whether a retry after ``seconds`` still fits in the request's timeout."""
+        return deadline is None or self._client._clock() + seconds < deadline
 
     def _run(self, mode: _Mode) -> tuple[requests.Response | None, Exception | None]:
         """Send with retries. Returns the final response (``None``: a watch whose connection
@@ -335,6 +356,7 @@ class Request:
         if mode != "watch":
             client._throttle()
         url = self.url()
+        deadline = client._clock() + self._timeout if self._timeout and mode != "watch" else None
         backoff = client._backoff
         if backoff is not None and backoff.delay(url) > 0:
             client._sleep(backoff.delay(url))
@@ -350,12 +372,17 @@ class Request:
                     headers=self._headers,
                     body=self._body,
                     stream=True,
-                    timeout=self._socket_timeout(mode),
+                    timeout=self._socket_timeout(mode, deadline),
                 )
             except requests.RequestException as err:
                 if backoff is not None:
                     backoff.update(url, None)
-                if replayable and retries < self._max_retries and _retryable(err, mode, self):
+                if (
+                    replayable
+                    and retries < self._max_retries
+                    and _retryable(err, mode, self)
+                    and self._may_wait(_RETRY_AFTER_ON_CONNECTION_ERROR, deadline)
+                ):
                     retries += 1
                     previous = err
                     _log.info(
@@ -382,7 +409,12 @@ class Request:
                     _log.info("%s %s: 401, retrying with refreshed credentials", self._method, url)
                     continue
             wait = _retry_after(response)
-            if wait is not None and replayable and retries < self._max_retries:
+            if (
+                wait is not None
+                and replayable
+                and retries < self._max_retries
+                and self._may_wait(wait, deadline)
+            ):
                 retries += 1
                 previous = self._error(response, response.content, None)
                 response.close()

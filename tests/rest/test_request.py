@@ -400,7 +400,7 @@ def test_connections_use_tcp_keepalive(server: LoopbackServer, make_client: Make
     client = make_client(server)
     client.get().abs_path("/a").do()
     pools = client._session.get_adapter(server.url).poolmanager.pools
-    (pool,) = [pools[key] for key in pools.keys()]
+    (pool,) = [pools[key] for key in pools.keys()]  # noqa: SIM118 - not iterable itself
     conn = pool._get_conn()
     try:
         sock = conn.sock

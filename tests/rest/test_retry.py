@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -19,7 +20,7 @@ from kgen.rest._backoff import URLBackoff, backoff_from_env
 
 from .conftest import Sleeps
 from .helpers import FakeClock
-from .server import LoopbackServer
+from .server import Handler, LoopbackServer, Reply
 
 MakeClient = Callable[..., RESTClient]
 
@@ -189,3 +190,33 @@ def test_env_backoff_delays_requests_to_a_failing_server(
         client.get().abs_path("/a").do()  # waits the doubled backoff first, then succeeds
         client.get().abs_path("/a").do()  # success cleared the backoff
     assert sleeps.calls == [2, 4]
+
+
+def test_retries_stop_when_the_wait_would_pass_the_timeout(server: LoopbackServer) -> None:
+    clock = FakeClock()
+    server.reply(503, b"", Retry_After="2")
+    server.reply(503, b"", Retry_After="2")
+    server.reply(200, b"{}")
+    client = RESTClient(Config(host=server.url, qps=-1), clock=clock, sleep=clock.sleep)
+    with client, pytest.raises(StatusError) as info:
+        client.get().abs_path("/a").timeout(3).do()
+    # 2 s fit in the 3 s timeout, the next 2 s would not: two attempts, one pause.
+    assert info.value.code == 503 and len(server.requests) == 2 and clock.sleeps == [2]
+
+
+def test_a_server_slower_than_the_timeout_times_out(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    release = threading.Event()
+
+    def slow(request: object, handler: Handler) -> None:
+        release.wait(timeout=10)
+        handler.answer(Reply(200, b"{}"))
+
+    server.handler = slow
+    try:
+        with pytest.raises(requests.Timeout):
+            make_client(server, timeout=0.2).get().abs_path("/a").do()
+    finally:
+        release.set()
+    assert server.requests[0].query["timeout"] == ["200ms"]

@@ -32,6 +32,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from types import FrameType
 from typing import Any
 
@@ -95,6 +96,8 @@ CONTROLLER_NAME = "postgrescluster-controller"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 CLUSTER_LABEL = "databases.kgen.dev/cluster"
 CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
+OWNED_SELECTOR = f"{MANAGED_BY_LABEL}={CONTROLLER_NAME}"
+"""Label selector of the ConfigMaps this controller creates (and watches)."""
 
 log = logging.getLogger(CONTROLLER_NAME)
 
@@ -138,7 +141,9 @@ class DatabaseController:
         profiles = factory.databases_v1.storage_profiles()
         self._clusters: PostgresClusterLister = clusters.lister()
         self._profiles: StorageProfileLister = profiles.lister()
-        owned = factory.informer_for(CONFIGMAPS, self._new_configmap_informer)
+        owned = factory.informer_for(
+            (CONFIGMAPS, OWNED_SELECTOR), partial(_owned_configmap_informer, factory.namespace)
+        )
         self._registrations: list[ResourceEventHandlerRegistration] = [
             clusters.informer().add_event_handler(
                 ResourceEventHandlerFuncs(
@@ -175,22 +180,6 @@ class DatabaseController:
         for ref in metadata.get("ownerReferences") or ():
             if ref.get("controller") and ref.get("kind") == "PostgresCluster":
                 self.queue.add(f"{metadata.get('namespace', '')}/{ref.get('name', '')}")
-
-    def _new_configmap_informer(
-        self, clientset: Clientset, resync: float
-    ) -> SharedIndexInformer[Unstructured]:
-        """An informer on the ConfigMaps this controller manages, for the shared factory."""
-        client = DynamicClient(clientset.rest_client).resource(CONFIGMAPS)
-        return new_filtered_informer(
-            client,
-            dict,
-            resync,
-            {NAMESPACE_INDEX: meta_namespace_index_func},
-            lambda options: replace(
-                options, label_selector=f"{MANAGED_BY_LABEL}={CONTROLLER_NAME}"
-            ),
-            name="configmaps",
-        )
 
     # -- workers -------------------------------------------------------------------------------
 
@@ -337,6 +326,22 @@ class DatabaseController:
             msgspec.structs.replace(cluster, status=desired)
         )
         return True
+
+
+def _owned_configmap_informer(
+    namespace: str, clientset: Clientset, resync: float
+) -> SharedIndexInformer[Unstructured]:
+    """An informer on the ConfigMaps this controller manages in ``namespace`` (``""``: all),
+    for the shared factory (``informer_for`` passes the clientset and the resync period)."""
+    client = DynamicClient(clientset.rest_client).resource(CONFIGMAPS).namespace(namespace)
+    return new_filtered_informer(
+        client,
+        dict,
+        resync,
+        {NAMESPACE_INDEX: meta_namespace_index_func},
+        lambda options: replace(options, label_selector=OWNED_SELECTOR),
+        name="owned-configmaps",
+    )
 
 
 def _new_configmap(

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -74,7 +75,7 @@ def configmap_data(rest: RESTClient, namespace: str, name: str) -> Any:
 
 
 def test_clusters_become_configmaps_status_and_events(
-    config: Config, clientset: Clientset, rest: RESTClient, namespace: str
+    server: APIServer, config: Config, clientset: Clientset, rest: RESTClient, namespace: str
 ) -> None:
     from kgen_databases.models.databases_v1 import PostgresClusterStatus
 
@@ -82,6 +83,7 @@ def test_clusters_become_configmaps_status_and_events(
     created = clusters.create(new_cluster("orders", version="16", parameters={"work_mem": "8MB"}))
     clusters.create(new_cluster("billing", version="15", replicas=3))
 
+    served_before = len(server.requests)
     with running(config, namespace) as controller:
         eventually(lambda: status_of(clientset, namespace, "billing"), "billing has a status")
         eventually(lambda: status_of(clientset, namespace, "orders"), "orders has a status")
@@ -124,6 +126,23 @@ def test_clusters_become_configmaps_status_and_events(
         clusters.delete("billing")
         eventually(lambda: len(controller.queue) == 0, "queue drained")
         assert controller.queue.num_requeues(f"{namespace}/billing") == 0
+
+    # The informers' lists and watches stayed in the namespace, ConfigMaps label-filtered.
+    informer_reads = [
+        (url.path, parse_qs(url.query))
+        for url in (urlsplit(path) for method, path in server.requests[served_before:])
+        if "limit=" in url.query or "watch=" in url.query
+    ]
+    by_resource = {path.rsplit("/", 1)[1] for path, _ in informer_reads}
+    assert by_resource == {"configmaps", "postgresclusters", "storageprofiles"}
+    for path, query in informer_reads:
+        if path.endswith("/configmaps"):
+            assert path == f"/api/v1/namespaces/{namespace}/configmaps"
+            assert query["labelSelector"] == [
+                "app.kubernetes.io/managed-by=postgrescluster-controller"
+            ]
+        elif path.endswith("/postgresclusters"):
+            assert path == f"/apis/databases.kgen.dev/v1/namespaces/{namespace}/postgresclusters"
 
     synced = {
         (name, reason)

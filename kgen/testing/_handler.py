@@ -64,6 +64,8 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     peer_cert: Any = None
+    disconnected: Callable[[], bool] = lambda: False
+    """True once the client has gone away (lets an idle watch end early)."""
 
     def param(self, name: str, default: str = "") -> str:
         values = self.query.get(name)
@@ -413,7 +415,10 @@ class Handler:
         as_table = "as=Table" in request.headers.get("accept", "")
         try:
             events: Iterator[JSON] = self.tracker.watch(
-                info, namespace, options, should_stop=self.stopping.is_set
+                info,
+                namespace,
+                options,
+                should_stop=lambda: self.stopping.is_set() or request.disconnected(),
             )
         except APIError as err:
             if err.code != 410:

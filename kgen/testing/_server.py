@@ -99,12 +99,23 @@ class _RequestHandler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             peer_cert=peer_cert,
+            disconnected=self._peer_closed,
         )
         response = self.server.api.handle(request)
         try:
             self._send(response)
         finally:
             response.close()
+
+    def _peer_closed(self) -> bool:
+        """True when the client has closed its end (peeks at the raw TCP stream, below TLS)."""
+        try:
+            data = socket.socket.recv(self.connection, 1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
+            return True
+        return data == b""
 
     def _read_body(self) -> bytes:
         """The request body, sized by Content-Length or sent chunked; reading stops a little

@@ -4,6 +4,8 @@ initial events, timeouts) over real HTTP."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -214,3 +216,27 @@ def test_watch_across_namespaces_and_cluster_scope(client: Client, ns: str) -> N
     assert [e["object"]["metadata"]["name"] for e in widgets] == [f"w-{ns}"]
     maps = list(_events(client, "/api/v1/configmaps", resourceVersion=rv, timeoutSeconds=1))
     assert [e["object"]["metadata"]["name"] for e in maps] == ["c"]
+
+
+def _settled_thread_count() -> int:
+    count = threading.active_count()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        if threading.active_count() == count:
+            return count
+        count = threading.active_count()
+    return count
+
+
+def test_idle_watch_ends_when_the_client_goes_away(server: APIServer, ns: str) -> None:
+    before = _settled_thread_count()
+    watcher = Client(server)
+    response = watcher.request(
+        "GET", f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "true"}, stream=True
+    )
+    assert response.status_code == 200
+    assert threading.active_count() == before + 1  # the request thread serving the watch
+    response.close()
+    watcher.close()
+    assert _settled_thread_count() == before

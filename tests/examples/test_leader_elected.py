@@ -104,6 +104,14 @@ def new_cluster(name: str) -> Any:
     return m.PostgresCluster(metadata=ObjectMeta(name=name), spec=spec)
 
 
+def informer_lists(server: APIServer, namespace: str) -> int:
+    """How many informer lists (paginated: ``limit=``) of the namespace's PostgresClusters."""
+    path = f"/apis/databases.kgen.dev/v1/namespaces/{namespace}/postgresclusters?"
+    return sum(
+        1 for method, target in server.requests if target.startswith(path) and "limit=" in target
+    )
+
+
 def reconciled(clientset: Clientset, namespace: str, name: str) -> bool:
     status = clientset.databases_v1.postgres_clusters(namespace).get(name).status
     return bool(status) and getattr(status, "phase", None) == "Running"
@@ -111,6 +119,7 @@ def reconciled(clientset: Clientset, namespace: str, name: str) -> bool:
 
 @pytest.mark.parametrize("release_on_cancel", [True, False], ids=["released", "expired"])
 def test_only_the_leader_reconciles_and_the_other_takes_over(
+    server: APIServer,
     config: Config,
     clientset: Clientset,
     rest: RESTClient,
@@ -130,11 +139,14 @@ def test_only_the_leader_reconciles_and_the_other_takes_over(
         clusters.create(new_cluster("alpha"))
         eventually(lambda: reconciled(clientset, namespace, "alpha"), "alpha reconciled")
         assert not second.is_leader()
+        # Only the leader's informers run: one list of the namespace's clusters so far.
+        assert informer_lists(server, namespace) == 1
 
         replicas.stop("replica-1")
         eventually(second.is_leader, "replica-2 takes over")
         clusters.create(new_cluster("beta"))
         eventually(lambda: reconciled(clientset, namespace, "beta"), "beta reconciled")
+        assert informer_lists(server, namespace) == 2
 
         spec = lease(rest, namespace)
         assert (spec.holder_identity, spec.lease_transitions) == ("replica-2", 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import select
 import socket
 import ssl
 import struct
@@ -95,7 +96,7 @@ class Handler(BaseHTTPRequestHandler):
             out += self.rfile.read(size)
             self.rfile.readline()
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_CONNECT = _handle
 
     # -- helpers for handler functions -------------------------------------------------------
 
@@ -118,6 +119,28 @@ class Handler(BaseHTTPRequestHandler):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         self.close_connection = True
         sock.close()
+
+    def tunnel(self) -> None:
+        """Answer a CONNECT as a forward proxy: pipe bytes both ways until either side closes."""
+        host, port = self.path.rsplit(":", 1)
+        upstream = socket.create_connection((host, int(port)))
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        ends = [self.connection, upstream]
+        try:
+            while not self.server.stopping.is_set():
+                readable, _, _ = select.select(ends, [], [], 0.05)
+                for end in readable:
+                    data = end.recv(65536)
+                    if not data:
+                        return
+                    (upstream if end is self.connection else self.connection).sendall(data)
+        except OSError:
+            pass
+        finally:
+            upstream.close()
+            self.close_connection = True
 
     def stream(self, lines: Iterable[bytes], status: int = 200) -> None:
         """Answer with a chunked body, one chunk per item; ends when ``lines`` ends."""

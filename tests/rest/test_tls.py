@@ -177,3 +177,15 @@ def test_client_certificate_files_are_reloaded_when_rotated(
         "after@kgen.test",
         "after@kgen.test",
     ]
+
+
+def test_https_through_a_connect_proxy(
+    tls_server: LoopbackServer, server: LoopbackServer, make_client: MakeClient, ca: trustme.CA
+) -> None:
+    server.handler = lambda request, handler: handler.tunnel()  # the plain server is the proxy
+    tls_server.reply(200, b"{}")
+    client = make_client(tls_server, ca_data=ca.cert_pem.bytes(), proxy_url=server.url)
+    client.get().abs_path("/through").do()
+    assert [r.method for r in server.requests] == ["CONNECT"]
+    assert server.requests[0].target == tls_server.url.removeprefix("https://")
+    assert [r.path for r in tls_server.requests] == ["/through"]

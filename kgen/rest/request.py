@@ -220,7 +220,10 @@ class Request:
             except OSError as err:
                 self._fail(f"body: cannot read {os.fspath(body)!r}: {err.strerror}")
         elif isinstance(body, msgspec.Struct | Mapping):
-            self._body = msgspec.json.encode(body)
+            try:
+                self._body = msgspec.json.encode(body)
+            except (TypeError, msgspec.EncodeError) as err:
+                self._fail(f"body: cannot be encoded as JSON: {err}")
             self._headers.setdefault("Content-Type", "application/json")
         elif isinstance(body, str):
             self._fail("body: a str is ambiguous; pass bytes, a pathlib.Path, a model or a dict")

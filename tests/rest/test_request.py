@@ -193,6 +193,7 @@ def test_bodies(server: LoopbackServer, make_client: MakeClient, tmp_path: Path)
         (lambda r: r.subresource("test%2bsegment"), "may not contain '%'"),
         (lambda r: r.body("a string"), "str is ambiguous"),
         (lambda r: r.body(object()), "unsupported type object"),
+        (lambda r: r.body({"a": object()}), "cannot be encoded as JSON"),
         (lambda r: r.body(Path("/nonexistent/body")), "cannot read '/nonexistent/body'"),
     ],
 )

@@ -3,24 +3,19 @@
 Each served version of a CRD becomes a kind definition named the way a Kubernetes server
 publishes CRDs in its OpenAPI document: the group reversed, then the version and the kind
 (``gateway.networking.k8s.io`` ``v1`` ``Gateway`` -> ``io.k8s.networking.gateway.v1.Gateway``).
-Every nested object with properties is hoisted into its own definition named after its path
-(``...v1.GatewaySpec``, ``...v1.GatewaySpecListeners``; additional-properties values add
-``Value``; of a long path only the last segments that fit in 48 characters are kept), with a
-numeric suffix on a clash, so names are deterministic for a given manifest. Objects that are
-identical apart from their description share the first one's definition (large CRDs repeat
-the same structures many times).
+Every nested object with properties is hoisted into its own definition (see
+:mod:`kgen.spec._hoist`: ``...v1.GatewaySpec``, ``...v1.GatewaySpecListeners``).
 ``x-kubernetes-*`` markers stay on the schema they were written on. ``metadata`` becomes a
 reference to ``ObjectMeta``, as the server does, and a ``<Kind>List`` definition is added.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from kgen.spec._documents import Document
+from kgen.spec._hoist import Hoister
 from kgen.spec._wellknown import LIST_META, OBJECT_META, SCALE
 from kgen.spec.errors import json_pointer
 from kgen.spec.model import GroupVersionKind, JSONSchema, Resource, Subresource
@@ -38,20 +33,12 @@ STANDARD_VERBS = (
     "watch",
 )
 _SUB_VERBS = ("get", "patch", "update")
-_USE_SITE_KEYS = ("description", "default", "nullable")
 _SCALE_GVK = GroupVersionKind("autoscaling", "v1", "Scale")
-_MAX_NAME = 48
-"""Longest hoisted definition name (after the prefix) built from path segments."""
 
 
 def definition_prefix(group: str, version: str) -> str:
     """``io.k8s.networking.gateway.v1`` for ``gateway.networking.k8s.io``/``v1``."""
     return ".".join([*reversed(group.split(".")), version]) if group else version
-
-
-def _pascal(name: str) -> str:
-    words = re.split(r"[^0-9A-Za-z]+", name)
-    return "".join(w[:1].upper() + w[1:] for w in words if w) or "Field"
 
 
 @dataclass
@@ -64,77 +51,6 @@ class CRDVersion:
     definitions: dict[str, JSONSchema]
     storage: bool
     pointer: str
-
-
-class _Hoister:
-    """Turns one version's schema into named v2 definitions (see the module docstring)."""
-
-    def __init__(self, doc: Document, prefix: str, kind: str, taken: set[str]) -> None:
-        self.doc = doc
-        self.prefix = prefix
-        self.kind = kind
-        self.taken = taken
-        self.out: dict[str, JSONSchema] = {}
-        self.seen: dict[str, str] = {}
-
-    def _name(self, segments: tuple[str, ...]) -> str:
-        """``<prefix>.<Kind><segments>``: the last segments that fit in ``_MAX_NAME``
-        characters (at least one), then a number if the name is taken."""
-        keep = len(segments)
-        while keep > 1 and len(self.kind) + sum(map(len, segments[-keep:])) > _MAX_NAME:
-            keep -= 1
-        hint = self.prefix + "." + self.kind + "".join(segments[-keep:])
-        name, n = hint, 1
-        while name in self.taken:
-            n += 1
-            name = f"{hint}{n}"
-        self.taken.add(name)
-        return name
-
-    def _body(
-        self, schema: JSONSchema, segments: tuple[str, ...], pointer: list[str | int]
-    ) -> JSONSchema:
-        body = dict(schema)
-        props = body.get("properties")
-        if props is not None:
-            if not isinstance(props, dict):
-                raise self.doc.error(json_pointer(*pointer, "properties"), "must be an object")
-            body["properties"] = {
-                key: self.convert(sub, (*segments, _pascal(key)), [*pointer, "properties", key])
-                for key, sub in props.items()
-            }
-        return body
-
-    def root(self, schema: JSONSchema, pointer: list[str | int]) -> str:
-        """Register the kind's schema, and everything nested in it; return its name."""
-        name = f"{self.prefix}.{self.kind}"
-        self.out[name] = self._body(schema, (), pointer)
-        return name
-
-    def convert(self, schema: Any, segments: tuple[str, ...], pointer: list[str | int]) -> Any:
-        """The schema with nested objects hoisted; an object with properties becomes a
-        reference (identical objects, descriptions aside, share one definition)."""
-        if not isinstance(schema, dict):
-            raise self.doc.error(json_pointer(*pointer), "a schema must be an object")
-        if isinstance(schema.get("properties"), dict) and schema["properties"]:
-            use_site = {k: schema[k] for k in _USE_SITE_KEYS if k in schema}
-            body = self._body(schema, segments, pointer)
-            key = json.dumps({k: v for k, v in body.items() if k != "description"}, sort_keys=True)
-            name = self.seen.get(key)
-            if name is None:
-                name = self.seen[key] = self._name(segments)
-                self.out[name] = body
-            return {"$ref": "#/definitions/" + name, **use_site}
-        out = dict(schema)
-        if "items" in out:
-            out["items"] = self.convert(out["items"], segments, [*pointer, "items"])
-        if isinstance(out.get("additionalProperties"), dict):
-            out["additionalProperties"] = self.convert(
-                out["additionalProperties"],
-                (*segments, "Value"),
-                [*pointer, "additionalProperties"],
-            )
-        return out
 
 
 def _text(value: Any) -> str:
@@ -224,7 +140,7 @@ def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
         if not isinstance(root, dict):
             raise doc.error(json_pointer(*schema_where, "openAPIV3Schema"), "must be an object")
         prefix = definition_prefix(group, version)
-        hoister = _Hoister(doc, prefix, kind, taken)
+        hoister = Hoister(doc, prefix, kind, taken)
         root = dict(root)
         raw_props = root.get("properties") or {}
         if not isinstance(raw_props, dict):

@@ -10,6 +10,7 @@ from pathlib import Path
 from kgen.spec._crd import crd_versions, kind_definition_names
 from kgen.spec._discovery import Discovery, read_discovery
 from kgen.spec._documents import Document, load_documents
+from kgen.spec._hoist import Hoister, has_inline_objects
 from kgen.spec._openapi import PathResource, definitions_of, gvks_of, resources_from_paths
 from kgen.spec._refs import check_definitions
 from kgen.spec._wellknown import wellknown_definitions
@@ -136,14 +137,29 @@ def _overlay(
 
 
 def _read_openapi(b: _Builder, docs: list[Document]) -> None:
-    """Definitions of every OpenAPI document, and the resources their paths serve (the first
-    document to describe a resource wins, so a v2 and a v3 document of one server agree)."""
+    """Definitions of every OpenAPI document (nested objects written inline, as servers
+    publish CRDs, hoisted into definitions of their own), and the resources their paths serve
+    (the first document to describe a resource wins, so a v2 and a v3 document of one server
+    agree)."""
     found_paths: dict[tuple[str, str, str], tuple[PathResource, Document]] = {}
+    hoisted = 0
     for doc in docs:
         defs, where = definitions_of(doc)
+        taken = set(b.schemas) | set(defs)
+        for name, schema in list(defs.items()):
+            if has_inline_objects(schema):
+                prefix, _, short = name.rpartition(".")
+                hoister = Hoister(doc, prefix, short, taken)
+                hoister.root(schema, [*where.strip("/").split("/"), name])
+                defs.update(hoister.out)
+                hoisted += 1
         b.add_definitions(doc, defs, where)
         for key, res in resources_from_paths(doc).items():
             found_paths.setdefault(key, (res, doc))
+    if hoisted:
+        b.notes.append(
+            f"nested objects of {hoisted} definitions hoisted into definitions of their own"
+        )
     if b.conflicts:
         b.notes.append(f"{b.conflicts} definitions differ between documents; the first was kept")
     index = b.kind_index()

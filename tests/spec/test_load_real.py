@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from kgen.spec import APIModel, GroupVersionKind, load
+from kgen.spec import APIModel, GroupVersionKind, load, load_documents
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +205,45 @@ def test_crds_with_unrelated_discovery_keep_only_their_kinds(specs_dir: Path) ->
     )
     assert {g for g, _ in api.group_versions} == {"gateway.networking.k8s.io"}
     assert any("derived from the OpenAPI paths or CRDs" in note for note in api.notes)
+
+
+def test_published_crd_schemas_are_hoisted_like_crd_files(specs_dir: Path, tmp_path: Path) -> None:
+    """A server publishes a CRD's schema inline under the same definition name; loading that
+    document names the nested objects exactly as loading the CRD file does."""
+    crd_file = specs_dir / "crds/gateway-api/gateway.networking.k8s.io_gateways.yaml"
+    crd = load_documents([crd_file])[0].data
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
+    schema = dict(version["schema"]["openAPIV3Schema"])
+    schema["properties"] = {
+        **schema["properties"],
+        "metadata": {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"},
+    }
+    gvk = {"group": "gateway.networking.k8s.io", "version": "v1", "kind": "Gateway"}
+    schema["x-kubernetes-group-version-kind"] = [gvk]
+    published = {
+        "swagger": "2.0",
+        "paths": {
+            "/apis/gateway.networking.k8s.io/v1/namespaces/{namespace}/gateways/{name}": {
+                "get": {"x-kubernetes-action": "get", "x-kubernetes-group-version-kind": gvk}
+            }
+        },
+        "definitions": {
+            "io.k8s.networking.gateway.v1.Gateway": schema,
+            **{
+                name: s
+                for name, s in load([crd_file]).schemas.items()
+                if name.startswith("io.k8s.apimachinery.")
+            },
+        },
+    }
+    path = tmp_path / "published.json"
+    path.write_text(json.dumps(published), encoding="utf-8")
+    from_server = load([path])
+    from_file = load([crd_file])
+    prefix = "io.k8s.networking.gateway.v1.Gateway"
+    hoisted = {n for n in from_server.schemas if n.startswith(prefix)}
+    assert "io.k8s.networking.gateway.v1.GatewaySpecListeners" in hoisted
+    assert hoisted == {n for n in from_file.schemas if n.startswith(prefix)} - {prefix + "List"}
+    assert any("hoisted" in note for note in from_server.notes)
+    gateways = from_server.group_versions[("gateway.networking.k8s.io", "v1")].resources["gateways"]
+    assert gateways.schema == prefix

@@ -13,6 +13,7 @@ import pytest
 
 from kgen.meta import Status
 from kgen.rest import (
+    Config,
     ListOptions,
     RESTClient,
     StatusError,
@@ -22,6 +23,7 @@ from kgen.rest import (
     is_resource_expired,
 )
 
+from .helpers import FakeClock
 from .models import Pod, pod_json
 from .server import Handler, LoopbackServer, Recorded
 
@@ -228,3 +230,16 @@ def test_stop_over_tls(tls_server: LoopbackServer, make_client: MakeClient, ca: 
     stopper.join()
     assert first.type == "ADDED" and rest == []
     assert closed.wait(timeout=10)
+
+
+def test_watches_are_not_throttled(server: LoopbackServer) -> None:
+    clock = FakeClock()
+    serve_frames(server)
+    config = Config(host=server.url, qps=1, burst=1)
+    with RESTClient(config, clock=clock, sleep=clock.sleep) as client:
+        for _ in range(3):
+            list(pods_watch(client))
+        assert clock.sleeps == []
+        client.get().abs_path("/a").do()  # the bucket is still full for ordinary requests
+        client.get().abs_path("/a").do()
+    assert clock.sleeps == [1.0]

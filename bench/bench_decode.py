@@ -92,6 +92,16 @@ def retained_bytes_per_pod(decode: Decoder, body: bytes, count: int) -> float:
     return (after - before) / count
 
 
+def collection_pause() -> float:
+    """Median seconds of a full collection (``gc.collect()``) in this process as it stands."""
+    pauses = []
+    for _ in range(5):
+        start = time.perf_counter()
+        gc.collect()
+        pauses.append(time.perf_counter() - start)
+    return statistics.median(pauses)
+
+
 def full_collection_pause(decode: Decoder, body: bytes, batches: int) -> tuple[float, int]:
     """Median seconds of ``gc.collect()`` with ``batches`` decoded bodies alive, and how many
     objects those add to the collector's lists."""
@@ -99,15 +109,11 @@ def full_collection_pause(decode: Decoder, body: bytes, batches: int) -> tuple[f
     tracked_before = len(gc.get_objects())
     alive = [decode(body) for _ in range(batches)]
     gc.collect()
-    pauses = []
-    for _ in range(5):
-        start = time.perf_counter()
-        gc.collect()
-        pauses.append(time.perf_counter() - start)
+    pause = collection_pause()
     tracked = len(gc.get_objects()) - tracked_before
     del alive
     gc.collect()
-    return statistics.median(pauses), tracked
+    return pause, tracked
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -135,6 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     print("|---|---|---|---|")
     batches = max(1, args.cached // args.n)
+    print(f"| (nothing cached) | | {collection_pause() * 1000:,.1f} | |")
     for name, decode in found.items():
         per_pod = retained_bytes_per_pod(decode, body, args.n)
         pause, tracked = full_collection_pause(decode, body, batches)

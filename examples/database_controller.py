@@ -63,7 +63,7 @@ from kgen.cache import (
 from kgen.client import GroupVersionResource
 from kgen.config import ConfigError, load
 from kgen.dynamic import DynamicClient, DynamicResourceClient, Unstructured
-from kgen.meta import UNSET, ObjectMeta, OwnerReference, encode
+from kgen.meta import UNSET, ObjectMeta, OwnerReference
 from kgen.record import (
     EVENT_TYPE_NORMAL,
     EVENT_TYPE_WARNING,
@@ -84,10 +84,13 @@ __all__ = [
     "CONTROLLER_NAME",
     "DatabaseController",
     "ReconcileError",
+    "argument_parser",
     "configmap_name",
     "controller_for",
+    "load_config",
     "main",
     "run",
+    "stop_on_signals",
 ]
 
 CONTROLLER_NAME = "postgrescluster-controller"
@@ -313,14 +316,17 @@ class DatabaseController:
     def _sync_status(
         self, cluster: PostgresCluster, meta: ObjectMeta, spec: PostgresClusterSpec
     ) -> bool:
-        """Write the status subresource if it differs from the desired one; True if written."""
-        desired = PostgresClusterStatus(
+        """Write the status subresource if the fields this controller owns differ (others,
+        such as ``readyInstances``, are kept as they are); True if written."""
+        current = cluster.status
+        desired = msgspec.structs.replace(
+            current if isinstance(current, PostgresClusterStatus) else PostgresClusterStatus(),
             phase="Running",
             replicas=spec.replicas if isinstance(spec.replicas, int) else 1,
             selector=f"{CLUSTER_LABEL}={meta.name}",
             observed_generation=meta.generation,
         )
-        if cluster.status == desired:
+        if current == desired:
             return False
         self._clientset.databases_v1.postgres_clusters(str(meta.namespace)).update_status(
             msgspec.structs.replace(cluster, status=desired)
@@ -362,7 +368,7 @@ def _new_configmap(
             "name": name,
             "namespace": meta.namespace,
             "labels": {MANAGED_BY_LABEL: CONTROLLER_NAME, CLUSTER_LABEL: meta.name},
-            "ownerReferences": [msgspec.json.decode(encode(owner))],
+            "ownerReferences": [msgspec.to_builtins(owner)],
         },
         "data": data,
     }

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from msgspec.structs import replace
 
 from kgen.meta import ObjectMeta
 from kgen.rest import Config, RESTClient
@@ -81,15 +82,18 @@ def test_clusters_become_configmaps_status_and_events(
 
     clusters = clientset.databases_v1.postgres_clusters(namespace)
     created = clusters.create(new_cluster("orders", version="16", parameters={"work_mem": "8MB"}))
-    clusters.create(new_cluster("billing", version="15", replicas=3))
+    billing = clusters.create(new_cluster("billing", version="15", replicas=3))
+    # Status written by someone else (the instances' own reporting) must survive reconciling.
+    clusters.update_status(replace(billing, status=PostgresClusterStatus(ready_instances=2)))
 
     served_before = len(server.requests)
     with running(config, namespace) as controller:
-        eventually(lambda: status_of(clientset, namespace, "billing"), "billing has a status")
+        eventually(lambda: status_of(clientset, namespace, "billing").phase, "billing synced")
         eventually(lambda: status_of(clientset, namespace, "orders"), "orders has a status")
         assert status_of(clientset, namespace, "billing") == PostgresClusterStatus(
             phase="Running",
             replicas=3,
+            ready_instances=2,
             selector="databases.kgen.dev/cluster=billing",
             observed_generation=1,
         )

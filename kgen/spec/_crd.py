@@ -146,15 +146,16 @@ def crd_versions(doc: Document, taken: set[str]) -> list[CRDVersion]:
         if not isinstance(raw_props, dict):
             where_props = [*schema_where, "openAPIV3Schema", "properties"]
             raise doc.error(json_pointer(*where_props), "properties must be an object")
-        props = dict(raw_props)
-        props["apiVersion"] = props.get("apiVersion") or {"type": "string"}
-        props["kind"] = props.get("kind") or {"type": "string"}
-        meta = props.get("metadata")
-        meta_doc = meta.get("description") if isinstance(meta, dict) else None
-        props["metadata"] = {"$ref": "#/definitions/" + OBJECT_META}
-        if isinstance(meta_doc, str):
-            props["metadata"]["description"] = meta_doc
-        root["properties"] = props
+        meta = raw_props.get("metadata")
+        meta_ref: dict[str, Any] = {"$ref": "#/definitions/" + OBJECT_META}
+        if isinstance(meta, dict) and isinstance(meta.get("description"), str):
+            meta_ref["description"] = meta["description"]
+        root["properties"] = {
+            "apiVersion": raw_props.get("apiVersion") or {"type": "string"},
+            "kind": raw_props.get("kind") or {"type": "string"},
+            "metadata": meta_ref,
+            **{k: v for k, v in raw_props.items() if k not in ("apiVersion", "kind", "metadata")},
+        }
         root.setdefault("type", "object")
         root["x-kubernetes-group-version-kind"] = [
             {"group": group, "kind": kind, "version": version}

@@ -174,7 +174,8 @@ def test_missing_profile_is_retried_then_forgotten(
 
     with running(config, namespace) as controller:
         eventually(lambda: controller.queue.num_requeues(key) >= 2, "ledger retried twice")
-        assert ("ledger", "Warning", "ProfileNotFound", "") in event_summary(rest, namespace)
+        warning = ("ledger", "Warning", "ProfileNotFound", "")
+        eventually(lambda: warning in event_summary(rest, namespace), "ProfileNotFound recorded")
         assert not status_of(clientset, namespace, "ledger")
 
         clientset.databases_v1.storage_profiles().create(
@@ -216,8 +217,10 @@ def test_owned_configmap_is_restored_and_a_foreign_one_left_alone(
         eventually(
             lambda: controller.queue.num_requeues(f"{namespace}/taken") >= 1, "taken retried"
         )
-        assert ("taken", "Warning", "ErrResourceExists", "") in event_summary(rest, namespace)
-        assert configmap_data(rest, namespace, "taken-config") is None  # untouched: no data
+        warning = ("taken", "Warning", "ErrResourceExists", "")
+        eventually(lambda: warning in event_summary(rest, namespace), "ErrResourceExists recorded")
+        taken = core(rest, "get", namespace, "configmaps", "taken-config")  # left untouched
+        assert "data" not in taken and "ownerReferences" not in taken["metadata"]
         assert not status_of(clientset, namespace, "taken")
 
 

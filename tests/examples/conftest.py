@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import trustme
@@ -22,6 +23,9 @@ from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
 
 from .helpers import create_namespace
+
+if TYPE_CHECKING:
+    from kgen_databases.clientset import Clientset
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_SPEC = REPO / "openapi-specs" / "databases.kgen.dev.yaml"
@@ -66,6 +70,16 @@ def rest(config: Config) -> Iterator[RESTClient]:
     """A REST client for the test's own reads and writes."""
     with RESTClient(config) as client:
         yield client
+
+
+@pytest.fixture
+def clientset(config: Config) -> Iterator[Clientset]:
+    """The generated package's clientset, for the test's own reads and writes."""
+    from kgen_databases.clientset import Clientset
+
+    clientset = Clientset(config)
+    yield clientset
+    clientset.rest_client.close()
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from kgen.meta import UNSET, ObjectMeta
 from kgen.rest import RESTClient
 
 T = TypeVar("T")
@@ -56,3 +57,18 @@ def event_summary(rest: RESTClient, namespace: str) -> set[tuple[str, str, str, 
         )
         for e in events(rest, namespace)
     }
+
+
+def new_cluster(name: str, **spec: Any) -> Any:
+    """A PostgresCluster (10Gi of storage, ``profile`` if given) with ``spec`` fields."""
+    from kgen_databases.models import databases_v1 as m
+
+    storage = m.PostgresClusterSpecStorage(size="10Gi", profile=spec.pop("profile", UNSET))
+    return m.PostgresCluster(
+        metadata=ObjectMeta(name=name), spec=m.PostgresClusterSpec(storage=storage, **spec)
+    )
+
+
+def status_of(clientset: Any, namespace: str, name: str) -> Any:
+    """The status of a PostgresCluster as the server has it (falsy when never written)."""
+    return clientset.databases_v1.postgres_clusters(namespace).get(name).status

@@ -24,7 +24,7 @@ from kgen.testing import APIServer
 from kgen.workqueue import ItemExponentialFailureRateLimiter
 
 from .conftest import IMPORT_PATHS, REPO
-from .helpers import core, event_summary, eventually
+from .helpers import core, event_summary, eventually, new_cluster, status_of
 
 if TYPE_CHECKING:
     from database_controller import DatabaseController
@@ -46,28 +46,6 @@ def running(config: Config, namespace: str) -> Iterator[DatabaseController]:
         finally:
             stop.set()
             runner.join()
-
-
-@pytest.fixture
-def clientset(config: Config) -> Iterator[Clientset]:
-    from kgen_databases.clientset import Clientset
-
-    clientset = Clientset(config)
-    yield clientset
-    clientset.rest_client.close()
-
-
-def new_cluster(name: str, **spec: Any) -> Any:
-    from kgen_databases.models import databases_v1 as m
-
-    storage = m.PostgresClusterSpecStorage(size="10Gi", profile=spec.pop("profile", None))
-    return m.PostgresCluster(
-        metadata=ObjectMeta(name=name), spec=m.PostgresClusterSpec(storage=storage, **spec)
-    )
-
-
-def status_of(clientset: Clientset, namespace: str, name: str) -> Any:
-    return clientset.databases_v1.postgres_clusters(namespace).get(name).status
 
 
 def configmap_data(rest: RESTClient, namespace: str, name: str) -> Any:

@@ -9,21 +9,19 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from kgen.leaderelection import Lease, LeaseSpec
-from kgen.meta import ObjectMeta
 from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
 from kgen.workqueue import ItemExponentialFailureRateLimiter
 
 from .conftest import IMPORT_PATHS, REPO
-from .helpers import event_summary, events, eventually
+from .helpers import event_summary, events, eventually, new_cluster, status_of
 
 if TYPE_CHECKING:
     from kgen_databases.clientset import Clientset
@@ -32,15 +30,6 @@ if TYPE_CHECKING:
 LEASE = "pg-controller"
 LEASE_NAME = "postgrescluster-controller"
 """The example's default Lease name."""
-
-
-@pytest.fixture
-def clientset(config: Config) -> Iterator[Clientset]:
-    from kgen_databases.clientset import Clientset
-
-    clientset = Clientset(config)
-    yield clientset
-    clientset.rest_client.close()
 
 
 class Replicas:
@@ -97,24 +86,12 @@ def lease(rest: RESTClient, namespace: str, name: str = LEASE) -> LeaseSpec:
     return got.spec
 
 
-def new_cluster(name: str) -> Any:
-    from kgen_databases.models import databases_v1 as m
-
-    spec = m.PostgresClusterSpec(version="16", storage=m.PostgresClusterSpecStorage(size="1Gi"))
-    return m.PostgresCluster(metadata=ObjectMeta(name=name), spec=spec)
-
-
 def informer_lists(server: APIServer, namespace: str) -> int:
     """How many informer lists (paginated: ``limit=``) of the namespace's PostgresClusters."""
     path = f"/apis/databases.kgen.dev/v1/namespaces/{namespace}/postgresclusters?"
     return sum(
         1 for method, target in server.requests if target.startswith(path) and "limit=" in target
     )
-
-
-def reconciled(clientset: Clientset, namespace: str, name: str) -> bool:
-    status = clientset.databases_v1.postgres_clusters(namespace).get(name).status
-    return bool(status) and getattr(status, "phase", None) == "Running"
 
 
 @pytest.mark.parametrize("release_on_cancel", [True, False], ids=["released", "expired"])
@@ -136,16 +113,16 @@ def test_only_the_leader_reconciles_and_the_other_takes_over(
         second = replicas.start("replica-2")
         eventually(lambda: second.elector.get_leader() == "replica-1", "replica-2 sees replica-1")
 
-        clusters.create(new_cluster("alpha"))
-        eventually(lambda: reconciled(clientset, namespace, "alpha"), "alpha reconciled")
+        clusters.create(new_cluster("alpha", version="16"))
+        eventually(lambda: status_of(clientset, namespace, "alpha"), "alpha reconciled")
         assert not second.is_leader()
         # Only the leader's informers run: one list of the namespace's clusters so far.
         assert informer_lists(server, namespace) == 1
 
         replicas.stop("replica-1")
         eventually(second.is_leader, "replica-2 takes over")
-        clusters.create(new_cluster("beta"))
-        eventually(lambda: reconciled(clientset, namespace, "beta"), "beta reconciled")
+        clusters.create(new_cluster("beta", version="16"))
+        eventually(lambda: status_of(clientset, namespace, "beta"), "beta reconciled")
         assert informer_lists(server, namespace) == 2
 
         spec = lease(rest, namespace)
@@ -176,7 +153,7 @@ def test_main_leads_from_the_kubeconfig_and_releases_on_sigterm(
     server: APIServer, clientset: Clientset, rest: RESTClient, namespace: str, tmp_path: Path
 ) -> None:
     kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
-    clientset.databases_v1.postgres_clusters(namespace).create(new_cluster("solo"))
+    clientset.databases_v1.postgres_clusters(namespace).create(new_cluster("solo", version="16"))
     env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": os.pathsep.join(IMPORT_PATHS)}
     command = [sys.executable, str(REPO / "examples" / "leader_elected.py")]
     options = ["--id", "cli-replica", "--namespace", namespace, "--lease-namespace", namespace]
@@ -184,7 +161,7 @@ def test_main_leads_from_the_kubeconfig_and_releases_on_sigterm(
         command + options, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        eventually(lambda: reconciled(clientset, namespace, "solo"), "solo reconciled", timeout=60)
+        eventually(lambda: status_of(clientset, namespace, "solo"), "solo reconciled", timeout=60)
         assert lease(rest, namespace, LEASE_NAME).holder_identity == "cli-replica"
     finally:
         process.send_signal(signal.SIGTERM)

@@ -77,6 +77,13 @@ def test_every_kind_has_an_importable_class(
                 defaults = {f.encode_name: f.default for f in msgspec.structs.fields(cls)}
                 assert defaults["kind"] == kind
                 assert defaults["apiVersion"] == gv.api_version
+            for sub in res.subresources.values():
+                for definition in (sub.request_schema, sub.response_schema):
+                    if definition is not None:
+                        module, name = model_ref(api, definition)
+                        assert module == "kgen.meta" or hasattr(
+                            modules[module.rsplit(".", 1)[1]], name
+                        )
 
 
 def test_meta_types_come_from_kgen_meta(trees: tuple[Path, dict[str, APIModel]]) -> None:

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from leader_elected import Replica
 
 LEASE = "pg-controller"
-LEASE_NAME = "postgrescluster-controller"
-"""The example's default Lease name."""
 
 
 class Replicas:
@@ -152,6 +150,8 @@ def test_only_the_leader_reconciles_and_the_other_takes_over(
 def test_main_leads_from_the_kubeconfig_and_releases_on_sigterm(
     server: APIServer, clientset: Clientset, rest: RESTClient, namespace: str, tmp_path: Path
 ) -> None:
+    from leader_elected import LEASE_NAME
+
     kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
     clientset.databases_v1.postgres_clusters(namespace).create(new_cluster("solo", version="16"))
     env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": os.pathsep.join(IMPORT_PATHS)}

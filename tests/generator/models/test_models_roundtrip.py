@@ -30,9 +30,11 @@ def _make_pods(specs_dir: Path) -> ModuleType:
     return module
 
 
-@pytest.fixture(scope="module")
-def api135(specs_dir: Path) -> APIModel:
-    return load([specs_dir / "kubernetes/v1.35/swagger.json"])
+@pytest.fixture(scope="module", params=["swagger.json", "openapi-v3"])
+def api135(specs_dir: Path, request: pytest.FixtureRequest) -> tuple[str, APIModel]:
+    """The 1.35 API from its OpenAPI v2 and from its v3 documents."""
+    name = "rt135_v2" if request.param == "swagger.json" else "rt135_v3"
+    return name, load([specs_dir / "kubernetes/v1.35" / request.param])
 
 
 def _same_items(original: dict[str, Any], again: dict[str, Any]) -> None:
@@ -56,14 +58,14 @@ def _same_items(original: dict[str, Any], again: dict[str, Any]) -> None:
 )
 def test_realistic_lists_round_trip(
     specs_dir: Path,
-    api135: APIModel,
+    api135: tuple[str, APIModel],
     generated: Generate,
     maker: str,
     module: str,
     list_class: str,
 ) -> None:
     make_pods = _make_pods(specs_dir)
-    modules = generated(api135, "rt135")
+    modules = generated(api135[1], api135[0])
     raw: bytes = make_pods.dumps(getattr(make_pods, maker)(300, 7))
     obj = decode(raw, getattr(modules[module], list_class))
     _same_items(json.loads(raw), json.loads(encode(obj)))

@@ -77,15 +77,14 @@ class Indexer(Generic[T]):
     def _prepared(self, obj: object) -> T:
         return self._transform(obj) if self._transform is not None else obj  # type: ignore[return-value]
 
-    def add(self, obj: object) -> None:
-        """Insert or replace ``obj`` under its key."""
-        prepared = self._prepared(obj)
-        self._store.add(self.key_of(prepared), prepared)
+    def add(self, obj: object) -> T | None:
+        """Insert or replace ``obj`` under its key; return the object replaced, if any."""
+        return self.update(obj)
 
-    def update(self, obj: object) -> None:
-        """Insert or replace ``obj`` under its key."""
+    def update(self, obj: object) -> T | None:
+        """Insert or replace ``obj`` under its key; return the object replaced, if any."""
         prepared = self._prepared(obj)
-        self._store.update(self.key_of(prepared), prepared)
+        return self._store.update(self.key_of(prepared), prepared)
 
     def delete(self, obj: object) -> None:
         """Remove the object with ``obj``'s key, if any."""

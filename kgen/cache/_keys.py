@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from kgen.meta import UNSET, meta_name, meta_namespace
+from kgen.meta import UNSET, ObjectMeta, meta_name, meta_namespace
 
 __all__ = [
     "DeletedFinalStateUnknown",
@@ -65,6 +65,11 @@ def meta_namespace_key(obj: object) -> str:
     An :class:`ExplicitKey` is returned as it is. Raises :class:`ObjectKeyError` when ``obj`` has
     no metadata.
     """
+    metadata = getattr(obj, "metadata", None)
+    if type(metadata) is ObjectMeta:  # the common case, made fast: a kgen model
+        namespace, name = metadata.namespace, metadata.name
+        name = name if isinstance(name, str) else ""
+        return f"{namespace}/{name}" if isinstance(namespace, str) and namespace else name
     if isinstance(obj, ExplicitKey):
         return str(obj)
     if not has_meta(obj):

@@ -325,13 +325,11 @@ class SharedIndexInformer(Generic[T]):
                     self._indexer.delete(obj)
                     self._processor.distribute(DeleteNotification(obj), sync=False)
                     continue
-                old = self._indexer.get(obj)
+                old = self._indexer.update(obj)
                 if old is not None:
-                    self._indexer.update(obj)
                     sync = meta_resource_version(old) == meta_resource_version(obj)
                     self._processor.distribute(UpdateNotification(old, obj), sync=sync)
                 else:
-                    self._indexer.add(obj)
                     self._processor.distribute(AddNotification(obj, is_in_initial_list), sync=False)
 
 

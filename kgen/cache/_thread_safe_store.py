@@ -36,21 +36,24 @@ class ThreadSafeStore(Generic[T]):
 
     # -- writes -------------------------------------------------------------------------------
 
-    def add(self, key: str, obj: T) -> None:
+    def add(self, key: str, obj: T) -> T | None:
         """Store ``obj`` under ``key`` (same as :meth:`update`)."""
-        self.update(key, obj)
+        return self.update(key, obj)
 
-    def update(self, key: str, obj: T) -> None:
-        """Store ``obj`` under ``key`` and move its index entries from the old object to it.
+    def update(self, key: str, obj: T) -> T | None:
+        """Store ``obj`` under ``key``, move its index entries from the old object to it, and
+        return the old object (``None`` when the key was new).
 
         An exception from an index function propagates and leaves the store unchanged.
         """
         with self._lock:
-            new_values = self._index_values(obj)
             old = self._items.get(key)
-            old_values = self._index_values(old) if key in self._items else None
+            if self._indexers:
+                new_values = self._index_values(obj)
+                old_values = self._index_values(old) if old is not None else None
+                self._reindex(key, old_values, new_values)
             self._items[key] = obj
-            self._reindex(key, old_values, new_values)
+            return old
 
     def delete(self, key: str) -> None:
         """Remove ``key`` and its index entries; a missing key is ignored."""

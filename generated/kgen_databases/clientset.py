@@ -12,15 +12,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
 import requests
-
 from kgen.config import in_cluster_config, load_kubeconfig
 from kgen.discovery import DiscoveryClient
 from kgen.rest import Config, RESTClient
 
 if TYPE_CHECKING:
     from kgen_databases.typed.databases_v1 import DatabasesV1Client
-    from kgen_databases.typed.databases_v1beta1 import DatabasesV1beta1Client
     from kgen_databases.typed.databases_v1alpha1 import DatabasesV1alpha1Client
+    from kgen_databases.typed.databases_v1beta1 import DatabasesV1beta1Client
 
 __all__ = ["Clientset"]
 

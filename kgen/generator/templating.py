@@ -12,6 +12,7 @@ once configured).
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterable
 from functools import cache
@@ -36,6 +37,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["wrap"] = _wrap
     env.filters["py_tuple"] = _py_tuple
+    env.filters["import_order"] = _import_order
+    env.filters["all_order"] = _all_order
     env.filters["py_str"] = naming.python_string
     env.filters["py_doc"] = naming.docstring
     return env
@@ -58,6 +61,24 @@ def _py_tuple(values: Iterable[str]) -> str:
     """A tuple literal of string literals: ``()``, ``("a",)``, ``("a", "b")``."""
     items = [naming.python_string(v) for v in values]
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _natural_key(name: str, fold_case: bool) -> tuple[int, list[tuple[int, int | str]]]:
+    """CONSTANTS, then Classes, then the rest, each in natural order (``V2`` before ``V10``),
+    case-folded or not."""
+    rank = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    parts = re.split(r"(\d+)", name.lower() if fold_case else name)
+    return rank, [(1, int(p)) if p.isdigit() else (0, p) for p in parts if p]
+
+
+def _import_order(names: Iterable[str]) -> list[str]:
+    """The order isort (and ruff's ``I`` rules) give the names of one ``from`` import."""
+    return sorted(names, key=lambda name: (_natural_key(name, True), name))
+
+
+def _all_order(names: Iterable[str]) -> list[str]:
+    """The order ruff's RUF022 wants in ``__all__``."""
+    return sorted(names, key=lambda name: _natural_key(name, False))
 
 
 def render_template(name: str, **context: Any) -> str:

@@ -20,8 +20,8 @@ from kgen.client import GroupVersionResource
 
 if TYPE_CHECKING:
     from kgen_databases.informers.databases_v1 import DatabasesV1Informers
-    from kgen_databases.informers.databases_v1beta1 import DatabasesV1beta1Informers
     from kgen_databases.informers.databases_v1alpha1 import DatabasesV1alpha1Informers
+    from kgen_databases.informers.databases_v1beta1 import DatabasesV1beta1Informers
 
 __all__ = ["SharedInformerFactory"]
 

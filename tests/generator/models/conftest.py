@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 
 from kgen.generator.models import render_models
-from kgen.spec import APIModel
+from kgen.spec import APIModel, load
 
 
 def write_package(api: APIModel, package: str, root: Path) -> Path:
@@ -57,3 +57,17 @@ def generated(
     for name in list(sys.modules):
         if any(name == p or name.startswith(p + ".") for p in packages):
             del sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def load_specs(specs_dir: Path) -> Callable[..., APIModel]:
+    """``load_specs("kubernetes/v1.35/swagger.json", ...)``: the API model of those paths under
+    the specs folder, loaded once per session (models are never mutated)."""
+    cache: dict[tuple[str, ...], APIModel] = {}
+
+    def get(*relative: str) -> APIModel:
+        if relative not in cache:
+            cache[relative] = load([specs_dir / r for r in relative])
+        return cache[relative]
+
+    return get

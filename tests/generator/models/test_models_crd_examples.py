@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from kgen.generator.models import model_ref
 from kgen.meta import decode, encode
-from kgen.spec import APIModel, GroupVersionKind, load
+from kgen.spec import APIModel, GroupVersionKind
 
 Generate = Callable[[APIModel, str], dict[str, ModuleType]]
 
@@ -148,8 +147,8 @@ EXAMPLES: list[dict[str, Any]] = [
 
 
 @pytest.fixture(scope="module")
-def crd_api(specs_dir: Path) -> APIModel:
-    return load([specs_dir / "crds"])
+def crd_api(load_specs: Callable[..., APIModel]) -> APIModel:
+    return load_specs("crds")
 
 
 def _kind_class(api: APIModel, modules: dict[str, ModuleType], example: dict[str, Any]) -> Any:

@@ -6,7 +6,7 @@ import importlib
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -17,7 +17,7 @@ from black.mode import TargetVersion
 
 from kgen.generator.models import model_ref, render_models
 from kgen.meta import ObjectMeta, decode, encode
-from kgen.spec import APIModel, load, load_documents
+from kgen.spec import APIModel, load_documents
 
 INPUTS = {
     "k121": ["kubernetes/v1.21/swagger.json"],
@@ -30,13 +30,13 @@ INPUTS = {
 
 @pytest.fixture(scope="module")
 def trees(
-    specs_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    load_specs: Callable[..., APIModel], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Path, dict[str, APIModel]]]:
     """Every input rendered as its own package under one folder (on sys.path meanwhile)."""
     sys.path.insert(0, str(root := tmp_path_factory.mktemp("models")))
     apis = {}
     for package, specs in INPUTS.items():
-        apis[package] = api = load([specs_dir / s for s in specs])
+        apis[package] = api = load_specs(*specs)
         folder = root / package
         for rel, text in render_models(api, package).items():
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kgen.meta import decode, encode
-from kgen.spec import APIModel, load
+from kgen.spec import APIModel
 
 Generate = Callable[[APIModel, str], dict[str, ModuleType]]
 
@@ -31,10 +31,12 @@ def _make_pods(specs_dir: Path) -> ModuleType:
 
 
 @pytest.fixture(scope="module", params=["swagger.json", "openapi-v3"])
-def api135(specs_dir: Path, request: pytest.FixtureRequest) -> tuple[str, APIModel]:
+def api135(
+    load_specs: Callable[..., APIModel], request: pytest.FixtureRequest
+) -> tuple[str, APIModel]:
     """The 1.35 API from its OpenAPI v2 and from its v3 documents."""
     name = "rt135_v2" if request.param == "swagger.json" else "rt135_v3"
-    return name, load([specs_dir / "kubernetes/v1.35" / request.param])
+    return name, load_specs(f"kubernetes/v1.35/{request.param}")
 
 
 def _same_items(original: dict[str, Any], again: dict[str, Any]) -> None:

@@ -218,25 +218,18 @@ def test_watch_across_namespaces_and_cluster_scope(client: Client, ns: str) -> N
     assert [e["object"]["metadata"]["name"] for e in maps] == ["c"]
 
 
-def _settled_thread_count() -> int:
-    count = threading.active_count()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        if threading.active_count() == count:
-            return count
-        count = threading.active_count()
-    return count
-
-
 def test_idle_watch_ends_when_the_client_goes_away(server: APIServer, ns: str) -> None:
-    before = _settled_thread_count()
+    before = set(threading.enumerate())
     watcher = Client(server)
     response = watcher.request(
         "GET", f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "true"}, stream=True
     )
     assert response.status_code == 200
-    assert threading.active_count() == before + 1  # the request thread serving the watch
+    serving = [t for t in threading.enumerate() if t not in before]
+    assert serving, "a request thread serves the watch"
     response.close()
     watcher.close()
-    assert _settled_thread_count() == before
+    deadline = time.monotonic() + 5
+    while any(t.is_alive() for t in serving) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.is_alive() for t in serving)

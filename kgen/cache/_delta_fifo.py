@@ -123,12 +123,13 @@ class DeltaFIFO:
         self._known = known_objects
         self._replace_type = DeltaType.REPLACED if emit_delta_type_replaced else DeltaType.SYNC
         self._transform = transform
-        self._cond = threading.Condition(threading.RLock())
+        self._cond = threading.Condition(threading.Lock())
         self._items: dict[str, builtins.list[Delta]] = {}
         self._queue: deque[str] = deque()
         self._populated = False
         self._initial_population_count = 0
         self._closed = False
+        self._waiting = 0  # threads blocked in pop(): only then is a notify needed
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -231,21 +232,16 @@ class DeltaFIFO:
 
     def add_if_not_present(self, deltas: Deltas) -> None:
         """Put ``deltas`` back at the end of the queue unless their key is already queued."""
-        key = self.key_of(deltas)
         with self._cond:
-            self._populated = True
-            if key in self._items:
-                return
-            self._items[key] = list(deltas)
-            self._queue.append(key)
-            self._cond.notify_all()
+            self._add_if_not_present_locked(deltas)
 
     # -- consumer -----------------------------------------------------------------------------
 
     def pop(self, process: PopProcessFunc) -> Deltas:
         """Block until a key is queued, remove it and call ``process`` on its deltas.
 
-        ``process`` runs with the queue's lock held. Whatever it raises is re-raised after the
+        ``process`` runs with the queue's lock held, so it must not call this queue (that would
+        deadlock); it may read the consumer's store. Whatever it raises is re-raised after the
         key is removed; a :class:`RequeueError` first puts the deltas back (unless the key was
         queued again meanwhile) and its ``cause`` is raised. Raises :class:`FIFOClosedError`
         once the queue is closed and empty.
@@ -254,7 +250,11 @@ class DeltaFIFO:
             while not self._queue:
                 if self._closed:
                     raise FIFOClosedError()
-                self._cond.wait()
+                self._waiting += 1
+                try:
+                    self._cond.wait()
+                finally:
+                    self._waiting -= 1
             in_initial_list = not self._has_synced_locked()
             key = self._queue.popleft()
             deltas = Deltas(self._items.pop(key))
@@ -263,7 +263,7 @@ class DeltaFIFO:
             try:
                 process(deltas, in_initial_list)
             except RequeueError as exc:
-                self.add_if_not_present(deltas)
+                self._add_if_not_present_locked(deltas)
                 if exc.cause is not None:
                     raise exc.cause from exc
                 raise
@@ -311,6 +311,15 @@ class DeltaFIFO:
 
     # -- internals (lock held) ----------------------------------------------------------------
 
+    def _add_if_not_present_locked(self, deltas: Deltas) -> None:
+        key = self.key_of(deltas)
+        self._populated = True
+        if key in self._items:
+            return
+        self._items[key] = list(deltas)
+        self._queue.append(key)
+        self._wake()
+
     def _has_synced_locked(self) -> bool:
         return self._populated and self._initial_population_count == 0
 
@@ -335,4 +344,8 @@ class DeltaFIFO:
                 kept = _is_deletion_dup(deltas[-1], deltas[-2])
                 if kept is not None:
                     deltas[-2:] = [kept]
-        self._cond.notify_all()
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiting:
+            self._cond.notify_all()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from kgen.cache._keys import ObjectKeyError, has_meta
-from kgen.meta import meta_namespace
+from kgen.meta import ObjectMeta, meta_namespace
 
 __all__ = [
     "NAMESPACE_INDEX",
@@ -49,6 +49,10 @@ class IndexConflictError(ValueError):
 
 def meta_namespace_index_func(obj: object) -> Sequence[str]:
     """Index by ``metadata.namespace`` (``[""]`` for cluster-scoped objects)."""
+    metadata = getattr(obj, "metadata", None)
+    if type(metadata) is ObjectMeta:  # the common case, made fast: a kgen model
+        namespace = metadata.namespace
+        return [namespace if isinstance(namespace, str) else ""]
     if not has_meta(obj):
         raise ObjectKeyError(obj, "object has no meta")
     return [meta_namespace(obj)]

@@ -96,7 +96,8 @@ class ProcessorListener:
             if isinstance(notification, AddNotification) and notification.is_in_initial_list:
                 self._pending_initial += 1
             self._buffer.append(notification)
-            self._cond.notify()
+            if len(self._buffer) == 1:  # the delivery thread waits only on an empty buffer
+                self._cond.notify()
 
     def has_synced(self) -> bool:
         """See the class docstring."""
@@ -144,15 +145,22 @@ class ProcessorListener:
                     self._cond.wait()
                 if self._stopped:
                     return
-                notification = self._buffer.popleft()
-            try:
-                self._deliver(notification)
-            except Exception:
-                log.exception("event handler %r failed", self.handler)
-            finally:
-                if isinstance(notification, AddNotification) and notification.is_in_initial_list:
-                    with self._cond:
-                        self._pending_initial -= 1
+                batch = self._buffer
+                self._buffer = deque()
+            for notification in batch:
+                if self._stopped:
+                    return
+                try:
+                    self._deliver(notification)
+                except Exception:
+                    log.exception("event handler %r failed", self.handler)
+                finally:
+                    if (
+                        isinstance(notification, AddNotification)
+                        and notification.is_in_initial_list
+                    ):
+                        with self._cond:
+                            self._pending_initial -= 1
 
     def _deliver(self, notification: Notification) -> None:
         if isinstance(notification, AddNotification):

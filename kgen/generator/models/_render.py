@@ -98,6 +98,15 @@ class _Module:
         self.modules.add(module)
         return f"_{module}.{cls}"
 
+    def _is_time(self, annotation: str) -> bool:
+        """Whether ``annotation`` is kgen.meta's Time or MicroTime. Servers write a zero time
+        as ``null`` even where the schema says required (``events.k8s.io`` Event
+        ``eventTime``), so required times also accept ``None``."""
+        return any(
+            annotation == (f"_kgen_meta.{n}" if n in self.local else n)
+            for n in ("Time", "MicroTime")
+        )
+
     def any(self) -> str:
         self.typing_any = True
         return "Any"
@@ -216,7 +225,7 @@ class _Module:
                 annotation, default = "str", naming.python_string(constant)
             elif wire in required:
                 nullable = isinstance(sub, dict) and sub.get("nullable") is True
-                annotation += " | None" if nullable else ""
+                annotation += " | None" if nullable or self._is_time(annotation) else ""
                 default = None
             else:
                 annotation += " | None | " + self.meta("UnsetType")

@@ -71,3 +71,25 @@ def test_realistic_lists_round_trip(
     raw: bytes = make_pods.dumps(getattr(make_pods, maker)(300, 7))
     obj = decode(raw, getattr(modules[module], list_class))
     _same_items(json.loads(raw), json.loads(encode(obj)))
+
+
+def test_required_times_accept_the_null_servers_send(
+    api135: tuple[str, APIModel], generated: Generate
+) -> None:
+    """An Event recorded through core/v1 reads back through events.k8s.io/v1 with
+    ``eventTime: null`` although the schema marks it required (Go writes a zero time as null)."""
+    modules = generated(api135[1], api135[0])
+    event = {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": "web.17a", "namespace": "default"},
+        "eventTime": None,
+        "reason": "Scheduled",
+        "regarding": {"kind": "Pod", "name": "web", "namespace": "default"},
+        "deprecatedFirstTimestamp": "2026-11-26T08:00:00Z",
+        "deprecatedCount": 1,
+        "type": "Normal",
+    }
+    decoded = decode(json.dumps(event).encode(), modules["events_v1"].Event)
+    assert decoded.event_time is None
+    assert json.loads(encode(decoded)) == event

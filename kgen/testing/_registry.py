@@ -139,6 +139,13 @@ class Registry:
     def resources(self) -> Iterator[ResourceInfo]:
         return iter(self._by_path.values())
 
+    def stored(self) -> list[ResourceInfo]:
+        """One resource per storage key (the first version served), for scans of all objects."""
+        seen: dict[tuple[str, str], ResourceInfo] = {}
+        for info in self._by_path.values():
+            seen.setdefault(info.key, info)
+        return list(seen.values())
+
     def has_group_version(self, group: str, version: str) -> bool:
         return (group, version) in self.model.group_versions
 

@@ -529,6 +529,7 @@ class ObjectTracker:
             if options.dry_run:
                 return Written(info.present(new), 200, warnings)
             event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(new, rv))
+            self._collect_garbage(new, "Background")
             return Written(info.present(event.object), 200, warnings)
         if options.dry_run:
             return Written(info.present(new), 200, warnings)
@@ -699,7 +700,14 @@ class ObjectTracker:
                 event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
                 return Written(info.present(event.object), 202)
             if not options.dry_run:
+                policy = options.body_options.get("propagationPolicy")
+                if options.body_options.get("orphanDependents") is True:
+                    policy = "Orphan"
+                if policy == "Foreground":
+                    self._collect_garbage(old, "Foreground")
                 self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(old, rv))
+                if policy != "Foreground":
+                    self._collect_garbage(old, policy or "Background")
         details: JSON = {"name": name, "kind": info.plural, "uid": old["metadata"].get("uid", "")}
         if info.group:
             details["group"] = info.group
@@ -714,16 +722,44 @@ class ObjectTracker:
         )
 
     def _empty_namespace(self, namespace: str) -> None:
-        for info in list(self.registry.resources()):
-            if not info.namespaced or info.version != self._storage_version(info):
+        for info in self.registry.stored():
+            if not info.namespaced:
                 continue
             for obj in self.store.items(info.key, namespace)[1]:
                 key = (namespace, obj["metadata"]["name"])
                 self.store.commit(info.key, key, "DELETED", functools.partial(_with_rv, obj))
 
-    def _storage_version(self, info: ResourceInfo) -> str:
-        versions = [i.version for i in self.registry.resources() if i.key == info.key]
-        return versions[0]
+    def _collect_garbage(self, owner: JSON, policy: str) -> None:
+        """What the garbage collector does once ``owner`` goes: delete its dependents (objects
+        whose ownerReferences name its uid), or with ``Orphan`` drop those references.
+
+        Runs at once, under the store lock (the caller holds it), instead of eventually.
+        """
+        uid = owner["metadata"].get("uid")
+        namespace = owner["metadata"].get("namespace", "")
+        for info in self.registry.stored():
+            for obj in self.store.items(info.key, namespace if info.namespaced else "")[1]:
+                refs = obj["metadata"].get("ownerReferences") or []
+                if not any(isinstance(r, dict) and r.get("uid") == uid for r in refs):
+                    continue
+                meta = obj["metadata"]
+                if policy == "Orphan":
+                    kept = [r for r in refs if not (isinstance(r, dict) and r.get("uid") == uid)]
+                    self.update(
+                        info,
+                        meta.get("namespace", ""),
+                        {**obj, "metadata": {**meta, "ownerReferences": kept}},
+                    )
+                    continue
+                try:
+                    self.delete_ex(
+                        info,
+                        meta.get("namespace", ""),
+                        meta["name"],
+                        WriteOptions(body_options={"propagationPolicy": policy}),
+                    )
+                except APIError:
+                    continue
 
     def _check_preconditions(self, info: ResourceInfo, obj: JSON, preconditions: Any) -> None:
         if not isinstance(preconditions, dict):

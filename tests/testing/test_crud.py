@@ -234,3 +234,34 @@ def test_chunked_request_body(client: Client, ns: str) -> None:
     )
     assert created.status_code == 201, created.text
     assert created.json()["data"] == {"k": "v"}
+
+
+def test_deleting_an_owner_collects_its_dependents(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+
+    def family(owner_name: str) -> None:
+        owner = client.request("POST", path, json=_cm(owner_name)).json()
+        ref = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "name": owner_name,
+            "uid": owner["metadata"]["uid"],
+        }
+        for child in ("a", "b"):
+            body = {"metadata": {"name": f"{owner_name}-{child}", "ownerReferences": [ref]}}
+            assert client.request("POST", path, json=body).status_code == 201
+
+    def names() -> list[str]:
+        return [i["metadata"]["name"] for i in client.request("GET", path).json()["items"]]
+
+    family("bg")
+    client.request("DELETE", f"{path}/bg")
+    assert names() == []
+    family("fg")
+    client.request("DELETE", f"{path}/fg", json={"propagationPolicy": "Foreground"})
+    assert names() == []
+    family("or")
+    client.request("DELETE", f"{path}/or", json={"propagationPolicy": "Orphan"})
+    assert names() == ["or-a", "or-b"]
+    orphan = client.request("GET", f"{path}/or-a").json()
+    assert orphan["metadata"].get("ownerReferences", []) == []

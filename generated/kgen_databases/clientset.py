@@ -62,6 +62,16 @@ class Clientset:
         """The REST client shared by every group client."""
         return self._rest
 
+    def close(self) -> None:
+        """Release the pooled connections (of a session the clientset created itself)."""
+        self._rest.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     @cached_property
     def discovery(self) -> DiscoveryClient:
         """Discovery of the server's groups, versions and resources."""

@@ -99,9 +99,10 @@ def test_example_watch_sees_changes(example_server: APIServer) -> None:
     from kgen_databases.clientset import Clientset
     from kgen_databases.models import databases_v1 as m
 
-    profiles: Any = Clientset(_config(example_server)).databases_v1.storage_profiles()
+    cs: Any = Clientset(_config(example_server))
+    profiles = cs.databases_v1.storage_profiles()
     start = profiles.list().metadata.resource_version
-    with profiles.watch(resource_version=start, timeout_seconds=10) as watch:
+    with cs, profiles.watch(resource_version=start, timeout_seconds=10) as watch:
         profiles.create(
             m.StorageProfile(
                 metadata=ObjectMeta(name="p"), spec=m.StorageProfileSpec(provisioner="a")

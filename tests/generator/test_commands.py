@@ -163,3 +163,11 @@ def test_stamp_records_every_emitter(tmp_path: Path) -> None:
     assert _kgen("generate", "-o", tmp_path).exit_code == 0
     stamp = json.loads((tmp_path / "kgen_databases" / ".kgen-stamp.json").read_text())
     assert sorted(stamp) == ["clientset", "informers", "listers", "models"]
+
+
+def test_shipped_example_is_the_projects_example() -> None:
+    """The wheel carries a copy of openapi-specs/databases.kgen.dev.yaml; keep them identical."""
+    from kgen.generator.inputs import DEFAULT_SPEC
+
+    source = REPO / "openapi-specs" / "databases.kgen.dev.yaml"
+    assert DEFAULT_SPEC.read_bytes() == source.read_bytes()

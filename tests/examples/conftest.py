@@ -22,14 +22,12 @@ import trustme
 from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
 
-from .helpers import create_namespace
+from .helpers import IMPORT_PATHS, REPO, create_namespace
 
 if TYPE_CHECKING:
     from kgen_databases.clientset import Clientset
 
-REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_SPEC = REPO / "openapi-specs" / "databases.kgen.dev.yaml"
-IMPORT_PATHS = (str(REPO / "generated"), str(REPO / "examples"))
 IMPORTED = ("kgen_databases", "database_controller", "leader_elected")
 
 _namespaces = itertools.count()

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
 from typing import Any, TypeVar
 
 from kgen.meta import UNSET, ObjectMeta
 from kgen.rest import RESTClient
 
 T = TypeVar("T")
+
+REPO = Path(__file__).resolve().parents[2]
+IMPORT_PATHS = (str(REPO / "generated"), str(REPO / "examples"))
+"""What the examples need on ``sys.path``: the generated package, and each other."""
 
 WAIT = 20.0
 """Seconds an outcome may take before a test fails (generous: CI machines are shared)."""
@@ -72,3 +82,48 @@ def new_cluster(name: str, **spec: Any) -> Any:
 def status_of(clientset: Any, namespace: str, name: str) -> Any:
     """The status of a PostgresCluster as the server has it (falsy when never written)."""
     return clientset.databases_v1.postgres_clusters(namespace).get(name).status
+
+
+class ExampleProcess:
+    """An example script run as a user runs it (``PYTHONPATH`` as in examples/README.md,
+    ``KUBECONFIG`` given), as a context manager: leaving stops it with SIGTERM and, when the
+    block failed, attaches the script's stderr to the failure. Its stderr goes to a file next
+    to the kubeconfig (a pipe nobody reads could fill up and stall the script)."""
+
+    def __init__(self, script: str, *args: str, kubeconfig: Path) -> None:
+        self.script = script
+        self._log_path = kubeconfig.with_name(f"{script}.stderr")
+        env = {
+            **os.environ,
+            "KUBECONFIG": str(kubeconfig),
+            "PYTHONPATH": os.pathsep.join(IMPORT_PATHS),
+        }
+        with self._log_path.open("w") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, str(REPO / "examples" / script), *args],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        self._result: tuple[int, str] | None = None
+
+    def stop(self) -> tuple[int, str]:
+        """SIGTERM (once) and wait: ``(exit status, stderr)``."""
+        if self._result is None:
+            self._process.send_signal(signal.SIGTERM)
+            code = self._process.wait(timeout=60)
+            self._result = (code, self._log_path.read_text())
+        return self._result
+
+    def __enter__(self) -> ExampleProcess:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _, stderr = self.stop()
+        if exc is not None:
+            exc.add_note(f"{self.script} stderr:\n{stderr}")

@@ -4,10 +4,6 @@ forgotten on success, owned objects restored, and a clean shutdown."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,8 +19,7 @@ from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
 from kgen.workqueue import ItemExponentialFailureRateLimiter
 
-from .conftest import IMPORT_PATHS, REPO
-from .helpers import core, event_summary, eventually, new_cluster, status_of
+from .helpers import ExampleProcess, core, event_summary, eventually, new_cluster, status_of
 
 if TYPE_CHECKING:
     from database_controller import DatabaseController
@@ -241,26 +236,13 @@ def test_main_runs_from_the_kubeconfig_until_sigterm(
 ) -> None:
     kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
     clientset.databases_v1.postgres_clusters(namespace).create(new_cluster("cli", version="14"))
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": os.pathsep.join(IMPORT_PATHS)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            str(REPO / "examples" / "database_controller.py"),
-            "--namespace",
-            namespace,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with ExampleProcess(
+        "database_controller.py", "--namespace", namespace, kubeconfig=kubeconfig
+    ) as example:
         eventually(lambda: status_of(clientset, namespace, "cli"), "cli has a status", timeout=60)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr and "workers stopped" in stderr
+        code, stderr = example.stop()
+        assert code == 0, stderr
+        assert "Traceback" not in stderr and "workers stopped" in stderr
 
 
 def test_main_reports_a_bad_kubeconfig(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

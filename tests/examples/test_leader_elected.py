@@ -4,10 +4,6 @@ the Lease or just disappears."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,8 +16,7 @@ from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
 from kgen.workqueue import ItemExponentialFailureRateLimiter
 
-from .conftest import IMPORT_PATHS, REPO
-from .helpers import event_summary, events, eventually, new_cluster, status_of
+from .helpers import ExampleProcess, event_summary, events, eventually, new_cluster, status_of
 
 if TYPE_CHECKING:
     from kgen_databases.clientset import Clientset
@@ -154,21 +149,14 @@ def test_main_leads_from_the_kubeconfig_and_releases_on_sigterm(
 
     kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
     clientset.databases_v1.postgres_clusters(namespace).create(new_cluster("solo", version="16"))
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": os.pathsep.join(IMPORT_PATHS)}
-    command = [sys.executable, str(REPO / "examples" / "leader_elected.py")]
     options = ["--id", "cli-replica", "--namespace", namespace, "--lease-namespace", namespace]
-    process = subprocess.Popen(
-        command + options, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    try:
+    with ExampleProcess("leader_elected.py", *options, kubeconfig=kubeconfig) as example:
         eventually(lambda: status_of(clientset, namespace, "solo"), "solo reconciled", timeout=60)
         assert lease(rest, namespace, LEASE_NAME).holder_identity == "cli-replica"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
-    assert lease(rest, namespace, LEASE_NAME).holder_identity == ""  # released on the way out
+        code, stderr = example.stop()
+        assert code == 0, stderr
+        assert "Traceback" not in stderr
+        assert lease(rest, namespace, LEASE_NAME).holder_identity == ""  # released on the way out
 
 
 def test_main_reports_a_bad_kubeconfig(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -74,6 +74,7 @@ from kgen.cache._shared_informer import (
     wait_for_cache_sync,
 )
 from kgen.cache._thread_safe_store import ThreadSafeStore
+from kgen.cache._transforms import drop_managed_fields
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -131,6 +132,7 @@ __all__ = [
     "WatchInterface",
     "default_watch_error_handler",
     "deletion_handling_meta_namespace_key",
+    "drop_managed_fields",
     "is_expired_error",
     "is_too_large_resource_version_error",
     "meta_namespace_index_func",

@@ -17,6 +17,7 @@ from kgen.cache import (
     ResourceEventHandlerDetailedFuncs,
     ResourceEventHandlerFuncs,
     SharedIndexInformer,
+    drop_managed_fields,
     wait_for_cache_sync,
 )
 from kgen.meta import UNSET, ManagedFieldsEntry, ObjectMeta, meta_name, meta_resource_version
@@ -272,16 +273,6 @@ def test_transform_drops_managed_fields() -> None:
     seen = Recorder()
     inf.add_event_handler(seen)
 
-    def drop_managed_fields(obj: object) -> object:
-        assert isinstance(obj, Pod)
-        return Pod(
-            metadata=ObjectMeta(
-                name=obj.metadata.name,
-                namespace=obj.metadata.namespace,
-                resource_version=obj.metadata.resource_version,
-            )
-        )
-
     inf.set_transform(drop_managed_fields)
     with started(inf):
         w = lw.next_watch()
@@ -350,3 +341,15 @@ def test_has_synced_and_wait_for_cache_sync() -> None:
         eventually(lambda: inf.last_sync_resource_version() == "4")
         inf.start()  # a second start is ignored
     assert inf.is_stopped
+
+
+def test_drop_managed_fields_on_dicts_and_models() -> None:
+    entry = {"manager": "kubectl"}
+    raw = {"metadata": {"name": "a", "managedFields": [entry]}, "spec": {}}
+    trimmed = drop_managed_fields(raw)
+    assert trimmed == {"metadata": {"name": "a"}, "spec": {}}
+    assert raw["metadata"]["managedFields"] == [entry]  # the input is not mutated
+    assert drop_managed_fields(trimmed) is trimmed
+    plain = pod("p")
+    assert drop_managed_fields(plain) is plain
+    assert drop_managed_fields("not an object") == "not an object"

@@ -15,7 +15,11 @@ INPUTS = {
     "k121": ["kubernetes/v1.21/swagger.json"],
     "k130": ["kubernetes/v1.30/swagger.json"],
     "k135": ["kubernetes/v1.35/swagger.json"],
-    "k135v3": ["kubernetes/v1.35/openapi-v3"],
+    "k135v3": [
+        "kubernetes/v1.35/openapi-v3",
+        "kubernetes/discovery/aggregated_v2.json",
+        "kubernetes/discovery/api__v1.json",
+    ],
     "crds": ["crds"],
 }
 FORMATTED = {"k135"}

@@ -325,7 +325,7 @@ class Handler:
         if verb == "get":
             return self._out(request, info, self.tracker.get(info, target.namespace, target.name))
         if verb == "list":
-            listed = self.tracker.list(info, target.namespace, _list_options(request))
+            listed = self.tracker.list(info, target.namespace, _list_options(request), copy=False)
             return self._out(request, info, listed)
         if verb == "watch":
             return self._watch(request, info, target.namespace, watch_faults)
@@ -419,6 +419,7 @@ class Handler:
                 namespace,
                 options,
                 should_stop=lambda: self.stopping.is_set() or request.disconnected(),
+                copy=False,
             )
         except APIError as err:
             if err.code != 410:

@@ -99,6 +99,13 @@ class ResourceInfo:
         shown["apiVersion"] = self.api_version
         return shown
 
+    def view(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A read-only view of a stored object as this version shows it (shared, never copy
+        more than the top level): for callers that only serialize it."""
+        if obj.get("apiVersion") == self.api_version:
+            return obj
+        return {**obj, "apiVersion": self.api_version}
+
     def supports_field(self, path: str) -> bool:
         return path in ("metadata.name", "metadata.namespace") or path in self.field_selectors
 

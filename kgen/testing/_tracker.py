@@ -139,16 +139,29 @@ class ObjectTracker:
         """A predicate for the objects the options' selectors select (400 on a bad selector)."""
         label_selector, field_selector = self._selectors(info, options)
 
+        if label_selector.empty() and field_selector.empty():
+            return _everything
+
         def matches(obj: JSON) -> bool:
             labels = (obj.get("metadata") or {}).get("labels")
-            return label_selector.matches(labels) and field_selector.matches(
-                field_values(info, obj)
+            return label_selector.matches(labels) and (
+                field_selector.empty() or field_selector.matches(field_values(info, obj))
             )
 
         return matches
 
-    def list(self, info: ResourceInfo, namespace: str, options: ListOptions | None = None) -> JSON:
+    def list(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        options: ListOptions | None = None,
+        *,
+        copy: bool = True,
+    ) -> JSON:
         """The ``<Kind>List`` of the objects selected by ``options``, one page of it if limited.
+
+        With ``copy=False`` the items are the stored objects themselves (shared, read-only: for
+        callers that only serialize them).
 
         Pages are a consistent snapshot at the first page's revision; a continue token older
         than the history window gets 410 Expired.
@@ -180,7 +193,7 @@ class ObjectTracker:
             "kind": info.list_kind,
             "apiVersion": info.api_version,
             "metadata": metadata,
-            "items": [info.present(o) for o in selected],
+            "items": [info.present(o) if copy else info.view(o) for o in selected],
         }
 
     def _read_at(
@@ -243,8 +256,11 @@ class ObjectTracker:
         options: ListOptions | None = None,
         *,
         should_stop: Callable[[], bool] = lambda: False,
+        copy: bool = True,
     ) -> WatchStream:
         """Watch events (``{"type": ..., "object": ...}``) for the selected objects.
+
+        With ``copy=False`` event objects are shared and read-only (see :meth:`list`).
 
         Validates everything before returning (errors raise here, not on iteration). The
         iterator ends at ``timeout_seconds`` or when ``should_stop()`` turns true (checked at
@@ -291,7 +307,14 @@ class ObjectTracker:
             watcher, backlog, current, revision if since is None else since, bool(initial)
         )
         events = stream_events(
-            self.store, info, start, matches, options, should_stop, self.bookmark_interval
+            self.store,
+            info,
+            start,
+            matches,
+            options,
+            should_stop,
+            self.bookmark_interval,
+            info.present if copy else info.view,
         )
         return WatchStream(watcher, events)
 
@@ -828,6 +851,10 @@ class ObjectTracker:
             data["metadata"].pop("resourceVersion", None)
             return self.update(info, namespace, data)
         return self.create(info, namespace, data)
+
+
+def _everything(obj: JSON) -> bool:
+    return True
 
 
 def _with_rv(obj: JSON, revision: int) -> JSON:

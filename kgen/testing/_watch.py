@@ -98,21 +98,25 @@ def stream_events(
     options: ListOptions,
     should_stop: Callable[[], bool],
     bookmark_interval: float,
+    show: Callable[[JSON], JSON],
 ) -> Iterator[JSON]:
-    """The events of one watch (see the module docstring); stops the watcher when done."""
+    """The events of one watch (see the module docstring); stops the watcher when done.
+
+    ``show`` turns a stored object into what the event carries (a copy, or a read-only view).
+    """
     watcher = start.watcher
     deadline = time.monotonic() + options.timeout_seconds if options.timeout_seconds else None
     last_revision = max([start.revision, *(e.revision for e in start.backlog)])
     try:
         for obj in start.current:
             if matches(obj):
-                yield {"type": "ADDED", "object": info.present(obj)}
+                yield {"type": "ADDED", "object": show(obj)}
         if start.initial_events_end:
             yield bookmark(info, start.revision, initial_end=True)
         for past in start.backlog:
             translated = _translate(past, matches)
             if translated:
-                yield {"type": translated, "object": info.present(past.object)}
+                yield {"type": translated, "object": show(past.object)}
         next_bookmark = time.monotonic() + bookmark_interval
         while not should_stop():
             now = time.monotonic()
@@ -132,6 +136,6 @@ def stream_events(
             last_revision = event.revision
             translated = _translate(event, matches)
             if translated:
-                yield {"type": translated, "object": info.present(event.object)}
+                yield {"type": translated, "object": show(event.object)}
     finally:
         watcher.stop()

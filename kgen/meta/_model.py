@@ -59,7 +59,11 @@ byte for byte. ``msgspec.json.decode(entry.fields_v1)`` gives the tree when it i
 
 
 class Model(msgspec.Struct, kw_only=True, gc=False, repr_omit_defaults=True):
-    """Base of all API types. See the module docstring for the field conventions."""
+    """Base of all API types. See the module docstring for the field conventions.
+
+    ``gc`` and ``repr_omit_defaults`` are inherited; ``kw_only`` applies only to the fields a
+    class declares itself, so every subclass repeats ``kw_only=True``.
+    """
 
 
 M = TypeVar("M")

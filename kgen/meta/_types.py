@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class OwnerReference(Model):
+class OwnerReference(Model, kw_only=True):
     """OwnerReference contains enough information to let you identify an owning object."""
 
     api_version: str = msgspec.field(name="apiVersion")
@@ -47,7 +47,7 @@ class OwnerReference(Model):
     controller: bool | None | UnsetType = UNSET
 
 
-class ManagedFieldsEntry(Model):
+class ManagedFieldsEntry(Model, kw_only=True):
     """The workflow-id and version of a field set that a manager owns."""
 
     api_version: str | None | UnsetType = msgspec.field(name="apiVersion", default=UNSET)
@@ -66,7 +66,7 @@ class ManagedFieldsEntry(Model):
             self.fields_v1 = self.fields_v1.copy()
 
 
-class ObjectMeta(Model):
+class ObjectMeta(Model, kw_only=True):
     """Metadata that all persisted resources must have."""
 
     annotations: dict[str, str] | None | UnsetType = UNSET
@@ -97,7 +97,7 @@ class ObjectMeta(Model):
     uid: str | None | UnsetType = UNSET
 
 
-class ListMeta(Model):
+class ListMeta(Model, kw_only=True):
     """Metadata that synthetic resources (lists) must have."""
 
     continue_: str | None | UnsetType = msgspec.field(name="continue", default=UNSET)
@@ -108,7 +108,7 @@ class ListMeta(Model):
     self_link: str | None | UnsetType = msgspec.field(name="selfLink", default=UNSET)
 
 
-class StatusCause(Model):
+class StatusCause(Model, kw_only=True):
     """More information about one cause of a failed API call."""
 
     field: str | None | UnsetType = UNSET
@@ -116,7 +116,7 @@ class StatusCause(Model):
     reason: str | None | UnsetType = UNSET
 
 
-class StatusDetails(Model):
+class StatusDetails(Model, kw_only=True):
     """Extra, reason-specific data of a Status."""
 
     causes: tuple[StatusCause, ...] | None | UnsetType = UNSET
@@ -129,7 +129,7 @@ class StatusDetails(Model):
     uid: str | None | UnsetType = UNSET
 
 
-class Status(Model):
+class Status(Model, kw_only=True):
     """The result of an API call that does not return an object."""
 
     api_version: str | None | UnsetType = msgspec.field(name="apiVersion", default=UNSET)
@@ -142,14 +142,14 @@ class Status(Model):
     status: str | None | UnsetType = UNSET
 
 
-class Preconditions(Model):
+class Preconditions(Model, kw_only=True):
     """Conditions that must hold before an operation (delete) is carried out."""
 
     resource_version: str | None | UnsetType = msgspec.field(name="resourceVersion", default=UNSET)
     uid: str | None | UnsetType = UNSET
 
 
-class DeleteOptions(Model):
+class DeleteOptions(Model, kw_only=True):
     """Options of a delete request."""
 
     api_version: str | None | UnsetType = msgspec.field(name="apiVersion", default=UNSET)
@@ -170,7 +170,7 @@ class DeleteOptions(Model):
     )
 
 
-class LabelSelectorRequirement(Model):
+class LabelSelectorRequirement(Model, kw_only=True):
     """One requirement of a label selector: a key, an operator and values."""
 
     key: str
@@ -178,7 +178,7 @@ class LabelSelectorRequirement(Model):
     values: tuple[str, ...] | None | UnsetType = UNSET
 
 
-class LabelSelector(Model):
+class LabelSelector(Model, kw_only=True):
     """A label query over a set of resources."""
 
     match_expressions: tuple[LabelSelectorRequirement, ...] | None | UnsetType = msgspec.field(
@@ -189,10 +189,10 @@ class LabelSelector(Model):
     )
 
 
-class Condition(Model):
+class Condition(Model, kw_only=True):
     """One aspect of the current state of a resource."""
 
-    last_transition_time: Time = msgspec.field(name="lastTransitionTime")
+    last_transition_time: Time | None = msgspec.field(name="lastTransitionTime")
     message: str
     reason: str
     status: str
@@ -202,21 +202,21 @@ class Condition(Model):
     )
 
 
-class GroupVersionForDiscovery(Model):
+class GroupVersionForDiscovery(Model, kw_only=True):
     """A group/version a server serves."""
 
     group_version: str = msgspec.field(name="groupVersion")
     version: str
 
 
-class ServerAddressByClientCIDR(Model):
+class ServerAddressByClientCIDR(Model, kw_only=True):
     """The address a client should use for a CIDR."""
 
     client_cidr: str = msgspec.field(name="clientCIDR")
     server_address: str = msgspec.field(name="serverAddress")
 
 
-class APIGroup(Model):
+class APIGroup(Model, kw_only=True):
     """A group's name, its versions and the preferred one (discovery)."""
 
     name: str
@@ -231,7 +231,7 @@ class APIGroup(Model):
     )
 
 
-class APIGroupList(Model):
+class APIGroupList(Model, kw_only=True):
     """The groups a server serves (``/apis``)."""
 
     groups: tuple[APIGroup, ...]
@@ -239,7 +239,7 @@ class APIGroupList(Model):
     kind: str | None | UnsetType = UNSET
 
 
-class APIVersions(Model):
+class APIVersions(Model, kw_only=True):
     """The versions of the legacy core group (``/api``)."""
 
     versions: tuple[str, ...]
@@ -250,7 +250,7 @@ class APIVersions(Model):
     )
 
 
-class APIResource(Model):
+class APIResource(Model, kw_only=True):
     """One resource of a group/version (discovery)."""
 
     kind: str
@@ -269,7 +269,7 @@ class APIResource(Model):
     version: str | None | UnsetType = UNSET
 
 
-class APIResourceList(Model):
+class APIResourceList(Model, kw_only=True):
     """The resources of one group/version (``/apis/<group>/<version>``)."""
 
     group_version: str = msgspec.field(name="groupVersion")

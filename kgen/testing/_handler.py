@@ -39,7 +39,6 @@ from kgen.testing._options import (
 from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
 from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
 from kgen.testing._registry import ResourceInfo
-from kgen.testing._scale import scale_of, set_replicas
 from kgen.testing._table import to_table
 from kgen.testing._tracker import ObjectTracker
 
@@ -374,25 +373,20 @@ class Handler:
         )
 
     def _scale(self, request: Request, target: _Target, verb: str, user: User) -> Response:
-        info = target.info
-        current = self.tracker.get(info, target.namespace, target.name)
+        info, namespace, name = target.info, target.namespace, target.name
         if verb == "get":
-            return json_response(200, scale_of(current))
+            return json_response(200, self.tracker.get_scale(info, namespace, name))
+        options = self._write_options(request, user)
         if verb == "update":
-            new = set_replicas(current, self._body(request))
+            scale = self.tracker.update_scale(info, namespace, name, self._body(request), options)
         elif verb == "patch":
             content_type = request.headers.get("content-type", "").split(";")[0].strip()
-            if content_type not in (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC):
-                raise APIError.unsupported_media_type(content_type)
-            patched = self.tracker._patched(
-                info, scale_of(current), content_type, self._body(request)
+            scale = self.tracker.patch_scale(
+                info, namespace, name, content_type, self._body(request), options
             )
-            new = set_replicas(current, patched)
         else:
             raise APIError.method_not_allowed(verb, f"{info.plural}/scale")
-        options = self._write_options(request, user)
-        written = self.tracker.update_ex(info, target.namespace, new, options, name=target.name)
-        return json_response(200, scale_of(written.object))
+        return json_response(200, scale)
 
     def _out(self, request: Request, info: ResourceInfo, obj: JSON) -> Response:
         if "as=Table" in request.headers.get("accept", ""):

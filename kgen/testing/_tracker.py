@@ -41,6 +41,7 @@ from kgen.testing._options import (
 from kgen.testing._paging import EXPIRED, decode_continue, encode_continue
 from kgen.testing._patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from kgen.testing._registry import Registry, ResourceInfo
+from kgen.testing._scale import scale_of, set_replicas
 from kgen.testing._schema import Checker, SchemaView
 from kgen.testing._store import JSON, Store, copy_json
 from kgen.testing._validation import check_identity, check_metadata, field_values
@@ -693,6 +694,47 @@ class ObjectTracker:
         else:
             new["metadata"].pop("managedFields", None)
         return self._store_update(info, namespace, old, new, options, warnings)
+
+    # --- scale subresource ---------------------------------------------------------------------
+
+    def get_scale(self, info: ResourceInfo, namespace: str, name: str) -> JSON:
+        """The ``autoscaling/v1`` ``Scale`` of a workload."""
+        return scale_of(self.get(info, namespace, name))
+
+    def update_scale(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        name: str,
+        scale: Any,
+        options: WriteOptions | None = None,
+    ) -> JSON:
+        """Set ``spec.replicas`` from a ``Scale`` body (its resourceVersion, if any, must be
+        current); returns the new ``Scale``."""
+        with self.store.lock:
+            new = set_replicas(self.get(info, namespace, name), scale)
+            written = self.update_ex(info, namespace, new, options, name=name)
+        return scale_of(written.object)
+
+    def patch_scale(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        name: str,
+        patch_type: str,
+        patch: Any,
+        options: WriteOptions | None = None,
+    ) -> JSON:
+        """Patch the ``Scale`` (JSON, merge or strategic merge patch) and apply it."""
+        if patch_type not in (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC):
+            raise APIError.unsupported_media_type(patch_type)
+        with self.store.lock:
+            current = self.get(info, namespace, name)
+            patched = self._patched(info, scale_of(current), patch_type, patch)
+            written = self.update_ex(
+                info, namespace, set_replicas(current, patched), options, name=name
+            )
+        return scale_of(written.object)
 
     def delete(
         self, info: ResourceInfo, namespace: str, name: str, options: WriteOptions | None = None

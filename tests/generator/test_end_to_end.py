@@ -4,6 +4,7 @@ on loopback, started from the same documents the code was generated from."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import threading
 import time
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from kgen.client import GroupVersionResource, PatchType
-from kgen.meta import LabelSelector, ObjectMeta
+from kgen.meta import LabelSelector, ObjectMeta, decode
 from kgen.rest import Config, StatusError, is_not_found
 from kgen.testing import APIServer
 
@@ -204,3 +205,61 @@ def test_kubernetes_135_clientset_against_the_server(
             _eventually(lambda: lister.list() == [])
         finally:
             factory.shutdown()
+
+
+def _crds(name: str) -> Any:
+    return importlib.import_module(f"crds.{name}")
+
+
+def test_real_crds_clientset_and_informers(packages: tuple[Path, Any], specs_dir: Path) -> None:
+    """cert-manager and Gateway API CRDs: typed create/get/list/update_status/patch/delete and
+    an informer following them."""
+    certs = _crds("models.cert_manager_v1")
+    gateway = _crds("models.gateway_v1")
+    cs = _crds("clientset").Clientset
+    certificate = decode(
+        json.dumps(
+            {
+                "metadata": {"name": "web", "namespace": "apps"},
+                "spec": {"secretName": "web-tls", "dnsNames": ["web.example.com"],
+                         "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer"}},
+            }
+        ),
+        certs.Certificate,
+    )  # fmt: skip
+    route = decode(
+        json.dumps(
+            {
+                "metadata": {"name": "r", "namespace": "apps"},
+                "spec": {"parentRefs": [{"name": "gw"}], "hostnames": ["web.example.com"]},
+            }
+        ),
+        gateway.HTTPRoute,
+    )
+    with APIServer(specs=[specs_dir / "crds"]) as server, cs(_config(server)) as client:
+        certificates = client.cert_manager_v1.certificates("apps")
+        created = certificates.create(certificate)
+        assert created.api_version == "cert-manager.io/v1" and created.spec.dns_names == (
+            "web.example.com",
+        )
+        created.status = decode(b'{"conditions": [{"type": "Ready", "status": "True"}]}',
+                                certs.CertificateStatus)  # fmt: skip
+        assert certificates.update_status(created).status.conditions[0].type_ == "Ready"
+        patched = certificates.patch("web", {"spec": {"renewBefore": "360h"}}, PatchType.MERGE)
+        assert patched.spec.renew_before == "360h"
+
+        routes = client.gateway_v1.http_routes("apps")
+        factory = _crds("informers").SharedInformerFactory(client, 0.0)
+        try:
+            lister = factory.gateway_v1.http_routes().lister()
+            factory.start()
+            assert all(factory.wait_for_cache_sync(timeout=10).values())
+            routes.create(route)
+            _eventually(lambda: [r.metadata.name for r in lister.list()] == ["r"])
+            assert lister.namespace("apps").get("r").spec.hostnames == ("web.example.com",)
+            routes.delete("r")
+            _eventually(lambda: lister.list() == [])
+        finally:
+            factory.shutdown()
+        certificates.delete("web")
+        assert certificates.list().items == ()

@@ -5,6 +5,9 @@ Every failure the user can cause (unreadable or malformed documents, bad options
 cluster) ends in a one-line ``error: ...`` naming the file and JSON pointer where known, exit
 status 2, and nothing written. ``--check`` exits 1 when the output on disk differs from what
 would be generated and shows the difference.
+
+The spec loaders, the emitters and black are imported only once a run knows it has something
+to render, so that an unchanged rerun (decided from the stamp file) returns at once.
 """
 
 from __future__ import annotations
@@ -14,12 +17,21 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from kgen.generator.inputs import DEFAULT_PACKAGE, DEFAULT_SPEC, Inputs, generator_fingerprint
+from kgen.generator.inputs import (
+    DEFAULT_PACKAGE,
+    DEFAULT_SPEC,
+    Inputs,
+    generator_fingerprint,
+    is_module_name,
+)
 from kgen.generator.output import compare, is_up_to_date, write_package
+
+if TYPE_CHECKING:
+    from kgen.spec import APIModel
 
 __all__ = ["COMMANDS", "register"]
 
@@ -100,7 +112,7 @@ def _say(quiet: bool, message: str) -> None:
         click.echo(message)
 
 
-def _load(inputs: Inputs) -> Any:
+def _load(inputs: Inputs) -> APIModel:
     from kgen.generator.selection import select_group_versions
     from kgen.generator.views import GenerateError
     from kgen.spec import SpecError, load
@@ -112,7 +124,9 @@ def _load(inputs: Inputs) -> Any:
         raise _BadInput(str(exc)) from exc
 
 
-def _render(inputs: Inputs, emitters: Sequence[str], quiet: bool) -> dict[str, dict[str, str]]:
+def _render(
+    inputs: Inputs, input_hash: str, emitters: Sequence[str], quiet: bool
+) -> dict[str, dict[str, str]]:
     from kgen.generator.emit import render_package
     from kgen.generator.formatting import FormatError
     from kgen.generator.views import GenerateError
@@ -130,7 +144,7 @@ def _render(inputs: Inputs, emitters: Sequence[str], quiet: bool) -> dict[str, d
                 api,
                 inputs.package,
                 emitters,
-                input_hash=inputs.digest(),
+                input_hash=input_hash,
                 sources=inputs.source_names,
                 progress=progress,
             )
@@ -145,13 +159,17 @@ def _run(emitters: Sequence[str], options: dict[str, Any]) -> None:
     check: bool = options["check"]
     if options["from_cluster"] and options["specs"]:
         raise _BadInput("--from-cluster and --spec cannot be combined")
+    package = options["package"]
+    if package is None:
+        if options["specs"] or options["from_cluster"]:
+            raise _BadInput("--package is required with --spec or --from-cluster")
+        package = DEFAULT_PACKAGE
+    if not is_module_name(package):
+        raise _BadInput(
+            f"--package {package!r} is not a dotted Python module name (e.g. acme.kube)"
+        )
     with _cluster_documents(options["from_cluster"]) as (cluster_specs, cluster_discovery):
         specs = tuple(options["specs"]) or cluster_specs or (DEFAULT_SPEC,)
-        package = options["package"]
-        if package is None:
-            if options["specs"] or options["from_cluster"]:
-                raise _BadInput("--package is required with --spec or --from-cluster")
-            package = DEFAULT_PACKAGE
         inputs = Inputs(
             specs=specs,
             discovery=tuple(options["discovery"]) + cluster_discovery,
@@ -168,7 +186,7 @@ def _run(emitters: Sequence[str], options: dict[str, Any]) -> None:
         if all(is_up_to_date(root, e, stamps[e]) for e in emitters):
             _say(quiet, f"{root}: up to date")
             return
-        rendered = _render(inputs, emitters, quiet)
+        rendered = _render(inputs, input_hash, emitters, quiet)
     files = {path: text for part in rendered.values() for path, text in part.items()}
     from kgen.generator.emit import owned_entries
 

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 
 from kgen._version import __version__
 from kgen.generator.formatting import format_sources
+from kgen.generator.inputs import is_module_name
 from kgen.generator.models import render_models
 from kgen.generator.templating import render_template
 from kgen.generator.views import GenerateError, GroupVersionView, build_views
@@ -49,8 +50,7 @@ def owned_entries(emitters: Iterable[str]) -> tuple[str, ...]:
 
 
 def _check_package(package: str) -> None:
-    parts = package.split(".")
-    if not package or not all(p.isidentifier() and p.isascii() for p in parts):
+    if not is_module_name(package):
         raise GenerateError(
             f"--package {package!r} is not a dotted Python module name (e.g. mykube or acme.kube)"
         )

@@ -12,6 +12,7 @@ Hashing reads files only; nothing here parses a document. Pure functions, thread
 from __future__ import annotations
 
 import hashlib
+import keyword
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,7 @@ __all__ = [
     "DEFAULT_SPEC",
     "Inputs",
     "generator_fingerprint",
+    "is_module_name",
 ]
 
 DEFAULT_SPEC = Path(__file__).resolve().parent / "default_spec" / "databases.kgen.dev.yaml"
@@ -33,6 +35,15 @@ DEFAULT_PACKAGE = "kgen_databases"
 """The package name of the example's generated code (generated/kgen_databases)."""
 
 _DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")
+
+
+def is_module_name(package: str) -> bool:
+    """Whether ``package`` is a dotted name of ASCII identifiers that are not keywords
+    (``mykube``, ``acme.kube``)."""
+    parts = package.split(".")
+    return bool(package) and all(
+        p.isidentifier() and p.isascii() and not keyword.iskeyword(p) for p in parts
+    )
 
 
 def _files_of(path: Path) -> list[Path]:

@@ -147,6 +147,8 @@ def test_bad_crd_error_names_the_json_pointer(tmp_path: Path) -> None:
     [
         (["--spec", "{spec}"], "--package is required"),
         (["--spec", "{spec}", "--package", "1abc"], "is not a dotted Python module name"),
+        (["--spec", "{spec}", "--package", "acme.class"], "is not a dotted Python module name"),
+        (["--package", "../escape"], "is not a dotted Python module name"),
         (["--spec", "{spec}", "--package", "p", "--from-cluster"], "cannot be combined"),
         (["--spec", "/nonexistent/x.json", "--package", "p"], "does not exist"),
     ],

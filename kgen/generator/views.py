@@ -11,12 +11,12 @@ Views are immutable and built fresh for each render; nothing here is shared betw
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kgen.generator import naming
 from kgen.generator.models import model_ref
+from kgen.spec import version_priority
 from kgen.spec.model import APIModel, GroupVersion, Resource, Subresource
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "SubresourceMethod",
     "TypeRef",
     "build_views",
-    "version_sort_key",
 ]
 
 
@@ -83,7 +82,6 @@ class ResourceView:
     """Method of the group client (and the informer group) returning this resource's client."""
     client_class: str
     lister_class: str
-    namespace_lister_class: str
     informer_class: str
     lowercase_kind: str
     """What a lister's NotFound error names, as client-go does (the lowercase kind)."""
@@ -155,19 +153,6 @@ class GroupVersionView:
         pairs = sorted({(t.module, t.alias) for t in self.model_types(**kwargs)})
         _check_unique(f"model modules of {self.api_version}", [alias for _, alias in pairs])
         return pairs
-
-
-_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
-_STABILITY = {None: 0, "beta": 1, "alpha": 2}
-
-
-def version_sort_key(version: str) -> tuple[int, int, int, str]:
-    """Kubernetes version priority: GA before beta before alpha, higher numbers first, then any
-    other string in alphabetical order."""
-    m = _VERSION.match(version)
-    if m is None:
-        return (3, 0, 0, version)
-    return (_STABILITY[m.group(2)], -int(m.group(1)), -int(m.group(3) or 0), version)
 
 
 _CONNECT_ONLY = frozenset({"proxy", "exec", "attach", "portforward"})
@@ -263,7 +248,7 @@ class _Builder:
             body = (request or result) if kind in ("update", "create") else None
             yield SubresourceMethod(f"{kind}_{attr}", kind, sub.name, body, result)
 
-    def resource(self, gv: GroupVersion, resource: Resource) -> ResourceView | None:
+    def resource(self, resource: Resource) -> ResourceView | None:
         if resource.schema is None or "/" in resource.plural:
             return None
         verbs = _kgen_verbs(resource)
@@ -271,8 +256,6 @@ class _Builder:
             return None
         object_type = self.ref(resource.schema)
         list_type = self.ref(resource.list_schema) if resource.list_schema else None
-        if list_type is None:
-            verbs = verbs - {"list", "watch", "delete_collection"}
         cls = naming.class_name(resource.kind)
         return ResourceView(
             plural=resource.plural,
@@ -282,7 +265,6 @@ class _Builder:
             accessor=_accessor(resource.kind, resource.plural),
             client_class=f"{cls}Client",
             lister_class=f"{cls}Lister",
-            namespace_lister_class=f"{cls}NamespaceLister",
             informer_class=f"{cls}Informer",
             lowercase_kind=resource.kind.lower(),
             object_type=object_type,
@@ -291,7 +273,7 @@ class _Builder:
         )
 
     def group_version(self, gv: GroupVersion) -> GroupVersionView | None:
-        resources = [self.resource(gv, r) for r in gv.resources.values()]
+        resources = [self.resource(r) for r in gv.resources.values()]
         views = sorted((r for r in resources if r is not None), key=lambda r: (r.kind, r.plural))
         if not views:
             return None
@@ -316,7 +298,7 @@ def build_views(api: APIModel, package: str) -> tuple[GroupVersionView, ...]:
     group name and then by version priority (``v1`` before ``v1beta1`` before ``v1alpha1``)."""
     builder = _Builder(api, package)
     ordered = sorted(
-        api.group_versions.values(), key=lambda gv: (gv.group, version_sort_key(gv.version))
+        api.group_versions.values(), key=lambda gv: (gv.group, version_priority(gv.version))
     )
     views = [v for v in (builder.group_version(gv) for gv in ordered) if v is not None]
     _check_unique("group/versions", [v.module for v in views])

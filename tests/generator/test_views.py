@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from kgen.generator.selection import select_group_versions
-from kgen.generator.views import GenerateError, ResourceView, build_views, version_sort_key
-from kgen.spec import APIModel, load
+from kgen.generator.views import GenerateError, ResourceView, build_views
+from kgen.spec import APIModel, load, version_priority
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +31,9 @@ def test_group_versions_sorted_by_group_then_version_priority(k135: APIModel) ->
     groups = [gv.group for gv in views]
     assert groups == sorted(groups)
     resource = [gv.version for gv in views if gv.group == "resource.k8s.io"]
-    assert resource == sorted(resource, key=version_sort_key)
+    assert resource == sorted(resource, key=version_priority)
     assert resource[0] == "v1" and resource[-1].startswith("v1alpha")
     assert [gv.class_prefix for gv in views[:2]] == ["CoreV1", "AdmissionregistrationV1"]
-
-
-def test_versions_order_like_kubernetes() -> None:
-    ordered = ["v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "foo"]
-    assert sorted(reversed(ordered), key=version_sort_key) == ordered
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,15 @@ from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
 from kgen.workqueue import ItemExponentialFailureRateLimiter
 
-from .helpers import ExampleProcess, event_summary, events, eventually, new_cluster, status_of
+from .helpers import (
+    WAIT,
+    ExampleProcess,
+    event_summary,
+    events,
+    eventually,
+    new_cluster,
+    status_of,
+)
 
 if TYPE_CHECKING:
     from kgen_databases.clientset import Clientset
@@ -140,6 +148,29 @@ def test_only_the_leader_reconciles_and_the_other_takes_over(
     }
     holder = lease(rest, namespace).holder_identity
     assert holder == ("" if release_on_cancel else "replica-2")
+
+
+def test_a_leader_that_cannot_renew_stops_its_controller(
+    server: APIServer, config: Config, clientset: Clientset, rest: RESTClient, namespace: str
+) -> None:
+    clusters = clientset.databases_v1.postgres_clusters(namespace)
+    replicas = Replicas(config, namespace, release_on_cancel=True)
+    try:
+        leader = replicas.start("replica-1")
+        eventually(leader.is_leader, "replica-1 leads")
+        clusters.create(new_cluster("early", version="16"))
+        eventually(lambda: status_of(clientset, namespace, "early"), "early reconciled")
+
+        server.faults.fail(500, verb="update", resource="leases", times=None)
+        _, runner = replicas.threads["replica-1"]
+        runner.join(timeout=WAIT)
+        # Leadership lost: run() returned by itself, the controller and its threads are gone.
+        assert not runner.is_alive()
+    finally:
+        server.faults.clear()
+        replicas.stop_all()
+    messages = {e["message"] for e in events(rest, namespace) if e["reason"] == "LeaderElection"}
+    assert messages == {"replica-1 became leader", "replica-1 stopped leading"}
 
 
 def test_main_leads_from_the_kubeconfig_and_releases_on_sigterm(

@@ -98,11 +98,20 @@ class Auth:
             return User("system:anonymous", ("system:unauthenticated",))
         raise APIError(401, "Unauthorized", "Unauthorized")
 
+    def allows(self, attrs: Attributes) -> bool:
+        """Whether the rules allow ``attrs`` (everything is allowed when there are none)."""
+        return (
+            not self.rules
+            or attrs.path in PUBLIC_PATHS
+            or any(rule.allows(attrs) for rule in self.rules)
+        )
+
+    def user_for_token(self, token: str) -> User | None:
+        return self.tokens.get(token)
+
     def authorize(self, attrs: Attributes) -> None:
         """Return when allowed; raise 403 Forbidden with kube-apiserver's wording otherwise."""
-        if not self.rules or attrs.path in PUBLIC_PATHS:
-            return
-        if any(rule.allows(attrs) for rule in self.rules):
+        if self.allows(attrs):
             return
         who = f'User "{attrs.user.name}"'
         if not attrs.resource:

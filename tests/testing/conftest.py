@@ -211,8 +211,41 @@ def small_model() -> APIModel:
         },
         preferred=True,
     )
+    authz = GroupVersion(
+        "authorization.k8s.io",
+        "v1",
+        {
+            "selfsubjectaccessreviews": Resource(
+                "selfsubjectaccessreviews",
+                "selfsubjectaccessreview",
+                "SelfSubjectAccessReview",
+                False,
+                ("create",),
+            )
+        },
+        preferred=True,
+    )
+    authn = GroupVersion(
+        "authentication.k8s.io",
+        "v1",
+        {
+            "selfsubjectreviews": Resource(
+                "selfsubjectreviews", "selfsubjectreview", "SelfSubjectReview", False, ("create",)
+            ),
+            "tokenreviews": Resource(
+                "tokenreviews", "tokenreview", "TokenReview", False, ("create",)
+            ),
+        },
+        preferred=True,
+    )
     return APIModel(
-        group_versions={("", "v1"): core, ("apps", "v1"): apps, ("example.com", "v1"): example},
+        group_versions={
+            ("", "v1"): core,
+            ("apps", "v1"): apps,
+            ("example.com", "v1"): example,
+            ("authorization.k8s.io", "v1"): authz,
+            ("authentication.k8s.io", "v1"): authn,
+        },
         schemas=schemas,
     )
 

@@ -117,3 +117,48 @@ def test_kubeconfig_names_the_server_and_ca(secure: APIServer, tmp_path: Path) -
     assert cluster["certificate-authority-data"]
     assert config["users"][0]["user"]["token"] == secure.token
     assert (tmp_path / "kubeconfig").stat().st_mode & 0o777 == 0o600
+
+
+def test_reviews_answer_from_the_rules(secure: APIServer, ca: trustme.CA, tmp_path: Path) -> None:
+    def access(session: requests.Session, verb: str, namespace: str) -> bool:
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {
+                "resourceAttributes": {
+                    "verb": verb,
+                    "resource": "configmaps",
+                    "namespace": namespace,
+                }
+            },
+        }
+        answer = session.post(
+            secure.url + "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            json=body,
+            timeout=10,
+        )
+        assert answer.status_code == 201, answer.text
+        return bool(answer.json()["status"]["allowed"])
+
+    with _session(secure, tmp_path, "viewer-token") as viewer:
+        assert access(viewer, "list", "default")
+        assert not access(viewer, "delete", "default")
+        assert not access(viewer, "list", "kube-system")
+        who = viewer.post(
+            secure.url + "/apis/authentication.k8s.io/v1/selfsubjectreviews", json={}, timeout=10
+        )
+        assert who.json()["status"]["userInfo"] == {"username": "viewer", "groups": ["viewers"]}
+    with _session(secure, tmp_path, secure.token) as admin:
+        token = admin.post(
+            secure.url + "/apis/authentication.k8s.io/v1/tokenreviews",
+            json={"spec": {"token": "viewer-token"}},
+            timeout=10,
+        ).json()
+        assert token["status"] == {
+            "authenticated": True,
+            "user": {"username": "viewer", "groups": ["viewers"]},
+        }
+        listed = admin.get(
+            secure.url + "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", timeout=10
+        )
+        assert listed.status_code == 405

@@ -30,7 +30,7 @@ from kgen.client import GroupVersionResource, PatchType, ResourceClient
 from kgen.meta import UNSET, ListMeta, Model, ObjectMeta, UnsetType, meta_resource_version
 from kgen.rest import Config, RESTClient
 from kgen.spec.model import APIModel, GroupVersion, Resource
-from kgen.testing import APIServer
+from kgen.testing import APIServer, Fault, Faults
 
 from .helpers import eventually, thread_stacks
 
@@ -38,6 +38,7 @@ CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
 NAMESPACES = GroupVersionResource("", "v1", "namespaces")
 VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 NS = "e2e"
+TURNOVER_EVENTS = 5
 
 
 class ConfigMap(Model):
@@ -185,27 +186,35 @@ class Writer:
         time.sleep(0.003)
 
 
-def fault_schedule(server: APIServer, rng: random.Random) -> list[Callable[[], object]]:
-    """Faults to arm one after another, each once the previous one has fired."""
+def turnover(faults: Faults) -> None:
+    """End every watch cleanly after a few events (bookmarks count), so that new watches keep
+    coming and pick up whatever fault is armed next."""
+    faults.close_watch(TURNOVER_EVENTS, resource="configmaps", times=None)
+
+
+def fault_schedule(server: APIServer, rng: random.Random) -> list[Callable[[], list[Fault]]]:
+    """Faults to arm one group after another, each once the previous group has fired."""
     faults = server.faults
 
-    def compact_and_cut() -> object:
+    def compact_and_cut() -> list[Fault]:
         server.compact()
-        return faults.close_watch(0, resource="configmaps")
+        return [faults.close_watch(0, resource="configmaps")]
 
-    schedule: list[Callable[[], object]] = [
-        lambda: faults.close_watch(rng.randint(1, 6), resource="configmaps"),
-        lambda: faults.corrupt_watch(rng.randint(1, 6), resource="configmaps", mode="truncated"),
-        lambda: faults.corrupt_watch(rng.randint(1, 6), resource="configmaps"),
-        lambda: faults.half_open(rng.randint(1, 6), resource="configmaps"),
-        lambda: faults.fail(429, retry_after=0, verb="watch", resource="configmaps"),
-        lambda: (
+    def after() -> int:
+        return rng.randint(1, TURNOVER_EVENTS - 1)
+
+    schedule: list[Callable[[], list[Fault]]] = [
+        lambda: [faults.close_watch(after(), resource="configmaps")],
+        lambda: [faults.corrupt_watch(after(), resource="configmaps", mode="truncated")],
+        lambda: [faults.corrupt_watch(after(), resource="configmaps")],
+        lambda: [faults.half_open(after(), resource="configmaps")],
+        lambda: [faults.fail(429, retry_after=0, verb="watch", resource="configmaps")],
+        lambda: [
             faults.fail(500, verb="list", resource="configmaps"),
-            faults.corrupt_watch(rng.randint(1, 6), resource="configmaps"),
-        ),
+            faults.corrupt_watch(after(), resource="configmaps"),
+        ],
         compact_and_cut,
-        lambda: faults.fail(503, verb="watch", resource="configmaps"),
-        lambda: faults.close_watch(rng.randint(1, 6), resource="configmaps"),
+        lambda: [faults.fail(503, verb="watch", resource="configmaps")],
     ]
     rng.shuffle(schedule)
     return schedule
@@ -247,24 +256,15 @@ def test_informer_converges_under_faults(server: APIServer, seed: int) -> None:
         informer.add_event_handler(slow)
         faults = server.faults
         schedule = fault_schedule(server, rng)
-        schedule.pop(0)()
+        turnover(faults)
+        armed = schedule.pop(0)()
         informer.start()
         try:
             writer = Writer(rng, writer_client)
-            quiet = 0
             while schedule or writer.count < 60:
-                fired = len(faults.fired)
                 writer.step()
-                if len(faults.fired) > fired:
-                    quiet = 0
-                    if schedule:
-                        schedule.pop(0)()
-                else:
-                    quiet += 1
-                if quiet == 25:
-                    # The armed fault waits for the next watch: end the current one cleanly.
-                    server.tracker.store.close_watchers()
-                    quiet = 0
+                if schedule and all(fault.times == 0 for fault in armed):
+                    armed = schedule.pop(0)()
                 if writer.count >= 2000:
                     raise AssertionError(f"faults stuck: {faults.fired}\n{thread_stacks()}")
 
@@ -279,8 +279,8 @@ def test_informer_converges_under_faults(server: APIServer, seed: int) -> None:
             eventually(converged, timeout=30)
             # Then a calm phase: these changes can only arrive through a healthy watch.
             faults.clear()
-            server.tracker.store.close_watchers()  # faults already bound to open streams go too
-            time.sleep(1.5)  # let a backoff, a stalled or a very short watch play out
+            turnover(faults)
+            time.sleep(1.5)  # let faults bound to open streams, and any backoff, play out
             relists = informer_lists(server)
             for _ in range(30):
                 writer.step()

@@ -291,3 +291,28 @@ def test_informer_converges_under_faults(server: APIServer, seed: int) -> None:
             informer.stop()
     assert fast.problems == [] and slow.problems == []
     assert faults.fired, "no fault fired: the test did not test anything"
+
+
+def test_streaming_list_against_the_server(server: APIServer) -> None:
+    with RESTClient(Config(host=server.url, bearer_token=server.token, qps=-1)) as rest:
+        writer: ResourceClient[dict[str, Any], dict[str, Any]] = ResourceClient(
+            rest, CONFIGMAPS, dict, dict, NS
+        )
+        for name in ("a", "b"):
+            writer.create({"metadata": {"name": name}})
+        reader = ResourceClient(rest, CONFIGMAPS, ConfigMap, ConfigMapList, NS)
+        informer: SharedIndexInformer[ConfigMap] = SharedIndexInformer(
+            ListWatch.from_client(reader), ConfigMap, use_watch_list=True
+        )
+        checker = ConsistencyChecker()
+        informer.add_event_handler(checker)
+        with informer:
+            eventually(informer.has_synced)
+            writer.delete("a")
+            writer.create({"metadata": {"name": "c"}})
+            eventually(lambda: checker.snapshot() == server_state(reader))
+    assert checker.problems == []
+    lists = [path for method, path in server.requests if "configmaps?" in path]
+    assert lists and all("watch=true" in path for path in lists)
+    assert "sendInitialEvents=true" in lists[0]
+    assert "resourceVersionMatch=NotOlderThan" in lists[0]

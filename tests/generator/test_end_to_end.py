@@ -193,7 +193,24 @@ def test_kubernetes_135_clientset_against_the_server(
         assert scale.spec.replicas == 1
         scale.spec.replicas = 3
         deployments.update_scale("web", scale)
-        assert deployments.get("web").spec.replicas == 3
+        current = deployments.get("web")
+        assert current.spec.replicas == 3
+        current.status = apps.DeploymentStatus(replicas=3, ready_replicas=2)
+        assert deployments.update_status(current).status.ready_replicas == 2
+        current = deployments.get("web")
+        current.spec.paused = True
+        assert deployments.update(current).spec.paused is True
+
+        applied = cms.apply(
+            core.ConfigMap(metadata=ObjectMeta(name="applied"), data={"x": "1"}),
+            field_manager="e2e",
+        )
+        assert applied.data == {"x": "1"} and applied.metadata.managed_fields
+        start = cms.list().metadata.resource_version
+        with cms.watch(resource_version=start, timeout_seconds=10) as watch:
+            cms.delete("applied")
+            event = next(iter(watch))
+        assert (event.type, event.object.metadata.name) == ("DELETED", "applied")
 
         factory = _k135("informers").SharedInformerFactory(client, 0.0, namespace="web")
         try:

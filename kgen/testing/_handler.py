@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -310,7 +311,7 @@ class Handler:
             if fault.kind == "status":
                 raise _fault_error(fault)
             if fault.kind == "delay":
-                self.stopping.wait(fault.seconds)
+                self._hold(fault.seconds, request)
             else:
                 watch_faults.append(fault)
         if (
@@ -362,6 +363,14 @@ class Handler:
         for warning in written.warnings:
             response.headers.append(("Warning", f'299 - "{_escape(warning)}"'))
         return response
+
+    def _hold(self, seconds: float, request: Request) -> None:
+        """Wait ``seconds``, less if the server stops or the client goes away."""
+        deadline = time.monotonic() + seconds
+        while not request.disconnected():
+            left = deadline - time.monotonic()
+            if left <= 0 or self.stopping.wait(min(left, 0.05)):
+                return
 
     def _patch(self, request: Request, target: _Target, options: WriteOptions) -> Written:
         content_type = request.headers.get("content-type", "").split(";")[0].strip()

@@ -157,8 +157,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.wfile.flush()
         try:
             for chunk in response.stream:
-                if chunk == HALF_OPEN:
-                    self.server.api.stopping.wait()
+                if chunk == HALF_OPEN:  # keep the connection, send nothing, until the client leaves
+                    while not self.server.api.stopping.wait(0.05) and not self._peer_closed():
+                        pass
                     self.close_connection = True
                     return
                 self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -49,11 +51,24 @@ def test_status_faults(server: APIServer, faulty: Client, code: int, reason: str
     assert faulty.request("GET", f"{PATH}/f0").status_code == 200
 
 
+def _request_threads_end(before: set[threading.Thread]) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if not [t for t in threading.enumerate() if t not in before and t.is_alive()]:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_delay_fault_makes_a_client_time_out(server: APIServer, faulty: Client) -> None:
-    server.faults.delay(5.0, verb="get", resource="configmaps")
+    server.faults.delay(60.0, verb="get", resource="configmaps")
+    faulty.session.close()  # the next request opens a new connection, served by a new thread
+    before = set(threading.enumerate())
     with pytest.raises(requests.exceptions.ReadTimeout):
         faulty.request("GET", f"{PATH}/f0", timeout=0.2)
     assert ("delay", "get", "configmaps") in server.faults.fired
+    faulty.session.close()
+    assert _request_threads_end(before), "the delayed request ends when its client leaves"
 
 
 def _lines(client: Client, timeout: float = 5.0) -> list[bytes]:
@@ -83,12 +98,16 @@ def test_malformed_and_truncated_watch_lines(server: APIServer, faulty: Client) 
 
 def test_half_open_watch_stalls_until_client_timeout(server: APIServer, faulty: Client) -> None:
     server.faults.half_open(1)
+    faulty.session.close()
+    before = set(threading.enumerate())
     response = faulty.request("GET", PATH, params={"watch": "1"}, stream=True, timeout=0.5)
     with response:
         lines = response.iter_lines()
         assert json.loads(next(lines))["type"] == "ADDED"
         with pytest.raises(requests.exceptions.ConnectionError):
             next(lines)
+    faulty.session.close()
+    assert _request_threads_end(before), "the stalled connection ends when its client leaves"
 
 
 def test_random_faults_are_deterministic_for_a_seed() -> None:

@@ -159,11 +159,14 @@ def test_start_wait_shutdown_s24() -> None:
     factory = ExampleFactory(clientset, namespace="ns1", tweak_list_options=tweak)
     pods, services = factory.pods(), factory.services()
     pods.informer()
-    services.informer()
     assert factory.wait_for_cache_sync(timeout=0.01) == {}
     factory.start()
     try:
+        assert factory.wait_for_cache_sync(timeout=5) == {Pod: True}
+        services.informer()  # asked for after start: the next start() starts only this one
+        factory.start()
         assert factory.wait_for_cache_sync(timeout=5) == {Pod: True, Service: True}
+        assert len(clientset.made[("pods", "ns1")].list_calls) == 1
         assert [meta_name(p) for p in pods.lister().namespace("ns1").list()] == []
         assert [meta_name(p) for p in pods.lister().list()] == ["pods-0"]
         lw = clientset.made[("pods", "ns1")]

@@ -334,3 +334,28 @@ def test_resync_feeds_sync_deltas() -> None:
     assert asked
     deltas = fifo.get_by_key("default/a")
     assert deltas is not None and [d.type for d in deltas] == [DeltaType.SYNC]
+
+
+def test_internal_error_rewatches_within_retry_duration() -> None:
+    lw = ScriptedListerWatcher([pod_list("1")])
+    with running(reflector(lw, Indexer(), max_internal_error_retry_duration=60.0)):
+        w = lw.next_watch()
+        w.send("ADDED", pod("a", rv="2"))
+        w.error(500, "InternalError", "etcd hiccup")
+        second = lw.next_watch()
+    assert len(lw.list_calls) == 1
+    assert second.options.resource_version == "2"
+
+
+def test_initial_adds_of_an_unversioned_watch_do_not_move_the_rv() -> None:
+    lw = ScriptedListerWatcher([pod_list("")])
+    store: Indexer[Pod] = Indexer()
+    with running(reflector(lw, store)) as r:
+        w = lw.next_watch()
+        assert w.options.resource_version == ""
+        w.send("ADDED", pod("b", rv="9"))
+        w.send("ADDED", pod("a", rv="5"))
+        eventually(lambda: len(store) == 2)
+        assert r.last_sync_resource_version() == ""
+        w.send("MODIFIED", pod("a", rv="10"))
+        eventually(lambda: r.last_sync_resource_version() == "10")

@@ -5,19 +5,22 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from kgen.cache import (
+    NAMESPACE_INDEX,
     DeletedFinalStateUnknown,
     FakeClock,
     FilteringResourceEventHandler,
     InformerStateError,
+    Lister,
     ResourceEventHandlerDetailedFuncs,
     ResourceEventHandlerFuncs,
     SharedIndexInformer,
     drop_managed_fields,
+    meta_namespace_index_func,
     wait_for_cache_sync,
 )
 from kgen.meta import UNSET, ManagedFieldsEntry, ObjectMeta, meta_name, meta_resource_version
@@ -25,6 +28,8 @@ from kgen.meta import UNSET, ManagedFieldsEntry, ObjectMeta, meta_name, meta_res
 from .helpers import CountingBackoff, eventually
 from .objects import Pod, pod
 from .scripted import ScriptedListerWatcher, pod_list
+
+T = TypeVar("T")
 
 
 class Recorder:
@@ -68,7 +73,7 @@ def informer(lw: ScriptedListerWatcher, **kwargs: Any) -> SharedIndexInformer[Po
 
 
 @contextmanager
-def started(inf: SharedIndexInformer[Pod]) -> Iterator[SharedIndexInformer[Pod]]:
+def started(inf: SharedIndexInformer[T]) -> Iterator[SharedIndexInformer[T]]:
     inf.start()
     try:
         yield inf
@@ -353,3 +358,26 @@ def test_drop_managed_fields_on_dicts_and_models() -> None:
     plain = pod("p")
     assert drop_managed_fields(plain) is plain
     assert drop_managed_fields("not an object") == "not an object"
+
+
+def test_unstructured_objects_and_their_lister() -> None:
+    unstructured: Any = {
+        "metadata": {"resourceVersion": "3"},
+        "items": [{"metadata": {"name": "a", "namespace": "ns", "labels": {"app": "web"}}}],
+    }
+    lw = ScriptedListerWatcher([unstructured])
+    inf: SharedIndexInformer[dict[str, Any]] = SharedIndexInformer(
+        lw, dict, indexers={NAMESPACE_INDEX: meta_namespace_index_func}, backoff=CountingBackoff()
+    )
+    rec = Recorder()
+    inf.add_event_handler(rec)
+    with started(inf):
+        w = lw.next_watch()
+        assert w.options.resource_version == "3"
+        w.send("ADDED", {"metadata": {"name": "b", "namespace": "ns", "resourceVersion": "4"}})
+        w.send("DELETED", {"metadata": {"name": "a", "namespace": "ns", "resourceVersion": "5"}})
+        eventually(lambda: rec.count() == 3)
+    assert rec.snapshot() == [("add", "a", ""), ("add", "b", "4"), ("delete", "a", "5")]
+    lister = Lister(inf.get_indexer(), "widget", "example.com")
+    assert [meta_name(o) for o in lister.namespace("ns").list()] == ["b"]
+    assert lister.namespace("ns").list("app=web") == []

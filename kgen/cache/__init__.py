@@ -58,13 +58,9 @@ from kgen.cache._listwatch import (
 from kgen.cache._reflector import (
     DEFAULT_PAGE_SIZE,
     INITIAL_EVENTS_END_ANNOTATION,
-    ListFailedError,
     Reflector,
-    VeryShortWatchError,
     WatchErrorHandler,
     default_watch_error_handler,
-    is_expired_error,
-    is_too_large_resource_version_error,
 )
 from kgen.cache._shared_informer import (
     MINIMUM_RESYNC_PERIOD,
@@ -75,6 +71,13 @@ from kgen.cache._shared_informer import (
 )
 from kgen.cache._thread_safe_store import ThreadSafeStore
 from kgen.cache._transforms import drop_managed_fields
+from kgen.cache._watch_errors import (
+    ListFailedError,
+    VeryShortWatchError,
+    is_connection_refused,
+    is_expired_error,
+    is_too_large_resource_version_error,
+)
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -133,6 +136,7 @@ __all__ = [
     "default_watch_error_handler",
     "deletion_handling_meta_namespace_key",
     "drop_managed_fields",
+    "is_connection_refused",
     "is_expired_error",
     "is_too_large_resource_version_error",
     "meta_namespace_index_func",

@@ -37,28 +37,22 @@ from kgen.cache._listwatch import (
     list_items,
     list_resource_version,
 )
-from kgen.meta import meta_field, meta_resource_version
-from kgen.rest import (
-    ListOptions,
-    StatusError,
-    is_gone,
-    is_internal_error,
-    is_resource_expired,
-    is_timeout,
-    is_too_large_resource_version,
-    is_too_many_requests,
+from kgen.cache._watch_errors import (
+    ListFailedError,
+    VeryShortWatchError,
+    is_connection_refused,
+    is_expired_error,
+    is_too_large_resource_version_error,
 )
+from kgen.meta import meta_field, meta_resource_version
+from kgen.rest import ListOptions, is_internal_error, is_resource_expired, is_too_many_requests
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "INITIAL_EVENTS_END_ANNOTATION",
-    "ListFailedError",
     "Reflector",
-    "VeryShortWatchError",
     "WatchErrorHandler",
     "default_watch_error_handler",
-    "is_expired_error",
-    "is_too_large_resource_version_error",
 ]
 
 log = logging.getLogger("kgen.cache")
@@ -73,53 +67,6 @@ INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
 WatchErrorHandler = Callable[["Reflector", BaseException], None]
 """Called (on the reflector's thread) with every error that ends a list-and-watch round,
 before the backoff delay."""
-
-
-class ListFailedError(Exception):
-    """Listing failed; ``__cause__`` is the underlying error."""
-
-
-class VeryShortWatchError(Exception):
-    """A watch ended within a second without delivering anything: something is wrong."""
-
-
-def is_expired_error(err: BaseException) -> bool:
-    """The resource version asked for is gone (410 ``Expired`` or ``Gone``)."""
-    return is_resource_expired(err) or is_gone(err)
-
-
-def is_too_large_resource_version_error(err: BaseException) -> bool:
-    """The resource version asked for is newer than the server has: any of the three shapes
-    servers have used (a ``ResourceVersionTooLarge`` cause under any reason; a ``Timeout``
-    whose cause or message says "Too large resource version")."""
-    if is_too_large_resource_version(err):
-        return True
-    if not isinstance(err, StatusError):
-        return False
-    causes = err.causes()
-    if any(cause.reason == "ResourceVersionTooLarge" for cause in causes):
-        return True
-    return is_timeout(err) and any(
-        "too large resource version" in str(cause.message or "").lower() for cause in causes
-    )
-
-
-def _is_connection_refused(err: BaseException) -> bool:
-    seen: set[int] = set()
-    pending: list[BaseException] = [err]
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ConnectionRefusedError):
-            return True
-        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-        pending.extend(a for a in current.args if isinstance(a, BaseException))
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, BaseException):
-            pending.append(reason)
-    return False
 
 
 def default_watch_error_handler(reflector: Reflector, err: BaseException) -> None:
@@ -361,7 +308,7 @@ class Reflector:
         self._set_watch(None)
         if self._stop.is_set():
             raise _StopRequested()
-        raise VeryShortWatchError(f"{self.name}: streaming list ended before its initial events")
+        raise ListFailedError(f"{self.name}: the streaming list ended before its initial events")
 
     # -- watching -----------------------------------------------------------------------------
 
@@ -387,7 +334,7 @@ class Reflector:
                 try:
                     watch = self._lw.watch(options)
                 except Exception as err:
-                    if _is_connection_refused(err) or is_too_many_requests(err):
+                    if is_connection_refused(err) or is_too_many_requests(err):
                         if self._clock.wait(self._stop, self._backoff.next_delay()):
                             raise _StopRequested() from err
                         continue

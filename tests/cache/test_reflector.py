@@ -359,3 +359,17 @@ def test_initial_adds_of_an_unversioned_watch_do_not_move_the_rv() -> None:
         assert r.last_sync_resource_version() == ""
         w.send("MODIFIED", pod("a", rv="10"))
         eventually(lambda: r.last_sync_resource_version() == "10")
+
+
+def test_streaming_list_cut_before_its_bookmark_falls_back_to_list() -> None:
+    lw = ScriptedListerWatcher([pod_list("8", pod("a", rv="8"))])
+    store: Indexer[Pod] = Indexer()
+    with running(reflector(lw, store, use_watch_list=True)):
+        streaming = lw.next_watch()
+        streaming.send("ADDED", pod("partial", rv="3"))
+        streaming.end()
+        classic = lw.next_watch()
+    assert streaming.options.send_initial_events is True
+    assert classic.options.send_initial_events is None
+    assert [o.resource_version for o in lw.list_calls] == ["0"]
+    assert store.list_keys() == ["default/a"]

@@ -145,7 +145,14 @@ def _service(obj: JSON) -> None:
             _set(port, "targetPort", port.get("port"))
 
 
+def _secret(obj: JSON) -> None:
+    _set(obj, "type", "Opaque")
+    if obj.get("type") == "":
+        obj["type"] = "Opaque"
+
+
 _DEFAULTERS: dict[tuple[str, str], Callable[[JSON], None]] = {
+    ("", "secrets"): _secret,
     ("", "pods"): _pod,
     ("", "services"): _service,
     ("", "replicationcontrollers"): _replica_set,

@@ -37,6 +37,8 @@ from kgen.testing._options import (
     WriteOptions,
     Written,
 )
+from kgen.testing._protobody import CONTENT_TYPE as PROTOBUF_BODY
+from kgen.testing._protobody import decode_body as decode_protobuf_body
 from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
 from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
 from kgen.testing._registry import ResourceInfo
@@ -491,6 +493,8 @@ class Handler:
                 return yaml.safe_load(request.body)
             except yaml.YAMLError as err:
                 raise APIError.bad_request(f"error converting YAML to JSON: {err}") from None
+        if content_type == PROTOBUF_BODY:
+            return decode_protobuf_body(request.body)
         if "protobuf" in content_type or "cbor" in content_type:
             raise APIError.unsupported_media_type(content_type)
         try:

@@ -50,6 +50,16 @@ from kgen.testing._watch import WatchStart, WatchStream, stream_events
 __all__ = ["ObjectTracker"]
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
+_NO_GENERATION = frozenset(
+    {
+        ("", "namespaces"),
+        ("", "services"),
+        ("", "nodes"),
+        ("", "persistentvolumes"),
+        ("", "persistentvolumeclaims"),
+    }
+)
+"""Built-in resources with a status subresource whose objects carry no ``generation``."""
 _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
@@ -402,7 +412,8 @@ class ObjectTracker:
         metadata["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
         metadata["creationTimestamp"] = self._clock()
         if "status" in info.subresources:
-            metadata["generation"] = 1
+            if info.key not in _NO_GENERATION:
+                metadata["generation"] = 1
             obj.pop("status", None)
             if info.key == ("", "pods"):
                 obj["status"] = initial_pod_status(obj)

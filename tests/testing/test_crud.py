@@ -265,3 +265,30 @@ def test_deleting_an_owner_collects_its_dependents(client: Client, ns: str) -> N
     assert names() == ["or-a", "or-b"]
     orphan = client.request("GET", f"{path}/or-a").json()
     assert orphan["metadata"].get("ownerReferences", []) == []
+
+
+def _envelope(api_version: str, kind: str, raw: bytes) -> bytes:
+    def field(number: int, data: bytes) -> bytes:
+        return bytes([number << 3 | 2, len(data)]) + data
+
+    type_meta = field(1, api_version.encode()) + field(2, kind.encode())
+    return b"k8s\x00" + field(1, type_meta) + field(2, raw)
+
+
+def test_protobuf_bodies_of_known_kinds_only(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    headers = {"Content-Type": "application/vnd.kubernetes.protobuf"}
+    name = b"\x0a\x05proto"  # ObjectMeta.name
+    entry = b"\x0a\x01k\x12\x01v"  # map entry k -> v
+    configmap = bytes([0x0A, len(name)]) + name + bytes([0x12, len(entry)]) + entry
+    created = client.request(
+        "POST", path, data=_envelope("v1", "ConfigMap", configmap), headers=headers
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["metadata"]["name"] == "proto" and created.json()["data"] == {"k": "v"}
+    pod = client.request(
+        "POST", f"/api/v1/namespaces/{ns}/pods", data=_envelope("v1", "Pod", b""), headers=headers
+    )
+    assert pod.status_code == 415 and "send JSON instead" in pod.json()["message"]
+    garbage = client.request("POST", path, data=b"not protobuf", headers=headers)
+    assert garbage.status_code == 400 and "magic" in garbage.json()["message"]

@@ -282,3 +282,21 @@ def test_bad_input_is_reported(kubectl: Kubectl) -> None:
     unknown = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\nbogus: 1\n"
     strict = kubectl.run("create", "-f", "-", stdin=unknown, check=False)
     assert strict.returncode == 1 and 'unknown field "bogus"' in strict.stderr
+
+
+def test_imperative_commands_send_protobuf(kubectl: Kubectl) -> None:
+    kubectl.run("create", "configmap", "literal", "--from-literal=a=b", "--from-literal=c=d")
+    assert kubectl.json("get", "cm", "literal")["data"] == {"a": "b", "c": "d"}
+    kubectl.run("create", "secret", "generic", "pw", "--from-literal=pw=hunter2")
+    secret = kubectl.json("get", "secret", "pw")
+    assert secret["data"] == {"pw": "aHVudGVyMg=="} and secret["type"] == "Opaque"
+    kubectl.run("create", "serviceaccount", "robot")
+    assert kubectl.json("get", "sa", "robot")["metadata"]["name"] == "robot"
+    assert kubectl.run("auth", "can-i", "delete", "pods").stdout.strip() == "yes"
+    namespace = f"{kubectl.namespace}-extra"
+    assert (
+        kubectl.run("create", "namespace", namespace).stdout.strip()
+        == f"namespace/{namespace} created"
+    )
+    created = kubectl.json("get", "namespace", namespace)
+    assert created["status"]["phase"] == "Active" and "generation" not in created["metadata"]

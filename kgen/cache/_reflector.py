@@ -154,7 +154,10 @@ class Reflector:
                 except Exception as err:
                     if self._stop.is_set():
                         break
-                    self._watch_error_handler(self, err)
+                    try:
+                        self._watch_error_handler(self, err)
+                    except Exception:
+                        log.exception("%s: the watch error handler failed", self.name)
                 if self._stop.is_set() or self._clock.wait(self._stop, self._backoff.next_delay()):
                     break
         finally:

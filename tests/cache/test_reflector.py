@@ -276,6 +276,16 @@ def test_watch_error_handler_sees_list_failures() -> None:
     assert "failed to list pods: boom" in str(seen[0])
 
 
+def test_failing_watch_error_handler_does_not_stop_the_reflector() -> None:
+    def handler(r: Reflector, err: BaseException) -> None:
+        raise RuntimeError("handler bug")
+
+    lw = ScriptedListerWatcher([status_error(500, "InternalError"), pod_list("1")])
+    with running(reflector(lw, Indexer(), watch_error_handler=handler)):
+        lw.next_watch()
+    assert len(lw.list_calls) == 2
+
+
 def test_streaming_list_replaces_store_at_bookmark() -> None:
     lw = ScriptedListerWatcher()
     store: Indexer[Pod] = Indexer()

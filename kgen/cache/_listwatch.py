@@ -9,7 +9,7 @@ calls, the way generated informers pass their label and field selectors through.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from kgen.meta import UNSET
 from kgen.rest import ListOptions, WatchEvent
@@ -25,6 +25,8 @@ __all__ = [
     "list_items",
     "list_resource_version",
 ]
+
+T = TypeVar("T")
 
 TweakListOptionsFunc = Callable[[ListOptions], ListOptions]
 """Returns the options to send instead of the ones given (options are immutable)."""
@@ -43,25 +45,25 @@ class ObjectList(Protocol):
     def metadata(self) -> Any: ...
 
 
-class WatchInterface(Protocol):
+class WatchInterface(Protocol[T]):
     """A running watch: iterate for events; ``stop()`` from any thread ends the iteration.
 
     An ``ERROR`` event is raised as :class:`kgen.rest.StatusError` while iterating
     (:class:`kgen.rest.Watch` does this).
     """
 
-    def __iter__(self) -> Iterator[WatchEvent[Any]]: ...
+    def __iter__(self) -> Iterator[WatchEvent[T]]: ...
 
     def stop(self) -> None: ...
 
 
-class ListerWatcher(Protocol):
+class ListerWatcher(Protocol[T]):
     """Lists and watches one collection. Both calls may block on the network; both raise
     :class:`kgen.rest.StatusError` for API errors."""
 
     def list(self, options: ListOptions) -> ObjectList | Mapping[str, Any]: ...
 
-    def watch(self, options: ListOptions) -> WatchInterface: ...
+    def watch(self, options: ListOptions) -> WatchInterface[T]: ...
 
 
 class ListWatchClient(Protocol):
@@ -82,7 +84,7 @@ class ListWatch:
     def __init__(
         self,
         list_func: Callable[[ListOptions], ObjectList | Mapping[str, Any]],
-        watch_func: Callable[[ListOptions], WatchInterface],
+        watch_func: Callable[[ListOptions], WatchInterface[Any]],
         watch_list_semantics_unsupported: bool = False,
     ) -> None:
         self._list = list_func
@@ -110,7 +112,7 @@ class ListWatch:
         """Call the list function."""
         return self._list(options)
 
-    def watch(self, options: ListOptions) -> WatchInterface:
+    def watch(self, options: ListOptions) -> WatchInterface[Any]:
         """Call the watch function."""
         return self._watch(options)
 

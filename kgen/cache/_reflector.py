@@ -93,7 +93,7 @@ class Reflector:
 
     def __init__(
         self,
-        lister_watcher: ListerWatcher,
+        lister_watcher: ListerWatcher[Any],
         store: ReflectorStore,
         *,
         name: str = "reflector",
@@ -127,7 +127,7 @@ class Reflector:
         self._rand = rand or random.Random()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._watch: WatchInterface | None = None
+        self._watch: WatchInterface[Any] | None = None
         self._last_sync_rv = ""
         self._rv_unavailable = False
         self._paginated_result = False
@@ -180,7 +180,7 @@ class Reflector:
         :class:`ListFailedError` or the watch-start error otherwise.
         """
         try:
-            watch: WatchInterface | None = None
+            watch: WatchInterface[Any] | None = None
             if self._use_watch_list:
                 try:
                     watch = self._watch_list()
@@ -262,7 +262,7 @@ class Reflector:
                 page_options, continue_=token, resource_version="", resource_version_match=""
             )
 
-    def _watch_list(self) -> WatchInterface | None:
+    def _watch_list(self) -> WatchInterface[Any] | None:
         """Open a streaming list; return the watch once the initial events are stored."""
         with self._lock:
             rv = "" if self._rv_unavailable else self._last_sync_rv
@@ -318,13 +318,13 @@ class Reflector:
     def _watch_timeout(self) -> int:
         return int(self._min_watch_timeout * (1.0 + self._rand.random()))
 
-    def _set_watch(self, watch: WatchInterface | None) -> None:
+    def _set_watch(self, watch: WatchInterface[Any] | None) -> None:
         with self._lock:
             self._watch = watch
         if watch is not None and self._stop.is_set():
             watch.stop()
 
-    def _watch_loop(self, watch: WatchInterface | None) -> None:
+    def _watch_loop(self, watch: WatchInterface[Any] | None) -> None:
         internal_error_since: float | None = None
         while not self._stop.is_set():
             start_rv = self.last_sync_resource_version()
@@ -380,7 +380,7 @@ class Reflector:
         )
         return False
 
-    def _handle_watch(self, watch: WatchInterface, start_rv: str, started: float) -> None:
+    def _handle_watch(self, watch: WatchInterface[Any], start_rv: str, started: float) -> None:
         propagate = start_rv not in ("", "0")
         count = 0
         for event in watch:

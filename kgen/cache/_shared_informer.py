@@ -96,7 +96,7 @@ class SharedIndexInformer(Generic[T]):
 
     def __init__(
         self,
-        lister_watcher: ListerWatcher,
+        lister_watcher: ListerWatcher[T],
         object_type: type[T] | None = None,
         resync_period: float = 0.0,
         indexers: Indexers | None = None,

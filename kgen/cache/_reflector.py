@@ -13,9 +13,10 @@ state), later lists for the last version seen, and ``""`` (a consistent read) on
 version is known to be gone (410 ``Expired``/``Gone``) or too new for the server. Initial lists
 are paginated (500 per page) and fall back to one full list when a page has expired.
 
-While watching, a separate resync thread calls ``store.resync()`` every ``resync_period``
-seconds when ``should_resync()`` agrees. :meth:`Reflector.stop` may be called from any thread; it
-ends the current watch at once (a list in progress finishes first) and :meth:`run` returns.
+While :meth:`Reflector.run` runs, a resync thread of its own calls ``store.resync()`` every
+``resync_period`` seconds when ``should_resync()`` agrees. :meth:`Reflector.stop` may be called
+from any thread; it ends the current watch at once (a list in progress finishes first), then
+:meth:`run` joins the resync thread and returns. A reflector runs once: it cannot be restarted.
 """
 
 from __future__ import annotations

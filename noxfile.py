@@ -26,9 +26,18 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the runtime and the generator."""
+    """mypy --strict on the runtime and the generator, then on the checked-in generated package
+    and the examples built on it."""
     session.install("-e", ".[dev]")
     session.run("mypy", "--strict", "kgen")
+    session.run(
+        "mypy",
+        "--strict",
+        "generated/kgen_databases",
+        "examples",
+        "tests/examples",
+        env={"MYPYPATH": "generated"},
+    )
 
 
 @nox.session(name="format", python=PYTHON)

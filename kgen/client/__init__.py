@@ -1,12 +1,18 @@
 """kgen.client: the generic typed client that every generated client is a thin subclass of.
 
-Public surface: :class:`ResourceClient` (all verbs of one resource), :class:`PatchType`, and the
-names of things: :class:`GroupVersionResource`, :class:`GroupResource`, :class:`GroupKind`,
-:class:`GroupVersionKind`, with :func:`parse_group_version` / :func:`format_group_version`.
+Public surface: :class:`ClientBase` (construction and subresource helpers) and one mixin per
+verb family (:class:`GetMixin`, :class:`ListMixin`, :class:`WatchMixin`, :class:`CreateMixin`,
+:class:`UpdateMixin`, :class:`UpdateStatusMixin`, :class:`PatchMixin`,
+:class:`ApplyStatusMixin`, :class:`DeleteMixin`, :class:`DeleteCollectionMixin`), from which a
+generated client takes exactly the verbs its resource serves; :class:`ResourceClient`, all of
+them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionResource`,
+:class:`GroupResource`, :class:`GroupKind`, :class:`GroupVersionKind`, with
+:func:`parse_group_version` / :func:`format_group_version`.
 """
 
+from kgen.client._base import ClientBase, FieldValidation, PatchData, PropagationPolicy
 from kgen.client._patch import PatchType
-from kgen.client._resource import FieldValidation, PropagationPolicy, ResourceClient
+from kgen.client._resource import ResourceClient
 from kgen.client._schema import (
     GroupKind,
     GroupResource,
@@ -15,16 +21,40 @@ from kgen.client._schema import (
     format_group_version,
     parse_group_version,
 )
+from kgen.client._verbs import (
+    ApplyStatusMixin,
+    CreateMixin,
+    DeleteCollectionMixin,
+    DeleteMixin,
+    GetMixin,
+    ListMixin,
+    PatchMixin,
+    UpdateMixin,
+    UpdateStatusMixin,
+    WatchMixin,
+)
 
 __all__ = [
+    "ApplyStatusMixin",
+    "ClientBase",
+    "CreateMixin",
+    "DeleteCollectionMixin",
+    "DeleteMixin",
     "FieldValidation",
+    "GetMixin",
     "GroupKind",
     "GroupResource",
     "GroupVersionKind",
     "GroupVersionResource",
+    "ListMixin",
+    "PatchData",
+    "PatchMixin",
     "PatchType",
     "PropagationPolicy",
     "ResourceClient",
+    "UpdateMixin",
+    "UpdateStatusMixin",
+    "WatchMixin",
     "format_group_version",
     "parse_group_version",
 ]

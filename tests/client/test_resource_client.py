@@ -18,7 +18,7 @@ from .wire import Reply, Seen, serving, status_reply
 WIDGETS = GroupVersionResource("example.com", "v1", "widgets")
 PODS = GroupVersionResource("", "v1", "pods")
 
-STORED = {
+STORED: dict[str, Any] = {
     "apiVersion": "example.com/v1",
     "kind": "Widget",
     "metadata": {"name": "web", "namespace": "ns1", "resourceVersion": "7"},
@@ -265,7 +265,7 @@ def test_delete_sends_delete_options_as_body() -> None:
         server,
         rest,
     ):
-        result = client(rest).delete(
+        client(rest).delete(
             "web",
             grace_period_seconds=0,
             propagation_policy="Foreground",
@@ -273,7 +273,6 @@ def test_delete_sends_delete_options_as_body() -> None:
             dry_run=True,
         )
     seen = server.last()
-    assert result is None
     assert (seen.method, seen.path) == ("DELETE", "/apis/example.com/v1/namespaces/ns1/widgets/web")
     assert seen.json() == {
         "kind": "DeleteOptions",

@@ -93,7 +93,7 @@ def test_typed_verbs_round_trip_through_a_server(specs_dir: Path) -> None:
             ),
             field_manager="me",
         )
-        assert applied.data is not None and applied.data["owner"] == "me"
+        assert isinstance(applied.data, dict) and applied.data["owner"] == "me"
 
         listed = shop.list()
         assert isinstance(listed, ConfigMapList)

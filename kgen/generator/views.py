@@ -90,6 +90,13 @@ class ResourceView:
     subresource_methods: tuple[SubresourceMethod, ...]
 
     @property
+    def mixins(self) -> tuple[str, ...]:
+        """The ``kgen.client`` classes the typed client inherits: one mixin per verb family it
+        serves, in client-go's verb order (``ClientBase`` alone when it serves none)."""
+        mixins = tuple(mixin for verb, mixin in _MIXINS if verb in self.verbs)
+        return mixins or ("ClientBase",)
+
+    @property
     def has_lister(self) -> bool:
         return self.list_type is not None and {"get", "list"} <= self.verbs
 
@@ -132,6 +139,13 @@ class GroupVersionView:
         """The kinds of subresource method this group/version's clients have (for imports)."""
         return frozenset(m.kind for r in self.resources for m in r.subresource_methods)
 
+    def client_imports(self) -> list[str]:
+        """The names the typed module imports from ``kgen.client`` (unordered)."""
+        names = {"GroupVersionResource", *(m for r in self.resources for m in r.mixins)}
+        if "patch" in self.method_kinds():
+            names.add("PatchType")
+        return sorted(names)
+
     @property
     def has_untyped_list(self) -> bool:
         return any(r.list_type is None for r in self.resources)
@@ -159,10 +173,27 @@ _CONNECT_ONLY = frozenset({"proxy", "exec", "attach", "portforward"})
 """Subresources that upgrade the connection; typed clients do not cover them."""
 _VERB_KINDS = {"get": "get", "update": "update", "put": "update", "create": "create"}
 _VERB_KINDS |= {"post": "create", "patch": "patch"}
+_MIXINS = (
+    ("create", "CreateMixin"),
+    ("update", "UpdateMixin"),
+    ("update_status", "UpdateStatusMixin"),
+    ("delete", "DeleteMixin"),
+    ("delete_collection", "DeleteCollectionMixin"),
+    ("get", "GetMixin"),
+    ("list", "ListMixin"),
+    ("watch", "WatchMixin"),
+    ("patch", "PatchMixin"),
+    ("apply_status", "ApplyStatusMixin"),
+)
+"""kgen verb -> the ``kgen.client`` mixin that brings it (``PatchMixin`` brings ``apply`` too)."""
 _BASE_METHODS = frozenset(
     {"create", "update", "update_status", "delete", "delete_collection", "get", "list", "watch"}
-    | {"patch", "apply", "apply_status", "rest", "resource", "namespace"}
+    | {"list_with", "watch_with", "patch", "apply", "apply_status", "stream", "SERVED_VERBS"}
+    | {"get_subresource", "create_subresource", "update_subresource", "patch_subresource"}
+    | {"rest_client", "resource", "target_namespace", "rest", "namespace"}
 )
+"""Attributes of a typed client (``kgen.client.ResourceClient``'s and the generated class's) that
+a subresource method must not shadow."""
 
 
 def _kgen_verbs(resource: Resource) -> frozenset[str]:
@@ -244,7 +275,7 @@ class _Builder:
         for kind in kinds:
             result = response or request or object_type
             if kind == "patch" and result != object_type:
-                continue  # ResourceClient.patch decodes into the resource's own type only
+                continue  # as client-go's Patch(..., subresources): answered with its own kind
             body = (request or result) if kind in ("update", "create") else None
             yield SubresourceMethod(f"{kind}_{attr}", kind, sub.name, body, result)
 

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
+import kgen.client
 from kgen.generator.selection import select_group_versions
-from kgen.generator.views import GenerateError, ResourceView, build_views
+from kgen.generator.views import _BASE_METHODS, GenerateError, ResourceView, build_views
 from kgen.spec import APIModel, load, version_priority
 
 
@@ -62,6 +63,27 @@ def test_verbs_follow_what_the_server_serves(k135: APIModel) -> None:
     assert _resource(k135, "authentication.k8s.io", "v1", "tokenreviews").verbs == {"create"}
     bindings = _resource(k135, "", "v1", "bindings")
     assert bindings.verbs == {"create"} and not bindings.has_lister
+
+
+def test_typed_clients_inherit_one_mixin_per_served_verb_family(k135: APIModel) -> None:
+    """Issue 5: a typed client's bases are exactly the kgen.client mixins of what it serves,
+    in client-go's verb order; apply comes with PatchMixin, apply_status needs status patch."""
+    assert _resource(k135, "", "v1", "componentstatuses").mixins == ("GetMixin", "ListMixin")
+    assert _resource(k135, "authentication.k8s.io", "v1", "tokenreviews").mixins == ("CreateMixin",)
+    pods = _resource(k135, "", "v1", "pods").mixins
+    assert pods[:3] == ("CreateMixin", "UpdateMixin", "UpdateStatusMixin")
+    assert pods[-2:] == ("PatchMixin", "ApplyStatusMixin") and len(pods) == 10
+    config_maps = _resource(k135, "", "v1", "configmaps").mixins
+    assert "UpdateStatusMixin" not in config_maps and "ApplyStatusMixin" not in config_maps
+    assert "PatchMixin" in config_maps
+    for gv in build_views(k135, "p"):
+        assert set(gv.client_imports()) <= set(kgen.client.__all__), gv.module
+
+
+def test_subresource_methods_never_shadow_a_client_attribute() -> None:
+    """Every public attribute of the fullest typed client is reserved from subresource names."""
+    public = {name for name in dir(kgen.client.ResourceClient) if not name.startswith("_")}
+    assert public <= _BASE_METHODS
 
 
 def test_subresource_methods_are_typed_from_the_spec(k135: APIModel) -> None:

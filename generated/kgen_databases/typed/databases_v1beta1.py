@@ -2,14 +2,27 @@
 # Input hash: 42b91aa417bd2c88da891dec29771441599c5bdf9c6d806e09cd50395ffbbc76
 """Typed clients of databases.kgen.dev/v1beta1: one class per resource, and the group client.
 
-Every verb is implemented once, in kgen.client.ResourceClient; the classes here only bind a
-resource's name and model types. Clients are thread-safe and cheap to create."""
+Every verb is implemented once, in kgen.client; each class here inherits exactly the verb mixins
+of what its resource serves and only binds the resource's name and model types. Clients are
+thread-safe and cheap to create."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from kgen.client import GroupVersionResource, ResourceClient
+from kgen.client import (
+    ApplyStatusMixin,
+    CreateMixin,
+    DeleteCollectionMixin,
+    DeleteMixin,
+    GetMixin,
+    GroupVersionResource,
+    ListMixin,
+    PatchMixin,
+    UpdateMixin,
+    UpdateStatusMixin,
+    WatchMixin,
+)
 from kgen.rest import RESTClient
 
 import kgen_databases.models.autoscaling_v1 as _autoscaling_v1
@@ -25,13 +38,23 @@ _VERSION = "v1beta1"
 
 
 class PostgresClusterClient(
-    ResourceClient[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList]
+    CreateMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
+    UpdateMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
+    UpdateStatusMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
+    DeleteMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
+    DeleteCollectionMixin[
+        _databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList
+    ],
+    GetMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
+    ListMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
+    WatchMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
+    PatchMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
+    ApplyStatusMixin[_databases_v1beta1.PostgresCluster, _databases_v1beta1.PostgresClusterList],
 ):
     """postgresclusters (kind PostgresCluster, databases.kgen.dev/v1beta1), namespaced.
 
-    The server serves: apply, apply_status, create, delete, delete_collection, get, list, patch,
-    update, update_status, watch (SERVED_VERBS); the server answers the other verbs of
-    ResourceClient with 405 MethodNotSupported."""
+    Exactly the verbs the server serves: apply, apply_status, create, delete, delete_collection,
+    get, list, patch, update, update_status, watch (SERVED_VERBS)."""
 
     SERVED_VERBS: ClassVar[frozenset[str]] = frozenset(
         (

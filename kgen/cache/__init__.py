@@ -76,7 +76,6 @@ from kgen.cache._watch_errors import (
     VeryShortWatchError,
     is_connection_refused,
     is_expired_error,
-    is_too_large_resource_version_error,
 )
 
 __all__ = [
@@ -138,7 +137,6 @@ __all__ = [
     "drop_managed_fields",
     "is_connection_refused",
     "is_expired_error",
-    "is_too_large_resource_version_error",
     "meta_namespace_index_func",
     "meta_namespace_key",
     "new_filtered_informer",

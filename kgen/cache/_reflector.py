@@ -43,10 +43,15 @@ from kgen.cache._watch_errors import (
     VeryShortWatchError,
     is_connection_refused,
     is_expired_error,
-    is_too_large_resource_version_error,
 )
 from kgen.meta import meta_field, meta_resource_version
-from kgen.rest import ListOptions, is_internal_error, is_resource_expired, is_too_many_requests
+from kgen.rest import (
+    ListOptions,
+    is_internal_error,
+    is_resource_expired,
+    is_too_large_resource_version,
+    is_too_many_requests,
+)
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -210,7 +215,7 @@ class Reflector:
         except _StopRequested:
             raise
         except Exception as err:
-            if not (is_expired_error(err) or is_too_large_resource_version_error(err)):
+            if not (is_expired_error(err) or is_too_large_resource_version(err)):
                 raise ListFailedError(f"failed to list {self.name}: {err}") from err
             with self._lock:
                 self._rv_unavailable = True
@@ -304,7 +309,7 @@ class Reflector:
         except Exception as err:
             watch.stop()
             self._set_watch(None)
-            if is_expired_error(err) or is_too_large_resource_version_error(err):
+            if is_expired_error(err) or is_too_large_resource_version(err):
                 with self._lock:
                     self._rv_unavailable = True
             raise

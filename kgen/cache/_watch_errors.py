@@ -5,20 +5,13 @@ Pure functions over exceptions (thread-safe); the API errors come from :mod:`kge
 
 from __future__ import annotations
 
-from kgen.rest import (
-    StatusError,
-    is_gone,
-    is_resource_expired,
-    is_timeout,
-    is_too_large_resource_version,
-)
+from kgen.rest import is_gone, is_resource_expired
 
 __all__ = [
     "ListFailedError",
     "VeryShortWatchError",
     "is_connection_refused",
     "is_expired_error",
-    "is_too_large_resource_version_error",
 ]
 
 
@@ -33,22 +26,6 @@ class VeryShortWatchError(Exception):
 def is_expired_error(err: BaseException) -> bool:
     """The resource version asked for is gone (410 ``Expired`` or ``Gone``)."""
     return is_resource_expired(err) or is_gone(err)
-
-
-def is_too_large_resource_version_error(err: BaseException) -> bool:
-    """The resource version asked for is newer than the server has: any of the three shapes
-    servers have used (a ``ResourceVersionTooLarge`` cause under any reason; a ``Timeout``
-    whose cause or message says "Too large resource version")."""
-    if is_too_large_resource_version(err):
-        return True
-    if not isinstance(err, StatusError):
-        return False
-    causes = err.causes()
-    if any(cause.reason == "ResourceVersionTooLarge" for cause in causes):
-        return True
-    return is_timeout(err) and any(
-        "too large resource version" in str(cause.message or "").lower() for cause in causes
-    )
 
 
 def is_connection_refused(err: BaseException) -> bool:

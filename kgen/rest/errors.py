@@ -309,11 +309,25 @@ def is_internal_error(err: BaseException) -> bool:
     return _matches(err, "InternalError", 500)
 
 
+_TOO_LARGE_RV_CAUSE = "ResourceVersionTooLarge"
+_TOO_LARGE_RV_TEXT = "too large resource version"
+
+
 def is_too_large_resource_version(err: BaseException) -> bool:
-    """A read asked for a resource version newer than the server has seen (a ``Timeout`` whose
-    causes include ``ResourceVersionTooLarge``)."""
-    if not is_timeout(err) or not isinstance(err, StatusError):
+    """A read asked for a resource version newer than the server has seen.
+
+    Servers have said so in three shapes, all recognised: a ``ResourceVersionTooLarge`` cause
+    under any reason (current servers); a ``Timeout`` with a cause whose message is "Too large
+    resource version" (older servers); a ``Timeout`` whose own message says it (the oldest).
+    The text is compared without regard to case.
+    """
+    if not isinstance(err, StatusError):
         return False
-    if any(cause.reason == "ResourceVersionTooLarge" for cause in err.causes()):
+    causes = err.causes()
+    if any(cause.reason == _TOO_LARGE_RV_CAUSE for cause in causes):
         return True
-    return "too large resource version" in str(err).lower()
+    if not is_timeout(err):
+        return False
+    messages = [_opt_str(cause.message) for cause in causes]
+    messages.append(_opt_str(err.status.message))
+    return any(_TOO_LARGE_RV_TEXT in message.lower() for message in messages)

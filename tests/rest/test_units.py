@@ -221,11 +221,52 @@ def test_reason_only_predicates() -> None:
     assert not E.is_server_timeout(_status("", 504))
 
 
-def test_too_large_resource_version() -> None:
-    cause = StatusCause(reason="ResourceVersionTooLarge", message="x")
-    assert E.is_too_large_resource_version(_status("Timeout", 504, causes=(cause,)))
-    assert not E.is_too_large_resource_version(_status("Timeout", 504))
-    assert not E.is_too_large_resource_version(_status("NotFound", 404, causes=(cause,)))
+@pytest.mark.parametrize(
+    "err",
+    [
+        _status("Timeout", 504, causes=(StatusCause(reason="ResourceVersionTooLarge"),)),
+        _status("Expired", 410, causes=(StatusCause(reason="ResourceVersionTooLarge"),)),
+        _status("", 500, causes=(StatusCause(reason="ResourceVersionTooLarge"),)),
+        _status("Timeout", 504, causes=(StatusCause(message="Too large resource version"),)),
+        _status("", 504, causes=(StatusCause(message="Too large resource version"),)),
+        E.StatusError(
+            Status(reason="Timeout", code=504, message="Timeout: Too large resource version")
+        ),
+    ],
+    ids=[
+        "cause-under-timeout",
+        "cause-under-expired",
+        "cause-without-reason",
+        "timeout-cause-message",
+        "504-cause-message",
+        "timeout-status-message",
+    ],
+)
+def test_too_large_resource_version_shapes(err: StatusError) -> None:
+    assert E.is_too_large_resource_version(err)
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        _status("Timeout", 504),
+        _status("Timeout", 504, causes=(StatusCause(reason="FieldValueInvalid", message="x"),)),
+        _status("NotFound", 404, causes=(StatusCause(message="Too large resource version"),)),
+        E.StatusError(Status(reason="Gone", code=410, message="Too large resource version")),
+        UnexpectedResponseError("Too large resource version", status_code=504),
+        ValueError("Too large resource version"),
+    ],
+    ids=[
+        "plain-timeout",
+        "other-cause",
+        "message-cause-not-timeout",
+        "message-not-timeout",
+        "unexpected-response",
+        "not-api-error",
+    ],
+)
+def test_not_too_large_resource_version(err: BaseException) -> None:
+    assert not E.is_too_large_resource_version(err)
 
 
 def test_status_error_exposes_code_reason_retry_after() -> None:

@@ -61,14 +61,34 @@ def read_events(response: requests.Response, object_type: type[Any]) -> Iterator
 
 def interrupt(response: requests.Response) -> None:
     """End ``response`` from any thread: a reader blocked on it returns promptly, the server sees
-    the connection close, and the connection is not reused."""
-    connection = getattr(response.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
+    the connection close, and the connection is not reused.
+
+    The socket is shut down, not closed, so the reading thread still owns the descriptor and
+    closes it itself. That works whether the connection is still held by the connection pool
+    or (a close-delimited HTTP/1.0 body) has been handed over to the response alone.
+    """
+    sock = _socket_of(response.raw)
+    if sock is not None:
+        with contextlib.suppress(OSError, ValueError):
             sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError, ValueError):
         response.close()
+
+
+def _socket_of(raw: object) -> socket.socket | None:
+    """The socket a response body reads from (``None``: unknown, or not a socket).
+
+    While the pool holds the connection, that is the connection's socket. A close-delimited
+    body (HTTP/1.0, no length, not chunked) has no connection any more: the body's own file
+    reads from the socket, reached through urllib3's and http.client's response objects. A
+    socket object (unlike a bare descriptor) cannot be confused with a later one: once closed,
+    its shutdown fails instead of reaching a reused descriptor.
+    """
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is None:
+        body_file = getattr(getattr(raw, "_fp", None), "fp", None)  # http.client's file
+        sock = getattr(getattr(body_file, "raw", None), "_sock", None)  # socket.SocketIO
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def body_chunks(response: requests.Response) -> Iterator[bytes]:

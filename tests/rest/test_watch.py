@@ -174,6 +174,45 @@ def test_stop_from_another_thread_ends_iteration_and_closes_the_connection(
     assert w.stopped
 
 
+def close_delimited(closed: threading.Event) -> Callable[[Recorded, Handler], None]:
+    """A handler answering as an HTTP/1.0 server: no Content-Length, not chunked, the body ends
+    when the connection closes. Sends one event, then waits until the client hangs up."""
+
+    def handle(request: Recorded, handler: Handler) -> None:
+        handler.close_connection = True
+        sock = handler.connection
+        sock.sendall(
+            b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n"
+            + frame("ADDED", pod_json("a"))
+        )
+        while not handler.server.stopping.is_set():
+            readable, _, _ = select.select([sock], [], [], 0.05)
+            if readable and sock.recv(1) == b"":
+                closed.set()
+                return
+
+    return handle
+
+
+def test_stop_from_another_thread_ends_a_close_delimited_watch(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    closed = threading.Event()
+    server.handler = close_delimited(closed)
+    w = pods_watch(make_client(server))
+    assert next(w).type == "ADDED"  # the next read blocks: the body has no end but the close
+    rest: queue.Queue[list[WatchEvent[Pod]]] = queue.Queue()
+    reader = threading.Thread(target=lambda: rest.put(list(w)))
+    reader.start()
+    stopper = threading.Thread(target=w.stop)
+    stopper.start()
+    stopper.join(timeout=10)
+    reader.join(timeout=10)
+    assert not stopper.is_alive() and not reader.is_alive()
+    assert rest.get_nowait() == []
+    assert closed.wait(timeout=10)
+
+
 def test_stop_before_reading_closes_the_connection(
     server: LoopbackServer, make_client: MakeClient
 ) -> None:

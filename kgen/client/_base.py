@@ -10,8 +10,9 @@ Namespaces. ``namespace=None`` means a cluster-scoped resource: no ``namespaces/
 A namespaced client made with ``namespace=""`` addresses all namespaces: the segment is added
 only for a non-empty namespace, so ``list``/``watch``/``delete_collection`` span every namespace.
 The subresource helpers always pass the namespace of a namespaced client, so calling them with
-``""`` fails before sending (the REST client refuses an empty namespace next to a name) instead
-of addressing a path that cannot exist.
+``""`` fails before sending (the REST client refuses an empty namespace next to a name for GET,
+PUT and POST) instead of addressing a path that cannot exist; like client-go's, that check
+leaves PATCH alone, so ``patch_subresource`` then addresses the path without a namespace.
 
 Thread-safety: a client holds only immutable configuration and the thread-safe
 :class:`kgen.rest.RESTClient`; any number of threads may call it at once. Objects passed in are
@@ -138,21 +139,11 @@ class ClientBase(Generic[T, L]):
         dry_run: bool = False,
         field_validation: FieldValidation | None = None,
     ) -> R:
-        """PATCH ``<name>/<subresource>`` with ``data`` in the format ``patch_type``.
-
-        Unlike the other helpers it addresses the namespace as ``patch`` does (only when
-        non-empty), so that it is the same request as ``patch(..., subresources=(sub,))``.
-        """
+        """PATCH ``<name>/<subresource>`` with ``data`` in the format ``patch_type``, decoded
+        into ``result_type``; ``data`` as for ``patch``."""
+        request = self._named(self._rest.patch(patch_type), name, subresource)
         return self._patch(
-            name,
-            (subresource,),
-            data,
-            patch_type,
-            result_type,
-            force,
-            dry_run,
-            field_manager,
-            field_validation,
+            request, data, result_type, force, dry_run, field_manager, field_validation
         )
 
     def stream(
@@ -217,19 +208,16 @@ class ClientBase(Generic[T, L]):
 
     def _patch(
         self,
-        name: str,
-        subresource: Sequence[str],
+        request: Request,
         data: PatchData,
-        patch_type: PatchType,
         result_type: type[R],
         force: bool | None,
         dry_run: bool,
         field_manager: str | None,
         field_validation: FieldValidation | None,
     ) -> R:
-        """PATCH ``name`` (and ``subresource``) with ``data``, decoded into ``result_type``."""
+        """Send the addressed PATCH ``request`` with ``data``, decoded into ``result_type``."""
         raw = data.encode() if isinstance(data, str) else data
-        request = self._request(self._rest.patch(patch_type), name=name, subresource=subresource)
         request = request.body(raw if isinstance(raw, bytes) else encode(raw))
         if force is not None:
             request = request.param("force", "true" if force else "false")

@@ -202,16 +202,9 @@ class PatchMixin(ClientBase[T, L]):
 
         ``data`` is sent as is when bytes or str, else encoded as JSON (a list for JSON patch).
         """
+        request = self._request(self._rest.patch(patch_type), name=name, subresource=subresources)
         return self._patch(
-            name,
-            subresources,
-            data,
-            patch_type,
-            self._object_type,
-            force,
-            dry_run,
-            field_manager,
-            field_validation,
+            request, data, self._object_type, force, dry_run, field_manager, field_validation
         )
 
     def apply(self, obj: T, *, field_manager: str, force: bool = False, dry_run: bool = False) -> T:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,3 +121,29 @@ def test_a_crd_without_a_status_subresource_gets_no_status_verbs(packages: Path)
     assert applications == set(VERBS) - {"update_status", "apply_status"}
     application_sets = verbs_of(cs.argoproj_v1alpha1.application_sets("argocd"))
     assert {"update_status", "apply_status"} <= application_sets
+
+
+def test_mypy_rejects_a_verb_the_resource_does_not_serve(packages: Path) -> None:
+    """The method set is static: a call to update_status on Application is a type error, the
+    same call on ApplicationSet (and Application's own verbs) type-check."""
+    (packages / "use_exact_verbs.py").write_text(
+        "from kgen.rest import Config\n"
+        "from exact_argocd.clientset import Clientset\n"
+        "cs = Clientset(Config(host='http://127.0.0.1:9'))\n"
+        "apps = cs.argoproj_v1alpha1.applications('argocd')\n"
+        "app = apps.update(apps.get('a'))\n"
+        "apps.update_status(app)\n"
+        "sets = cs.argoproj_v1alpha1.application_sets('argocd')\n"
+        "sets.update_status(sets.get('s'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "use_exact_verbs.py"],
+        cwd=packages,
+        capture_output=True,
+        text=True,
+    )
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert errors == [
+        'use_exact_verbs.py:6: error: "ApplicationClient" has no attribute "update_status"'
+        "  [attr-defined]"
+    ], result.stdout

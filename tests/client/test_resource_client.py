@@ -314,7 +314,10 @@ def test_subresource_helpers_use_their_own_result_types() -> None:
         evicted = widgets.create_subresource(
             "web", "eviction", {"apiVersion": "policy/v1", "kind": "Eviction"}, Status
         )
-    get, put, post = server.requests()
+        patched = widgets.patch_subresource(
+            "web", "scale", {"spec": {"replicas": 5}}, PatchType.MERGE, Scale, field_manager="me"
+        )
+    get, put, post, patch = server.requests()
     base = "/apis/example.com/v1/namespaces/ns1/widgets/web"
     assert (get.method, get.path) == ("GET", f"{base}/scale")
     assert (put.method, put.path, put.json()) == ("PUT", f"{base}/scale", {"spec": {"replicas": 4}})
@@ -322,6 +325,14 @@ def test_subresource_helpers_use_their_own_result_types() -> None:
     assert isinstance(got, Scale) and got.spec == {"replicas": 3}
     assert isinstance(updated, Scale)
     assert evicted.status == "Success"
+    assert (patch.method, patch.path, patch.json()) == (
+        "PATCH",
+        f"{base}/scale",
+        {"spec": {"replicas": 5}},
+    )
+    assert patch.headers["content-type"] == PatchType.MERGE.value
+    assert query(patch) == {"fieldManager": "me"}
+    assert isinstance(patched, Scale) and patched.spec == {"replicas": 3}
 
 
 def test_subresource_helpers_refuse_an_empty_namespace() -> None:

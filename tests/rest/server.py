@@ -147,6 +147,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
+        # The connection is closed after the stream: say so, or a client may pool it and lose
+        # its next request to the close (then retry it, and spend a second rate-limit token).
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.flush()
         try:

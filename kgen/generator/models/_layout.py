@@ -26,6 +26,7 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import kgen.meta._types
 from kgen.generator import naming
 from kgen.spec.model import APIModel, GroupVersionKind, JSONSchema
 
@@ -33,29 +34,7 @@ __all__ = ["KGEN_META", "META_ALIASES", "META_CLASSES", "Layout", "is_class_sche
 
 KGEN_META = "kgen.meta"
 _META_V1 = "io.k8s.apimachinery.pkg.apis.meta.v1"
-META_CLASSES = frozenset(
-    {
-        "APIGroup",
-        "APIGroupList",
-        "APIResource",
-        "APIResourceList",
-        "APIVersions",
-        "Condition",
-        "DeleteOptions",
-        "GroupVersionForDiscovery",
-        "LabelSelector",
-        "LabelSelectorRequirement",
-        "ListMeta",
-        "ManagedFieldsEntry",
-        "ObjectMeta",
-        "OwnerReference",
-        "Preconditions",
-        "ServerAddressByClientCIDR",
-        "Status",
-        "StatusCause",
-        "StatusDetails",
-    }
-)
+META_CLASSES = frozenset(kgen.meta._types.__all__)
 """``meta/v1`` definitions that :mod:`kgen.meta` provides as classes."""
 META_ALIASES: Mapping[str, str] = {
     f"{_META_V1}.Time": "Time",

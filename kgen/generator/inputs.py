@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 DEFAULT_SPEC = Path(__file__).resolve().parent / "default_spec" / "databases.kgen.dev.yaml"
-"""kgen's own example CRDs (a copy of openapi-specs/databases.kgen.dev.yaml shipped in the wheel):
+"""kgen's own example CRDs (shipped in the wheel; openapi-specs/databases.kgen.dev.yaml links here):
 what ``kgen generate`` reads when no ``--spec`` is given."""
 DEFAULT_PACKAGE = "kgen_databases"
 """The package name of the example's generated code (generated/kgen_databases)."""

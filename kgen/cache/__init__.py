@@ -5,7 +5,6 @@ mutated; take a :func:`kgen.meta.deep_copy` first.
 """
 
 from kgen.cache._backoff import Backoff
-from kgen.cache._clock import REAL_CLOCK, Clock, FakeClock, RealClock
 from kgen.cache._delta_fifo import (
     Delta,
     DeltaFIFO,
@@ -83,9 +82,7 @@ __all__ = [
     "INITIAL_EVENTS_END_ANNOTATION",
     "MINIMUM_RESYNC_PERIOD",
     "NAMESPACE_INDEX",
-    "REAL_CLOCK",
     "Backoff",
-    "Clock",
     "DeletedFinalStateUnknown",
     "Delta",
     "DeltaFIFO",
@@ -93,7 +90,6 @@ __all__ = [
     "Deltas",
     "ExplicitKey",
     "FIFOClosedError",
-    "FakeClock",
     "FilteringResourceEventHandler",
     "GenericInformer",
     "IndexConflictError",
@@ -113,7 +109,6 @@ __all__ = [
     "ObjectKeyError",
     "ObjectList",
     "PopProcessFunc",
-    "RealClock",
     "Reflector",
     "ReflectorStore",
     "RequeueError",

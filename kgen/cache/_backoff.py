@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 
-from kgen.cache._clock import REAL_CLOCK, Clock
+from kgen.clock import REAL_CLOCK, Clock
 
 __all__ = ["Backoff"]
 

@@ -29,7 +29,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kgen.cache._backoff import Backoff
-from kgen.cache._clock import REAL_CLOCK, Clock
 from kgen.cache._indexer import Indexer, ReflectorStore
 from kgen.cache._listwatch import (
     ListerWatcher,
@@ -44,6 +43,7 @@ from kgen.cache._watch_errors import (
     is_connection_refused,
     is_expired_error,
 )
+from kgen.clock import REAL_CLOCK, Clock, wait_until
 from kgen.meta import meta_field, meta_resource_version
 from kgen.rest import (
     ListOptions,
@@ -133,6 +133,7 @@ class Reflector:
         self._rand = rand or random.Random()
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._stop_cond = threading.Condition()  # notified when _stop is set
         self._watch: WatchInterface[Any] | None = None
         self._last_sync_rv = ""
         self._rv_unavailable = False
@@ -164,16 +165,16 @@ class Reflector:
                         self._watch_error_handler(self, err)
                     except Exception:
                         log.exception("%s: the watch error handler failed", self.name)
-                if self._stop.is_set() or self._clock.wait(self._stop, self._backoff.next_delay()):
+                if self._stop.is_set() or self._sleep(self._backoff.next_delay()):
                     break
         finally:
-            self._stop.set()
+            self._set_stop()
             if resync_thread is not None:
                 resync_thread.join()
 
     def stop(self) -> None:
         """Make :meth:`run` return soon; ends the current watch. Thread-safe, idempotent."""
-        self._stop.set()
+        self._set_stop()
         with self._lock:
             current = self._watch
         if current is not None:
@@ -344,7 +345,7 @@ class Reflector:
                     watch = self._lw.watch(options)
                 except Exception as err:
                     if is_connection_refused(err) or is_too_many_requests(err):
-                        if self._clock.wait(self._stop, self._backoff.next_delay()):
+                        if self._sleep(self._backoff.next_delay()):
                             raise _StopRequested() from err
                         continue
                     raise
@@ -356,7 +357,7 @@ class Reflector:
                 if self._stop.is_set():
                     raise _StopRequested() from err
                 if is_too_many_requests(err):
-                    if self._clock.wait(self._stop, self._backoff.next_delay()):
+                    if self._sleep(self._backoff.next_delay()):
                         raise _StopRequested() from err
                     continue
                 if is_internal_error(err) and self._max_internal_error_retry > 0:
@@ -422,10 +423,20 @@ class Reflector:
                 "watch lasted less than a second and no items received"
             )
 
+    def _set_stop(self) -> None:
+        with self._stop_cond:
+            self._stop.set()
+            self._stop_cond.notify_all()
+
+    def _sleep(self, seconds: float) -> bool:
+        """Wait ``seconds`` on the clock, or less if stopped; return whether stopped."""
+        with self._stop_cond:
+            return wait_until(self._clock, self._stop_cond, self._stop.is_set, seconds)
+
     # -- resync -------------------------------------------------------------------------------
 
     def _resync_loop(self) -> None:
-        while not self._clock.wait(self._stop, self._resync_period):
+        while not self._sleep(self._resync_period):
             if self._should_resync is None or self._should_resync():
                 try:
                     self._store.resync()

@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from kgen.cache._backoff import Backoff
-from kgen.cache._clock import REAL_CLOCK, Clock
 from kgen.cache._delta_fifo import DeltaFIFO, Deltas, DeltaType, FIFOClosedError
 from kgen.cache._handlers import ResourceEventHandler
 from kgen.cache._index import Indexers
@@ -40,6 +39,7 @@ from kgen.cache._processor import (
     determine_resync_period,
 )
 from kgen.cache._reflector import Reflector, WatchErrorHandler, default_watch_error_handler
+from kgen.clock import REAL_CLOCK, Clock
 from kgen.meta import meta_resource_version
 
 __all__ = [

@@ -18,12 +18,12 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
+from kgen.clock import REAL_CLOCK, Clock, format_micro_time, wait_until
 from kgen.leaderelection._lock import LeaseLock
 from kgen.leaderelection._types import LeaderElectionRecord
 from kgen.rest.errors import is_conflict, is_not_found
-from kgen.workqueue import Clock, RealClock, format_micro_time
 
 __all__ = [
     "JITTER_FACTOR",
@@ -74,7 +74,7 @@ class LeaderElectionConfig:
     """Release the lock when :meth:`LeaderElector.stop` ends ``run`` while leading."""
     name: str = ""
     """Used in logs only."""
-    clock: Clock = field(default_factory=RealClock)
+    clock: Clock = REAL_CLOCK
 
     def validate(self) -> None:
         """Raise :class:`ValueError` saying which setting is wrong (client-go's rules)."""
@@ -336,14 +336,10 @@ class LeaderElector:
 
     def _wait(self, seconds: float, *, interruptible: bool = True) -> bool:
         """Wait ``seconds`` on the clock; False (at once) if stopped and ``interruptible``."""
-        deadline = self._clock.now() + seconds
         with self._cond:
-            while not (interruptible and self._stopped):
-                remaining = deadline - self._clock.now()
-                if remaining <= 0:
-                    return True
-                self._clock.wait(self._cond, remaining)
-        return False
+            return not wait_until(
+                self._clock, self._cond, lambda: interruptible and self._stopped, seconds
+            )
 
     def _lease_valid(self) -> bool:
         with self._cond:

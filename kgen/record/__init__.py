@@ -12,7 +12,7 @@
 
 Recorders never block; the broadcaster delivers on its own threads, correlating events first
 (aggregation of similar events, counting of repeats, spam filtering; see
-:class:`EventCorrelator`). Everything takes an injectable clock from :mod:`kgen.workqueue`.
+:class:`EventCorrelator`). Everything takes an injectable clock from :mod:`kgen.clock`.
 """
 
 from kgen.record._broadcaster import EventBroadcaster, EventWatcher

@@ -26,13 +26,13 @@ from types import TracebackType
 
 import msgspec
 
+from kgen.clock import REAL_CLOCK, Clock, wait_until
 from kgen.meta import UNSET
 from kgen.record._correlator import CorrelatorOptions, EventCorrelator
 from kgen.record._recorder import EventRecorder, Recorder
 from kgen.record._sink import EventSink
 from kgen.record._types import Event, EventSource
 from kgen.rest.errors import StatusError, is_already_exists, is_not_found
-from kgen.workqueue import Clock, RealClock
 
 __all__ = ["EventBroadcaster", "EventWatcher"]
 
@@ -100,14 +100,8 @@ class EventWatcher:
     def pause(self, clock: Clock, seconds: float) -> bool:
         """Wait ``seconds`` on ``clock`` (from the handler); False if :meth:`stop` was called
         before or meanwhile."""
-        deadline = clock.now() + seconds
         with self._stopping:
-            while not self._stopping_flag:
-                remaining = deadline - clock.now()
-                if remaining <= 0:
-                    return True
-                clock.wait(self._stopping, remaining)
-        return False
+            return not wait_until(clock, self._stopping, lambda: self._stopping_flag, seconds)
 
     def _run(self) -> None:
         while True:
@@ -137,7 +131,7 @@ class EventBroadcaster:
         max_tries: int = MAX_TRIES,
         sleep_duration: float = SLEEP_DURATION,
     ) -> None:
-        self._clock: Clock = clock if clock is not None else RealClock()
+        self._clock: Clock = clock if clock is not None else REAL_CLOCK
         self._correlator_options = correlator_options or CorrelatorOptions()
         self._queue_size = queue_size
         self._max_tries = max_tries

@@ -27,9 +27,10 @@ from typing import Generic, TypeVar
 
 import msgspec
 
+from kgen.clock import REAL_CLOCK, Clock, format_time
 from kgen.meta import UNSET, ObjectMeta, encode
 from kgen.record._types import Event, EventSource, ObjectReference
-from kgen.workqueue import Clock, RealClock, TokenBucket, format_time
+from kgen.workqueue import TokenBucket
 
 __all__ = [
     "CorrelatorOptions",
@@ -184,7 +185,7 @@ class EventCorrelator:
         self, options: CorrelatorOptions | None = None, *, default_clock: Clock | None = None
     ) -> None:
         self.options = options or CorrelatorOptions()
-        self._clock: Clock = self.options.clock or default_clock or RealClock()
+        self._clock: Clock = self.options.clock or default_clock or REAL_CLOCK
         self._lock = threading.Lock()
         size = self.options.lru_cache_size
         self._spam: _LRU[str, TokenBucket] = _LRU(size)

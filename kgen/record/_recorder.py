@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
+from kgen.clock import Clock, format_time
 from kgen.meta import UNSET, ObjectMeta
 from kgen.record._reference import get_reference
 from kgen.record._types import Event, EventSource, ObjectReference
-from kgen.workqueue import Clock, format_time
 
 __all__ = ["EVENT_TYPE_NORMAL", "EVENT_TYPE_WARNING", "EventRecorder", "FakeRecorder"]
 

@@ -8,12 +8,11 @@ Typical use::
     queue.shut_down()
 
 Every queue is thread-safe, generic in its item type (items must be hashable) and takes an
-injectable :class:`Clock`; a :class:`FakeClock` makes delays deterministic in tests. Background
-threads (the delaying queue's waiting thread, the metrics refresher) are stopped and joined by
-``shut_down()`` / ``shut_down_with_drain()``.
+injectable :class:`kgen.clock.Clock`; a :class:`kgen.clock.FakeClock` makes delays deterministic
+in tests. Background threads (the delaying queue's waiting thread, the metrics refresher) are
+stopped and joined by ``shut_down()`` / ``shut_down_with_drain()``.
 """
 
-from kgen.workqueue._clock import Clock, FakeClock, RealClock, format_micro_time, format_time
 from kgen.workqueue._delaying import DelayingQueue
 from kgen.workqueue._metrics import (
     CounterMetric,
@@ -40,10 +39,8 @@ from kgen.workqueue._token_bucket import TokenBucket
 
 __all__ = [
     "BucketRateLimiter",
-    "Clock",
     "CounterMetric",
     "DelayingQueue",
-    "FakeClock",
     "GaugeMetric",
     "HistogramMetric",
     "ItemExponentialFailureRateLimiter",
@@ -56,12 +53,9 @@ __all__ = [
     "QueueShutDown",
     "RateLimiter",
     "RateLimitingQueue",
-    "RealClock",
     "SettableGaugeMetric",
     "TokenBucket",
     "WithMaxWaitRateLimiter",
     "default_controller_rate_limiter",
     "default_item_based_rate_limiter",
-    "format_micro_time",
-    "format_time",
 ]

@@ -15,7 +15,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from kgen.workqueue._clock import Clock
+from kgen.clock import Clock
 from kgen.workqueue._metrics import MetricsProvider
 from kgen.workqueue._queue import Queue
 

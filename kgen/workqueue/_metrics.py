@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
-from kgen.workqueue._clock import Clock
+from kgen.clock import Clock
 
 __all__ = [
     "CounterMetric",

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
-from kgen.workqueue._clock import Clock, RealClock
+from kgen.clock import REAL_CLOCK, Clock
 from kgen.workqueue._metrics import (
     MetricsProvider,
     ProviderQueueMetrics,
@@ -54,7 +54,7 @@ class Queue(Generic[T]):
         metrics_provider: MetricsProvider | None = None,
     ) -> None:
         self.name = name
-        self._clock: Clock = clock if clock is not None else RealClock()
+        self._clock: Clock = clock if clock is not None else REAL_CLOCK
         lock = threading.Lock()
         self._cond = threading.Condition(lock)  # getters, drainers
         self._metrics_cond = threading.Condition(lock)  # the metrics thread only

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Hashable
 from typing import Generic, Protocol, TypeVar
 
-from kgen.workqueue._clock import Clock
+from kgen.clock import Clock
 from kgen.workqueue._token_bucket import TokenBucket
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TypeVar
 
-from kgen.workqueue._clock import Clock
+from kgen.clock import Clock
 from kgen.workqueue._delaying import DelayingQueue
 from kgen.workqueue._metrics import MetricsProvider
 from kgen.workqueue._rate_limiters import RateLimiter

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from kgen.workqueue._clock import Clock, RealClock
+from kgen.clock import REAL_CLOCK, Clock
 
 __all__ = ["TokenBucket"]
 
@@ -23,7 +23,7 @@ class TokenBucket:
             raise ValueError(f"token bucket: burst must be at least 1, got {burst}")
         self.qps = qps
         self.burst = burst
-        self._clock: Clock = clock if clock is not None else RealClock()
+        self._clock: Clock = clock if clock is not None else REAL_CLOCK
         self._lock = threading.Lock()
         self._tokens = float(burst)
         self._last = self._clock.now()

@@ -12,11 +12,11 @@ from kgen.cache import (
     Backoff,
     DeltaFIFO,
     DeltaType,
-    FakeClock,
     Indexer,
     ListFailedError,
     Reflector,
 )
+from kgen.clock import FakeClock
 from kgen.meta import ObjectMeta, StatusCause, meta_resource_version
 
 from .helpers import CountingBackoff, eventually, running
@@ -338,7 +338,7 @@ def test_resync_feeds_sync_deltas() -> None:
     with running(r):
         lw.next_watch()
         fifo.pop(lambda deltas, initial: None)  # the list's Sync delta
-        eventually(lambda: clock.waiters >= 1)
+        clock.block_until_waiters(1)
         clock.step(30.0)
         eventually(lambda: len(fifo) == 1)
     assert asked

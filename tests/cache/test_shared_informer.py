@@ -12,7 +12,6 @@ import pytest
 from kgen.cache import (
     NAMESPACE_INDEX,
     DeletedFinalStateUnknown,
-    FakeClock,
     FilteringResourceEventHandler,
     InformerStateError,
     Lister,
@@ -23,6 +22,7 @@ from kgen.cache import (
     meta_namespace_index_func,
     wait_for_cache_sync,
 )
+from kgen.clock import FakeClock
 from kgen.meta import UNSET, ManagedFieldsEntry, ObjectMeta, meta_name, meta_resource_version
 
 from .helpers import CountingBackoff, eventually
@@ -141,16 +141,16 @@ def test_listener_resync_periods_s51() -> None:
     resyncs = [("update", "pod1", "1"), ("update", "pod2", "1")]
 
     def tick() -> None:
-        before = clock.wait_calls
+        before = clock.wait_calls()
         clock.step(1.0)
-        eventually(lambda: clock.wait_calls > before)
+        eventually(lambda: clock.wait_calls() > before)
 
     with started(inf):
         w = lw.next_watch()
         for rec in (never, every2, every3):
             eventually(lambda rec=rec: rec.count() == 2)  # type: ignore[misc]
             assert sorted(rec.snapshot()) == adds
-        eventually(lambda: clock.wait_calls >= 1)
+        eventually(lambda: clock.wait_calls() >= 1)
         tick()  # t=1: nobody is due
         w.send("MODIFIED", pod("pod1", rv="1"))  # same RV, nobody due: delivered to none
         w.send("MODIFIED", pod("pod2", rv="7"))  # a real change: delivered to all

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.leaderelection import (
     LeaderCallbacks,
     LeaderElectionConfig,
@@ -25,7 +26,6 @@ from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing import APIServer
 from kgen.workqueue import (
-    FakeClock,
     ItemExponentialFailureRateLimiter,
     QueueShutDown,
     RateLimitingQueue,

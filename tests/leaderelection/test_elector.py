@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.leaderelection import (
     LeaderCallbacks,
     LeaderElectionConfig,
@@ -16,7 +17,6 @@ from kgen.leaderelection import (
 )
 from kgen.meta import Status
 from kgen.rest.errors import StatusError
-from kgen.workqueue import FakeClock
 
 
 def status_error(code: int, reason: str) -> StatusError:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.leaderelection import (
     LeaderCallbacks,
     LeaderElectionConfig,
@@ -22,7 +23,6 @@ from kgen.rest import Config, RESTClient, StatusError, is_conflict, is_not_found
 from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing import APIServer
-from kgen.workqueue import FakeClock
 
 
 @pytest.fixture(scope="module")

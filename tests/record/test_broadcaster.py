@@ -9,6 +9,7 @@ import threading
 import msgspec
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.meta import Model, ObjectMeta, Status, StatusCause, StatusDetails
 from kgen.record import (
     CorrelatorOptions,
@@ -19,7 +20,6 @@ from kgen.record import (
     ObjectReference,
 )
 from kgen.rest.errors import StatusError
-from kgen.workqueue import FakeClock
 
 
 def status_error(code: int, reason: str, cause: str = "") -> StatusError:

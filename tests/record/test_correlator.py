@@ -7,6 +7,7 @@ import json
 import msgspec
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.meta import ObjectMeta
 from kgen.record import (
     CorrelatorOptions,
@@ -15,7 +16,6 @@ from kgen.record import (
     EventSource,
     ObjectReference,
 )
-from kgen.workqueue import FakeClock
 
 
 def make_ref(kind: str, name: str, namespace: str) -> ObjectReference:

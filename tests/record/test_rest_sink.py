@@ -8,13 +8,13 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.meta import Model, ObjectMeta
 from kgen.record import Event, EventBroadcaster, ObjectReference, RESTEventSink
 from kgen.rest import Config, RESTClient, StatusError, is_not_found
 from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing import APIServer
-from kgen.workqueue import FakeClock
 
 
 @pytest.fixture(scope="module")

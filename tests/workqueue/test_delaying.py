@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.workqueue import (
     DelayingQueue,
-    FakeClock,
     ItemExponentialFailureRateLimiter,
     QueueShutDown,
     RateLimitingQueue,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from dataclasses import dataclass, field
 
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.workqueue import (
     CounterMetric,
-    FakeClock,
     GaugeMetric,
     HistogramMetric,
     PrometheusMetricsProvider,
@@ -114,11 +115,10 @@ def test_no_metrics_without_a_name() -> None:
     q.shut_down()
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("prometheus_client") is not None,
-    reason="prometheus_client is installed; the missing-module error cannot happen",
-)
-def test_prometheus_provider_without_prometheus_client_says_what_to_install() -> None:
+def test_prometheus_provider_without_prometheus_client_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)  # import now fails
     with pytest.raises(ImportError, match=r"kgen\[prometheus\]"):
         PrometheusMetricsProvider()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from kgen.clock import FakeClock
 from kgen.workqueue import (
     BucketRateLimiter,
-    FakeClock,
     ItemExponentialFailureRateLimiter,
     ItemFastSlowRateLimiter,
     MaxOfRateLimiter,

@@ -1,25 +1,36 @@
-"""Clocks: the one source of time for the workqueue, event recording and leader election.
+"""Clocks: the one source of time for the cache, the workqueue, event recording and leader
+election.
 
-Everything in these packages that waits or measures time goes through a :class:`Clock`, so a test
+Everything in the runtime that waits or measures time goes through a :class:`Clock`, so a test
 can hand in a :class:`FakeClock` and drive time by hand instead of sleeping.
 
 A clock offers two readings (a monotonic one for intervals and deadlines, a wall-clock one for
 timestamps written to the API) and one way to block: :meth:`Clock.wait`, which waits on a
-``threading.Condition`` the caller holds, until it is notified or the timeout has passed *on this
-clock*. Callers always re-check their own state after ``wait`` returns, as with any condition.
+``threading.Condition`` the caller holds until it is notified or the timeout has passed *on this
+clock*. Callers re-check their own state after ``wait`` returns, as with any condition;
+:func:`wait_until` is that loop, written once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["Clock", "FakeClock", "RealClock", "format_micro_time", "format_time"]
+__all__ = [
+    "REAL_CLOCK",
+    "Clock",
+    "FakeClock",
+    "RealClock",
+    "format_micro_time",
+    "format_time",
+    "wait_until",
+]
 
 
 class Clock(Protocol):
-    """Time as seen by a queue, a recorder or an elector. Implementations are thread-safe."""
+    """Time as seen by the runtime's timed code. Implementations are thread-safe."""
 
     def now(self) -> float:
         """Monotonic seconds; only differences between two readings mean anything."""
@@ -49,6 +60,28 @@ class RealClock:
         cond.wait(max(timeout, 0.0))
 
 
+REAL_CLOCK = RealClock()
+"""The shared system clock: the default wherever a clock is taken."""
+
+
+def wait_until(
+    clock: Clock, cond: threading.Condition, done: Callable[[], bool], timeout: float
+) -> bool:
+    """With ``cond`` held by the caller, wait on ``clock`` until ``done()`` is true or ``timeout``
+    seconds of the clock have passed; return ``done()``.
+
+    Whoever makes ``done()`` true must do so holding ``cond`` and notify it, or the wait lasts
+    until the timeout.
+    """
+    deadline = clock.now() + timeout
+    while not done():
+        remaining = deadline - clock.now()
+        if remaining <= 0:
+            return False
+        clock.wait(cond, remaining)
+    return True
+
+
 class _Waiter:
     __slots__ = ("cond", "deadline")
 
@@ -63,7 +96,8 @@ class FakeClock:
     Threads blocked in :meth:`wait` are woken when the clock passes their deadline (a waiter stops
     counting in :meth:`waiters` as soon as it is woken). :meth:`block_until_waiters` lets a test
     step time only once its background threads have gone back to sleep, which makes tests of
-    delays deterministic. All methods are thread-safe.
+    delays deterministic; :meth:`wait_calls` tells a test that a loop has come round again. All
+    methods are thread-safe.
     """
 
     def __init__(self, start: float = 1_000_000.0, wall_start: float = 1_700_000_000.0) -> None:
@@ -72,6 +106,7 @@ class FakeClock:
         self._now = start
         self._wall_offset = wall_start - start
         self._waiters: list[_Waiter] = []
+        self._wait_calls = 0
 
     def now(self) -> float:
         with self._lock:
@@ -85,6 +120,11 @@ class FakeClock:
         """How many threads are blocked in :meth:`wait` and not yet woken."""
         with self._lock:
             return len(self._waiters)
+
+    def wait_calls(self) -> int:
+        """How many calls to :meth:`wait` with a positive timeout have begun so far."""
+        with self._lock:
+            return self._wait_calls
 
     def block_until_waiters(self, count: int, timeout: float = 10.0) -> None:
         """Block (in real time) until at least ``count`` threads wait on this clock.
@@ -103,6 +143,7 @@ class FakeClock:
         with self._lock:
             waiter = _Waiter(self._now + timeout, cond)
             self._waiters.append(waiter)
+            self._wait_calls += 1
             self._changed.notify_all()
         try:
             # _wake_due takes ``cond`` to notify it, which it cannot do before this thread

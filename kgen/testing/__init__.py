@@ -1,14 +1,19 @@
 """Testing support: an in-process Kubernetes API server with real semantics, and fakes.
 
-* :class:`APIServer`: real HTTP(S) on loopback, driven by OpenAPI documents and CRDs::
+* :class:`APIServer`: real HTTP(S) on loopback, driven by OpenAPI documents and CRDs. One line
+  in a pytest fixture::
 
-      with APIServer(specs=["swagger.json"]) as server:
-          requests.get(server.url + "/api/v1/namespaces", headers={"Authorization": f"Bearer {server.token}"})
+      @pytest.fixture
+      def cluster():
+          with APIServer(specs=["openapi-v3/", "my-crds.yaml"]) as server:
+              yield server  # server.url, server.token, server.write_kubeconfig(path)
 
+  ``server.faults`` injects faults (:class:`Faults`), ``server.compact()`` expires history,
+  ``server.tracker`` reaches the objects directly, ``server.requests`` lists what was asked.
 * :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
-* :class:`Faults`: deterministic fault injection (``server.faults``).
 * :class:`Fake` / :class:`FakeTransport`: a ``requests`` adapter that serves a session from the
-  same handler without sockets, with client-go style reactors and recorded actions.
+  same request handler without sockets, with client-go style reactors and recorded actions.
+* ``kgen testserver --spec PATH``: the same server from the command line, for kubectl.
 """
 
 from kgen.testing._auth import Rule, User

@@ -8,11 +8,12 @@ The registry is built at start-up and read-only afterwards (thread-safe to read)
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.spec.model import APIModel, GroupVersion
+from kgen.testing._crds import CRDExtras, PrinterColumn, ScalePaths
 from kgen.testing._store import copy_json
 
 __all__ = ["Registry", "ResourceInfo"]
@@ -66,6 +67,9 @@ _FIELD_SELECTORS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+_NO_EXTRAS = CRDExtras()
+
+
 @dataclass(frozen=True)
 class ResourceInfo:
     """One served resource of one group/version."""
@@ -83,6 +87,10 @@ class ResourceInfo:
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     field_selectors: tuple[str, ...] = field(default=())
+    printer_columns: tuple[PrinterColumn, ...] = ()
+    """A CRD's additionalPrinterColumns (empty: built-in printing)."""
+    scale_paths: ScalePaths | None = None
+    """Where a CRD's scale subresource reads and writes replicas (``None``: the defaults)."""
 
     @property
     def api_version(self) -> str:
@@ -113,8 +121,11 @@ class ResourceInfo:
 class Registry:
     """Lookup of served resources by group/version/plural and by kind."""
 
-    def __init__(self, model: APIModel) -> None:
+    def __init__(
+        self, model: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras] | None = None
+    ) -> None:
         self.model = model
+        extras = extras or {}
         self._by_path: dict[tuple[str, str, str], ResourceInfo] = {}
         self.group_versions: list[GroupVersion] = sorted(
             model.group_versions.values(), key=_gv_order
@@ -123,6 +134,7 @@ class Registry:
             for resource in gv.resources.values():
                 if "/" in resource.plural:
                     continue
+                crd = extras.get((gv.group, gv.version, resource.plural), _NO_EXTRAS)
                 info = ResourceInfo(
                     group=gv.group,
                     version=gv.version,
@@ -136,7 +148,10 @@ class Registry:
                     schema=resource.schema,
                     short_names=resource.short_names,
                     categories=resource.categories,
-                    field_selectors=_FIELD_SELECTORS.get((gv.group, resource.plural), ()),
+                    field_selectors=_FIELD_SELECTORS.get((gv.group, resource.plural), ())
+                    + crd.selectable_fields,
+                    printer_columns=crd.columns,
+                    scale_paths=crd.scale,
                 )
                 self._by_path[(gv.group, gv.version, resource.plural)] = info
 

@@ -11,25 +11,34 @@ import contextlib
 from typing import Any
 
 from kgen.labels import SelectorError, from_label_selector
+from kgen.testing._crds import ScalePaths
 from kgen.testing._errors import APIError
+from kgen.testing._jsonpath import evaluate
 
 __all__ = ["scale_of", "set_replicas"]
 
 JSON = dict[str, Any]
 
 
-def scale_of(obj: JSON) -> JSON:
-    """The ``Scale`` of ``obj``."""
+def _first(obj: JSON, path: str) -> Any:
+    found = evaluate(obj, path)
+    return found[0] if found else None
+
+
+def scale_of(obj: JSON, paths: ScalePaths | None = None) -> JSON:
+    """The ``Scale`` of ``obj`` (``paths`` are a CRD's; built-ins use the defaults)."""
     meta = obj.get("metadata") or {}
-    spec = obj.get("spec") or {}
-    status = obj.get("status") or {}
-    scale_status: JSON = {"replicas": int(status.get("replicas") or 0)}
-    selector = spec.get("selector")
-    if isinstance(selector, dict):
+    where = paths or ScalePaths()
+    spec_replicas = _first(obj, where.spec_replicas)
+    status_replicas = _first(obj, where.status_replicas)
+    scale_status: JSON = {"replicas": status_replicas if isinstance(status_replicas, int) else 0}
+    if where.label_selector:
+        selector = _first(obj, where.label_selector)
+        if isinstance(selector, str):
+            scale_status["selector"] = selector
+    elif isinstance((obj.get("spec") or {}).get("selector"), dict):
         with contextlib.suppress(SelectorError):
-            scale_status["selector"] = str(from_label_selector(selector))
-    elif isinstance(status.get("selector"), str):
-        scale_status["selector"] = status["selector"]
+            scale_status["selector"] = str(from_label_selector(obj["spec"]["selector"]))
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",
@@ -38,13 +47,14 @@ def scale_of(obj: JSON) -> JSON:
             for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
             if k in meta
         },
-        "spec": {"replicas": int(spec.get("replicas") or 0)},
+        "spec": {"replicas": spec_replicas if isinstance(spec_replicas, int) else 0},
         "status": scale_status,
     }
 
 
-def set_replicas(obj: JSON, scale: Any) -> JSON:
-    """``obj`` with ``spec.replicas`` taken from the ``Scale`` body ``scale`` (400 when bad)."""
+def set_replicas(obj: JSON, scale: Any, paths: ScalePaths | None = None) -> JSON:
+    """``obj`` with its replicas (``spec.replicas``, or a CRD's specReplicasPath) taken from
+    the ``Scale`` body ``scale`` (400 when bad)."""
     if not isinstance(scale, dict) or scale.get("kind", "Scale") != "Scale":
         raise APIError.bad_request("the body of a scale request must be an autoscaling/v1 Scale")
     replicas = (scale.get("spec") or {}).get("replicas")
@@ -61,7 +71,14 @@ def set_replicas(obj: JSON, scale: Any) -> JSON:
                 )
             ],
         )
-    obj.setdefault("spec", {})["replicas"] = replicas
+    keys = (paths or ScalePaths()).spec_replicas.lstrip(".").split(".")
+    target = obj
+    for key in keys[:-1]:
+        child = target.get(key)
+        if not isinstance(child, dict):
+            child = target[key] = {}
+        target = child
+    target[keys[-1]] = replicas
     rv = (scale.get("metadata") or {}).get("resourceVersion")
     if rv:
         obj["metadata"]["resourceVersion"] = rv

@@ -8,10 +8,13 @@ Columns follow kube-apiserver's printers for a few common kinds and default to N
 from __future__ import annotations
 
 import calendar
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+from kgen.testing._crds import PrinterColumn
+from kgen.testing._jsonpath import JSONPathError, evaluate
 from kgen.testing._registry import ResourceInfo
 
 __all__ = ["human_duration", "to_table"]
@@ -53,14 +56,7 @@ def human_duration(seconds: float) -> str:
 
 
 def _age(obj: JSON) -> str:
-    stamp = (obj.get("metadata") or {}).get("creationTimestamp")
-    if not isinstance(stamp, str):
-        return "<unknown>"
-    try:
-        created = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
-    except ValueError:
-        return "<unknown>"
-    return human_duration(time.time() - created)
+    return _since((obj.get("metadata") or {}).get("creationTimestamp"))
 
 
 def _path(*keys: str) -> Cell:
@@ -159,8 +155,40 @@ def _partial(obj: JSON) -> JSON:
     }
 
 
+def _since(stamp: Any) -> str:
+    if not isinstance(stamp, str):
+        return "<unknown>"
+    try:
+        return human_duration(
+            time.time() - calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+        )
+    except ValueError:
+        return "<unknown>"
+
+
+def _printer_cell(column: PrinterColumn) -> Cell:
+    def get(obj: JSON) -> Any:
+        try:
+            found = evaluate(obj, column.json_path)
+        except JSONPathError:
+            return None
+        if not found:
+            return None
+        if column.type == "date":
+            return _since(found[0])
+        if column.type in ("integer", "number", "boolean") and len(found) == 1:
+            return found[0]
+        return ",".join(v if isinstance(v, str) else json.dumps(v) for v in found)
+
+    return get
+
+
 def to_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) -> JSON:
-    """The ``Table`` of ``objects``; each row carries the object's metadata."""
+    """The ``Table`` of ``objects``; each row carries the object's metadata.
+
+    A CRD's printer columns replace the built-in columns (NAME always comes first)."""
+    if info.printer_columns:
+        return _custom_table(info, objects, list_metadata)
     extra = _COLUMNS.get(info.key, [])
     definitions = [
         {
@@ -185,6 +213,44 @@ def to_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) -> JS
                 *(cell(obj) for _, _, cell in extra),
                 _age(obj),
             ],
+            "object": _partial(obj),
+        }
+        for obj in objects
+    ]
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_metadata,
+        "columnDefinitions": definitions,
+        "rows": rows,
+    }
+
+
+def _custom_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) -> JSON:
+    columns = info.printer_columns
+    cells = [_printer_cell(c) for c in columns]
+    definitions = [
+        {
+            "name": "Name",
+            "type": "string",
+            "format": "name",
+            "description": _NAME_DOC,
+            "priority": 0,
+        }
+    ]
+    definitions += [
+        {
+            "name": c.name,
+            "type": c.type,
+            "format": c.format,
+            "description": c.description,
+            "priority": c.priority,
+        }
+        for c in columns
+    ]
+    rows = [
+        {
+            "cells": [(obj.get("metadata") or {}).get("name", ""), *(cell(obj) for cell in cells)],
             "object": _partial(obj),
         }
         for obj in objects

@@ -26,6 +26,7 @@ from kgen import fields as fieldsel
 from kgen import labels as labelsel
 from kgen.spec.model import APIModel
 from kgen.testing._apply import FieldManager
+from kgen.testing._crds import CRDExtras
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
 from kgen.testing._options import (
@@ -84,8 +85,9 @@ class ObjectTracker:
         seed: int = 0,
         clock: Callable[[], str] = _now,
         bookmark_interval: float = 60.0,
+        crds: Mapping[tuple[str, str, str], CRDExtras] | None = None,
     ) -> None:
-        self.registry = Registry(model)
+        self.registry = Registry(model, crds)
         self.schemas = SchemaView(model.schemas)
         self.checker = Checker(self.schemas)
         self.store = Store(window=window)
@@ -710,7 +712,7 @@ class ObjectTracker:
 
     def get_scale(self, info: ResourceInfo, namespace: str, name: str) -> JSON:
         """The ``autoscaling/v1`` ``Scale`` of a workload."""
-        return scale_of(self.get(info, namespace, name))
+        return scale_of(self.get(info, namespace, name), info.scale_paths)
 
     def update_scale(
         self,
@@ -723,9 +725,9 @@ class ObjectTracker:
         """Set ``spec.replicas`` from a ``Scale`` body (its resourceVersion, if any, must be
         current); returns the new ``Scale``."""
         with self.store.lock:
-            new = set_replicas(self.get(info, namespace, name), scale)
+            new = set_replicas(self.get(info, namespace, name), scale, info.scale_paths)
             written = self.update_ex(info, namespace, new, options, name=name)
-        return scale_of(written.object)
+        return scale_of(written.object, info.scale_paths)
 
     def patch_scale(
         self,
@@ -741,11 +743,15 @@ class ObjectTracker:
             raise APIError.unsupported_media_type(patch_type)
         with self.store.lock:
             current = self.get(info, namespace, name)
-            patched = self._patched(info, scale_of(current), patch_type, patch)
+            patched = self._patched(info, scale_of(current, info.scale_paths), patch_type, patch)
             written = self.update_ex(
-                info, namespace, set_replicas(current, patched), options, name=name
+                info,
+                namespace,
+                set_replicas(current, patched, info.scale_paths),
+                options,
+                name=name,
             )
-        return scale_of(written.object)
+        return scale_of(written.object, info.scale_paths)
 
     def delete(
         self, info: ResourceInfo, namespace: str, name: str, options: WriteOptions | None = None

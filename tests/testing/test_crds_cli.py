@@ -274,3 +274,28 @@ def test_swagger_v2_input_is_served_as_given(specs_dir: Path) -> None:
         assert {"deployments", "deployments/scale", "deployments/status"} <= {
             r["name"] for r in apps["resources"]
         }
+
+
+def test_crd_printer_columns_and_scale_paths(crd_server: APIServer) -> None:
+    table_accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    base = crd_server.url + "/apis/cert-manager.io/v1/namespaces/default/certificates"
+    certificate = {
+        "metadata": {"name": "web"},
+        "spec": {"secretName": "web-tls", "issuerRef": {"name": "ca"}, "dnsNames": ["example.com"]},
+    }
+    with _session(crd_server) as session:
+        created = session.post(base, json=certificate, timeout=10).json()
+        created["status"] = {"conditions": [{"type": "Ready", "status": "True", "message": "ok"}]}
+        session.put(f"{base}/web/status", json=created, timeout=10)
+        table = session.get(base, headers={"Accept": table_accept}, timeout=10).json()
+        names = [c["name"] for c in table["columnDefinitions"]]
+        assert names == ["Name", "Ready", "Secret", "Issuer", "Status", "Age"]
+        assert table["rows"][0]["cells"][:5] == ["web", "True", "web-tls", "ca", "ok"]
+        shards = crd_server.url + "/apis/monitoring.coreos.com/v1/namespaces/default/prometheuses"
+        prometheus = {"metadata": {"name": "p"}, "spec": {"shards": 2}}
+        assert session.post(shards, json=prometheus, timeout=10).status_code == 201
+        scale = session.get(f"{shards}/p/scale", timeout=10).json()
+        assert scale["spec"]["replicas"] == 2
+        scale["spec"]["replicas"] = 5
+        assert session.put(f"{shards}/p/scale", json=scale, timeout=10).status_code == 200
+        assert session.get(f"{shards}/p", timeout=10).json()["spec"]["shards"] == 5

@@ -1,0 +1,94 @@
+"""What CRD manifests say beyond the API model: printer columns, scale paths, selectable fields.
+
+The API model keeps what every emitter needs; these CRD-only details change how the test server
+prints tables (``kubectl get``), maps the scale subresource and filters by field, so they are
+read from the CRD documents the server was started from. Pure functions of the documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kgen.spec import load_documents
+
+__all__ = ["CRDExtras", "PrinterColumn", "ScalePaths", "crd_extras"]
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    name: str
+    type: str
+    json_path: str
+    priority: int = 0
+    description: str = ""
+    format: str = ""
+
+
+@dataclass(frozen=True)
+class ScalePaths:
+    spec_replicas: str = ".spec.replicas"
+    status_replicas: str = ".status.replicas"
+    label_selector: str = ""
+
+
+@dataclass(frozen=True)
+class CRDExtras:
+    columns: tuple[PrinterColumn, ...] = ()
+    scale: ScalePaths | None = None
+    selectable_fields: tuple[str, ...] = ()
+
+
+def _columns(raw: Any) -> tuple[PrinterColumn, ...]:
+    columns = []
+    for column in raw or ():
+        if isinstance(column, dict) and column.get("name") and column.get("jsonPath"):
+            columns.append(
+                PrinterColumn(
+                    str(column["name"]),
+                    str(column.get("type", "string")),
+                    str(column["jsonPath"]),
+                    int(column.get("priority") or 0),
+                    str(column.get("description", "")),
+                    str(column.get("format", "")),
+                )
+            )
+    return tuple(columns)
+
+
+def crd_extras(paths: Sequence[Path]) -> dict[tuple[str, str, str], CRDExtras]:
+    """``(group, version, plural)`` to the extras of every CRD version among ``paths``."""
+    found: dict[tuple[str, str, str], CRDExtras] = {}
+    crd_paths = [p for p in paths if p.is_file() and p.suffix in (".yaml", ".yml")]
+    for folder in (p for p in paths if p.is_dir()):
+        crd_paths += sorted(f for f in folder.rglob("*") if f.suffix in (".yaml", ".yml"))
+    for doc in load_documents(crd_paths) if crd_paths else ():
+        if doc.kind != "crd":
+            continue
+        spec = doc.data.get("spec") or {}
+        group, plural = str(spec.get("group", "")), str((spec.get("names") or {}).get("plural", ""))
+        for version in spec.get("versions") or ():
+            if not isinstance(version, dict):
+                continue
+            subresources = version.get("subresources") or {}
+            scale = subresources.get("scale")
+            found[(group, str(version.get("name", "")), plural)] = CRDExtras(
+                columns=_columns(version.get("additionalPrinterColumns")),
+                scale=(
+                    ScalePaths(
+                        str(scale.get("specReplicasPath", ".spec.replicas")),
+                        str(scale.get("statusReplicasPath", ".status.replicas")),
+                        str(scale.get("labelSelectorPath", "")),
+                    )
+                    if isinstance(scale, dict)
+                    else None
+                ),
+                selectable_fields=tuple(
+                    str(f["jsonPath"]).lstrip(".")
+                    for f in version.get("selectableFields") or ()
+                    if isinstance(f, dict) and f.get("jsonPath")
+                ),
+            )
+    return found

@@ -109,7 +109,7 @@ def testserver(
     def stop(signum: int, frame: FrameType | None) -> None:
         done.set()
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         click.echo(f"kgen test API server listening on {server.url}")
         click.echo(f"token: {token}" + ("" if tls else " (plain HTTP: anonymous requests allowed)"))
@@ -121,9 +121,8 @@ def testserver(
         click.echo("press Ctrl-C to stop")
         while not done.wait(0.5):
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         server.stop()
         click.echo("stopped")

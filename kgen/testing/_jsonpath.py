@@ -67,7 +67,9 @@ def evaluate(obj: Any, path: str) -> list[Any]:
     for kind, arg in _steps(path):
         following: list[Any] = []
         for value in current:
-            if (kind == "field" and isinstance(value, dict) and arg in value) or (kind == "index" and isinstance(value, list) and -len(value) <= arg < len(value)):
+            if (kind == "field" and isinstance(value, dict) and arg in value) or (
+                kind == "index" and isinstance(value, list) and -len(value) <= arg < len(value)
+            ):
                 following.append(value[arg])
             elif kind == "star" and isinstance(value, list):
                 following.extend(value)

@@ -72,9 +72,11 @@ class ObjectTracker:
     """Objects of the resources of ``model``, with kube-apiserver's semantics.
 
     ``window`` is the number of events kept for watch and paging (older revisions get 410);
-    ``seed`` makes uids and generated names reproducible. When the model serves core/v1
-    namespaces, the four standard namespaces exist from the start and namespaced objects can
-    only be created in existing namespaces.
+    ``seed`` makes uids and generated names reproducible; ``clock`` gives timestamps;
+    ``bookmark_interval`` spaces a watch's periodic bookmarks; ``crds`` carries what CRD
+    manifests add (printer columns, scale paths, selectable fields). When the model serves
+    core/v1 namespaces, the four standard namespaces exist from the start and namespaced objects
+    can only be created in existing namespaces.
     """
 
     def __init__(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,10 @@ def test_tracker_errors(fake: Any) -> None:
     with pytest.raises(StatusError) as elsewhere:
         clusters.create(_cluster("y", "b"))
     assert is_bad_request(elsewhere.value)
+    # kgen's fake answers as kube-apiserver does, not with client-go's tracker's wording
+    assert elsewhere.value.status.message == (
+        "the namespace of the provided object does not match the namespace sent on the request"
+    )
 
 
 def test_cluster_scoped_resources(fake: Any) -> None:
@@ -170,3 +175,55 @@ def test_factory_namespace_and_tweak_reach_the_list_and_watch(fake: Any) -> None
     assert ("list", "storageprofiles", "") in requests, "cluster-scoped ignore the namespace"
     lists = [a for a in fake.actions if a.verb == "list"]
     assert all(a.query.get("labelSelector") == ["a=b"] for a in lists)
+
+
+def test_field_selectors_apply_in_kgens_fake(example_package: Path) -> None:
+    """S17, kgen's difference: the fake is an in-memory API server, so a field selector is
+    applied (client-go's fake ignores it); label selection is as in client-go."""
+    from kgen_databases.fake import FakeClientset
+
+    fake = FakeClientset(_cluster("x", "ns", app="a"), _cluster("y", "ns", app="a"))
+    clusters = fake.databases_v1.postgres_clusters("ns")
+    assert _names(clusters.list(label_selector="app=a").items) == ["x", "y"]
+    assert _names(clusters.list(field_selector="metadata.name=y").items) == ["y"]
+    assert fake.actions[-1].query["fieldSelector"] == ["metadata.name=y"]
+
+
+def test_seeded_objects_get_resource_versions_as_in_client_go(example_package: Path) -> None:
+    """S18 (list part): two seeded objects leave the list at resource version "3", as
+    client-go's tracker does; kgen also writes each object's own resourceVersion (the server's),
+    which client-go's tracker leaves untouched."""
+    from kgen_databases.fake import FakeClientset
+
+    fake = FakeClientset(_cluster("a", "ns"), _cluster("b", "ns"))
+    listed: Any = fake.databases_v1.postgres_clusters("ns").list()
+    assert listed.metadata.resource_version == "3"
+    assert [c.metadata.resource_version for c in listed.items] == ["2", "3"]
+
+
+def test_delete_collection_is_recorded_and_deletes(fake: Any) -> None:
+    """S19, kgen's difference: delete_collection is recorded (verb "deletecollection", the
+    server's name) and, unlike client-go's fake, really deletes what its selector matches."""
+    clusters = fake.databases_v1.postgres_clusters("ns")
+    clusters.create(_cluster("a", app="x"))
+    clusters.create(_cluster("b", app="y"))
+    clusters.delete_collection(label_selector="app=x")
+    assert fake.actions[-1].verb == "deletecollection"
+    assert fake.actions[-1].query["labelSelector"] == ["app=x"]
+    assert _names(clusters.list().items) == ["b"]
+
+
+def test_patch_of_a_missing_node_is_not_found(packages: tuple[Path, Any]) -> None:
+    """S15: a strategic-merge patch of a node nobody created fails with NotFound naming it, on
+    the fake clientset generated from the real 1.35 documents; the patch is recorded."""
+    from kgen.client import PatchType
+
+    fake = importlib.import_module("k135.fake").new_simple_clientset()
+    with pytest.raises(StatusError) as raised:
+        fake.core_v1.nodes().patch("node-1", {"metadata": {"labels": {"a": "b"}}},
+                                   PatchType.STRATEGIC_MERGE)  # fmt: skip
+    assert is_not_found(raised.value)
+    assert raised.value.status.message == 'nodes "node-1" not found'
+    assert [(a.verb, a.resource, a.name, a.content_type) for a in fake.actions] == [
+        ("patch", "nodes", "node-1", "application/strategic-merge-patch+json")
+    ]

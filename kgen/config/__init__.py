@@ -1,14 +1,20 @@
 """kubeconfig loading and merging, exec credential plugins and in-cluster configuration.
 
 ``load_kubeconfig()`` builds a :class:`kgen.rest.Config` the way kubectl chooses its cluster and
-credentials; ``in_cluster_config()`` does the same from a pod's service account; ``load()`` picks
+credentials, with kubectl's global flags given as :class:`Overrides`; ``in_cluster_config()`` does the same from a pod's service account; ``load()`` picks
 one of the two. The merged kubeconfig itself is available as a typed model (``load_merged()``)
 and as the JSON that ``kubectl config view --merge --flatten --raw -o json`` prints
 (``merged_view()``).
 """
 
 from kgen.config._client import DEFAULT_NAMESPACE, client_config, load_kubeconfig
-from kgen.config._errors import ConfigError, ExecPluginError, InClusterError, KubeconfigError
+from kgen.config._errors import (
+    ConfigError,
+    EmptyConfigError,
+    ExecPluginError,
+    InClusterError,
+    KubeconfigError,
+)
 from kgen.config._exec import (
     EXEC_API_VERSIONS,
     EXEC_INFO_ENV,
@@ -43,6 +49,7 @@ from kgen.config._model import (
     Preferences,
     to_wire,
 )
+from kgen.config._overrides import Overrides
 from kgen.config._parse import load_file, parse_kubeconfig
 
 __all__ = [
@@ -56,6 +63,7 @@ __all__ = [
     "Cluster",
     "ConfigError",
     "Context",
+    "EmptyConfigError",
     "ExecAuthProvider",
     "ExecConfig",
     "ExecEnvVar",
@@ -63,6 +71,7 @@ __all__ = [
     "InClusterError",
     "Kubeconfig",
     "KubeconfigError",
+    "Overrides",
     "Preferences",
     "client_config",
     "default_filename",

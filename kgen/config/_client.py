@@ -4,7 +4,10 @@ The context is the ``context`` override, else ``current-context``. The user and 
 the ``user``/``cluster`` overrides, else the context's. A name given as an override, or as
 ``current-context``, that names nothing is an error; a context's user that names nothing means
 no credentials (logged), as it does for kubectl. The namespace is the ``namespace`` override, else
-the context's, else ``"default"``.
+the context's, else ``"default"``. The other overrides (kubectl's ``--server``, ``--token``...,
+see :mod:`kgen.config._overrides`) then change the chosen cluster and user. A context's cluster
+that does not exist, or no cluster at all, is an :class:`~kgen.config.EmptyConfigError` unless a
+``server`` override supplies one (then nothing from the kubeconfig is needed).
 
 Everything wrong with the chosen cluster and user is reported together in one
 :class:`~kgen.config.KubeconfigError`. Relative paths (certificate-authority, client-certificate,
@@ -26,10 +29,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
-from kgen.config._errors import KubeconfigError
+from kgen.config._errors import EmptyConfigError, KubeconfigError
 from kgen.config._exec import exec_config_problems, shared_exec_provider
 from kgen.config._loader import load_merged, resolve_path
 from kgen.config._model import AuthInfo, Cluster, Context, Kubeconfig
+from kgen.config._overrides import Overrides, override_cluster, override_user
 from kgen.rest.config import Config, ImpersonationConfig
 
 __all__ = ["DEFAULT_NAMESPACE", "client_config", "load_kubeconfig"]
@@ -142,25 +146,34 @@ def _host(server: str) -> str:
     return server
 
 
-def _pick(
-    config: Kubeconfig, context: str | None, cluster: str | None, user: str | None
-) -> tuple[Context, str, str]:
+def _pick(config: Kubeconfig, overrides: Overrides) -> tuple[Context, str, str]:
     """The context, cluster name and user name chosen by the overrides (see module docstring)."""
-    context_name = context or config.current_context
+    context_name = overrides.context or config.current_context
     chosen = Context()
     if context_name:
         if context_name not in config.contexts:
-            if context:
+            if overrides.context:
                 raise KubeconfigError(f"context {context_name!r} does not exist")
             raise KubeconfigError(
                 f"current-context names context {context_name!r}, which does not exist"
             )
         chosen = config.contexts[context_name]
-    if user and user not in config.auth_infos:
-        raise KubeconfigError(f"user {user!r} does not exist")
-    if cluster and cluster not in config.clusters:
-        raise KubeconfigError(f"cluster {cluster!r} does not exist")
-    return chosen, cluster or chosen.cluster, user or chosen.user
+    if overrides.user and overrides.user not in config.auth_infos:
+        raise KubeconfigError(f"user {overrides.user!r} does not exist")
+    if overrides.cluster and overrides.cluster not in config.clusters:
+        raise KubeconfigError(f"cluster {overrides.cluster!r} does not exist")
+    return chosen, overrides.cluster or chosen.cluster, overrides.user or chosen.user
+
+
+def _no_server(chosen: Context, cluster_name: str, context: str) -> str:
+    """Why no cluster with a server was chosen, when none of the kubeconfig's was."""
+    if not cluster_name:
+        return (
+            "no cluster is configured: no current-context, and no context, cluster or server"
+            " was given"
+        )
+    where = _where(chosen.origin, f"contexts[name={context}].context.cluster")
+    return f"{where}: cluster {cluster_name!r} of context {context!r} does not exist"
 
 
 def client_config(
@@ -170,30 +183,34 @@ def client_config(
     cluster: str | None = None,
     user: str | None = None,
     namespace: str | None = None,
+    overrides: Overrides | None = None,
 ) -> Config:
     """Build the REST :class:`Config` for one context of a loaded kubeconfig.
 
-    ``context``, ``cluster``, ``user`` and ``namespace`` are overrides, like kubectl's
-    ``--context``, ``--cluster``, ``--user`` and ``--namespace``. An exec plugin becomes the
-    config's ``auth_provider`` (shared process-wide by every config with the same plugin and
-    cluster). Raises :class:`KubeconfigError`.
+    ``overrides`` are kubectl's global flags (see :class:`~kgen.config.Overrides`); ``context``,
+    ``cluster``, ``user`` and ``namespace`` are shorthands for the same fields of it and win over
+    them. ``request_timeout`` becomes the config's ``timeout``. An exec plugin becomes the
+    config's ``auth_provider`` (shared process-wide by every config with the same plugin,
+    cluster and stdin availability). Raises :class:`EmptyConfigError` when nothing names a
+    server (and nothing else is wrong), :class:`KubeconfigError` for everything else.
     """
-    chosen, cluster_name, user_name = _pick(config, context, cluster, user)
-    if not cluster_name:
-        raise KubeconfigError(
-            "no cluster is configured: no current-context, and no context or cluster was given"
-        )
-    if cluster_name not in config.clusters:
-        raise KubeconfigError(
-            f"cluster {cluster_name!r} of context {context or config.current_context!r}"
-            " does not exist",
-            file=chosen.origin or None,
-        )
-    the_cluster = config.clusters[cluster_name]
-    the_user = config.auth_infos.get(user_name, AuthInfo())
+    chosen_overrides = (overrides or Overrides()).with_selection(context, cluster, user, namespace)
+    timeout = chosen_overrides.timeout_seconds()
+    chosen, cluster_name, user_name = _pick(config, chosen_overrides)
+    context_name = chosen_overrides.context or config.current_context
+    the_cluster = override_cluster(
+        config.clusters.get(cluster_name, Cluster(origin=chosen.origin)), chosen_overrides
+    )
     if user_name and user_name not in config.auth_infos:
         _log.warning("user %r named by the context does not exist: no credentials", user_name)
-    problems = _cluster_problems(cluster_name, the_cluster) + _user_problems(user_name, the_user)
+    the_user = override_user(config.auth_infos.get(user_name, AuthInfo()), chosen_overrides)
+    problems = _user_problems(user_name, the_user)
+    if cluster_name in config.clusters or the_cluster.server:
+        problems = _cluster_problems(cluster_name, the_cluster) + problems
+    elif problems:
+        problems.insert(0, _no_server(chosen, cluster_name, context_name))
+    else:
+        raise EmptyConfigError(_no_server(chosen, cluster_name, context_name))
     if problems:
         raise KubeconfigError("invalid configuration: " + "; ".join(problems))
 
@@ -201,7 +218,8 @@ def client_config(
         host=_host(the_cluster.server),
         proxy_url=the_cluster.proxy_url,
         disable_compression=the_cluster.disable_compression,
-        namespace=namespace or chosen.namespace or DEFAULT_NAMESPACE,
+        timeout=timeout,
+        namespace=chosen_overrides.namespace or chosen.namespace or DEFAULT_NAMESPACE,
     )
     result.impersonate = ImpersonationConfig(
         user=the_user.impersonate,
@@ -219,7 +237,7 @@ def client_config(
             )
         return result
     _add_server_identity(result, the_cluster, cluster_name)
-    _add_user_identity(result, the_user, user_name, the_cluster)
+    _add_user_identity(result, the_user, user_name, the_cluster, chosen_overrides)
     return result
 
 
@@ -246,7 +264,9 @@ def _add_server_identity(result: Config, cluster: Cluster, name: str) -> None:
         _log.warning("cluster %r: insecure-skip-tls-verify, the server is not verified", name)
 
 
-def _add_user_identity(result: Config, user: AuthInfo, name: str, cluster: Cluster) -> None:
+def _add_user_identity(
+    result: Config, user: AuthInfo, name: str, cluster: Cluster, overrides: Overrides
+) -> None:
     if user.token:
         result.bearer_token = user.token
     elif user.token_file:
@@ -258,7 +278,13 @@ def _add_user_identity(result: Config, user: AuthInfo, name: str, cluster: Clust
     result.key_data = user.client_key_data
     result.username, result.password = user.username, user.password
     if user.exec is not None:
-        result.auth_provider = shared_exec_provider(user.exec, origin=user.origin, cluster=cluster)
+        result.auth_provider = shared_exec_provider(
+            user.exec,
+            origin=user.origin,
+            cluster=cluster,
+            stdin_unavailable=overrides.stdin_unavailable,
+            stdin_unavailable_message=overrides.stdin_unavailable_message,
+        )
 
 
 def load_kubeconfig(
@@ -268,12 +294,21 @@ def load_kubeconfig(
     user: str | None = None,
     namespace: str | None = None,
     *,
+    overrides: Overrides | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Load the kubeconfig (see :func:`kgen.config.load_merged`) and build a REST config.
 
     ``path`` is an explicit kubeconfig file; the other arguments are the overrides of
-    :func:`client_config`. Raises :class:`KubeconfigError`.
+    :func:`client_config`. With a ``server`` override no kubeconfig entry is needed at all.
+    Raises :class:`KubeconfigError` (:class:`EmptyConfigError` when nothing names a server).
     """
     merged = load_merged(path, environ=environ)
-    return client_config(merged, context=context, cluster=cluster, user=user, namespace=namespace)
+    return client_config(
+        merged,
+        context=context,
+        cluster=cluster,
+        user=user,
+        namespace=namespace,
+        overrides=overrides,
+    )

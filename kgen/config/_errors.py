@@ -6,7 +6,13 @@ Every message names where the problem is: the kubeconfig file and the field path
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "ExecPluginError", "InClusterError", "KubeconfigError"]
+__all__ = [
+    "ConfigError",
+    "EmptyConfigError",
+    "ExecPluginError",
+    "InClusterError",
+    "KubeconfigError",
+]
 
 
 class ConfigError(Exception):
@@ -31,6 +37,15 @@ class KubeconfigError(ConfigError):
         if field is not None:
             where += f"{field}: "
         super().__init__(where + message)
+
+
+class EmptyConfigError(KubeconfigError):
+    """Nothing names a server: no cluster is chosen, or the chosen one does not exist, and no
+    ``server`` override gives one, while nothing else is wrong.
+
+    This is the one kubeconfig error after which :func:`kgen.config.load` tries the in-cluster
+    configuration (client-go's "empty config").
+    """
 
 
 class ExecPluginError(ConfigError):

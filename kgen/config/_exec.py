@@ -9,8 +9,9 @@ A kubeconfig user with an ``exec`` section gets its credentials from an external
   ``spec.cluster`` describes the cluster.
 * Interactive means stdin is handed to the plugin and its stderr passes through (otherwise
   stdin is empty and stderr is captured for error messages): never for ``interactiveMode:
-  Never``; when stdin is a terminal for ``IfAvailable``; always for ``Always``, which is an
-  error when stdin is not a terminal.
+  Never``; for ``IfAvailable`` when stdin is a terminal and the program has not marked it
+  unavailable; always for ``Always``, which is an error when stdin is not a terminal or is
+  marked unavailable (the program reads something else from it; the error gives its reason).
 * A plugin that is missing, exits non-zero or prints something unusable raises
   :class:`~kgen.config.ExecPluginError` (with the install hint, or the exit code and stderr).
   There is no timeout: a plugin that never exits blocks the request, as it does in client-go.
@@ -105,8 +106,10 @@ class ExecAuthProvider:
     ``config`` is the user's ``exec`` section (its ``command``, when relative and containing a
     slash, is resolved against ``origin``, the kubeconfig file that named it). ``cluster`` is
     passed to the plugin when ``provideClusterInfo`` is set. ``stdin`` is what an interactive
-    plugin reads (default ``sys.stdin``), ``clock`` gives the current UTC time for expiry, and
-    ``environ`` replaces ``os.environ`` as the base of the plugin's environment.
+    plugin reads (default ``sys.stdin``); ``stdin_unavailable`` says the program uses it for
+    something else, for the reason ``stdin_unavailable_message``. ``clock`` gives the current
+    UTC time for expiry, and ``environ`` replaces ``os.environ`` as the base of the plugin's
+    environment.
     Raises :class:`KubeconfigError` when ``config`` is invalid.
     """
 
@@ -117,6 +120,8 @@ class ExecAuthProvider:
         origin: str = "",
         cluster: Cluster | None = None,
         stdin: IO[Any] | None = None,
+        stdin_unavailable: bool = False,
+        stdin_unavailable_message: str = "",
         clock: Clock = _utc_now,
         environ: Mapping[str, str] | None = None,
     ):
@@ -127,6 +132,8 @@ class ExecAuthProvider:
         self._command = _command_path(config, origin)
         self._cluster = cluster
         self._stdin = sys.stdin if stdin is None else stdin
+        self._stdin_unavailable = stdin_unavailable
+        self._stdin_unavailable_message = stdin_unavailable_message
         self._clock = clock
         self._environ = environ
         self._lock = threading.Lock()
@@ -178,12 +185,21 @@ class ExecAuthProvider:
         if mode == "Never":
             return False
         is_terminal = self._stdin is not None and not self._stdin.closed and self._stdin.isatty()
-        if mode == "Always" and not is_terminal:
+        if mode == "IfAvailable":
+            return is_terminal and not self._stdin_unavailable
+        if not is_terminal:
             raise ExecPluginError(
                 "interactiveMode is Always but standard input is not a terminal",
                 command=self._config.command,
             )
-        return is_terminal
+        if self._stdin_unavailable:
+            reason = self._stdin_unavailable_message
+            raise ExecPluginError(
+                "interactiveMode is Always but standard input is unavailable"
+                + (f": {reason}" if reason else ""),
+                command=self._config.command,
+            )
+        return True
 
     def _exec_info(self, interactive: bool) -> str:
         spec: dict[str, Any] = {"interactive": interactive}
@@ -310,9 +326,14 @@ _shared_lock = threading.Lock()
 
 
 def shared_exec_provider(
-    config: ExecConfig, *, origin: str = "", cluster: Cluster | None = None
+    config: ExecConfig,
+    *,
+    origin: str = "",
+    cluster: Cluster | None = None,
+    stdin_unavailable: bool = False,
+    stdin_unavailable_message: str = "",
 ) -> ExecAuthProvider:
-    """The process-wide :class:`ExecAuthProvider` for this plugin and cluster.
+    """The process-wide :class:`ExecAuthProvider` for this plugin, cluster and stdin setting.
 
     Clients built from the same kubeconfig user and cluster share one provider, so the plugin
     runs once for all of them rather than once per client. Safe to call from any thread.
@@ -322,10 +343,18 @@ def shared_exec_provider(
             config,
             resolve_path(config.command, origin),
             cluster if config.provide_cluster_info else None,
+            stdin_unavailable,
+            stdin_unavailable_message,
         )
     )
     with _shared_lock:
         provider = _shared.get(key)
         if provider is None:
-            provider = _shared[key] = ExecAuthProvider(config, origin=origin, cluster=cluster)
+            provider = _shared[key] = ExecAuthProvider(
+                config,
+                origin=origin,
+                cluster=cluster,
+                stdin_unavailable=stdin_unavailable,
+                stdin_unavailable_message=stdin_unavailable_message,
+            )
         return provider

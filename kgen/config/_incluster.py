@@ -5,19 +5,27 @@ brackets). The token file is named as ``bearer_token_file`` so that the REST cli
 (service-account tokens rotate); ``ca.crt`` is the certificate authority. The namespace is the
 override, else ``POD_NAMESPACE``, else the mounted ``namespace`` file, else ``"default"``.
 
+Overrides (kubectl's global flags, :class:`~kgen.config.Overrides`) apply in-cluster as they do
+in client-go: ``server`` replaces the host, ``token`` replaces the token and the token file,
+``certificate_authority`` replaces the CA file, ``namespace`` the namespace. kgen also applies
+``request_timeout`` (client-go drops it in-cluster, which leaves ``--request-timeout`` silently
+unused); every other override cannot apply to a service account and is ignored with a warning.
+
 The folder and the environment can be replaced (for tests, or unusual mounts).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from kgen.config._client import DEFAULT_NAMESPACE, client_config, load_kubeconfig
-from kgen.config._errors import InClusterError
+from kgen.config._client import DEFAULT_NAMESPACE, client_config
+from kgen.config._errors import EmptyConfigError, InClusterError
 from kgen.config._loader import load_merged
+from kgen.config._overrides import Overrides
 from kgen.rest.config import Config
 
 __all__ = ["SERVICE_ACCOUNT_DIR", "in_cluster_config", "in_cluster_possible", "load"]
@@ -26,6 +34,20 @@ SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 """Where Kubernetes mounts a pod's service-account token, CA and namespace."""
 
 _log = logging.getLogger("kgen.config")
+_APPLIED_IN_CLUSTER = frozenset(
+    {
+        "context",
+        "cluster",
+        "user",
+        "namespace",
+        "server",
+        "token",
+        "certificate_authority",
+        "request_timeout",
+        "stdin_unavailable",
+        "stdin_unavailable_message",
+    }
+)
 
 
 def in_cluster_possible(
@@ -45,10 +67,14 @@ def in_cluster_possible(
 def in_cluster_config(
     namespace: str | None = None,
     *,
+    overrides: Overrides | None = None,
     environ: Mapping[str, str] | None = None,
     service_account_dir: str | os.PathLike[str] = SERVICE_ACCOUNT_DIR,
 ) -> Config:
-    """The REST config of the pod's service account; :class:`InClusterError` outside a pod."""
+    """The REST config of the pod's service account; :class:`InClusterError` outside a pod.
+
+    ``overrides`` apply as the module docstring says; ``namespace`` wins over its namespace.
+    """
     env = os.environ if environ is None else environ
     host, port = env.get("KUBERNETES_SERVICE_HOST", ""), env.get("KUBERNETES_SERVICE_PORT", "")
     if not host or not port:
@@ -76,13 +102,36 @@ def in_cluster_config(
         if not has_ca:
             _log.error("the service-account CA %s holds no PEM certificate", ca_file)
     host_port = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return Config(
+    config = Config(
         host=f"https://{host_port}",
         bearer_token=token,
         bearer_token_file=str(token_file),
         ca_file=str(ca_file) if has_ca else "",
         namespace=namespace or _pod_namespace(env, folder),
     )
+    if overrides is not None:
+        _apply_overrides(config, overrides.with_selection(namespace=namespace))
+    return config
+
+
+def _apply_overrides(config: Config, overrides: Overrides) -> None:
+    """Change an in-cluster ``config`` by the overrides that apply to it (module docstring)."""
+    ignored = [
+        field.name
+        for field in dataclasses.fields(overrides)
+        if field.name not in _APPLIED_IN_CLUSTER and getattr(overrides, field.name)
+    ]
+    if ignored:
+        _log.warning("in-cluster configuration: overrides not used: %s", ", ".join(ignored))
+    config.timeout = overrides.timeout_seconds()
+    if overrides.server:
+        config.host = overrides.server
+    if overrides.token:
+        config.bearer_token, config.bearer_token_file = overrides.token, ""
+    if overrides.certificate_authority:
+        config.ca_file = os.path.abspath(overrides.certificate_authority)
+    if overrides.namespace:
+        config.namespace = overrides.namespace
 
 
 def _pod_namespace(env: Mapping[str, str], folder: Path) -> str:
@@ -101,24 +150,27 @@ def load(
     user: str | None = None,
     namespace: str | None = None,
     *,
+    overrides: Overrides | None = None,
     environ: Mapping[str, str] | None = None,
     service_account_dir: str | os.PathLike[str] = SERVICE_ACCOUNT_DIR,
 ) -> Config:
-    """The configuration a program should use, wherever it runs.
+    """The configuration a program should use, wherever it runs (client-go's deferred loading).
 
-    An explicit kubeconfig ``path`` or a context, cluster or user override mean the kubeconfig.
-    Otherwise the kubeconfig files (``KUBECONFIG`` or ``~/.kube/config``) are used when they
-    configure anything; failing that, in a pod, the in-cluster config; failing that, the
-    kubeconfig (whose emptiness is then reported as an error). ``namespace`` overrides the
-    namespace in every case.
+    The kubeconfig (the explicit ``path``, else ``KUBECONFIG``, else ``~/.kube/config``) with the
+    overrides is used whenever it names a server, or is wrong in any way other than naming none.
+    When it names no server (:class:`EmptyConfigError`: no cluster, or the context's cluster
+    does not exist, and no ``server`` override), the in-cluster configuration is used in a pod,
+    with the overrides that apply to it (see the module docstring); outside a pod the
+    :class:`EmptyConfigError` is raised. So a ``server`` override always means the kubeconfig,
+    as in client-go: it makes the kubeconfig usable on its own (without the pod's credentials).
     """
-    if not any((path, context, cluster, user)):
-        merged = load_merged(environ=environ)
-        if merged.is_empty() and in_cluster_possible(
-            environ=environ, service_account_dir=service_account_dir
-        ):
-            return in_cluster_config(
-                namespace, environ=environ, service_account_dir=service_account_dir
-            )
-        return client_config(merged, namespace=namespace)
-    return load_kubeconfig(path, context, cluster, user, namespace, environ=environ)
+    chosen = (overrides or Overrides()).with_selection(context, cluster, user, namespace)
+    try:
+        return client_config(load_merged(path, environ=environ), overrides=chosen)
+    except EmptyConfigError:
+        if not in_cluster_possible(environ=environ, service_account_dir=service_account_dir):
+            raise
+    _log.debug("the kubeconfig names no server: using the in-cluster configuration")
+    return in_cluster_config(
+        overrides=chosen, environ=environ, service_account_dir=service_account_dir
+    )

@@ -1,7 +1,8 @@
 """Deterministic fault injection: make the server misbehave the way real clusters do.
 
-A :class:`Faults` plan holds rules; each request that a rule matches (by verb and resource)
-may trigger it, with ``probability`` drawn from a generator seeded by ``seed``, so a test that
+A :class:`Faults` plan holds rules; each request that a rule matches (by verb and resource;
+discovery, OpenAPI and ``/version`` requests count as verb ``get`` of the pseudo-resources
+``discovery``, ``openapi`` and ``version``) may trigger it, with ``probability`` drawn from a generator seeded by ``seed``, so a test that
 sends the same requests in the same order sees the same faults. A rule fires ``times`` times
 (``None``: for ever). Kinds:
 

@@ -165,9 +165,11 @@ class Handler:
             self.auth.authorize(Attributes(user, "get", path=path))
             return Response(200, [("Content-Type", "text/plain; charset=utf-8")], b"ok")
         if path == "/version":
+            self._inject("get", "version", request)
             return json_response(200, self.version)
         if parts[:1] == ["openapi"]:
             self.auth.authorize(Attributes(user, "get", path=path))
+            self._inject("get", "openapi", request)
             return self._openapi(request, parts[1:])
         if (parts[:1] == ["api"] and len(parts) <= 2) or (
             parts[:1] == ["apis"] and len(parts) <= 3
@@ -175,6 +177,7 @@ class Handler:
             if request.method != "GET":
                 raise APIError.method_not_allowed(request.method, path)
             self.auth.authorize(Attributes(user, "get", path=path))
+            self._inject("get", "discovery", request)
             return self._discovery(request, parts)
         if parts[:1] in (["api"], ["apis"]):
             return self._resource(request, user, parts)
@@ -307,15 +310,7 @@ class Handler:
             )
         if not target.subresource and verb not in info.verbs:
             raise APIError.method_not_allowed(verb, info.plural)
-        fired = self.faults.take(verb, info.plural)
-        watch_faults: list[Fault] = []
-        for fault in fired:
-            if fault.kind == "status":
-                raise _fault_error(fault)
-            if fault.kind == "delay":
-                self._hold(fault.seconds, request)
-            else:
-                watch_faults.append(fault)
+        watch_faults = self._inject(verb, info.plural, request)
         if (
             info.namespaced
             and not target.namespace
@@ -365,6 +360,19 @@ class Handler:
         for warning in written.warnings:
             response.headers.append(("Warning", f'299 - "{_escape(warning)}"'))
         return response
+
+    def _inject(self, verb: str, resource: str, request: Request) -> list[Fault]:
+        """Apply the faults that fire for this request: raise a status fault, wait out a
+        delay; return the watch faults for the stream to apply."""
+        watch_faults: list[Fault] = []
+        for fault in self.faults.take(verb, resource):
+            if fault.kind == "status":
+                raise _fault_error(fault)
+            if fault.kind == "delay":
+                self._hold(fault.seconds, request)
+            else:
+                watch_faults.append(fault)
+        return watch_faults
 
     def _hold(self, seconds: float, request: Request) -> None:
         """Wait ``seconds``, less if the server stops or the client goes away."""

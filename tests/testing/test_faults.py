@@ -119,3 +119,16 @@ def test_random_faults_are_deterministic_for_a_seed() -> None:
     assert pattern(7) == pattern(7)
     assert pattern(7) != pattern(8)
     assert 5 < sum(pattern(7)) < 35
+
+
+def test_discovery_and_openapi_faults(server: APIServer, client: Client) -> None:
+    server.faults.fail(503, resource="discovery")
+    server.faults.fail(500, resource="openapi")
+    assert client.request("GET", "/apis").status_code == 503
+    assert client.request("GET", "/apis").status_code == 200
+    assert client.request("GET", "/openapi/v3").status_code == 500
+    assert client.request("GET", "/openapi/v3").status_code == 200
+    server.faults.fail(429, retry_after=1, verb="get", times=None)
+    assert client.request("GET", "/version").status_code == 429
+    assert client.request("GET", "/api/v1/namespaces/default").status_code == 429
+    server.faults.clear()

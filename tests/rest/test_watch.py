@@ -99,6 +99,19 @@ def test_error_event_raises_the_status(server: LoopbackServer, make_client: Make
     assert list(w) == []
 
 
+def test_error_event_of_an_unstructured_watch_raises_the_status(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    # a Status decodes as a dict too: the ERROR type, not the shape, makes it an error
+    status = b'{"kind":"Status","status":"Failure","reason":"Expired","code":410}'
+    serve_frames(server, frame("ADDED", pod_json("a")), frame("ERROR", status))
+    w = make_client(server).get().abs_path("/api/v1/pods").watch(dict)
+    assert next(w).object["metadata"]["name"] == "a"
+    with pytest.raises(StatusError) as info:
+        next(w)
+    assert is_resource_expired(info.value) and info.value.code == 410
+
+
 def test_undecodable_frame_ends_the_watch_with_an_internal_error(
     server: LoopbackServer, make_client: MakeClient
 ) -> None:

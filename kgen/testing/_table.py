@@ -11,6 +11,7 @@ import calendar
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from kgen.testing._crds import PrinterColumn
@@ -123,26 +124,87 @@ def _zero(cell: Cell) -> Cell:
     return get
 
 
-# (group, plural) -> extra columns between NAME and AGE: (name, type, cell)
-_COLUMNS: dict[tuple[str, str], list[tuple[str, str, Cell]]] = {
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    type: str
+    cell: Cell
+    priority: int = 0
+    description: str = ""
+    format: str = ""
+
+
+def _age_column() -> _Column:
+    return _Column("Age", "string", _age, description=_AGE_DOC)
+
+
+def _containers_of(*path: str) -> Cell:
+    def get(obj: JSON) -> str:
+        containers = _path(*path)(obj) or []
+        return ",".join(str(c.get("name", "")) for c in containers if isinstance(c, dict))
+
+    return get
+
+
+def _images_of(*path: str) -> Cell:
+    def get(obj: JSON) -> str:
+        containers = _path(*path)(obj) or []
+        return ",".join(str(c.get("image", "")) for c in containers if isinstance(c, dict))
+
+    return get
+
+
+def _selector(obj: JSON) -> str:
+    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "<none>"
+
+
+_TEMPLATE = ("spec", "template", "spec", "containers")
+
+# (group, plural) -> the columns after NAME, as kube-apiserver prints them (priority 1: -o wide)
+_COLUMNS: dict[tuple[str, str], list[_Column]] = {
     ("", "pods"): [
-        ("Ready", "string", _pod_ready),
-        ("Status", "string", _pod_status),
-        ("Restarts", "string", _pod_restarts),
+        _Column("Ready", "string", _pod_ready),
+        _Column("Status", "string", _pod_status),
+        _Column("Restarts", "string", _pod_restarts),
+        _age_column(),
+        _Column("IP", "string", _or_none(_path("status", "podIP")), 1),
+        _Column("Node", "string", _or_none(_path("spec", "nodeName")), 1),
+        _Column("Nominated Node", "string", _or_none(_path("status", "nominatedNodeName")), 1),
+        _Column("Readiness Gates", "string", lambda obj: "<none>", 1),
     ],
-    ("", "configmaps"): [("Data", "integer", _count("data", "binaryData"))],
-    ("", "secrets"): [("Type", "string", _path("type")), ("Data", "integer", _count("data"))],
-    ("", "namespaces"): [("Status", "string", _path("status", "phase"))],
+    ("", "configmaps"): [_Column("Data", "integer", _count("data", "binaryData")), _age_column()],
+    ("", "secrets"): [
+        _Column("Type", "string", _path("type")),
+        _Column("Data", "integer", _count("data")),
+        _age_column(),
+    ],
+    ("", "namespaces"): [_Column("Status", "string", _path("status", "phase")), _age_column()],
     ("", "services"): [
-        ("Type", "string", _path("spec", "type")),
-        ("Cluster-IP", "string", _or_none(_path("spec", "clusterIP"))),
-        ("External-IP", "string", lambda obj: "<none>"),
-        ("Port(s)", "string", _ports),
+        _Column("Type", "string", _path("spec", "type")),
+        _Column("Cluster-IP", "string", _or_none(_path("spec", "clusterIP"))),
+        _Column("External-IP", "string", lambda obj: "<none>"),
+        _Column("Port(s)", "string", _ports),
+        _age_column(),
+        _Column(
+            "Selector",
+            "string",
+            lambda obj: ",".join(
+                f"{k}={v}"
+                for k, v in sorted(((obj.get("spec") or {}).get("selector") or {}).items())
+            )
+            or "<none>",
+            1,
+        ),
     ],
     ("apps", "deployments"): [
-        ("Ready", "string", _deploy_ready),
-        ("Up-to-date", "integer", _zero(_path("status", "updatedReplicas"))),
-        ("Available", "integer", _zero(_path("status", "availableReplicas"))),
+        _Column("Ready", "string", _deploy_ready),
+        _Column("Up-to-date", "integer", _zero(_path("status", "updatedReplicas"))),
+        _Column("Available", "integer", _zero(_path("status", "availableReplicas"))),
+        _age_column(),
+        _Column("Containers", "string", _containers_of(*_TEMPLATE), 1),
+        _Column("Images", "string", _images_of(*_TEMPLATE), 1),
+        _Column("Selector", "string", _selector, 1),
     ],
 }
 
@@ -183,52 +245,18 @@ def _printer_cell(column: PrinterColumn) -> Cell:
     return get
 
 
+def _crd_columns(info: ResourceInfo) -> list[_Column]:
+    return [
+        _Column(c.name, c.type, _printer_cell(c), c.priority, c.description, c.format)
+        for c in info.printer_columns
+    ]
+
+
 def to_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) -> JSON:
     """The ``Table`` of ``objects``; each row carries the object's metadata.
 
-    A CRD's printer columns replace the built-in columns (NAME always comes first)."""
-    if info.printer_columns:
-        return _custom_table(info, objects, list_metadata)
-    extra = _COLUMNS.get(info.key, [])
-    definitions = [
-        {
-            "name": "Name",
-            "type": "string",
-            "format": "name",
-            "description": _NAME_DOC,
-            "priority": 0,
-        }
-    ]
-    definitions += [
-        {"name": name, "type": kind, "format": "", "description": name, "priority": 0}
-        for name, kind, _ in extra
-    ]
-    definitions.append(
-        {"name": "Age", "type": "string", "format": "", "description": _AGE_DOC, "priority": 0}
-    )
-    rows = [
-        {
-            "cells": [
-                (obj.get("metadata") or {}).get("name", ""),
-                *(cell(obj) for _, _, cell in extra),
-                _age(obj),
-            ],
-            "object": _partial(obj),
-        }
-        for obj in objects
-    ]
-    return {
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": list_metadata,
-        "columnDefinitions": definitions,
-        "rows": rows,
-    }
-
-
-def _custom_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) -> JSON:
-    columns = info.printer_columns
-    cells = [_printer_cell(c) for c in columns]
+    Columns: NAME, then a CRD's printer columns, or the built-in printer's, or AGE."""
+    columns = _crd_columns(info) or _COLUMNS.get(info.key) or [_age_column()]
     definitions = [
         {
             "name": "Name",
@@ -243,14 +271,14 @@ def _custom_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) 
             "name": c.name,
             "type": c.type,
             "format": c.format,
-            "description": c.description,
+            "description": c.description or c.name,
             "priority": c.priority,
         }
         for c in columns
     ]
     rows = [
         {
-            "cells": [(obj.get("metadata") or {}).get("name", ""), *(cell(obj) for cell in cells)],
+            "cells": [(obj.get("metadata") or {}).get("name", ""), *(c.cell(obj) for c in columns)],
             "object": _partial(obj),
         }
         for obj in objects

@@ -144,6 +144,9 @@ def test_create_get_and_output_formats(kubectl: Kubectl) -> None:
     table = kubectl.run("get", "deploy").stdout.splitlines()
     assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
     assert table[1].split()[:4] == ["web", "0/2", "0", "0"]
+    wide = kubectl.run("get", "deploy", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[5:] == ["CONTAINERS", "IMAGES", "SELECTOR"]
+    assert wide[1].split()[5:] == ["nginx", "nginx:1.25", "app=web"]
     obj = kubectl.json("get", "deployment", "web")
     assert obj["spec"]["replicas"] == 2 and obj["metadata"]["namespace"] == kubectl.namespace
     assert obj["spec"]["strategy"]["type"] == "RollingUpdate"  # defaulted, as on a real cluster

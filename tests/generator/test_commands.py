@@ -142,6 +142,26 @@ def test_bad_crd_error_names_the_json_pointer(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_an_invalid_scope_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    """S2 analogue: what client-go reads from a malformed tag (``+genclient:nonNamespaced``),
+    kgen reads from the CRD's scope; a value other than Namespaced or Cluster is an error naming
+    the file and the pointer, and nothing is written."""
+    crd = tmp_path / "crd.yaml"
+    crd.write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: things.x.io}\n"
+        "spec: {group: x.io, scope: Global, names: {kind: Thing, plural: things},\n"
+        "  versions: [{name: v1, served: true, storage: true,\n"
+        "              schema: {openAPIV3Schema: {type: object}}}]}\n"
+    )
+    result = _kgen("generate", "--spec", crd, "--package", "p", "-o", tmp_path / "out")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        f"Error: {crd} at /spec/scope: scope must be Namespaced or Cluster, not 'Global'"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

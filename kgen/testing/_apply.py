@@ -249,22 +249,36 @@ class FieldManager:
         still_owned = set().union(*(o - contested for _, o in others)) if others else set()
         for path in sorted(previous - set(applied_fields) - still_owned, key=len, reverse=True):
             _remove(result, path)
-        entries = [
-            e
-            for e in entries
-            if not (e.get("manager") == manager and e.get("operation") == "Apply")
-        ]
+        fields_v1 = self.to_fields_v1(set(applied_fields))
+        position = next(
+            (
+                i
+                for i, e in enumerate(entries)
+                if e.get("manager") == manager and e.get("operation") == "Apply"
+            ),
+            None,
+        )
+        unchanged = (
+            position is not None
+            and entries[position].get("fieldsV1") == fields_v1
+            and _without_managed(result) == _without_managed(live)
+        )
         applied_entry: JSON = {
             "manager": manager,
             "operation": "Apply",
             "apiVersion": api_version,
-            "time": now,
+            "time": (
+                entries[position].get("time", now) if unchanged and position is not None else now
+            ),
             "fieldsType": "FieldsV1",
-            "fieldsV1": self.to_fields_v1(set(applied_fields)),
+            "fieldsV1": fields_v1,
         }
         if subresource:
             applied_entry["subresource"] = subresource
-        entries.insert(0, applied_entry)
+        if position is None:
+            entries.insert(0, applied_entry)
+        else:
+            entries[position] = applied_entry
         self._set_entries(result, entries)
         merged: JSON = result
         return merged
@@ -304,6 +318,13 @@ class FieldManager:
                         result[index] = self._merge(result[index], item, item_schema)
                 return result
         return copy.deepcopy(applied)
+
+
+def _without_managed(obj: JSON) -> JSON:
+    return {
+        **obj,
+        "metadata": {k: v for k, v in obj.get("metadata", {}).items() if k != "managedFields"},
+    }
 
 
 def _conflict_error(conflicts: list[tuple[JSON, Path]]) -> APIError:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from kgen.testing import ObjectTracker, WriteOptions
 from kgen.testing._patch import PatchError, json_patch, merge_patch, strategic_merge_patch
 from kgen.testing._schema import SchemaView
 from tests.testing.conftest import Client, small_model
@@ -228,3 +229,21 @@ def test_update_takes_ownership_from_appliers(client: Client, ns: str) -> None:
     }
     assert owners[("editor", "Update")] == {"f:data": {"f:a": {}}}
     assert ("alice", "Apply") not in owners
+
+
+def test_repeated_identical_apply_changes_nothing() -> None:
+    ticks = iter(f"2026-01-01T00:00:{n:02d}Z" for n in range(60))
+    tracker = ObjectTracker(small_model(), clock=lambda: next(ticks))
+    info = tracker.resource("", "v1", "configmaps")
+    options = WriteOptions(field_manager="alice")
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}}
+    first = tracker.patch(info, "default", "c", "application/apply-patch+yaml", body, options)
+    again = tracker.patch(info, "default", "c", "application/apply-patch+yaml", body, options)
+    assert again["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    assert again["metadata"]["managedFields"] == first["metadata"]["managedFields"]
+    body["data"] = {"a": "2"}
+    changed = tracker.patch(info, "default", "c", "application/apply-patch+yaml", body, options)
+    assert (
+        changed["metadata"]["managedFields"][0]["time"]
+        != first["metadata"]["managedFields"][0]["time"]
+    )

@@ -33,11 +33,17 @@ class Server:
     """Answers every GET with :data:`VERSION`, or 401 when ``accepted_token`` is set and neither
     that token nor a client certificate came with the request.
 
-    ``ca`` None means plain HTTP; ``client_cert`` is "none", "optional" or "required". The
-    server thread runs until :meth:`stop`.
+    ``ca`` None means plain HTTP; ``client_cert`` is "none", "optional" or "required"; ``cert_names``
+    are the names in the server's certificate. The server thread runs until :meth:`stop`.
     """
 
-    def __init__(self, ca: trustme.CA | None, *, client_cert: str = "none") -> None:
+    def __init__(
+        self,
+        ca: trustme.CA | None,
+        *,
+        client_cert: str = "none",
+        cert_names: tuple[str, ...] = (SERVER_NAME,),
+    ) -> None:
         self.accepted_token = ""
         self.seen: list[Seen] = []
         server = self
@@ -63,7 +69,7 @@ class Server:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         if ca is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ca.issue_cert(SERVER_NAME).configure_cert(context)
+            ca.issue_cert(*cert_names).configure_cert(context)
             if client_cert != "none":
                 ca.configure_trust(context)
                 mode = ssl.CERT_REQUIRED if client_cert == "required" else ssl.CERT_OPTIONAL

@@ -20,6 +20,7 @@ from kgen.config import (
     ExecEnvVar,
     ExecPluginError,
     KubeconfigError,
+    Overrides,
     load_kubeconfig,
 )
 from kgen.rest import AuthProvider
@@ -338,3 +339,50 @@ def test_concurrent_requests_share_one_plugin_run(plugin: Plugin) -> None:
         thread.join()
     assert seen == ["Bearer shared"] * 8
     assert plugin.calls == 1
+
+
+@pytest.mark.parametrize("message", ["used by the manifest reader", ""])
+def test_stdin_marked_unavailable(
+    plugin: Plugin, terminal: IO[bytes], not_terminal: IO[bytes], message: str
+) -> None:
+    plugin.answer(token="t")
+
+    def unavailable(mode: str, stdin: IO[bytes]) -> ExecAuthProvider:
+        config = plugin.config(interactive_mode=mode)
+        return ExecAuthProvider(
+            config, stdin=stdin, stdin_unavailable=True, stdin_unavailable_message=message
+        )
+
+    assert bearer(unavailable("IfAvailable", terminal)) == "Bearer t"
+    assert plugin.last["info"]["spec"]["interactive"] is False
+    assert plugin.last["stdin_tty"] is False
+    expected = "standard input is unavailable" + (f": {message}" if message else "") + "$"
+    with pytest.raises(ExecPluginError, match=expected):
+        bearer(unavailable("Always", terminal))
+    with pytest.raises(ExecPluginError, match="standard input is not a terminal"):
+        bearer(unavailable("Always", not_terminal))
+    assert plugin.calls == 1
+
+
+def test_stdin_unavailable_through_load_kubeconfig(
+    tmp_path: Path, terminal: IO[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plugin = Plugin(tmp_path / "kube" / "bin")
+    plugin.answer(token="t")
+    kubeconfig = tmp_path / "kube" / "config"
+    kubeconfig.write_text(
+        "clusters:\n- name: c\n  cluster: {server: 'https://c'}\n"
+        "users:\n- name: u\n  user:\n    exec: {command: bin/plugin, apiVersion: "
+        f"{V1}, interactiveMode: Always}}\n"
+        "contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n"
+    )
+    monkeypatch.setattr(sys, "stdin", terminal)
+    taken = Overrides(stdin_unavailable=True, stdin_unavailable_message="reading manifests")
+    refused = load_kubeconfig(kubeconfig, overrides=taken).auth_provider
+    assert isinstance(refused, ExecAuthProvider)
+    with pytest.raises(ExecPluginError, match="standard input is unavailable: reading manifests"):
+        bearer(refused)
+    interactive = load_kubeconfig(kubeconfig).auth_provider
+    assert isinstance(interactive, ExecAuthProvider) and interactive is not refused
+    assert bearer(interactive) == "Bearer t"
+    assert plugin.last["info"]["spec"]["interactive"] is True

@@ -1,4 +1,5 @@
-"""In-cluster configuration from a service-account folder, and load()'s choice (S77)."""
+"""In-cluster configuration from a service-account folder, with overrides, and load()'s choice
+(S77)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,20 @@ import logging
 from pathlib import Path
 
 import pytest
+import trustme
 
 from kgen.config import (
     InClusterError,
     KubeconfigError,
+    Overrides,
     in_cluster_config,
     in_cluster_possible,
     load,
 )
+from kgen.rest import RESTClient
 
 from .conftest import WriteFile
+from .server import VERSION, Server
 
 CA = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 ENV = {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443"}
@@ -118,3 +123,100 @@ def test_load_outside_a_pod_reads_home(tmp_path: Path, write: WriteFile) -> None
 def test_load_with_nothing_anywhere_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(KubeconfigError, match="no cluster is configured"):
         load(environ={"HOME": str(tmp_path)}, service_account_dir=tmp_path / "absent")
+
+
+def test_overrides_for_server_token_and_ca_apply_in_cluster(
+    account: Path, write: WriteFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write("cwd/other-ca.pem", CA)
+    monkeypatch.chdir(tmp_path / "cwd")
+    flags = Overrides(
+        server="https://api.other:6443",
+        token="flag-token",
+        certificate_authority="other-ca.pem",
+        namespace="flag-ns",
+        request_timeout="5s",
+    )
+    config = in_cluster_config(overrides=flags, environ=ENV, service_account_dir=account)
+    assert config.host == "https://api.other:6443"
+    assert (config.bearer_token, config.bearer_token_file) == ("flag-token", "")  # no rotation
+    assert config.ca_file == str(tmp_path / "cwd" / "other-ca.pem")
+    assert (config.namespace, config.timeout) == ("flag-ns", 5.0)
+    only_ns = in_cluster_config("arg-ns", overrides=flags, environ=ENV, service_account_dir=account)
+    assert only_ns.namespace == "arg-ns"
+
+
+def test_overrides_that_cannot_apply_in_cluster_are_ignored_with_a_warning(
+    account: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    flags = Overrides(insecure_skip_tls_verify=True, username="u", impersonate="alice")
+    with caplog.at_level(logging.WARNING, logger="kgen.config"):
+        config = in_cluster_config(overrides=flags, environ=ENV, service_account_dir=account)
+    assert (config.insecure, config.username, config.impersonate.user) == (False, "", "")
+    assert config.bearer_token_file == str(account / "token")
+    assert "not used: insecure_skip_tls_verify, username, impersonate" in caplog.text
+
+
+def test_load_in_a_pod_applies_token_ca_and_namespace_overrides(
+    account: Path, tmp_path: Path, write: WriteFile
+) -> None:
+    ca = write("flag-ca.pem", CA)
+    env = {**ENV, "HOME": str(tmp_path)}
+    flags = Overrides(token="flag-token", certificate_authority=str(ca), namespace="flag-ns")
+    config = load(overrides=flags, environ=env, service_account_dir=account)
+    assert config.host == "https://10.0.0.1:443"
+    assert (config.bearer_token, config.ca_file, config.namespace) == (
+        "flag-token",
+        str(ca),
+        "flag-ns",
+    )
+
+
+def test_load_in_a_pod_with_a_server_override_means_the_kubeconfig(
+    account: Path, tmp_path: Path
+) -> None:
+    """As in client-go: the server alone makes the kubeconfig usable, so no pod credentials."""
+    env = {**ENV, "HOME": str(tmp_path)}
+    config = load(
+        overrides=Overrides(server="https://other"), environ=env, service_account_dir=account
+    )
+    assert (config.host, config.bearer_token, config.ca_file) == ("https://other", "", "")
+
+
+def test_load_in_a_pod_with_a_kubeconfig_that_names_no_server(
+    account: Path, tmp_path: Path, write: WriteFile
+) -> None:
+    env = {**ENV, "HOME": str(tmp_path)}
+    empty = write("empty", "")
+    assert load(empty, environ=env, service_account_dir=account).host == "https://10.0.0.1:443"
+    lost = write("lost", "contexts: [{name: x, context: {cluster: gone}}]\ncurrent-context: x\n")
+    assert load(lost, environ=env, service_account_dir=account).host == "https://10.0.0.1:443"
+    with pytest.raises(KubeconfigError, match="context 'nope' does not exist"):
+        load(lost, context="nope", environ=env, service_account_dir=account)
+    with pytest.raises(KubeconfigError, match="more than one authentication method"):
+        load(overrides=Overrides(token="t", username="u"), environ=env, service_account_dir=account)
+
+
+def test_in_cluster_with_a_token_override_over_verified_tls(
+    tmp_path: Path, write: WriteFile
+) -> None:
+    ca = trustme.CA()
+    server = Server(ca, cert_names=("127.0.0.1",))
+    try:
+        write("sa/token", "sa-token\n")
+        ca.cert_pem.write_to_path(str(write("sa/ca.crt", "")))
+        env = {
+            "KUBERNETES_SERVICE_HOST": "127.0.0.1",
+            "KUBERNETES_SERVICE_PORT": str(server.port),
+            "HOME": str(tmp_path),
+        }
+        for flags in (Overrides(), Overrides(token="flag-token")):
+            config = load(overrides=flags, environ=env, service_account_dir=tmp_path / "sa")
+            with RESTClient(config) as client:
+                assert client.get().abs_path("version").do().json() == VERSION
+    finally:
+        server.stop()
+    assert [seen.header("Authorization") for seen in server.seen] == [
+        ["Bearer sa-token"],
+        ["Bearer flag-token"],
+    ]

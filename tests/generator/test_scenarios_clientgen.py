@@ -156,7 +156,8 @@ def _deployment(apps: Any, core: Any, name: str) -> Any:
 
 
 def test_s5_s6_s11_request_paths_of_typed_clients(k135_server: APIServer) -> None:
-    """S5: get_scale/update_scale hit .../<name>/scale with GET and PUT and decode a Scale.
+    """S5: get_scale/update_scale hit .../<name>/scale with GET and PUT and decode a Scale; a
+    cluster-scoped subresource (a node's status) has no namespace segment.
     S6: a namespaced client made with "" lists cluster-wide; get and update_status address
     their namespace. S11: the core group is served under /api, named groups under /apis."""
     core = _module("k135.models.core_v1")
@@ -182,7 +183,9 @@ def test_s5_s6_s11_request_paths_of_typed_clients(k135_server: APIServer) -> Non
         got.status = core.PodStatus(phase="Running")
         assert pods.update_status(got).status.phase == "Running"
         assert [p.metadata.name for p in cs.core_v1.pods("").list().items] == ["p"]
-        cs.core_v1.nodes().list()
+        node = cs.core_v1.nodes().create(core.Node(metadata=ObjectMeta(name="n1")))
+        node.status = core.NodeStatus(phase="Running")
+        assert cs.core_v1.nodes().update_status(node).status.phase == "Running"
 
     seen = [(m, t) for m, t in k135_server.requests if m != "POST"]
     assert seen == [
@@ -191,7 +194,7 @@ def test_s5_s6_s11_request_paths_of_typed_clients(k135_server: APIServer) -> Non
         ("GET", "/api/v1/namespaces/ns1/pods/p"),
         ("PUT", "/api/v1/namespaces/ns1/pods/p/status"),
         ("GET", "/api/v1/pods"),
-        ("GET", "/api/v1/nodes"),
+        ("PUT", "/api/v1/nodes/n1/status"),
     ]
 
 

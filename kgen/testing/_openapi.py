@@ -41,35 +41,28 @@ def _gv_path(gv: GroupVersion) -> str:
 
 
 class OpenAPIDocuments:
-    """Serialized documents: one v2 document and v3 documents keyed by ``api/v1``-style path."""
+    """One v2 document and v3 documents keyed by ``api/v1``-style path.
 
-    def __init__(self, v2: bytes | None, v3: Mapping[str, bytes]) -> None:
+    v3 documents not given are synthesised from ``model`` when first asked for, and again
+    after the model's group-version changes (CRDs created at run time), so the index always
+    lists what is served. Thread-safe.
+    """
+
+    def __init__(self, v2: bytes | None, given_v3: Mapping[str, bytes], model: APIModel) -> None:
         self._v2 = v2
         self._v2_protobuf: bytes | None = None
         self._lock = threading.Lock()
-        self._v3 = dict(v3)
-        index = {
-            "paths": {
-                name: {
-                    "serverRelativeURL": f"/openapi/v3/{name}?hash="
-                    + hashlib.sha512(body).hexdigest()[:128].upper()
-                }
-                for name, body in sorted(self._v3.items())
-            }
-        }
-        self._index = json.dumps(index).encode()
+        self._given = dict(given_v3)
+        self._model = model
+        self._synthesised: dict[str, tuple[GroupVersion, bytes]] = {}
+        self._index: tuple[tuple[tuple[str, int], ...], bytes] = ((), b"")
 
     @classmethod
     def from_model(
         cls, model: APIModel, given: Mapping[str, bytes] | None = None, v2: bytes | None = None
     ) -> OpenAPIDocuments:
-        """Documents for ``model``: ``given`` v3 documents and ``v2`` as they are, the rest
-        synthesised."""
-        v3 = dict(given or {})
-        for gv in model.group_versions.values():
-            name = _gv_path(gv)
-            if name not in v3:
-                v3[name] = json.dumps(_synthesise_v3(model, gv)).encode()
+        """Documents for ``model`` (which may change later): ``given`` v3 documents and ``v2``
+        as they are, the rest synthesised."""
         if v2 is None:
             v2 = json.dumps(
                 {
@@ -79,7 +72,7 @@ class OpenAPIDocuments:
                     "definitions": model.schemas,
                 }
             ).encode()
-        return cls(v2, v3)
+        return cls(v2, given or {}, model)
 
     @classmethod
     def from_sources(cls, model: APIModel, sources: list[Path]) -> OpenAPIDocuments:
@@ -115,11 +108,36 @@ class OpenAPIDocuments:
                 self._v2_protobuf = encode_document(msgspec.json.decode(self._v2))
             return self._v2_protobuf
 
+    def _documents(self) -> dict[str, bytes]:
+        with self._lock:
+            served = {_gv_path(gv): gv for gv in list(self._model.group_versions.values())}
+            documents = {n: b for n, b in self._given.items() if n in served}
+            for name, gv in served.items():
+                if name in documents:
+                    continue
+                cached = self._synthesised.get(name)
+                if cached is None or cached[0] is not gv:
+                    cached = (gv, json.dumps(_synthesise_v3(self._model, gv)).encode())
+                    self._synthesised[name] = cached
+                documents[name] = cached[1]
+            return documents
+
     def v3_index(self) -> bytes:
-        return self._index
+        documents = sorted(self._documents().items())
+        key = tuple((name, id(body)) for name, body in documents)
+        if self._index[0] != key:
+            paths = {
+                name: {
+                    "serverRelativeURL": f"/openapi/v3/{name}?hash="
+                    + hashlib.sha512(body).hexdigest()[:128].upper()
+                }
+                for name, body in documents
+            }
+            self._index = (key, json.dumps({"paths": paths}).encode())
+        return self._index[1]
 
     def v3(self, name: str) -> bytes | None:
-        return self._v3.get(name)
+        return self._documents().get(name)
 
 
 def _to_v3_refs(value: Any) -> Any:

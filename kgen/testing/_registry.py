@@ -8,6 +8,7 @@ The registry is built at start-up and read-only afterwards (thread-safe to read)
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,23 +120,36 @@ class ResourceInfo:
 
 
 class Registry:
-    """Lookup of served resources by group/version/plural and by kind."""
+    """Lookup of served resources by group/version/plural and by kind.
+
+    The registry owns a copy of the model's group-version and schema tables, which
+    :meth:`add` and :meth:`remove` change when CRDs are created or deleted at run time.
+    Readers see either the old or the new table (writers replace whole entries under a lock).
+    """
 
     def __init__(
         self, model: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras] | None = None
     ) -> None:
-        self.model = model
-        extras = extras or {}
-        self._by_path: dict[tuple[str, str, str], ResourceInfo] = {}
-        self.group_versions: list[GroupVersion] = sorted(
-            model.group_versions.values(), key=_gv_order
+        self.model = APIModel(
+            group_versions=dict(model.group_versions),
+            schemas=dict(model.schemas),
+            sources=model.sources,
+            notes=model.notes,
         )
-        for gv in self.group_versions:
+        self._lock = threading.Lock()
+        self._by_path: dict[tuple[str, str, str], ResourceInfo] = {}
+        self.group_versions: list[GroupVersion] = []
+        self._index(list(self.model.group_versions.values()), extras or {})
+
+    def _index(
+        self, gvs: list[GroupVersion], extras: Mapping[tuple[str, str, str], CRDExtras]
+    ) -> None:
+        for gv in gvs:
             for resource in gv.resources.values():
                 if "/" in resource.plural:
                     continue
                 crd = extras.get((gv.group, gv.version, resource.plural), _NO_EXTRAS)
-                info = ResourceInfo(
+                self._by_path[(gv.group, gv.version, resource.plural)] = ResourceInfo(
                     group=gv.group,
                     version=gv.version,
                     plural=resource.plural,
@@ -153,13 +167,46 @@ class Registry:
                     printer_columns=crd.columns,
                     scale_paths=crd.scale,
                 )
-                self._by_path[(gv.group, gv.version, resource.plural)] = info
+        self.group_versions = sorted(self.model.group_versions.values(), key=_gv_order)
+
+    def add(self, part: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras]) -> None:
+        """Serve the resources of ``part`` too (replacing same-named ones), with its schemas."""
+        with self._lock:
+            self.model.schemas.update(part.schemas)
+            changed = []
+            for key, gv in part.group_versions.items():
+                existing = self.model.group_versions.get(key)
+                resources = {**(existing.resources if existing else {}), **gv.resources}
+                merged = GroupVersion(gv.group, gv.version, resources, gv.preferred)
+                self.model.group_versions[key] = merged
+                changed.append(merged)
+            self._index(changed, extras)
+
+    def remove(self, group: str, plural: str) -> None:
+        """Stop serving ``plural`` of ``group`` in every version (dropping emptied versions)."""
+        with self._lock:
+            for key, gv in list(self.model.group_versions.items()):
+                if gv.group != group or plural not in gv.resources:
+                    continue
+                self._by_path.pop((gv.group, gv.version, plural), None)
+                resources = {
+                    name: r
+                    for name, r in gv.resources.items()
+                    if name != plural and not name.startswith(plural + "/")
+                }
+                if resources:
+                    self.model.group_versions[key] = GroupVersion(
+                        gv.group, gv.version, resources, gv.preferred
+                    )
+                else:
+                    del self.model.group_versions[key]
+            self.group_versions = sorted(self.model.group_versions.values(), key=_gv_order)
 
     def get(self, group: str, version: str, plural: str) -> ResourceInfo | None:
         return self._by_path.get((group, version, plural))
 
     def resources(self) -> Iterator[ResourceInfo]:
-        return iter(self._by_path.values())
+        return iter(list(self._by_path.values()))
 
     def stored(self) -> list[ResourceInfo]:
         """One resource per storage key (the first version served), for scans of all objects."""

@@ -224,7 +224,7 @@ class APIServer:
             self.tracker,
             auth=Auth(tokens=tokens, allow_anonymous=allow_anonymous, rules=rules),
             faults=self.faults,
-            documents=OpenAPIDocuments.from_sources(model, paths),
+            documents=OpenAPIDocuments.from_sources(self.tracker.registry.model, paths),
             version=version,
         )
         self._host, self._port = host, port

@@ -6,17 +6,14 @@ brackets). The token file is named as ``bearer_token_file`` so that the REST cli
 override, else ``POD_NAMESPACE``, else the mounted ``namespace`` file, else ``"default"``.
 
 Overrides (kubectl's global flags, :class:`~kgen.config.Overrides`) apply in-cluster as they do
-in client-go: ``server`` replaces the host, ``token`` replaces the token and the token file,
-``certificate_authority`` replaces the CA file, ``namespace`` the namespace. kgen also applies
-``request_timeout`` (client-go drops it in-cluster, which leaves ``--request-timeout`` silently
-unused); every other override cannot apply to a service account and is ignored with a warning.
+in client-go: the server, the token and the CA file (see
+:func:`kgen.config._overrides.override_in_cluster`).
 
 The folder and the environment can be replaced (for tests, or unusual mounts).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 from collections.abc import Mapping
@@ -25,7 +22,7 @@ from pathlib import Path
 from kgen.config._client import DEFAULT_NAMESPACE, client_config
 from kgen.config._errors import EmptyConfigError, InClusterError
 from kgen.config._loader import load_merged
-from kgen.config._overrides import Overrides
+from kgen.config._overrides import Overrides, override_in_cluster
 from kgen.rest.config import Config
 
 __all__ = ["SERVICE_ACCOUNT_DIR", "in_cluster_config", "in_cluster_possible", "load"]
@@ -34,20 +31,6 @@ SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 """Where Kubernetes mounts a pod's service-account token, CA and namespace."""
 
 _log = logging.getLogger("kgen.config")
-_APPLIED_IN_CLUSTER = frozenset(
-    {
-        "context",
-        "cluster",
-        "user",
-        "namespace",
-        "server",
-        "token",
-        "certificate_authority",
-        "request_timeout",
-        "stdin_unavailable",
-        "stdin_unavailable_message",
-    }
-)
 
 
 def in_cluster_possible(
@@ -110,28 +93,8 @@ def in_cluster_config(
         namespace=namespace or _pod_namespace(env, folder),
     )
     if overrides is not None:
-        _apply_overrides(config, overrides.with_selection(namespace=namespace))
+        override_in_cluster(config, overrides.with_selection(namespace=namespace))
     return config
-
-
-def _apply_overrides(config: Config, overrides: Overrides) -> None:
-    """Change an in-cluster ``config`` by the overrides that apply to it (module docstring)."""
-    ignored = [
-        field.name
-        for field in dataclasses.fields(overrides)
-        if field.name not in _APPLIED_IN_CLUSTER and getattr(overrides, field.name)
-    ]
-    if ignored:
-        _log.warning("in-cluster configuration: overrides not used: %s", ", ".join(ignored))
-    config.timeout = overrides.timeout_seconds()
-    if overrides.server:
-        config.host = overrides.server
-    if overrides.token:
-        config.bearer_token, config.bearer_token_file = overrides.token, ""
-    if overrides.certificate_authority:
-        config.ca_file = os.path.abspath(overrides.certificate_authority)
-    if overrides.namespace:
-        config.namespace = overrides.namespace
 
 
 def _pod_namespace(env: Mapping[str, str], folder: Path) -> str:

@@ -19,6 +19,8 @@
   working directory, as on a command line, not to a kubeconfig file.
 * ``request_timeout`` is kubectl's ``--request-timeout``: seconds as a number, or a string that is
   a whole number of seconds or a Go duration (``"30s"``, ``"1m30s"``); ``0`` means none.
+* In a pod (the in-cluster configuration), only ``server``, ``token``, ``certificate_authority``,
+  ``namespace`` and ``request_timeout`` apply; see :func:`override_in_cluster`.
 * ``stdin_unavailable`` tells exec credential plugins that standard input is taken (the program
   reads something else from it, as ``kubectl apply -f -`` does): they run non-interactively, and
   a plugin that must be interactive fails with ``stdin_unavailable_message`` as the reason.
@@ -29,6 +31,7 @@ Instances are immutable and safe to share between threads.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -37,8 +40,17 @@ import msgspec
 
 from kgen.config._errors import KubeconfigError
 from kgen.config._model import AuthInfo, Cluster
+from kgen.rest.config import Config
 
-__all__ = ["Overrides", "override_cluster", "override_user", "parse_timeout"]
+__all__ = [
+    "Overrides",
+    "override_cluster",
+    "override_in_cluster",
+    "override_user",
+    "parse_timeout",
+]
+
+_log = logging.getLogger("kgen.config")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +154,49 @@ def override_user(user: AuthInfo, overrides: Overrides) -> AuthInfo:
     return msgspec.structs.replace(user, **changes) if changes else user
 
 
+_APPLIED_IN_CLUSTER = frozenset(
+    {
+        "context",
+        "cluster",
+        "user",
+        "namespace",
+        "server",
+        "token",
+        "certificate_authority",
+        "request_timeout",
+        "stdin_unavailable",
+        "stdin_unavailable_message",
+    }
+)
+
+
+def override_in_cluster(config: Config, overrides: Overrides) -> None:
+    """Change an in-cluster ``config`` (which the caller owns) by the overrides that apply to it.
+
+    As client-go does: ``server`` replaces the host, ``token`` replaces the token and the token
+    file (a flag's token does not rotate), ``certificate_authority`` replaces the CA file.
+    ``namespace`` replaces the namespace. kgen also applies ``request_timeout`` (client-go drops
+    it in-cluster, leaving ``--request-timeout`` silently unused). Every other cluster or user
+    override cannot apply to a service account and is ignored with a logged warning.
+    """
+    ignored = [
+        field.name
+        for field in dataclasses.fields(overrides)
+        if field.name not in _APPLIED_IN_CLUSTER and getattr(overrides, field.name)
+    ]
+    if ignored:
+        _log.warning("in-cluster configuration: overrides not used: %s", ", ".join(ignored))
+    config.timeout = overrides.timeout_seconds()
+    if overrides.server:
+        config.host = overrides.server
+    if overrides.token:
+        config.bearer_token, config.bearer_token_file = overrides.token, ""
+    if overrides.certificate_authority:
+        config.ca_file = _readable(overrides.certificate_authority, "certificate_authority")
+    if overrides.namespace:
+        config.namespace = overrides.namespace
+
+
 _UNIT_SECONDS = {
     "ns": 1e-9,
     "us": 1e-6,
@@ -152,8 +207,9 @@ _UNIT_SECONDS = {
     "m": 60.0,
     "h": 3600.0,
 }
-_GO_DURATION = re.compile(r"(?:(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+")
-_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DURATION_PART = r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)"
+_GO_DURATION = re.compile(f"(?:{_DURATION_PART})+", re.ASCII)
+_GO_DURATION_PART = re.compile(_DURATION_PART, re.ASCII)
 
 
 def parse_timeout(value: float | str) -> float | None:
@@ -168,7 +224,7 @@ def parse_timeout(value: float | str) -> float | None:
         text = value.strip()
         if not text:
             seconds = 0.0
-        elif text.isdigit():
+        elif text.isascii() and text.isdigit():
             seconds = float(text)
         elif _GO_DURATION.fullmatch(text):
             seconds = sum(

@@ -144,6 +144,10 @@ def test_overrides_for_server_token_and_ca_apply_in_cluster(
     assert (config.namespace, config.timeout) == ("flag-ns", 5.0)
     only_ns = in_cluster_config("arg-ns", overrides=flags, environ=ENV, service_account_dir=account)
     assert only_ns.namespace == "arg-ns"
+    missing = Overrides(certificate_authority="missing.pem")
+    with pytest.raises(KubeconfigError) as caught:
+        in_cluster_config(overrides=missing, environ=ENV, service_account_dir=account)
+    assert caught.value.field == "overrides.certificate_authority"
 
 
 def test_overrides_that_cannot_apply_in_cluster_are_ignored_with_a_warning(

@@ -214,19 +214,19 @@ def test_s7_list_and_watch_carry_the_timeout(k135_server: APIServer) -> None:
 
 
 def _empty_list(seen: Seen) -> Reply:
-    kind = "PodList" if "/pods" in seen.path else "SecretList"
-    return Reply(body={"kind": kind, "apiVersion": "v1", "metadata": {}, "items": []})
+    api_version, kind = ("v1", "PodList") if "/pods" in seen.path else ("apps/v1", "DeploymentList")
+    return Reply(body={"kind": kind, "apiVersion": api_version, "metadata": {}, "items": []})
 
 
 @pytest.mark.parametrize("agent", ["", "test-agent"])
 def test_s8_user_agent(packages: Packages, agent: str) -> None:
     """S8: the server sees the default user agent when the config names none, else the
-    configured one, on every group client of the clientset."""
+    configured one, from every group client of the clientset."""
     clientset = _module("k135.clientset").Clientset
     with serving(_empty_list) as (server, _):
         with clientset(Config(host=server.url, qps=-1, user_agent=agent)) as cs:
             cs.core_v1.pods("default").list()
-            cs.core_v1.secrets("default").list()
+            cs.apps_v1.deployments("default").list()
         agents = [seen.headers["user-agent"] for seen in server.requests()]
     assert agents == [agent or default_user_agent()] * 2
 

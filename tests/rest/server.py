@@ -143,10 +143,12 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def stream(self, lines: Iterable[bytes], status: int = 200) -> None:
-        """Answer with a chunked body, one chunk per item; ends when ``lines`` ends."""
+        """Answer with a chunked body, one chunk per item; ends when ``lines`` ends, and so does
+        the connection (said in a header, so the client never reuses it after the close)."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
         # The connection is closed after the stream: say so, or a client may pool it and lose
         # its next request to the close (then retry it, and spend a second rate-limit token).
         self.send_header("Connection", "close")

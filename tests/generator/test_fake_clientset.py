@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kgen.meta import ObjectMeta
+from kgen.meta import ObjectMeta, meta_namespace
 from kgen.rest import StatusError, is_already_exists, is_bad_request, is_not_found
 from kgen.testing import Action, APIError
 
@@ -227,3 +227,13 @@ def test_patch_of_a_missing_node_is_not_found(packages: tuple[Path, Any]) -> Non
     assert [(a.verb, a.resource, a.name, a.content_type) for a in fake.actions] == [
         ("patch", "nodes", "node-1", "application/strategic-merge-patch+json")
     ]
+
+
+def test_a_seeded_object_without_a_namespace_lands_in_default(example_package: Path) -> None:
+    """kgen's difference: a namespaced object seeded without a namespace is stored in
+    "default" (as kubectl would create it); client-go's tracker keeps it under ""."""
+    from kgen_databases.fake import FakeClientset
+
+    fake = FakeClientset(_cluster("x"))
+    assert _names(fake.databases_v1.postgres_clusters("default").list().items) == ["x"]
+    assert meta_namespace(fake.databases_v1.postgres_clusters("default").get("x")) == "default"

@@ -20,7 +20,7 @@ from kgen.clock import FakeClock
 from kgen.meta import ObjectMeta, StatusCause, meta_resource_version
 
 from .helpers import CountingBackoff, eventually, running
-from .objects import Pod, Service, pod
+from .objects import Pod, PodList, Service, pod
 from .scripted import ScriptedListerWatcher, bookmark, pod_list, status_error
 
 
@@ -160,23 +160,28 @@ def test_full_list_if_too_large_s44() -> None:
         status_error(504, "Timeout", causes=[StatusCause(reason="ResourceVersionTooLarge")]),
         status_error(504, "Timeout", causes=[StatusCause(message=rv_too_large)]),
         status_error(504, "Timeout", message=rv_too_large),
+        # the cause counts under any reason
+        status_error(500, "InternalError", causes=[StatusCause(reason="ResourceVersionTooLarge")]),
     ]
-    lw = ScriptedListerWatcher(
-        [
-            pod_list("20"),
-            shapes[0],
-            pod_list("30"),
-            shapes[1],
-            pod_list("40"),
-            shapes[2],
-            pod_list("50"),
-        ]
-    )
+    script: list[PodList | BaseException] = [pod_list("20")]
+    for shape, rv in zip(shapes, ["30", "40", "50", "60"], strict=True):
+        script += [shape, pod_list(rv)]
+    lw = ScriptedListerWatcher(script)
     with running(reflector(lw, Indexer())):
-        for _ in range(3):
+        for _ in shapes:
             expire(lw)
         lw.next_watch()
-    assert [o.resource_version for o in lw.list_calls] == ["0", "20", "", "30", "", "40", ""]
+    assert [o.resource_version for o in lw.list_calls] == [
+        "0",
+        "20",
+        "",
+        "30",
+        "",
+        "40",
+        "",
+        "50",
+        "",
+    ]
 
 
 def test_no_relist_on_too_many_requests_s45() -> None:

@@ -36,6 +36,7 @@ from kgen.config._loader import (
     loading_precedence,
     merge,
     merged_view,
+    minify,
     resolve_path,
 )
 from kgen.config._model import (
@@ -86,6 +87,7 @@ __all__ = [
     "loading_precedence",
     "merge",
     "merged_view",
+    "minify",
     "parse_kubeconfig",
     "resolve_path",
     "shared_exec_provider",

@@ -41,6 +41,7 @@ __all__ = [
     "loading_precedence",
     "merge",
     "merged_view",
+    "minify",
     "resolve_path",
 ]
 
@@ -174,15 +175,46 @@ def flatten(config: Kubeconfig) -> Kubeconfig:
     return msgspec.structs.replace(config, clusters=clusters, auth_infos=users)
 
 
+def minify(config: Kubeconfig, context: str | None = None) -> Kubeconfig:
+    """Only the current context (``context`` when given), its cluster and its user.
+
+    Preferences and extensions stay. No current context, or a context, cluster or user that does
+    not exist, is a :class:`KubeconfigError`.
+    """
+    name = context or config.current_context
+    if not name:
+        raise KubeconfigError("a current context is needed to minify, and there is none")
+    chosen = config.contexts.get(name)
+    if chosen is None:
+        raise KubeconfigError(f"context {name!r} does not exist")
+    kept: dict[str, Any] = {"current_context": name, "contexts": {name: chosen}}
+    for attr, kind, entry in (
+        ("clusters", "cluster", chosen.cluster),
+        ("auth_infos", "user", chosen.user),
+    ):
+        entries = getattr(config, attr)
+        if entry and entry not in entries:
+            raise KubeconfigError(f"{kind} {entry!r} of context {name!r} does not exist")
+        kept[attr] = {entry: entries[entry]} if entry else {}
+    return msgspec.structs.replace(config, **kept)
+
+
 def merged_view(
     path: str | os.PathLike[str] | None = None,
     *,
     flat: bool = True,
+    minified: bool = False,
+    context: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON of ``kubectl config view --merge --raw -o json`` (``--flatten`` when ``flat``).
+    """The JSON of ``kubectl config view --merge --raw -o json``.
 
-    Secrets are not redacted. ``path`` and ``environ`` are as for :func:`load_merged`.
+    ``flat`` is ``--flatten``; ``minified`` is ``--minify`` (see :func:`minify`), for the
+    current context or ``context`` (``--context``). As for kubectl, the other overrides do not
+    change the view. Secrets are not redacted. ``path`` and ``environ`` are as for
+    :func:`load_merged`.
     """
     config = load_merged(path, environ=environ)
+    if minified:
+        config = minify(config, context)
     return to_wire(flatten(config) if flat else config)

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,14 @@ versioned one, unless ``KGEN_TEST_KUBECTL`` names another."""
 
 
 def kubectl_view(
-    home: Path, kubeconfig: str | None, cwd: Path, kubectl: str | None = None
+    home: Path,
+    kubeconfig: str | None,
+    cwd: Path,
+    kubectl: str | None = None,
+    extra: Sequence[str] = (),
 ) -> subprocess.CompletedProcess[str]:
-    """``kubectl config view --merge --flatten --raw -o json`` with HOME and KUBECONFIG set."""
+    """``kubectl config view --merge --flatten --raw -o json`` (plus ``extra`` arguments) with
+    HOME and KUBECONFIG set."""
     binary = kubectl or KUBECTL
     if binary is None:
         pytest.skip("kubectl is not installed")
@@ -35,7 +41,7 @@ def kubectl_view(
     if kubeconfig is not None:
         env["KUBECONFIG"] = kubeconfig
     return subprocess.run(
-        [binary, "config", "view", "--merge", "--flatten", "--raw", "-o", "json"],
+        [binary, "config", "view", "--merge", "--flatten", "--raw", "-o", "json", *extra],
         env=env,
         cwd=cwd,
         capture_output=True,
@@ -45,7 +51,13 @@ def kubectl_view(
     )
 
 
-def kubectl_json(home: Path, kubeconfig: str | None, cwd: Path, kubectl: str | None = None) -> Any:
-    done = kubectl_view(home, kubeconfig, cwd, kubectl)
+def kubectl_json(
+    home: Path,
+    kubeconfig: str | None,
+    cwd: Path,
+    kubectl: str | None = None,
+    extra: Sequence[str] = (),
+) -> Any:
+    done = kubectl_view(home, kubeconfig, cwd, kubectl, extra)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

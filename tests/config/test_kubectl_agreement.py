@@ -166,14 +166,19 @@ def _write_relative_set(write: WriteFile) -> None:
         write(f"{prefix}-keys/client.key", f"{prefix} client key\n")
 
 
-def _assert_same_view(tmp_path: Path, kubeconfig: str | None, kubectl: str | None = None) -> None:
+def _assert_same_view(
+    tmp_path: Path, kubeconfig: str | None, kubectl: str | None = None, context: str | None = None
+) -> None:
+    """Same view; with ``context`` (maybe empty: the current one), ``--minify`` for it."""
     cwd = tmp_path / "elsewhere"
     cwd.mkdir(exist_ok=True)
-    expected = kubectl_json(tmp_path, kubeconfig, cwd, kubectl)
+    extra = [] if context is None else ["--minify", *(["--context", context] if context else [])]
+    expected = kubectl_json(tmp_path, kubeconfig, cwd, kubectl, extra)
     environ = {"HOME": str(tmp_path)}
     if kubeconfig is not None:
         environ["KUBECONFIG"] = kubeconfig
-    assert merged_view(environ=environ) == expected
+    view = merged_view(environ=environ, minified=context is not None, context=context)
+    assert view == expected
 
 
 def test_merging_some_with_conflict_first_file_wins_whole_entries(
@@ -230,6 +235,49 @@ def test_current_context_from_the_first_file_that_sets_one(
     second = write("second.yaml", "current-context: second\npreferences: {colors: false}\n")
     third = write("third.yaml", "current-context: third\npreferences: {colors: true}\n")
     _assert_same_view(tmp_path, os.pathsep.join(map(str, (first, second, third))))
+
+
+@pytest.mark.parametrize("context", ["", "full", "bare"])
+def test_minify_keeps_one_context_with_its_cluster_and_user(
+    tmp_path: Path, write: WriteFile, context: str
+) -> None:
+    with_current = FILE_FULL.replace(
+        "\nextensions:\n- name: top", "\ncurrent-context: full\n" "extensions:\n- name: top"
+    )
+    _assert_same_view(tmp_path, str(write("full.yaml", with_current)), context=context)
+
+
+def test_minify_merged_files_for_the_current_context(tmp_path: Path, write: WriteFile) -> None:
+    a, b = write("a.yaml", FILE_A), write("b.yaml", FILE_B)
+    _assert_same_view(tmp_path, os.pathsep.join(map(str, (a, b))), context="")
+
+
+def test_minify_flattens_only_what_it_keeps(tmp_path: Path, write: WriteFile) -> None:
+    _write_relative_set(write)
+    (tmp_path / "two" / "certs" / "ca.pem").unlink()  # only the dropped cluster names it
+    listed = os.pathsep.join(str(tmp_path / p / "config") for p in ("one", "two"))
+    _assert_same_view(tmp_path, listed, context="one")
+    with pytest.raises(KubeconfigError, match="cannot read"):
+        merged_view(environ={"KUBECONFIG": listed})
+
+
+MINIFY_ERRORS = {
+    "no-current-context": ("clusters: [{name: c, cluster: {server: 'https://c'}}]\n", ""),
+    "unknown-context": ("contexts: [{name: x, context: {}}]\ncurrent-context: x\n", "nope"),
+    "missing-cluster": ("contexts: [{name: x, context: {cluster: gone}}]\n", "x"),
+    "missing-user": ("contexts: [{name: x, context: {user: gone}}]\n", "x"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MINIFY_ERRORS))
+def test_minify_errors_like_kubectl(tmp_path: Path, write: WriteFile, case: str) -> None:
+    text, context = MINIFY_ERRORS[case]
+    path = write("k.yaml", text)
+    extra = ["--minify", *(["--context", context] if context else [])]
+    done = kubectl_view(tmp_path, str(path), tmp_path, extra=extra)
+    assert done.returncode != 0
+    with pytest.raises(KubeconfigError):
+        merged_view(environ={"KUBECONFIG": str(path)}, minified=True, context=context)
 
 
 BAD_FILES = {

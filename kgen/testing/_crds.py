@@ -14,7 +14,7 @@ from typing import Any
 
 from kgen.spec import load_documents
 
-__all__ = ["CRDExtras", "PrinterColumn", "ScalePaths", "crd_extras"]
+__all__ = ["CRDExtras", "PrinterColumn", "ScalePaths", "crd_extras", "extras_of"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,35 @@ def _columns(raw: Any) -> tuple[PrinterColumn, ...]:
     return tuple(columns)
 
 
+def extras_of(crd: dict[str, Any]) -> dict[tuple[str, str, str], CRDExtras]:
+    """``(group, version, plural)`` to the extras of every version of one CRD manifest."""
+    found: dict[tuple[str, str, str], CRDExtras] = {}
+    spec = crd.get("spec") or {}
+    group, plural = str(spec.get("group", "")), str((spec.get("names") or {}).get("plural", ""))
+    for version in spec.get("versions") or ():
+        if not isinstance(version, dict):
+            continue
+        scale = (version.get("subresources") or {}).get("scale")
+        found[(group, str(version.get("name", "")), plural)] = CRDExtras(
+            columns=_columns(version.get("additionalPrinterColumns")),
+            scale=(
+                ScalePaths(
+                    str(scale.get("specReplicasPath", ".spec.replicas")),
+                    str(scale.get("statusReplicasPath", ".status.replicas")),
+                    str(scale.get("labelSelectorPath", "")),
+                )
+                if isinstance(scale, dict)
+                else None
+            ),
+            selectable_fields=tuple(
+                str(f["jsonPath"]).lstrip(".")
+                for f in version.get("selectableFields") or ()
+                if isinstance(f, dict) and f.get("jsonPath")
+            ),
+        )
+    return found
+
+
 def crd_extras(paths: Sequence[Path]) -> dict[tuple[str, str, str], CRDExtras]:
     """``(group, version, plural)`` to the extras of every CRD version among ``paths``."""
     found: dict[tuple[str, str, str], CRDExtras] = {}
@@ -65,30 +94,6 @@ def crd_extras(paths: Sequence[Path]) -> dict[tuple[str, str, str], CRDExtras]:
     for folder in (p for p in paths if p.is_dir()):
         crd_paths += sorted(f for f in folder.rglob("*") if f.suffix in (".yaml", ".yml"))
     for doc in load_documents(crd_paths) if crd_paths else ():
-        if doc.kind != "crd":
-            continue
-        spec = doc.data.get("spec") or {}
-        group, plural = str(spec.get("group", "")), str((spec.get("names") or {}).get("plural", ""))
-        for version in spec.get("versions") or ():
-            if not isinstance(version, dict):
-                continue
-            subresources = version.get("subresources") or {}
-            scale = subresources.get("scale")
-            found[(group, str(version.get("name", "")), plural)] = CRDExtras(
-                columns=_columns(version.get("additionalPrinterColumns")),
-                scale=(
-                    ScalePaths(
-                        str(scale.get("specReplicasPath", ".spec.replicas")),
-                        str(scale.get("statusReplicasPath", ".status.replicas")),
-                        str(scale.get("labelSelectorPath", "")),
-                    )
-                    if isinstance(scale, dict)
-                    else None
-                ),
-                selectable_fields=tuple(
-                    str(f["jsonPath"]).lstrip(".")
-                    for f in version.get("selectableFields") or ()
-                    if isinstance(f, dict) and f.get("jsonPath")
-                ),
-            )
+        if doc.kind == "crd":
+            found.update(extras_of(doc.data))
     return found

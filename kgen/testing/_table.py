@@ -197,6 +197,9 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
             1,
         ),
     ],
+    ("apiextensions.k8s.io", "customresourcedefinitions"): [
+        _Column("Created At", "date", _path("metadata", "creationTimestamp"))
+    ],
     ("apps", "deployments"): [
         _Column("Ready", "string", _deploy_ready),
         _Column("Up-to-date", "integer", _zero(_path("status", "updatedReplicas"))),

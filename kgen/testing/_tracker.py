@@ -24,11 +24,13 @@ from typing import Any
 
 from kgen import fields as fieldsel
 from kgen import labels as labelsel
+from kgen.spec import SpecError
 from kgen.spec.model import APIModel
 from kgen.testing._apply import FieldManager
-from kgen.testing._crds import CRDExtras
+from kgen.testing._crds import CRDExtras, extras_of
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
+from kgen.testing._install import CRD_RESOURCE, crd_model, crd_status, same_conditions
 from kgen.testing._options import (
     PATCH_APPLY,
     PATCH_JSON,
@@ -90,10 +92,12 @@ class ObjectTracker:
         crds: Mapping[tuple[str, str, str], CRDExtras] | None = None,
     ) -> None:
         self.registry = Registry(model, crds)
-        self.schemas = SchemaView(model.schemas)
+        self.schemas = SchemaView(self.registry.model.schemas)
         self.checker = Checker(self.schemas)
         self.store = Store(window=window)
         self.fields = FieldManager(self.schemas)
+        self._installed: dict[str, tuple[str, str]] = {}
+        """CRD object name to the (group, plural) it made served."""
         self.bookmark_interval = bookmark_interval
         self._rng = random.Random(seed)
         self._clock = clock
@@ -452,6 +456,7 @@ class ObjectTracker:
             if options.dry_run:
                 return Written(obj, 201, warnings)
             event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
+            self._after_write(info, key[1])
         return Written(info.present(event.object), 201, warnings)
 
     def update(
@@ -569,10 +574,12 @@ class ObjectTracker:
                 return Written(info.present(new), 200, warnings)
             event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(new, rv))
             self._collect_garbage(new, "Background")
+            self._after_write(info, key[1])
             return Written(info.present(event.object), 200, warnings)
         if options.dry_run:
             return Written(info.present(new), 200, warnings)
         event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
+        self._after_write(info, key[1])
         return Written(info.present(event.object), 200, warnings)
 
     def patch(
@@ -792,6 +799,7 @@ class ObjectTracker:
                 self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(old, rv))
                 if policy != "Foreground":
                     self._collect_garbage(old, policy or "Background")
+                self._after_write(info, name)
         details: JSON = {"name": name, "kind": info.plural, "uid": old["metadata"].get("uid", "")}
         if info.group:
             details["group"] = info.group
@@ -812,6 +820,41 @@ class ObjectTracker:
             for obj in self.store.items(info.key, namespace)[1]:
                 key = (namespace, obj["metadata"]["name"])
                 self.store.commit(info.key, key, "DELETED", functools.partial(_with_rv, obj))
+
+    def _after_write(self, info: ResourceInfo, name: str) -> None:
+        """Keep served CRD resources in step with the stored CRD objects (see ``_install``)."""
+        if info.key != CRD_RESOURCE:
+            return
+        crd = self.store.get(info.key, ("", name))
+        if crd is None:
+            installed = self._installed.pop(name, None)
+            if installed is not None:
+                for stored in self.registry.stored():
+                    if stored.key == installed:
+                        for obj in self.store.items(stored.key)[1]:
+                            meta = obj["metadata"]
+                            key = (meta.get("namespace", ""), meta["name"])
+                            self.store.commit(
+                                stored.key, key, "DELETED", functools.partial(_with_rv, obj)
+                            )
+                self.registry.remove(*installed)
+            return
+        problem: SpecError | None = None
+        try:
+            self.registry.add(crd_model(crd), extras_of(crd))
+            spec = crd.get("spec") or {}
+            self._installed[name] = (
+                str(spec.get("group", "")),
+                str((spec.get("names") or {}).get("plural", "")),
+            )
+        except SpecError as err:
+            problem = err
+        status = crd_status(crd, self._clock(), problem)
+        if not same_conditions(crd.get("status"), status):
+            updated = {**copy_json(crd), "status": status}
+            self.store.commit(
+                info.key, ("", name), "MODIFIED", functools.partial(_with_rv, updated)
+            )
 
     def _collect_garbage(self, owner: JSON, policy: str) -> None:
         """What the garbage collector does once ``owner`` goes: delete its dependents (objects

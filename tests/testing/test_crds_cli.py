@@ -299,3 +299,35 @@ def test_crd_printer_columns_and_scale_paths(crd_server: APIServer) -> None:
         scale["spec"]["replicas"] = 5
         assert session.put(f"{shards}/p/scale", json=scale, timeout=10).status_code == 200
         assert session.get(f"{shards}/p", timeout=10).json()["spec"]["shards"] == 5
+
+
+def test_crd_created_at_run_time_is_served_and_removed(specs_dir: Path) -> None:
+    import yaml
+
+    v3 = specs_dir / "kubernetes" / "v1.35" / "openapi-v3"
+    crd = yaml.safe_load(
+        (
+            specs_dir / "crds" / "gateway-api" / "gateway.networking.k8s.io_gatewayclasses.yaml"
+        ).read_text()
+    )
+    with APIServer(specs=[v3]) as server, _session(server) as session:
+        crds = server.url + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        classes = server.url + "/apis/gateway.networking.k8s.io/v1/gatewayclasses"
+        assert session.get(classes, timeout=10).status_code == 404
+        assert session.post(crds, json=crd, timeout=10).status_code == 201
+        stored = session.get(f"{crds}/{crd['metadata']['name']}", timeout=10).json()
+        established = {c["type"]: c["status"] for c in stored["status"]["conditions"]}
+        assert established == {"NamesAccepted": "True", "Established": "True"}
+        gateway_class = {
+            "metadata": {"name": "example"},
+            "spec": {"controllerName": "example.com/gateway"},
+        }
+        assert session.post(classes, json=gateway_class, timeout=10).status_code == 201
+        groups = session.get(server.url + "/apis", timeout=10).json()["groups"]
+        assert "gateway.networking.k8s.io" in {g["name"] for g in groups}
+        index = session.get(server.url + "/openapi/v3", timeout=10).json()["paths"]
+        assert "apis/gateway.networking.k8s.io/v1" in index
+        assert session.delete(f"{crds}/{crd['metadata']['name']}", timeout=10).status_code == 200
+        assert session.get(classes, timeout=10).status_code == 404
+        groups = session.get(server.url + "/apis", timeout=10).json()["groups"]
+        assert "gateway.networking.k8s.io" not in {g["name"] for g in groups}

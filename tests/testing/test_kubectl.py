@@ -303,3 +303,19 @@ def test_imperative_commands_send_protobuf(kubectl: Kubectl) -> None:
     )
     created = kubectl.json("get", "namespace", namespace)
     assert created["status"]["phase"] == "Active" and "generation" not in created["metadata"]
+
+
+def test_crd_installed_at_run_time(kubectl: Kubectl, specs_dir: Path) -> None:
+    crd = specs_dir / "crds" / "gateway-api" / "gateway.networking.k8s.io_gatewayclasses.yaml"
+    name = "gatewayclasses.gateway.networking.k8s.io"
+    kubectl.run("apply", "-f", str(crd))
+    met = kubectl.run("wait", "--for", "condition=established", f"crd/{name}", "--timeout=10s")
+    assert "condition met" in met.stdout
+    assert kubectl.run("get", "crd").stdout.splitlines()[0].split() == ["NAME", "CREATED", "AT"]
+    gateway_class = "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata:\n  name: ex\nspec:\n  controllerName: example.com/gw\n"
+    kubectl.run("apply", "-f", "-", stdin=gateway_class)
+    table = kubectl.run("get", "gatewayclasses").stdout.splitlines()
+    assert table[0].split() == ["NAME", "CONTROLLER", "ACCEPTED", "AGE"]
+    assert table[1].split()[:2] == ["ex", "example.com/gw"]
+    kubectl.run("delete", "crd", name)
+    assert "NotFound" in kubectl.run("get", "gatewayclasses", check=False).stderr

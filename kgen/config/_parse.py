@@ -9,6 +9,7 @@ entries named by their ``name`` (``users[name=alice].user.token``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,13 +30,17 @@ E = TypeVar("E", Cluster, AuthInfo, Context, Preferences)
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML loading with timestamps left as strings."""
+    """Safe YAML loading with timestamps left as strings, and the bare words ``y``, ``Y``, ``n``
+    and ``N`` read as booleans, as the Go loader reads them (so ``token: y`` is an error)."""
+
+    bool_values = {**yaml.SafeLoader.bool_values, "y": True, "n": False}
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
 
 
 class _Reader:

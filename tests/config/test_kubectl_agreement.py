@@ -284,6 +284,8 @@ BAD_FILES = {
     "duplicate-name": "clusters:\n- name: a\n  cluster: {}\n- name: a\n  cluster: {}\n",
     "bad-base64": "clusters:\n- name: a\n  cluster: {certificate-authority-data: 'aGVsbG8'}\n",
     "wrong-type": "users:\n- name: u\n  user: {token: 123}\n",
+    "y-is-a-boolean": "users:\n- name: u\n  user: {token: y}\n",
+    "N-is-a-boolean": "users:\n- name: u\n  user: {username: N}\n",
     "not-a-list": "contexts: {a: b}\n",
     "wrong-kind": "apiVersion: v1\nkind: Pod\n",
     "bad-yaml": "clusters: [\n",

@@ -47,7 +47,6 @@ __all__ = [
     "override_cluster",
     "override_in_cluster",
     "override_user",
-    "parse_timeout",
 ]
 
 _log = logging.getLogger("kgen.config")
@@ -98,8 +97,8 @@ class Overrides:
         )
 
     def timeout_seconds(self) -> float | None:
-        """``request_timeout`` in seconds, ``None`` when there is none; see :func:`parse_timeout`."""
-        return parse_timeout(self.request_timeout)
+        """``request_timeout`` in seconds, ``None`` when there is none; see the module docstring."""
+        return _parse_timeout(self.request_timeout)
 
 
 def _readable(path: str, field: str) -> str:
@@ -212,7 +211,7 @@ _GO_DURATION = re.compile(f"(?:{_DURATION_PART})+", re.ASCII)
 _GO_DURATION_PART = re.compile(_DURATION_PART, re.ASCII)
 
 
-def parse_timeout(value: float | str) -> float | None:
+def _parse_timeout(value: float | str) -> float | None:
     """Seconds from a ``--request-timeout`` value; ``None`` for no timeout (0 or empty).
 
     A number is seconds; a string is a whole number of seconds (``"30"``) or a Go duration

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from kgen.config import EmptyConfigError, KubeconfigError, Overrides, load_kubeconfig
-from kgen.config._overrides import parse_timeout
 
 from .conftest import WriteFile
 
@@ -177,11 +176,11 @@ def test_plain_http_server_override_drops_the_credentials(kubeconfig: Path) -> N
     ],
 )
 def test_request_timeout_values(value: float | str, seconds: float | None) -> None:
-    assert parse_timeout(value) == seconds
+    assert Overrides(request_timeout=value).timeout_seconds() == seconds
 
 
 @pytest.mark.parametrize("value", ["soon", "5 s", "-5s", "1d", -1.0])
-def test_bad_request_timeout_names_the_override(value: float | str) -> None:
+def test_bad_request_timeout_names_the_override(kubeconfig: Path, value: float | str) -> None:
     with pytest.raises(KubeconfigError) as caught:
-        parse_timeout(value)
+        load_kubeconfig(kubeconfig, overrides=Overrides(request_timeout=value))
     assert caught.value.field == "overrides.request_timeout"

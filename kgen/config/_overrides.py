@@ -34,7 +34,7 @@ import dataclasses
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import msgspec
 
@@ -56,7 +56,8 @@ _log = logging.getLogger("kgen.config")
 class Overrides:
     """kubectl's global flags that change the chosen context, cluster and user.
 
-    See the module docstring for how each field applies.
+    See the module docstring for how each field applies. ``repr()`` leaves out the token and the
+    password.
     """
 
     context: str = ""
@@ -68,9 +69,9 @@ class Overrides:
     insecure_skip_tls_verify: bool = False
     tls_server_name: str = ""
     disable_compression: bool = False
-    token: str = ""
+    token: str = field(default="", repr=False)
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     client_certificate: str = ""
     client_key: str = ""
     impersonate: str = ""
@@ -97,7 +98,10 @@ class Overrides:
         )
 
     def timeout_seconds(self) -> float | None:
-        """``request_timeout`` in seconds, ``None`` when there is none; see the module docstring."""
+        """``request_timeout`` in seconds, ``None`` when there is none (module docstring).
+
+        Raises :class:`KubeconfigError` when it is not a timeout.
+        """
         return _parse_timeout(self.request_timeout)
 
 
@@ -179,9 +183,9 @@ def override_in_cluster(config: Config, overrides: Overrides) -> None:
     override cannot apply to a service account and is ignored with a logged warning.
     """
     ignored = [
-        field.name
-        for field in dataclasses.fields(overrides)
-        if field.name not in _APPLIED_IN_CLUSTER and getattr(overrides, field.name)
+        each.name
+        for each in dataclasses.fields(overrides)
+        if each.name not in _APPLIED_IN_CLUSTER and getattr(overrides, each.name)
     ]
     if ignored:
         _log.warning("in-cluster configuration: overrides not used: %s", ", ".join(ignored))

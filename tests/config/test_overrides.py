@@ -122,6 +122,12 @@ def test_impersonation_namespace_compression_and_timeout(kubeconfig: Path) -> No
     assert load_kubeconfig(kubeconfig).timeout is None
 
 
+def test_repr_leaves_out_the_secrets() -> None:
+    shown = repr(Overrides(token="tok-secret", username="bob", password="pw-secret"))
+    assert "bob" in shown
+    assert "tok-secret" not in shown and "pw-secret" not in shown
+
+
 def test_shorthand_arguments_win_over_the_overrides_object(kubeconfig: Path) -> None:
     flags = Overrides(cluster="plain", namespace="from-flags")
     config = load_kubeconfig(kubeconfig, cluster="named", namespace="argument", overrides=flags)

@@ -14,7 +14,7 @@ from typing import Any
 
 from kgen.spec import load_documents
 
-__all__ = ["CRDExtras", "PrinterColumn", "ScalePaths", "crd_extras", "extras_of"]
+__all__ = ["CRDExtras", "PrinterColumn", "ScalePaths", "crd_extras", "crd_manifests", "extras_of"]
 
 
 @dataclass(frozen=True)
@@ -87,13 +87,18 @@ def extras_of(crd: dict[str, Any]) -> dict[tuple[str, str, str], CRDExtras]:
     return found
 
 
-def crd_extras(paths: Sequence[Path]) -> dict[tuple[str, str, str], CRDExtras]:
-    """``(group, version, plural)`` to the extras of every CRD version among ``paths``."""
-    found: dict[tuple[str, str, str], CRDExtras] = {}
+def crd_manifests(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The CRD manifests among ``paths`` (YAML files, and YAML files inside folders)."""
     crd_paths = [p for p in paths if p.is_file() and p.suffix in (".yaml", ".yml")]
     for folder in (p for p in paths if p.is_dir()):
         crd_paths += sorted(f for f in folder.rglob("*") if f.suffix in (".yaml", ".yml"))
-    for doc in load_documents(crd_paths) if crd_paths else ():
-        if doc.kind == "crd":
-            found.update(extras_of(doc.data))
+    documents = load_documents(crd_paths) if crd_paths else []
+    return [doc.data for doc in documents if doc.kind == "crd"]
+
+
+def crd_extras(manifests: Sequence[dict[str, Any]]) -> dict[tuple[str, str, str], CRDExtras]:
+    """``(group, version, plural)`` to the extras of every version of every manifest."""
+    found: dict[tuple[str, str, str], CRDExtras] = {}
+    for manifest in manifests:
+        found.update(extras_of(manifest))
     return found

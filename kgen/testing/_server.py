@@ -26,7 +26,7 @@ import yaml
 from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing._auth import Auth, Rule, User
-from kgen.testing._crds import crd_extras
+from kgen.testing._crds import crd_extras, crd_manifests
 from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
 from kgen.testing._openapi import OpenAPIDocuments
@@ -212,13 +212,15 @@ class APIServer:
         tokens = dict(users or {})
         tokens.setdefault(token, User(DEFAULT_USER, ("system:masters",)))
         self.token = token
+        manifests = crd_manifests(paths)
         self.tracker = ObjectTracker(
             model,
             window=window,
             seed=seed,
             bookmark_interval=bookmark_interval,
-            crds=crd_extras(paths),
+            crds=crd_extras(manifests),
         )
+        self.tracker.install_crds(manifests)
         self.faults = Faults(seed)
         self.handler = Handler(
             self.tracker,

@@ -15,11 +15,12 @@ exhausting them) to release their watcher.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import random
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kgen import fields as fieldsel
@@ -820,6 +821,19 @@ class ObjectTracker:
             for obj in self.store.items(info.key, namespace)[1]:
                 key = (namespace, obj["metadata"]["name"])
                 self.store.commit(info.key, key, "DELETED", functools.partial(_with_rv, obj))
+
+    def install_crds(self, manifests: Sequence[Mapping[str, Any]]) -> None:
+        """Store ``manifests`` as CustomResourceDefinition objects, as installed CRDs are on a
+        real cluster (``kubectl get crd`` lists them); nothing happens when the model does not
+        serve ``apiextensions.k8s.io/v1``."""
+        info = self.registry.get(CRD_RESOURCE[0], "v1", CRD_RESOURCE[1])
+        if info is None:
+            return
+        for manifest in manifests:
+            name = str((manifest.get("metadata") or {}).get("name", ""))
+            if self.store.get(info.key, ("", name)) is None:
+                with contextlib.suppress(APIError):  # e.g. an old v1beta1 manifest
+                    self.create(info, "", {**manifest, "apiVersion": info.api_version})
 
     def _after_write(self, info: ResourceInfo, name: str) -> None:
         """Keep served CRD resources in step with the stored CRD objects (see ``_install``)."""

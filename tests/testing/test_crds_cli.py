@@ -331,3 +331,20 @@ def test_crd_created_at_run_time_is_served_and_removed(specs_dir: Path) -> None:
         assert session.get(classes, timeout=10).status_code == 404
         groups = session.get(server.url + "/apis", timeout=10).json()["groups"]
         assert "gateway.networking.k8s.io" not in {g["name"] for g in groups}
+
+
+def test_crds_given_at_start_are_listed_as_objects(specs_dir: Path) -> None:
+    v3 = specs_dir / "kubernetes" / "v1.35" / "openapi-v3"
+    crds = specs_dir / "crds" / "cert-manager" / "cert-manager.crds.yaml"
+    with APIServer(specs=[v3, crds]) as server, _session(server) as session:
+        listed = session.get(
+            server.url + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", timeout=10
+        ).json()
+        names = {item["metadata"]["name"] for item in listed["items"]}
+        assert "certificates.cert-manager.io" in names and len(names) == 6
+        assert all(
+            {c["type"]: c["status"] for c in item["status"]["conditions"]}["Established"] == "True"
+            for item in listed["items"]
+        )
+        certificates = server.url + "/apis/cert-manager.io/v1/namespaces/default/certificates"
+        assert session.get(certificates, timeout=10).status_code == 200

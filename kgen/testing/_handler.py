@@ -323,6 +323,15 @@ class Handler:
             return json_response(201, answer)
         if target.subresource == "scale":
             return self._scale(request, target, verb, user)
+        if info.key == ("", "pods") and target.subresource in ("eviction", "binding"):
+            if verb != "create":
+                raise APIError.method_not_allowed(verb, f"pods/{target.subresource}")
+            act = self.tracker.evict if target.subresource == "eviction" else self.tracker.bind
+            body = self._body(request)
+            return json_response(
+                201,
+                act(info, target.namespace, target.name, body, self._write_options(request, user)),
+            )
         if target.subresource and target.subresource != "status":
             raise APIError.method_not_allowed(verb, f"{info.plural}/{target.subresource}")
         if verb == "get":

@@ -763,6 +763,41 @@ class ObjectTracker:
             )
         return scale_of(written.object, info.scale_paths)
 
+    # --- pod subresources ----------------------------------------------------------------------
+
+    def evict(
+        self, info: ResourceInfo, namespace: str, name: str, eviction: Any, options: WriteOptions
+    ) -> JSON:
+        """``pods/<name>/eviction``: delete the pod (with the Eviction's deleteOptions); there are
+        no PodDisruptionBudgets to refuse it. Returns a success ``Status``."""
+        delete_options = eviction.get("deleteOptions") if isinstance(eviction, dict) else None
+        options.body_options = dict(delete_options) if isinstance(delete_options, dict) else {}
+        self.delete_ex(info, namespace, name, options)
+        return _success(201)
+
+    def bind(
+        self, info: ResourceInfo, namespace: str, name: str, binding: Any, options: WriteOptions
+    ) -> JSON:
+        """``pods/<name>/binding``: set ``spec.nodeName`` from the Binding's target, once
+        (409 when the pod is already assigned). Returns a success ``Status``."""
+        target = binding.get("target") if isinstance(binding, dict) else None
+        node = target.get("name") if isinstance(target, dict) else None
+        if not isinstance(node, str) or not node:
+            raise APIError.bad_request("a Binding needs target.name (the node)")
+        with self.store.lock:
+            pod = self.get(info, namespace, name)
+            assigned = (pod.get("spec") or {}).get("nodeName")
+            if assigned:
+                raise APIError.conflict(
+                    info.plural,
+                    info.group,
+                    name,
+                    f'pod {name} is already assigned to node "{assigned}"',
+                )
+            pod.setdefault("spec", {})["nodeName"] = node
+            self.update_ex(info, namespace, pod, options, name=name)
+        return _success(201)
+
     def delete(
         self, info: ResourceInfo, namespace: str, name: str, options: WriteOptions | None = None
     ) -> JSON:
@@ -969,6 +1004,10 @@ class ObjectTracker:
             data["metadata"].pop("resourceVersion", None)
             return self.update(info, namespace, data)
         return self.create(info, namespace, data)
+
+
+def _success(code: int) -> JSON:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code}
 
 
 def _everything(obj: JSON) -> bool:

@@ -136,6 +136,10 @@ def small_model() -> APIModel:
         ),
     }
     status = Subresource("status", ("get", "patch", "update"))
+
+    def create_only(name: str) -> Subresource:
+        return Subresource(name, ("create",))
+
     scale_kind = GroupVersionKind("autoscaling", "v1", "Scale")
     scale = Subresource("scale", ("get", "patch", "update"), scale_kind, scale_kind)
     core = GroupVersion(
@@ -161,7 +165,11 @@ def small_model() -> APIModel:
                 ALL_VERBS,
                 "PodList",
                 "io.k8s.api.core.v1.Pod",
-                subresources={"status": status},
+                subresources={
+                    "status": status,
+                    "eviction": create_only("eviction"),
+                    "binding": create_only("binding"),
+                },
                 short_names=("po",),
             ),
             "configmaps": Resource(

@@ -292,3 +292,29 @@ def test_protobuf_bodies_of_known_kinds_only(client: Client, ns: str) -> None:
     assert pod.status_code == 415 and "send JSON instead" in pod.json()["message"]
     garbage = client.request("POST", path, data=b"not protobuf", headers=headers)
     assert garbage.status_code == 400 and "magic" in garbage.json()["message"]
+
+
+def test_pod_binding_and_eviction(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/pods"
+    client.request(
+        "POST",
+        path,
+        json={"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+    )
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "p"},
+        "target": {"kind": "Node", "name": "node-1"},
+    }
+    bound = client.request("POST", f"{path}/p/binding", json=binding)
+    assert bound.status_code == 201 and bound.json()["status"] == "Success"
+    assert client.request("GET", f"{path}/p").json()["spec"]["nodeName"] == "node-1"
+    again = client.request("POST", f"{path}/p/binding", json=binding)
+    assert (
+        again.status_code == 409 and 'already assigned to node "node-1"' in again.json()["message"]
+    )
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "p"}}
+    assert client.request("POST", f"{path}/p/eviction", json=eviction).status_code == 201
+    assert client.request("GET", f"{path}/p").status_code == 404
+    assert client.request("GET", f"{path}/p/eviction").status_code == 405

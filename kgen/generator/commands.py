@@ -132,6 +132,9 @@ def _render(
     from kgen.generator.views import GenerateError
 
     api = _load(inputs)
+    if not quiet:
+        for note in api.notes:  # what the loader inferred, e.g. scope from paths without discovery
+            click.echo(f"note: {note}", err=True)
     show = not quiet and sys.stderr.isatty()
     with click.progressbar(length=1, label="formatting", file=sys.stderr, hidden=not show) as bar:
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from kgen.testing import APIServer
 from tests.testing.conftest import Client
 
 
@@ -318,3 +319,31 @@ def test_pod_binding_and_eviction(client: Client, ns: str) -> None:
     assert client.request("POST", f"{path}/p/eviction", json=eviction).status_code == 201
     assert client.request("GET", f"{path}/p").status_code == 404
     assert client.request("GET", f"{path}/p/eviction").status_code == 405
+
+
+def test_concurrent_read_modify_write_loses_no_update(server: APIServer, ns: str) -> None:
+    import threading
+
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    setup = Client(server)
+    setup.request("POST", path, json=_cm("counter", n="0"))
+
+    def bump(times: int) -> None:
+        worker = Client(server)
+        try:
+            for _ in range(times):
+                while True:
+                    obj = worker.request("GET", f"{path}/counter").json()
+                    obj["data"]["n"] = str(int(obj["data"]["n"]) + 1)
+                    if worker.request("PUT", f"{path}/counter", json=obj).status_code == 200:
+                        break  # a 409 means another writer won: read again
+        finally:
+            worker.close()
+
+    threads = [threading.Thread(target=bump, args=(15,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert setup.request("GET", f"{path}/counter").json()["data"]["n"] == "60"
+    setup.close()

@@ -335,7 +335,9 @@ def test_concurrent_read_modify_write_loses_no_update(server: APIServer, ns: str
                 while True:
                     obj = worker.request("GET", f"{path}/counter").json()
                     obj["data"]["n"] = str(int(obj["data"]["n"]) + 1)
-                    if worker.request("PUT", f"{path}/counter", json=obj).status_code == 200:
+                    code = worker.request("PUT", f"{path}/counter", json=obj).status_code
+                    assert code in (200, 409)
+                    if code == 200:
                         break  # a 409 means another writer won: read again
         finally:
             worker.close()

@@ -20,7 +20,8 @@ from kgen.testing import APIServer
 pytestmark = pytest.mark.kubectl
 
 _VERSIONED = Path("/usr/lib/google-cloud-sdk/bin")
-VERSIONS = ["1.27", "1.33"]
+VERSIONS = os.environ.get("KGEN_KUBECTL_VERSIONS", "1.27,1.33").split(",")
+"""The kubectl versions to judge with (set KGEN_KUBECTL_VERSIONS=1.27,1.28,... for more)."""
 
 
 def _binary(version: str) -> str:

@@ -2,8 +2,9 @@
 
 Public surface: :class:`Config`, :class:`RESTClient` and its :class:`Request` builder and
 :class:`Result`, :class:`ListOptions`, :class:`Watch` / :class:`WatchEvent`, the
-:class:`AuthProvider` hook, rate limiting (:class:`RateLimiter`, :class:`TokenBucket`), and the
-errors and predicates of :mod:`kgen.rest.errors`::
+:class:`AuthProvider` hook, rate limiting (:class:`RateLimiter`, :class:`TokenBucket`), the
+handlers of the server's warnings (:mod:`kgen.rest.warning_handlers`), and the errors and
+predicates of :mod:`kgen.rest.errors`::
 
     client = RESTClient(Config(host="https://10.0.0.1:6443", ca_file="ca.crt", bearer_token=t))
     pod = (
@@ -24,6 +25,9 @@ Decisions worth knowing:
   projected service-account token is therefore picked up within a minute.
 * Client certificate and key files are re-read every five minutes; a changed pair is used for
   new connections.
+* The server's ``Warning`` headers (deprecations and the like) are logged by default; set
+  ``Config.warning_handler`` (a :class:`WarningWriter`, :class:`NoWarnings`...) or
+  :func:`set_default_warning_handler` to do otherwise.
 * Logs go to the ``kgen.rest`` logger; tokens, passwords, keys and ``Authorization`` headers
   never appear in logs, reprs or exception messages.
 """
@@ -56,6 +60,15 @@ from kgen.rest.errors import (
 )
 from kgen.rest.options import ListOptions
 from kgen.rest.request import DEFAULT_MAX_RETRIES, Request, Result
+from kgen.rest.warning_handlers import (
+    NoWarnings,
+    TextSink,
+    WarningHandler,
+    WarningLogger,
+    WarningWriter,
+    default_warning_handler,
+    set_default_warning_handler,
+)
 from kgen.rest.watch import EventType, Watch, WatchEvent
 
 __all__ = [
@@ -67,17 +80,23 @@ __all__ = [
     "EventType",
     "ImpersonationConfig",
     "ListOptions",
+    "NoWarnings",
     "RESTClient",
     "RateLimiter",
     "Request",
     "Result",
     "StatusError",
+    "TextSink",
     "TokenBucket",
     "UnexpectedResponseError",
+    "WarningHandler",
+    "WarningLogger",
+    "WarningWriter",
     "Watch",
     "WatchEvent",
     "build_user_agent",
     "default_user_agent",
+    "default_warning_handler",
     "go_duration",
     "is_already_exists",
     "is_bad_request",
@@ -95,4 +114,5 @@ __all__ = [
     "is_too_large_resource_version",
     "is_too_many_requests",
     "is_unauthorized",
+    "set_default_warning_handler",
 ]

@@ -1,5 +1,6 @@
-"""Reading streaming response bodies: chunks as they arrive (logs, watches), interrupting a
-blocked reader from another thread, and decoding watch frames into :class:`WatchEvent` objects.
+"""Reading response bodies: whole (within a deadline), chunks as they arrive (logs, watches),
+interrupting a blocked reader from another thread, and decoding watch frames into
+:class:`WatchEvent` objects.
 
 The API server writes one watch frame per line: ``{"type": ..., "object": ...}``. Each object is
 decoded by msgspec straight from the line's bytes into the requested type (a model, or ``dict``),
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -22,11 +23,12 @@ import urllib3
 from kgen.meta import Status, StatusCause, StatusDetails
 from kgen.rest.watch import EVENT_TYPES, WatchEvent
 
-__all__ = ["body_chunks", "interrupt", "read_events"]
+__all__ = ["body_chunks", "interrupt", "read_body", "read_events"]
 
 _log = logging.getLogger("kgen.rest")
 
 _READ_SIZE = 64 * 1024
+_BOUNDED_READ_SIZE = 1024 * 1024
 
 
 class _Frame(msgspec.Struct):
@@ -36,6 +38,65 @@ class _Frame(msgspec.Struct):
 
 _frame_decoder = msgspec.json.Decoder(_Frame)
 _status_decoder = msgspec.json.Decoder(Status)
+
+
+def read_body(
+    response: requests.Response, deadline: float | None, clock: Callable[[], float]
+) -> bytes:
+    """The whole body of ``response``; the connection then goes back to the pool.
+
+    Without a deadline, straight from urllib3 in one read when possible (about three times faster
+    than requests' 10 KB chunks on large lists). With one (a time on ``clock``), piece by piece
+    as it arrives, each socket read bounded by the time left, so that a body that keeps trickling
+    in cannot outlast the deadline: ``requests.ReadTimeout`` then, and the connection is closed.
+    A body from a caller's own transport (not urllib3's) is read by requests, unbounded.
+
+    Other failures map to requests' exceptions: a read timeout or a connection cut short is a
+    ``requests.ConnectionError``, undecodable content a ``ContentDecodingError``.
+    """
+    raw = response.raw
+    if not isinstance(raw, urllib3.HTTPResponse):
+        return response.content
+    try:
+        if deadline is None:
+            return raw.read(decode_content=True)
+        return _read_before(response, raw, deadline, clock)
+    except urllib3.exceptions.ReadTimeoutError as err:
+        if deadline is not None:
+            raise requests.ReadTimeout(err, response=response) from err
+        raise requests.ConnectionError(err, response=response) from err
+    except urllib3.exceptions.ProtocolError as err:
+        raise requests.exceptions.ChunkedEncodingError(err, response=response) from err
+    except urllib3.exceptions.DecodeError as err:
+        raise requests.exceptions.ContentDecodingError(err, response=response) from err
+    except urllib3.exceptions.SSLError as err:
+        raise requests.exceptions.SSLError(err, response=response) from err
+
+
+def _read_before(
+    response: requests.Response,
+    raw: urllib3.HTTPResponse,
+    deadline: float,
+    clock: Callable[[], float],
+) -> bytes:
+    """Read ``raw`` to its end, one socket read at a time (``read1``), never waiting past
+    ``deadline``. The socket's timeout is changed here; urllib3 sets it afresh for the
+    connection's next request."""
+    sock = _socket_of(raw)
+    pieces: list[bytes] = []
+    while True:
+        left = deadline - clock()
+        if left <= 0:
+            response.close()
+            raise requests.ReadTimeout(
+                "the deadline passed before the whole response body arrived", response=response
+            )
+        if sock is not None:
+            sock.settimeout(left)
+        piece = raw.read1(_BOUNDED_READ_SIZE, decode_content=True)
+        if not piece:
+            return b"".join(pieces)
+        pieces.append(piece)
 
 
 def read_events(response: requests.Response, object_type: type[Any]) -> Iterator[WatchEvent[Any]]:

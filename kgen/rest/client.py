@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -12,15 +11,18 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.structures
+import urllib3
 
 from kgen.rest._backoff import backoff_from_env
 from kgen.rest._credentials import Credentials
 from kgen.rest._ratelimit import RateLimiter, TokenBucket
 from kgen.rest._transport import REPEATED_HEADERS_ATTR, KgenAdapter, TLSSettings
 from kgen.rest._useragent import default_user_agent
+from kgen.rest._warning_header import parse_warning_headers
 from kgen.rest.auth import AuthProvider
 from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config
 from kgen.rest.request import Request
+from kgen.rest.warning_handlers import default_warning_handler
 
 __all__ = ["RESTClient"]
 
@@ -165,9 +167,23 @@ class RESTClient:
         _log.debug("%s %s", method, url)
         response = self._session.send(prepared, timeout=timeout, **settings)
         _log.debug("%s %s -> %d", method, url, response.status_code)
-        for warning in _warnings(response.headers.get("Warning", "")):
-            _log.warning("the API server warns: %s", warning)
         return response, from_provider
+
+    def _handle_warnings(self, response: requests.Response) -> None:
+        """Hand the warnings of a final response to the config's warning handler, or to the
+        process-wide default one."""
+        if "Warning" not in response.headers:
+            return
+        raw = response.raw
+        if isinstance(raw, urllib3.HTTPResponse):
+            values = raw.headers.getlist("Warning")
+        else:
+            values = [response.headers["Warning"]]
+        handler = self.config.warning_handler
+        if handler is None:
+            handler = default_warning_handler()
+        for warning in parse_warning_headers(values):
+            handler.handle_warning(warning.code, warning.agent, warning.text)
 
     # -- lifetime --------------------------------------------------------------------------
 
@@ -189,17 +205,6 @@ class RESTClient:
 
     def __repr__(self) -> str:
         return f"RESTClient({self.base_url!r})"
-
-
-# One RFC 7234 warning: code, agent, quoted text (with backslash escapes), optional date.
-_WARNING = re.compile(r'(\d{3}) \S+ "((?:[^"\\]|\\.)*)"')
-
-
-def _warnings(header: str) -> list[str]:
-    """The texts of the ``299`` warnings in a (possibly comma-joined) ``Warning`` header."""
-    return [
-        re.sub(r"\\(.)", r"\1", text) for code, text in _WARNING.findall(header) if code == "299"
-    ]
 
 
 def _keep_headers(prepared: requests.PreparedRequest) -> requests.PreparedRequest:

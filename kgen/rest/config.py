@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from kgen.rest._ratelimit import RateLimiter
 from kgen.rest.auth import AuthProvider
+from kgen.rest.warning_handlers import WarningHandler
 
 __all__ = ["DEFAULT_BURST", "DEFAULT_QPS", "Config", "ImpersonationConfig"]
 
@@ -67,6 +68,10 @@ class Config:
       client's socket timeout) unless the request sets its own. ``None`` or 0: no timeout.
     * ``watch_read_timeout``: seconds a watch may stay silent before the client assumes the
       connection is dead and ends the watch (the caller then re-watches). ``None``: wait forever.
+    * ``warning_handler``: receives the warnings of the server's ``Warning`` headers; ``None``
+      (the default) means the process-wide default handler, which logs them unless
+      :func:`~kgen.rest.set_default_warning_handler` changed it
+      (see :mod:`kgen.rest.warning_handlers`). Shared by copies, like ``auth_provider``.
     * ``namespace``: the namespace of the kubeconfig context, for callers; the client ignores it.
     """
 
@@ -94,10 +99,12 @@ class Config:
     timeout: float | None = None
     watch_read_timeout: float | None = 600.0
     user_agent: str = ""
+    warning_handler: WarningHandler | None = None
     namespace: str = ""
 
     def copy(self) -> Config:
-        """A copy that can be changed without affecting this one (auth provider shared)."""
+        """A copy that can be changed without affecting this one (auth provider, rate limiter
+        and warning handler shared)."""
         return dataclasses.replace(
             self,
             impersonate=ImpersonationConfig(
@@ -131,7 +138,7 @@ class Config:
                 text = repr(_ELIDED)
             elif f.name == "proxy_url":
                 text = repr(_hide_userinfo(value))
-            elif f.name in ("auth_provider", "rate_limiter"):
+            elif f.name in ("auth_provider", "rate_limiter", "warning_handler"):
                 text = f"<{type(value).__name__}>"
             else:
                 text = repr(value)

@@ -35,7 +35,7 @@ import urllib3
 
 from kgen.meta import Status, decode
 from kgen.rest._duration import go_duration
-from kgen.rest._stream import body_chunks, interrupt, read_events
+from kgen.rest._stream import body_chunks, interrupt, read_body, read_events
 from kgen.rest.errors import StatusError, UnexpectedResponseError, error_for_response
 from kgen.rest.options import ListOptions
 from kgen.rest.watch import Watch
@@ -191,7 +191,9 @@ class Request:
         """Per-request timeout, also sent to the server as ``timeout=<Go duration>``.
 
         Locally it bounds the whole call: each attempt's socket operations get what is left of
-        it, and a retry happens only if its wait still fits (``requests.Timeout`` otherwise).
+        it, a retry happens only if its wait still fits, and :meth:`do` reads the body as it
+        arrives and gives up when the time is over, however steadily it trickles in
+        (``requests.Timeout`` in every case).
         For a watch only the parameter and the connect timeout apply (the read timeout is
         ``Config.watch_read_timeout``). The default is ``Config.timeout``; ``0``/``None`` sends
         no parameter and waits indefinitely."""
@@ -270,9 +272,9 @@ class Request:
         otherwise; builder mistakes raise ``ValueError``; connection failures raise
         ``requests.RequestException``.
         """
-        response, previous = self._run("do")
+        response, previous, deadline = self._run("do")
         assert response is not None
-        body = _read_body(response)
+        body = self._read(response, deadline)
         if not 200 <= response.status_code <= 206:
             raise self._error(response, body, previous)
         return Result(response.status_code, body, response.headers.get("Content-Type", ""))
@@ -281,7 +283,7 @@ class Request:
         """Send the request (rate limited) and yield the 2xx response body as it arrives (logs,
         follow mode). Close the iterator to drop the connection early. Errors as :meth:`do`.
         """
-        response, previous = self._run("stream")
+        response, previous, _ = self._run("stream")
         assert response is not None
         if not 200 <= response.status_code <= 299:
             raise self._error(response, response.content, previous)
@@ -295,7 +297,7 @@ class Request:
         """
         if not any(key == "watch" for key, _ in self._params):
             self._params.append(("watch", "true"))
-        response, previous = self._run("watch")
+        response, previous, _ = self._run("watch")
         if response is None:
             return Watch.empty()
         if response.status_code != 200:
@@ -351,9 +353,11 @@ class Request:
         """Whether a retry after ``seconds`` still fits in the request's timeout."""
         return deadline is None or self._client._clock() + seconds < deadline
 
-    def _run(self, mode: _Mode) -> tuple[requests.Response | None, Exception | None]:
+    def _run(self, mode: _Mode) -> tuple[requests.Response | None, Exception | None, float | None]:
         """Send with retries. Returns the final response (``None``: a watch whose connection
-        kept failing) and the error of the previous attempt, if any, for error wrapping."""
+        kept failing), the error of the previous attempt, if any, for error wrapping, and the
+        deadline (on the client's clock) the body must arrive by, if any. The final response's
+        warnings have gone to the warning handler."""
         self._preflight()
         client = self._client
         if mode != "watch":
@@ -398,7 +402,7 @@ class Request:
                     continue
                 if mode == "watch" and _retryable(err, mode, self):
                     _log.info("watch %s: connection failed, ending the watch empty", url)
-                    return None, err
+                    return None, err, None
                 if previous is not None:
                     err.add_note(f"error from a previous attempt: {previous}")
                 raise
@@ -419,14 +423,19 @@ class Request:
                 and self._may_wait(wait, deadline)
             ):
                 retries += 1
-                previous = self._error(response, response.content, None)
+                previous = self._error(response, self._read(response, deadline), None)
                 response.close()
                 _log.info(
                     "%s %s: %d, retrying in %ss", self._method, url, response.status_code, wait
                 )
                 self._pause(wait, mode, url)
                 continue
-            return response, previous
+            try:
+                client._handle_warnings(response)
+            except BaseException:
+                response.close()
+                raise
+            return response, previous, deadline
 
     def _pause(self, seconds: float, mode: _Mode, url: str) -> None:
         """Wait before a retry: the server's (or the synthetic) delay, or the backoff's if longer;
@@ -462,30 +471,24 @@ class Request:
             error.add_note(f"error from a previous attempt: {previous}")
         return error
 
+    def _read(self, response: requests.Response, deadline: float | None) -> bytes:
+        """The whole body, by ``deadline`` if there is one (``requests.ReadTimeout`` otherwise,
+        naming the request)."""
+        try:
+            return read_body(response, deadline, self._client._clock)
+        except requests.ReadTimeout as err:
+            raise requests.ReadTimeout(
+                f"{self._method} {self.url()}: the response body did not arrive within "
+                f"{go_duration(self._timeout or 0)}",
+                response=response,
+            ) from err
+
     @staticmethod
     def _body_chunks(response: requests.Response) -> Iterator[bytes]:
         try:
             yield from body_chunks(response)
         finally:
             response.close()
-
-
-def _read_body(response: requests.Response) -> bytes:
-    """The whole body. Straight from urllib3 in one read when possible (about three times faster
-    than requests' 10 KB chunks on large lists); the connection then goes back to the pool."""
-    raw = response.raw
-    if not isinstance(raw, urllib3.HTTPResponse):
-        return response.content
-    try:
-        return raw.read(decode_content=True)
-    except urllib3.exceptions.ReadTimeoutError as err:
-        raise requests.ConnectionError(err, response=response) from err
-    except urllib3.exceptions.ProtocolError as err:
-        raise requests.exceptions.ChunkedEncodingError(err, response=response) from err
-    except urllib3.exceptions.DecodeError as err:
-        raise requests.exceptions.ContentDecodingError(err, response=response) from err
-    except urllib3.exceptions.SSLError as err:
-        raise requests.exceptions.SSLError(err, response=response) from err
 
 
 def _segment_problem(value: str) -> str:

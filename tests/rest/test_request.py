@@ -3,7 +3,6 @@ headers, bodies, deferred builder errors and preflight checks (4.1.4-4.1.11, S62
 
 from __future__ import annotations
 
-import logging
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -312,18 +311,6 @@ def test_stream_error_is_decoded(server: LoopbackServer, make_client: MakeClient
     server.reply(400, b'{"kind":"Status","status":"Failure","reason":"BadRequest","code":400}')
     with pytest.raises(StatusError, match="BadRequest"):
         make_client(server).get().abs_path("/log").stream()
-
-
-def test_server_warnings_are_logged(
-    server: LoopbackServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
-) -> None:
-    server.reply(200, b"{}", Warning='299 - "v1beta1 is deprecated, use v1", 299 - "second"')
-    with caplog.at_level(logging.WARNING, logger="kgen.rest"):
-        make_client(server).get().abs_path("/a").do()
-    assert [r.getMessage() for r in caplog.records] == [
-        "the API server warns: v1beta1 is deprecated, use v1",
-        "the API server warns: second",
-    ]
 
 
 def test_connections_are_reused(server: LoopbackServer, make_client: MakeClient) -> None:

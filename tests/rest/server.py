@@ -63,7 +63,7 @@ class Reply:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: LoopbackServer  # type: ignore[assignment]
+    server: LoopbackServer
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass

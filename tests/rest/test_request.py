@@ -14,6 +14,7 @@ import requests
 from kgen.meta import DeleteOptions, ObjectMeta, Status
 from kgen.rest import (
     ListOptions,
+    Request,
     RESTClient,
     StatusError,
     UnexpectedResponseError,
@@ -197,7 +198,10 @@ def test_bodies(server: LoopbackServer, make_client: MakeClient, tmp_path: Path)
     ],
 )
 def test_builder_errors_are_deferred_and_nothing_is_sent(
-    server: LoopbackServer, make_client: MakeClient, build, message: str  # type: ignore[no-untyped-def]
+    server: LoopbackServer,
+    make_client: MakeClient,
+    build: Callable[[Request], Request],
+    message: str,
 ) -> None:
     request = build(make_client(server).get())  # no exception while building
     with pytest.raises(ValueError, match=message):
@@ -387,7 +391,9 @@ def test_connections_use_tcp_keepalive(server: LoopbackServer, make_client: Make
     server.reply(200, b"{}")
     client = make_client(server)
     client.get().abs_path("/a").do()
-    pools = client._session.get_adapter(server.url).poolmanager.pools
+    adapter = client._session.get_adapter(server.url)
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    pools = adapter.poolmanager.pools
     (pool,) = [pools[key] for key in pools.keys()]  # noqa: SIM118 - not iterable itself
     conn = pool._get_conn()
     try:

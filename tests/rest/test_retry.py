@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import requests
@@ -114,8 +115,8 @@ def test_connection_reset_is_not_retried_for_post(
 
 
 def test_streamed_bodies_are_never_retried(
-    server: LoopbackServer, make_client: MakeClient, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+    server: LoopbackServer, make_client: MakeClient, tmp_path: Path
+) -> None:
     server.reply(429, b"", Retry_After="0")
     path = tmp_path / "b"
     path.write_bytes(b"streamed")

@@ -48,7 +48,7 @@ class InProcessAdapter(BaseAdapter):
         if isinstance(body, list):
             response.raw = Chunks(body)
         else:
-            response.raw = io.BufferedReader(io.BytesIO(body))  # type: ignore[arg-type]
+            response.raw = io.BufferedReader(io.BytesIO(body))
         response.url = request.url or ""
         response.request = request
         return response

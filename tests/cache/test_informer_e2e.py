@@ -32,13 +32,20 @@ from kgen.rest import Config, RESTClient
 from kgen.spec.model import APIModel, GroupVersion, Resource
 from kgen.testing import APIServer, Fault, Faults
 
+from .conftest import check_no_thread_left
 from .helpers import eventually, thread_stacks
 
 CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
 NAMESPACES = GroupVersionResource("", "v1", "namespaces")
 VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
-NS = "e2e"
 TURNOVER_EVENTS = 5
+SEEDS = 20
+"""Fault schedules, one per seed."""
+WRITES = 40
+CALM_WRITES = 15
+BOOKMARK_INTERVAL = 0.05
+WATCH_READ_TIMEOUT = 0.5
+"""Ten bookmark intervals: a silent (half-open) stream is noticed within half a second."""
 
 
 class ConfigMap(Model):
@@ -105,7 +112,13 @@ def api_model() -> APIModel:
 
 
 class ConsistencyChecker:
-    """A handler replaying notifications onto its own view and noting every inconsistency."""
+    """A handler replaying notifications onto its own view and noting every inconsistency.
+
+    No add of a present key (a duplicated final state), no update or delete of an absent one,
+    every update starting from the state the handler last saw. An update to the same state is
+    allowed: as in client-go, handlers start out due for resync, so a relist hands them its
+    unchanged objects as updates.
+    """
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
@@ -129,10 +142,11 @@ class ConsistencyChecker:
     def on_update(self, old: Any, new: Any) -> None:
         self._pause()
         key = meta_namespace_key(new)
+        old_rv, new_rv = meta_resource_version(old), meta_resource_version(new)
         with self.lock:
-            if self.view.get(key) != meta_resource_version(old):
-                self.problems.append(f"update of {key} from {self.view.get(key)} not {old}")
-            self.view[key] = meta_resource_version(new)
+            if self.view.get(key) != old_rv:
+                self.problems.append(f"update of {key} from {self.view.get(key)} not {old_rv}")
+            self.view[key] = new_rv
 
     def on_delete(self, obj: Any) -> None:
         self._pause()
@@ -149,12 +163,29 @@ class ConsistencyChecker:
             return dict(self.view)
 
 
-@pytest.fixture()
+@pytest.fixture(autouse=True)
+def no_thread_left() -> Iterator[None]:
+    """The package's check, except for the module server's connection threads, which may idle
+    until a client's pooled connection goes and end with the server in any case."""
+    before = set(threading.enumerate())
+    yield
+    check_no_thread_left(before, ignore=lambda t: "process_request_thread" in t.name)
+
+
+@pytest.fixture(scope="module")
 def server() -> Iterator[APIServer]:
-    with APIServer(api_model(), window=200, bookmark_interval=0.2) as running:
-        with RESTClient(Config(host=running.url, bearer_token=running.token, qps=-1)) as rest:
-            ResourceClient(rest, NAMESPACES, dict, dict).create({"metadata": {"name": NS}})
+    """One server for the module; each test works in a namespace of its own."""
+    with APIServer(api_model(), window=200, bookmark_interval=BOOKMARK_INTERVAL) as running:
         yield running
+
+
+@pytest.fixture()
+def namespace(server: APIServer, request: pytest.FixtureRequest) -> str:
+    name = "e2e-" + "".join(c if c.isalnum() else "-" for c in request.node.name.lower())
+    name = name.strip("-")[:63]
+    with RESTClient(Config(host=server.url, bearer_token=server.token, qps=-1)) as rest:
+        ResourceClient(rest, NAMESPACES, dict, dict).create({"metadata": {"name": name}})
+    return name
 
 
 def server_state(client: ResourceClient[ConfigMap, ConfigMapList]) -> dict[str, str]:
@@ -174,7 +205,7 @@ class Writer:
 
     def step(self) -> None:
         self.count += 1
-        name = f"cm-{self.rng.randrange(12)}"
+        name = f"cm-{self.rng.randrange(10)}"
         if name not in self.present:
             self.client.create({"metadata": {"name": name}, "data": {"v": str(self.count)}})
             self.present.add(name)
@@ -183,7 +214,7 @@ class Writer:
         else:
             self.client.delete(name)
             self.present.discard(name)
-        time.sleep(0.003)
+        time.sleep(0.002)
 
 
 def turnover(faults: Faults) -> None:
@@ -192,59 +223,91 @@ def turnover(faults: Faults) -> None:
     faults.close_watch(TURNOVER_EVENTS, resource="configmaps", times=None)
 
 
-def fault_schedule(server: APIServer, rng: random.Random) -> list[Callable[[], list[Fault]]]:
-    """Faults to arm one group after another, each once the previous group has fired."""
-    faults = server.faults
+Group = Callable[[], list[Fault]]
+"""Arms a group of faults and returns them; the next group is armed once all have fired."""
 
-    def compact_and_cut() -> list[Fault]:
-        server.compact()
-        return [faults.close_watch(0, resource="configmaps")]
+
+def fault_schedule(server: APIServer, rng: random.Random, writer: Writer) -> list[Group]:
+    """A seeded schedule: two stream faults (cut, half open, corrupted), one error answer
+    (429, 5xx, or a slow server) and a history compaction that forces a 410 relist, in a
+    seeded order."""
+    faults = server.faults
 
     def after() -> int:
         return rng.randint(1, TURNOVER_EVENTS - 1)
 
-    schedule: list[Callable[[], list[Fault]]] = [
+    streams: list[Group] = [
         lambda: [faults.close_watch(after(), resource="configmaps")],
+        lambda: [faults.half_open(after(), resource="configmaps")],
         lambda: [faults.corrupt_watch(after(), resource="configmaps", mode="truncated")],
         lambda: [faults.corrupt_watch(after(), resource="configmaps")],
-        lambda: [faults.half_open(after(), resource="configmaps")],
-        lambda: [faults.fail(429, retry_after=0, verb="watch", resource="configmaps")],
+    ]
+    answers: list[Group] = [
+        lambda: [faults.fail(429, retry_after=0, verb="watch", resource="configmaps", times=2)],
+        lambda: [faults.fail(503, verb="watch", resource="configmaps")],
+        lambda: [faults.fail(504, verb="watch", resource="configmaps")],
         lambda: [
             faults.fail(500, verb="list", resource="configmaps"),
             faults.corrupt_watch(after(), resource="configmaps"),
         ],
-        compact_and_cut,
-        lambda: [faults.fail(503, verb="watch", resource="configmaps")],
+        lambda: [
+            faults.delay(0.1, verb="list", resource="configmaps"),
+            faults.corrupt_watch(after(), resource="configmaps", mode="truncated"),
+        ],
     ]
+
+    def hold_next_watch() -> list[Fault]:
+        return [faults.delay(0.2, verb="watch", resource="configmaps")]
+
+    def compact() -> list[Fault]:
+        # The informer's next watch is held back at its last resourceVersion: one more write,
+        # then compaction, make that version too old (410) and the informer must relist.
+        writer.step()
+        server.compact()
+        return []
+
+    schedule = [rng.choice(streams), rng.choice(streams), rng.choice(answers)]
     rng.shuffle(schedule)
+    at = rng.randint(0, len(schedule))
+    schedule[at:at] = [hold_next_watch, compact]
     return schedule
 
 
-def informer_lists(server: APIServer) -> int:
-    """How many lists the informer sent (they carry a resourceVersion; the test's do not)."""
+def informer_requests(server: APIServer, namespace: str, *, watch: bool) -> int:
+    """How many lists (or watches) the informer sent in ``namespace`` (its requests carry a
+    resourceVersion; the test's own lists do not)."""
+    prefix = f"/api/v1/namespaces/{namespace}/configmaps?"
     return sum(
         1
         for method, path in server.requests
-        if method == "GET" and "resourceVersion=" in path and "watch=" not in path
+        if method == "GET"
+        and path.startswith(prefix)
+        and "resourceVersion=" in path
+        and ("watch=" in path) == watch
     )
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_informer_converges_under_faults(server: APIServer, seed: int) -> None:
+@pytest.mark.parametrize("seed", range(1, SEEDS + 1))
+def test_informer_converges_under_faults(server: APIServer, namespace: str, seed: int) -> None:
     rng = random.Random(seed)
-    server.faults.clear()
+    faults = server.faults
+    faults.clear()
+    fired_before = len(faults.fired)
     with (
         RESTClient(Config(host=server.url, bearer_token=server.token, qps=-1)) as writer_rest,
         RESTClient(
-            Config(host=server.url, bearer_token=server.token, qps=-1, watch_read_timeout=1.0)
+            Config(
+                host=server.url,
+                bearer_token=server.token,
+                qps=-1,
+                watch_read_timeout=WATCH_READ_TIMEOUT,
+            )
         ) as informer_rest,
     ):
         writer_client: ResourceClient[dict[str, Any], dict[str, Any]] = ResourceClient(
-            writer_rest, CONFIGMAPS, dict, dict, NS
+            writer_rest, CONFIGMAPS, dict, dict, namespace
         )
-        reader = ResourceClient(informer_rest, CONFIGMAPS, ConfigMap, ConfigMapList, NS)
-        for item in writer_client.list()["items"]:
-            writer_client.delete(item["metadata"]["name"])
+        reader = ResourceClient(informer_rest, CONFIGMAPS, ConfigMap, ConfigMapList, namespace)
         informer: SharedIndexInformer[ConfigMap] = SharedIndexInformer(
             ListWatch.from_client(reader),
             ConfigMap,
@@ -254,53 +317,70 @@ def test_informer_converges_under_faults(server: APIServer, seed: int) -> None:
         fast, slow = ConsistencyChecker(), ConsistencyChecker(delay=0.002)
         informer.add_event_handler(fast)
         informer.add_event_handler(slow)
-        faults = server.faults
-        schedule = fault_schedule(server, rng)
+        writer = Writer(rng, writer_client)
+        for _ in range(5):  # some objects in the initial list
+            writer.step()
+        schedule = fault_schedule(server, rng, writer)
         turnover(faults)
-        armed = schedule.pop(0)()
         informer.start()
+
+        def converged() -> bool:
+            want = server_state(reader)
+            cached = {
+                key: meta_resource_version(informer.get_indexer().get_by_key(key))
+                for key in informer.get_indexer().list_keys()
+            }
+            return cached == want and fast.snapshot() == want and slow.snapshot() == want
+
         try:
-            writer = Writer(rng, writer_client)
-            while schedule or writer.count < 60:
+            armed: list[Fault] = []
+            compacted_after = -1
+            while schedule or writer.count < WRITES:
                 writer.step()
                 if schedule and all(fault.times == 0 for fault in armed):
-                    armed = schedule.pop(0)()
+                    group = schedule.pop(0)
+                    if group.__name__ == "compact":
+                        compacted_after = informer_requests(server, namespace, watch=False)
+                    armed = group()
                 if writer.count >= 2000:
                     raise AssertionError(f"faults stuck: {faults.fired}\n{thread_stacks()}")
-
-            def converged() -> bool:
-                want = server_state(reader)
-                cached = {
-                    key: meta_resource_version(informer.get_indexer().get_by_key(key))
-                    for key in informer.get_indexer().list_keys()
-                }
-                return cached == want and fast.snapshot() == want and slow.snapshot() == want
-
+            # The held watch met the compacted history: the informer must have relisted.
+            eventually(
+                lambda: informer_requests(server, namespace, watch=False) > compacted_after,
+                timeout=30,
+            )
             eventually(converged, timeout=30)
-            # Then a calm phase: these changes can only arrive through a healthy watch.
+
+            # Then a calm phase: once the informer has opened a watch under no fault but the
+            # turnover, changes can only arrive through healthy watches, never by a relist.
             faults.clear()
             turnover(faults)
-            time.sleep(1.5)  # let faults bound to open streams, and any backoff, play out
-            relists = informer_lists(server)
-            for _ in range(30):
+            watches = informer_requests(server, namespace, watch=True)
+            eventually(
+                lambda: informer_requests(server, namespace, watch=True) > watches, timeout=30
+            )
+            relists = informer_requests(server, namespace, watch=False)
+            for _ in range(CALM_WRITES):
                 writer.step()
             eventually(converged, timeout=30)
-            assert informer_lists(server) == relists
+            assert informer_requests(server, namespace, watch=False) == relists
         finally:
             slow.stop.set()
             informer.stop()
+            faults.clear()
     assert fast.problems == [] and slow.problems == []
-    assert faults.fired, "no fault fired: the test did not test anything"
+    fired = {kind for kind, _, _ in faults.fired[fired_before:]}
+    assert "delay" in fired and fired & {"close_watch", "half_open", "corrupt_watch"}, fired
 
 
-def test_streaming_list_against_the_server(server: APIServer) -> None:
+def test_streaming_list_against_the_server(server: APIServer, namespace: str) -> None:
     with RESTClient(Config(host=server.url, bearer_token=server.token, qps=-1)) as rest:
         writer: ResourceClient[dict[str, Any], dict[str, Any]] = ResourceClient(
-            rest, CONFIGMAPS, dict, dict, NS
+            rest, CONFIGMAPS, dict, dict, namespace
         )
         for name in ("a", "b"):
             writer.create({"metadata": {"name": name}})
-        reader = ResourceClient(rest, CONFIGMAPS, ConfigMap, ConfigMapList, NS)
+        reader = ResourceClient(rest, CONFIGMAPS, ConfigMap, ConfigMapList, namespace)
         informer: SharedIndexInformer[ConfigMap] = SharedIndexInformer(
             ListWatch.from_client(reader), ConfigMap, use_watch_list=True
         )
@@ -312,7 +392,8 @@ def test_streaming_list_against_the_server(server: APIServer) -> None:
             writer.create({"metadata": {"name": "c"}})
             eventually(lambda: checker.snapshot() == server_state(reader))
     assert checker.problems == []
-    lists = [path for method, path in server.requests if "configmaps?" in path]
+    prefix = f"/api/v1/namespaces/{namespace}/configmaps?"
+    lists = [path for method, path in server.requests if path.startswith(prefix)]
     assert lists and all("watch=true" in path for path in lists)
     assert "sendInitialEvents=true" in lists[0]
     assert "resourceVersionMatch=NotOlderThan" in lists[0]

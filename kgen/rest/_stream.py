@@ -51,8 +51,9 @@ def read_body(
     in cannot outlast the deadline: ``requests.ReadTimeout`` then, and the connection is closed.
     A body from a caller's own transport (not urllib3's) is read by requests, unbounded.
 
-    Other failures map to requests' exceptions: a read timeout or a connection cut short is a
-    ``requests.ConnectionError``, undecodable content a ``ContentDecodingError``.
+    Other failures map to requests' exceptions: a socket timeout without a deadline (a watch's
+    read timeout) or a connection cut short is a ``requests.ConnectionError``, undecodable
+    content a ``ContentDecodingError``.
     """
     raw = response.raw
     if not isinstance(raw, urllib3.HTTPResponse):
@@ -80,9 +81,10 @@ def _read_before(
     clock: Callable[[], float],
 ) -> bytes:
     """Read ``raw`` to its end, one socket read at a time (``read1``), never waiting past
-    ``deadline``. The socket's timeout is changed here; urllib3 sets it afresh for the
+    ``deadline`` (checked between reads; a socket that cannot be found keeps the timeout it
+    was sent with). The socket's timeout is changed here; urllib3 sets it afresh for the
     connection's next request."""
-    sock = _socket_of(raw)
+    sock = None if raw.closed else _socket_of(raw)
     pieces: list[bytes] = []
     while True:
         left = deadline - clock()
@@ -91,7 +93,9 @@ def _read_before(
             raise requests.ReadTimeout(
                 "the deadline passed before the whole response body arrived", response=response
             )
-        if sock is not None:
+        # Once the body is in, the connection may be closed, or back in the pool and another
+        # request's: its socket is no longer ours to touch (what is left is decoded data).
+        if sock is not None and not raw.closed:
             sock.settimeout(left)
         piece = raw.read1(_BOUNDED_READ_SIZE, decode_content=True)
         if not piece:

@@ -44,9 +44,12 @@ class RESTClient:
     HTTPS uses requests' defaults; otherwise kgen builds the TLS context itself (TLS 1.2 or
     later; the configured CA, else the system's trust store).
 
-    ``clock`` (monotonic seconds) and ``sleep`` drive throttling, retry pauses, the optional
-    per-server backoff (``KUBE_CLIENT_BACKOFF_BASE``/``_DURATION``, read at construction) and
-    the token and certificate file caches; tests inject fakes. Construction raises
+    Warnings in the final response of each request go to ``Config.warning_handler``, or to the
+    process-wide default handler when that is ``None`` (see :mod:`kgen.rest.warning_handlers`).
+
+    ``clock`` (monotonic seconds) and ``sleep`` drive request deadlines, throttling, retry
+    pauses, the optional per-server backoff (``KUBE_CLIENT_BACKOFF_BASE``/``_DURATION``, read at
+    construction) and the token and certificate file caches; tests inject fakes. Construction raises
     ``ValueError`` for an unusable config (bad host, CA with ``insecure``, token and password
     together, unreadable files). ``close()`` (or ``with``) releases the connections of a
     session the client created.

@@ -99,3 +99,28 @@ def test_bodies_within_the_deadline_are_read_whole_and_connections_reused(
     assert client.get().abs_path("/gzip").do().json() == {"items": items}
     assert client.get().abs_path("/plain").timeout(None).do().body == document
     assert len({r.client_port for r in server.requests}) == 1
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_a_body_on_a_connection_the_server_closes_is_read_within_the_deadline(
+    server: LoopbackServer, make_client: MakeClient, encoding: str
+) -> None:
+    document = json.dumps({"data": "x" * 3_000_000}).encode()  # decodes to several pieces
+    body = gzip.compress(document) if encoding == "gzip" else document
+
+    def answer(request: Recorded, handler: Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Encoding", encoding)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.wfile.write(body)
+        handler.wfile.flush()
+        handler.close_connection = True
+
+    server.handler = answer
+    client = make_client(server, timeout=60)
+    for _ in range(2):
+        assert client.get().abs_path("/a").do().body == document
+    assert len({r.client_port for r in server.requests}) == 2

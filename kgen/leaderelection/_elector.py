@@ -126,33 +126,21 @@ class LeaderElector:
     def run(self) -> None:
         """Block until :meth:`stop` is called or leadership is lost (see the module docstring).
 
-        ``on_stopped_leading`` is always called before returning, and every thread this
-        started (the leading function, new-leader notifications) has ended. Raises
-        :class:`RuntimeError` if called a second time: make a new elector instead.
+        When leading ends, for whichever reason: the leading function is told to stop and
+        waited for, the lock is released (with ``release_on_cancel``), and a ``"stopped
+        leading"`` event is recorded. ``on_stopped_leading`` is always called before returning,
+        even if this candidate never led, and every thread this started (the leading function,
+        new-leader notifications) has ended by then. Raises :class:`RuntimeError` if called a
+        second time: make a new elector instead.
         """
         with self._cond:
             if self._ran:
                 raise RuntimeError("LeaderElector.run may be called only once")
             self._ran = True
-        leading: threading.Thread | None = None
-        leading_stop = threading.Event()
         try:
-            if not self._acquire():
-                return
-            leading = threading.Thread(
-                target=self.config.callbacks.on_started_leading,
-                args=(leading_stop,),
-                name=f"leader-{self.config.name or self._lock.describe()}",
-                daemon=True,
-            )
-            leading.start()
-            self._renew()
-            if self.config.release_on_cancel:
-                self._release()
+            if self._acquire():
+                self._lead()
         finally:
-            leading_stop.set()
-            if leading is not None:
-                leading.join()
             for notifier in self._notifiers:
                 notifier.join()
             self.config.callbacks.on_stopped_leading()
@@ -265,6 +253,29 @@ class LeaderElector:
                 break
         return False
 
+    def _lead(self) -> None:
+        """Run the leading function on its own thread while renewing; when renewal ends, stop
+        and join it before releasing the lock, so that no other candidate can lead while it
+        still runs; record ``"stopped leading"`` last."""
+        stop = threading.Event()
+        leading = threading.Thread(
+            target=self.config.callbacks.on_started_leading,
+            args=(stop,),
+            name=f"leader-{self.config.name or self._lock.describe()}",
+            daemon=True,
+        )
+        leading.start()
+        try:
+            try:
+                self._renew()
+            finally:
+                stop.set()
+                leading.join()
+            if self.config.release_on_cancel:
+                self._release()
+        finally:
+            self._lock.record_event("stopped leading")
+
     def _renew(self) -> None:
         while True:
             renewed = self._renew_within_deadline()
@@ -272,7 +283,6 @@ class LeaderElector:
             if renewed is None:  # stopped
                 return
             if not renewed:
-                self._lock.record_event("stopped leading")
                 log.info("failed to renew lease %s: deadline passed", self._lock.describe())
                 return
             if not self._wait(self.config.retry_period):

@@ -47,6 +47,8 @@ class MemoryLeaseLock:
         self.server = server
         self._identity = identity
         self.seen_version: int | None = None
+        self.events: list[str] = []
+        """Recorded leadership events, each with the holder the server had at that moment."""
 
     @property
     def identity(self) -> str:
@@ -85,7 +87,9 @@ class MemoryLeaseLock:
             self.seen_version = self.server.version
 
     def record_event(self, message: str) -> None:
-        pass
+        with self.server.lock:
+            holder = self.server.record.holder_identity if self.server.record else None
+        self.events.append(f"{message} (held by {holder!r})")
 
 
 @dataclass
@@ -261,8 +265,9 @@ def test_fails_when_the_server_is_unreachable() -> None:
 def test_run_leads_then_hands_over_on_release() -> None:
     server, clock = LeaseServer(), FakeClock()
     a_obs, b_obs = Observer(), Observer()
-    a = elector(MemoryLeaseLock(server, "a"), clock, a_obs, release_on_cancel=True)
-    b = elector(MemoryLeaseLock(server, "b"), clock, b_obs)
+    a_lock, b_lock = MemoryLeaseLock(server, "a"), MemoryLeaseLock(server, "b")
+    a = elector(a_lock, clock, a_obs, release_on_cancel=True)
+    b = elector(b_lock, clock, b_obs)
     ta = start(a.run)
     assert a_obs.started.wait(10)
     clock.block_until_waiters(1)  # a sleeps until its next renewal
@@ -288,12 +293,16 @@ def test_run_leads_then_hands_over_on_release() -> None:
     assert server.record.holder_identity == "b"  # no release_on_cancel
     assert a_obs.leaders == ["a"]
     assert b_obs.leaders == ["a", "b"]
+    # "stopped leading" is recorded on a normal stop too, after the release if any.
+    assert a_lock.events == ["became leader (held by 'a')", "stopped leading (held by '')"]
+    assert b_lock.events == ["became leader (held by 'b')", "stopped leading (held by 'b')"]
 
 
 def test_leadership_is_lost_after_the_renew_deadline() -> None:
     server, clock = LeaseServer(), FakeClock()
     obs = Observer()
-    el = elector(MemoryLeaseLock(server, "a"), clock, obs)
+    lock = MemoryLeaseLock(server, "a")
+    el = elector(lock, clock, obs)
     t = start(el.run)
     assert obs.started.wait(10)
     clock.block_until_waiters(1)
@@ -305,6 +314,7 @@ def test_leadership_is_lost_after_the_renew_deadline() -> None:
     clock.step(2)  # 12 s: the 10 s renew deadline has passed
     t.join()
     assert obs.leading_ended.is_set() and obs.stopped.is_set()
+    assert lock.events == ["became leader (held by 'a')", "stopped leading (held by 'a')"]
 
 
 def test_release_retries_on_conflict() -> None:
@@ -331,16 +341,58 @@ def test_release_retries_on_conflict() -> None:
     assert obs.stopped.is_set()
 
 
+def test_leading_ends_in_order_work_stopped_lease_released_event_then_callback() -> None:
+    server, clock = LeaseServer(), FakeClock()
+    lock = MemoryLeaseLock(server, "a")
+    journal: list[str] = []
+    started = threading.Event()
+
+    def holder() -> str | None:
+        with server.lock:
+            return server.record.holder_identity if server.record else None
+
+    def lead(stop: threading.Event) -> None:
+        started.set()
+        stop.wait()
+        journal.append(f"leading function returned (held by {holder()!r})")
+
+    el = LeaderElector(
+        LeaderElectionConfig(
+            lock=lock,
+            callbacks=LeaderCallbacks(
+                on_started_leading=lead,
+                on_stopped_leading=lambda: journal.append(
+                    "on_stopped_leading after: " + "; ".join(lock.events)
+                ),
+            ),
+            release_on_cancel=True,
+            clock=clock,
+        )
+    )
+    t = start(el.run)
+    assert started.wait(10)
+    clock.block_until_waiters(1)
+    el.stop()
+    t.join()
+    # The work stops while the lease is still held, so no other candidate can lead meanwhile.
+    assert journal == [
+        "leading function returned (held by 'a')",
+        "on_stopped_leading after: became leader (held by 'a'); stopped leading (held by '')",
+    ]
+
+
 def test_on_stopped_leading_is_called_even_if_never_leader() -> None:
     server, clock = LeaseServer(), FakeClock()
     server.put(held_by("other"))
     obs = Observer()
-    el = elector(MemoryLeaseLock(server, "a"), clock, obs)
+    lock = MemoryLeaseLock(server, "a")
+    el = elector(lock, clock, obs)
     t = start(el.run)
     clock.block_until_waiters(1)
     el.stop()
     t.join()
     assert obs.stopped.is_set() and not obs.started.is_set()
+    assert lock.events == []  # never led: neither "became leader" nor "stopped leading"
     assert obs.leaders == ["other"]
     with pytest.raises(RuntimeError, match="only once"):
         el.run()

@@ -122,5 +122,13 @@ def test_two_candidates_hand_over_through_the_api(client: RESTClient) -> None:
     )
     assert stopped == ["a", "b"]
     lease_ref = " involvedObject{kind=Lease,apiVersion=coordination.k8s.io/v1}"
-    assert recorder.events.get_nowait() == "Normal LeaderElection a became leader" + lease_ref
-    assert recorder.events.get_nowait() == "Normal LeaderElection b became leader" + lease_ref
+    recorded = [recorder.events.get_nowait() for _ in range(recorder.events.qsize())]
+    assert recorded == [
+        f"Normal LeaderElection {message}{lease_ref}"
+        for message in (
+            "a became leader",
+            "a stopped leading",
+            "b became leader",
+            "b stopped leading",
+        )
+    ]

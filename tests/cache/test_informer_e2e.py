@@ -227,10 +227,12 @@ Group = Callable[[], list[Fault]]
 """Arms a group of faults and returns them; the next group is armed once all have fired."""
 
 
-def fault_schedule(server: APIServer, rng: random.Random, writer: Writer) -> list[Group]:
+def fault_schedule(
+    server: APIServer, rng: random.Random, writer: Writer
+) -> tuple[list[Group], Group]:
     """A seeded schedule: two stream faults (cut, half open, corrupted), one error answer
     (429, 5xx, or a slow server) and a history compaction that forces a 410 relist, in a
-    seeded order."""
+    seeded order; returned with the compaction group, so the caller knows when it ran."""
     faults = server.faults
 
     def after() -> int:
@@ -270,7 +272,7 @@ def fault_schedule(server: APIServer, rng: random.Random, writer: Writer) -> lis
     rng.shuffle(schedule)
     at = rng.randint(0, len(schedule))
     schedule[at:at] = [hold_next_watch, compact]
-    return schedule
+    return schedule, compact
 
 
 def informer_requests(server: APIServer, namespace: str, *, watch: bool) -> int:
@@ -320,7 +322,7 @@ def test_informer_converges_under_faults(server: APIServer, namespace: str, seed
         writer = Writer(rng, writer_client)
         for _ in range(5):  # some objects in the initial list
             writer.step()
-        schedule = fault_schedule(server, rng, writer)
+        schedule, compaction = fault_schedule(server, rng, writer)
         turnover(faults)
         informer.start()
 
@@ -339,7 +341,7 @@ def test_informer_converges_under_faults(server: APIServer, namespace: str, seed
                 writer.step()
                 if schedule and all(fault.times == 0 for fault in armed):
                     group = schedule.pop(0)
-                    if group.__name__ == "compact":
+                    if group is compaction:
                         compacted_after = informer_requests(server, namespace, watch=False)
                     armed = group()
                 if writer.count >= 2000:

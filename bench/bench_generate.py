@@ -6,7 +6,7 @@ subprocess so that import time counts, as it does for a user. CPU seconds (the C
 formatting workers) are reported beside wall-clock time, since wall time on a shared machine
 depends on what else runs.
 
-    .venv/bin/python bench/bench_generate.py [--runs N] [--spec PATH]
+    python -m bench generate [--runs N] [--spec PATH]
 
 Targets (issue 5): full generation under 10 s on a 2-core machine, unchanged rerun under 2 s.
 """
@@ -51,11 +51,11 @@ def _report(label: str, runs: list[tuple[float, float]]) -> None:
     print(f"{label}: median {wall:.2f} s wall, {cpu:.2f} s CPU over {len(runs)} runs")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--spec", type=Path, default=_specs_dir() / "kubernetes/v1.35/swagger.json")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     full: list[tuple[float, float]] = []
     rerun: list[tuple[float, float]] = []
     for _ in range(args.runs):

@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3 import HTTPHeaderDict
+from urllib3 import HTTPHeaderDict, PoolManager
 from urllib3.connection import HTTPConnection
 
 from kgen.rest.config import Config
@@ -168,7 +168,13 @@ class KgenAdapter(HTTPAdapter):
     support.
 
     Thread-safe: the context is swapped under a lock when the client certificate rotates; new
-    connections then use the new certificate and idle ones with the old are dropped.
+    connections then use the new certificate and idle ones with the old are closed.
+
+    :meth:`close` (called by ``Session.close()``) closes every connection the adapter opened:
+    idle ones at once, ones in use when their response is released or closed. urllib3's
+    ``PoolManager.clear()`` alone only forgets its pools (urllib3 2.8 does not close them), so
+    their idle connections would stay open for as long as any old response (say, of a finished
+    watch still referenced by its ``Watch``) kept the pool alive.
     """
 
     def __init__(self, tls: TLSSettings | None, *, pool_maxsize: int = 32) -> None:
@@ -203,8 +209,15 @@ class KgenAdapter(HTTPAdapter):
         with self._lock:
             self._pair = pair
             self._context = context
-        self.poolmanager.clear()
+        _close_pools(self.poolmanager)
         _log.info("client certificate changed; new connections use the new certificate")
+
+    def close(self) -> None:
+        """Close every pool (see the class docstring); requests made afterwards open new ones."""
+        _close_pools(self.poolmanager)
+        for manager in self.proxy_manager.values():
+            _close_pools(manager)
+        super().close()
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -240,6 +253,19 @@ class KgenAdapter(HTTPAdapter):
         if repeated:
             request.headers = _with_repeated(request.headers, repeated)  # type: ignore[assignment]
         return super().send(request, **kwargs)
+
+
+def _close_pools(manager: PoolManager) -> None:
+    """Forget ``manager``'s pools and close them: their idle connections now, those in use when
+    released (a closed pool closes what is handed back to it). Pools created concurrently are
+    either closed here or kept by the manager, never dropped open."""
+    pools = manager.pools
+    with pools.lock:
+        keys = pools.keys()  # the container itself cannot be iterated
+        dropped = [pool for key in keys if (pool := pools.get(key)) is not None]
+        manager.clear()
+    for pool in dropped:
+        pool.close()
 
 
 def _with_repeated(headers: Mapping[str, str], repeated: list[tuple[str, str]]) -> HTTPHeaderDict:

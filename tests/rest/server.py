@@ -72,6 +72,12 @@ class Handler(BaseHTTPRequestHandler):
         super().setup()
         self.server.track(self.connection)
 
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.untrack(self.connection)
+
     def _handle(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -142,16 +148,19 @@ class Handler(BaseHTTPRequestHandler):
             upstream.close()
             self.close_connection = True
 
-    def stream(self, lines: Iterable[bytes], status: int = 200) -> None:
+    def stream(
+        self, lines: Iterable[bytes], status: int = 200, *, keep_alive: bool = False
+    ) -> None:
         """Answer with a chunked body, one chunk per item; ends when ``lines`` ends, and so does
-        the connection (said in a header, so the client never reuses it after the close)."""
+        the connection (said in a header, so the client never reuses it after the close), unless
+        ``keep_alive``: then the connection waits for the client's next request."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Connection", "close")
-        # The connection is closed after the stream: say so, or a client may pool it and lose
-        # its next request to the close (then retry it, and spend a second rate-limit token).
-        self.send_header("Connection", "close")
+        if not keep_alive:
+            # Say so, or a client may pool the connection and lose its next request to the
+            # close (then retry it, and spend a second rate-limit token).
+            self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.flush()
         try:
@@ -161,8 +170,9 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         except OSError:
-            pass
-        self.close_connection = True
+            self.close_connection = True
+            return
+        self.close_connection = not keep_alive
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -208,6 +218,16 @@ class LoopbackServer(ThreadingHTTPServer):
     def track(self, sock: socket.socket) -> None:
         with self._open_lock:
             self._open.append(sock)
+
+    def untrack(self, sock: socket.socket) -> None:
+        with self._open_lock:
+            self._open.remove(sock)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections accepted and not yet ended (their handler has not finished)."""
+        with self._open_lock:
+            return len(self._open)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # connections dropped by a test are expected

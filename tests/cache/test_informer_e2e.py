@@ -32,7 +32,6 @@ from kgen.rest import Config, RESTClient
 from kgen.spec.model import APIModel, GroupVersion, Resource
 from kgen.testing import APIServer, Fault, Faults
 
-from .conftest import check_no_thread_left
 from .helpers import eventually, thread_stacks
 
 CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
@@ -161,15 +160,6 @@ class ConsistencyChecker:
     def snapshot(self) -> dict[str, str]:
         with self.lock:
             return dict(self.view)
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left() -> Iterator[None]:
-    """The package's check, except for the module server's connection threads, which may idle
-    until a client's pooled connection goes and end with the server in any case."""
-    before = set(threading.enumerate())
-    yield
-    check_no_thread_left(before, ignore=lambda t: "process_request_thread" in t.name)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import msgspec
@@ -23,7 +23,7 @@ import urllib3
 from kgen.meta import Status, StatusCause, StatusDetails
 from kgen.rest.watch import EVENT_TYPES, WatchEvent
 
-__all__ = ["body_chunks", "interrupt", "read_body", "read_events"]
+__all__ = ["BodyStream", "body_chunks", "interrupt", "read_body", "read_events"]
 
 _log = logging.getLogger("kgen.rest")
 
@@ -158,7 +158,7 @@ def _socket_of(raw: object) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
-def body_chunks(response: requests.Response) -> Iterator[bytes]:
+def body_chunks(response: requests.Response) -> Generator[bytes, None, None]:
     """The body as it arrives: whatever is available now, never waiting to fill a buffer."""
     raw = response.raw
     if isinstance(raw, urllib3.HTTPResponse):
@@ -169,6 +169,29 @@ def body_chunks(response: requests.Response) -> Iterator[bytes]:
             yield data
     else:
         yield from response.iter_content(chunk_size=None)
+
+
+class BodyStream(Iterator[bytes]):
+    """The body of a response as it arrives (:func:`body_chunks`), owning that response: the
+    end of the body, a read error, or :meth:`close` (before the first chunk too, unlike a
+    generator's) closes the response and so releases its connection. One reading thread;
+    ``close()`` is idempotent."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self._response = response
+        self._chunks = body_chunks(response)
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop reading and release the connection."""
+        self._chunks.close()
+        self._response.close()
 
 
 def _lines(response: requests.Response) -> Iterator[bytes]:

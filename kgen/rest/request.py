@@ -35,7 +35,7 @@ import urllib3
 
 from kgen.meta import Status, decode
 from kgen.rest._duration import go_duration
-from kgen.rest._stream import body_chunks, interrupt, read_body, read_events
+from kgen.rest._stream import BodyStream, interrupt, read_body, read_events
 from kgen.rest.errors import StatusError, UnexpectedResponseError, error_for_response
 from kgen.rest.options import ListOptions
 from kgen.rest.watch import Watch
@@ -281,13 +281,14 @@ class Request:
 
     def stream(self) -> Iterator[bytes]:
         """Send the request (rate limited) and yield the 2xx response body as it arrives (logs,
-        follow mode). Close the iterator to drop the connection early. Errors as :meth:`do`.
+        follow mode). Call the iterator's ``close()`` to drop the connection early (before the
+        first chunk too); reading to the end releases it. Errors as :meth:`do`.
         """
         response, previous, _ = self._run("stream")
         assert response is not None
         if not 200 <= response.status_code <= 299:
             raise self._error(response, response.content, previous)
-        return self._body_chunks(response)
+        return BodyStream(response)
 
     def watch(self, type: type[T]) -> Watch[T]:
         """Start a watch (not rate limited; ``watch=true`` is added) and return its
@@ -482,13 +483,6 @@ class Request:
                 f"{go_duration(self._timeout or 0)}",
                 response=response,
             ) from err
-
-    @staticmethod
-    def _body_chunks(response: requests.Response) -> Iterator[bytes]:
-        try:
-            yield from body_chunks(response)
-        finally:
-            response.close()
 
 
 def _segment_problem(value: str) -> str:

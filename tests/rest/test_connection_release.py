@@ -188,3 +188,28 @@ def test_a_closed_client_still_works_and_closing_again_ends_its_new_connections(
     client.close()
     wait_for(lambda: server.open_connections == 0, "the second close() ended it")
     del w
+
+
+def test_closing_a_stream_before_reading_it_releases_its_connection(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    hold = lines_then_hold(b"a log line\n")
+    server.handler = lambda request, handler: hold(handler)
+    client = make_client(server)
+    chunks = client.get().abs_path("/log").stream()
+    wait_for(lambda: server.open_connections == 1, "the stream's connection is open")
+    chunks.close()  # type: ignore[attr-defined]
+    wait_for(lambda: server.open_connections == 0, "close() on the stream ended it")
+    assert list(chunks) == []
+
+
+def test_reading_a_stream_to_its_end_returns_the_connection_to_the_pool(
+    server: LoopbackServer, make_client: MakeClient
+) -> None:
+    server.handler = lambda request, handler: handler.stream([b"a\n", b"b\n"], keep_alive=True)
+    client = make_client(server)
+    assert b"".join(client.get().abs_path("/log").stream()) == b"a\nb\n"
+    assert b"".join(client.get().abs_path("/log").stream()) == b"a\nb\n"
+    assert len({r.client_port for r in server.requests}) == 1  # one connection, reused
+    client.close()
+    wait_for(lambda: server.open_connections == 0, "close() ended the pooled connection")

@@ -191,7 +191,9 @@ class RESTClient:
     # -- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close pooled connections of a session this client created (idempotent)."""
+        """End the connections of a session this client created: idle ones now, one held by a
+        running watch or stream when that ends. Idempotent; the client stays usable (later
+        requests open new connections, which a later ``close()`` ends too)."""
         if self._owns_session:
             self._session.close()
 

@@ -174,21 +174,37 @@ class _StreamBody(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target: Any) -> int:
+    def _fill(self) -> bool:
+        """Make the buffer non-empty with the next chunk; False at the end of the body."""
         while not self._buffer:
             chunk = next(self._chunks, None)
             if chunk is None:
-                return 0
+                return False
             if chunk == HALF_OPEN:
                 self._stopping.wait(self._timeout)
                 raise requests.exceptions.ConnectionError(
                     "read timed out on a half-open connection"
                 )
             self._buffer = chunk
+        return True
+
+    def readinto(self, target: Any) -> int:
+        if not self._fill():
+            return 0
         size = min(len(target), len(self._buffer))
         target[:size] = self._buffer[:size]
         self._buffer = self._buffer[size:]
         return size
+
+    def read1(self, size: int = -1) -> bytes:
+        """What is available now, at most ``size`` bytes (the rest of the current chunk when
+        negative); ``b""`` at the end. Streaming readers (watch decoding) call this so that
+        they never wait to fill a buffer."""
+        if not self._fill():
+            return b""
+        take = len(self._buffer) if size < 0 else size
+        data, self._buffer = self._buffer[:take], self._buffer[take:]
+        return data
 
     def close(self) -> None:
         self._response.close()

@@ -76,14 +76,23 @@ class Watch(Generic[T]):
             if self._stop_called:
                 return
             self._stop_called = True
-        if self._on_stop is not None:
-            self._on_stop()
-        close = getattr(self._events, "close", None)
+        on_stop, events = self._release()
+        if on_stop is not None:
+            on_stop()
+        close = getattr(events, "close", None)
         if close is not None:
             # Finishes a source that is not running right now; one that is running in the
             # reading thread has just been interrupted and finishes there.
             with contextlib.suppress(ValueError):
                 close()
+
+    def _release(self) -> tuple[Callable[[], None] | None, Iterator[WatchEvent[Any]]]:
+        """Let go of the source and the stop callback (they may hold an HTTP response, and
+        through it a connection pool) and return them; an ended watch then holds nothing."""
+        with self._lock:
+            on_stop, self._on_stop = self._on_stop, None
+            events, self._events = self._events, iter(())
+        return on_stop, events
 
     def __iter__(self) -> Watch[T]:
         return self
@@ -94,6 +103,7 @@ class Watch(Generic[T]):
         try:
             event = next(self._events)
         except StopIteration:
+            self._release()
             raise
         except Exception:
             if self._stopped.is_set():

@@ -8,6 +8,7 @@ referenced (as an informer keeps its last one), which keeps its response and so 
 
 from __future__ import annotations
 
+import gc
 import select
 import socket
 import threading
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+import requests
 
 from kgen.rest import RESTClient, StatusError, Watch
 
@@ -213,3 +215,25 @@ def test_reading_a_stream_to_its_end_returns_the_connection_to_the_pool(
     assert len({r.client_port for r in server.requests}) == 1  # one connection, reused
     client.close()
     wait_for(lambda: server.open_connections == 0, "close() ended the pooled connection")
+
+
+@pytest.mark.parametrize("scenario", ["normal end", "stop from another thread", "ERROR event"])
+def test_an_ended_watch_holds_no_http_response(
+    server: LoopbackServer, make_client: MakeClient, scenario: str
+) -> None:
+    serve(server, SCENARIOS[scenario])
+    namespace = "ended-" + scenario.replace(" ", "-").lower()
+    w = make_client(server).get().group_version("", "v1").namespace(namespace).resource("pods")
+    watch = w.watch(Pod)
+    end_watch(scenario, watch)
+
+    def responses() -> int:
+        gc.collect()
+        return sum(
+            1
+            for o in gc.get_objects()
+            if isinstance(o, requests.Response) and f"/namespaces/{namespace}/" in (o.url or "")
+        )
+
+    assert responses() == 0  # the Watch is still referenced here
+    del watch

@@ -1,9 +1,10 @@
 """RESTClient.close() ends every connection the client opened, however its watches ended.
 
-The server counts the connections it holds open. Each scenario ends a watch one way, then a
-plain request leaves a keep-alive connection idle in the pool, and the ``Watch`` is still
-referenced (as an informer keeps its last one), which keeps its response and so the pool alive:
-``close()`` must end that idle connection too, not leave it to the garbage collector.
+The server counts the connections it holds open. Each scenario ends a watch one way; then a log
+stream is left running (its response keeps the connection pool alive, as any response still
+referenced does) and a plain request leaves a keep-alive connection idle in that pool.
+``close()`` must end the idle connection at once, not leave it to the garbage collector, and the
+stream's when the stream is closed. An ended ``Watch`` must not hold its response either.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def retried_5xx(handler: Handler) -> None:
 
 
 ADDED_THEN_HOLD = lines_then_hold(frame("ADDED", pod_json("a")))
+LOG_THEN_HOLD = lines_then_hold(b"a log line\n")
 
 SCENARIOS: dict[str, WatchHandler] = {
     "normal end": normal_end,
@@ -110,11 +112,14 @@ SCENARIOS: dict[str, WatchHandler] = {
 
 
 def serve(server: LoopbackServer, watch: WatchHandler) -> None:
-    """Watches go to ``watch``; any other request gets ``{}`` on a kept-alive connection."""
+    """Watches go to ``watch``, ``/log`` streams a line and holds, any other request gets
+    ``{}`` on a kept-alive connection."""
 
     def handle(request: Recorded, handler: Handler) -> None:
         if request.query.get("watch") == ["true"]:
             watch(handler)
+        elif request.path == "/log":
+            LOG_THEN_HOLD(handler)
         else:
             handler.answer(Reply(200, b"{}"))
 
@@ -151,13 +156,16 @@ def test_close_ends_every_connection_after_a_watch_ends(
     client = make_client(server, watch_read_timeout=read_timeout)
     w = start_watch(client)
     seen = end_watch(scenario, w)
+    log = client.get().abs_path("/log").stream()
     client.get().abs_path("/api").do()  # leaves a keep-alive connection idle in the pool
-    wait_for(lambda: server.open_connections == 1, "only the idle connection is open")
+    wait_for(lambda: server.open_connections == 2, "only the log's and the idle one are open")
     client.close()
-    wait_for(lambda: server.open_connections == 0, "close() ended every connection")
+    wait_for(lambda: server.open_connections == 1, "close() ended the idle connection")
+    assert next(log) == b"a log line\n"  # a running stream is left alone
+    log.close()  # type: ignore[attr-defined]
+    wait_for(lambda: server.open_connections == 0, "closing the log ended the last one")
     assert seen == (["ERROR"] if scenario in ("ERROR event", "malformed line") else ["ADDED"])
     assert sleeps.calls == ([0] if scenario == "retried 5xx" else [])
-    del w  # referenced until here, as an informer keeps its last watch
 
 
 def test_a_watch_still_open_at_close_ends_its_connection_when_stopped(
@@ -195,8 +203,7 @@ def test_a_closed_client_still_works_and_closing_again_ends_its_new_connections(
 def test_closing_a_stream_before_reading_it_releases_its_connection(
     server: LoopbackServer, make_client: MakeClient
 ) -> None:
-    hold = lines_then_hold(b"a log line\n")
-    server.handler = lambda request, handler: hold(handler)
+    server.handler = lambda request, handler: LOG_THEN_HOLD(handler)
     client = make_client(server)
     chunks = client.get().abs_path("/log").stream()
     wait_for(lambda: server.open_connections == 1, "the stream's connection is open")

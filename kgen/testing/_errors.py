@@ -8,9 +8,20 @@ The same errors are raised by :class:`kgen.testing.ObjectTracker` to in-process 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["APIError"]
+
+
+_ACCEPTED_MEDIA_TYPES = (
+    "application/json",
+    "application/yaml",
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+)
 
 
 class APIError(Exception):
@@ -115,9 +126,12 @@ class APIError(Exception):
         return cls(404, "NotFound", "the server could not find the requested resource")
 
     @classmethod
-    def unsupported_media_type(cls, content_type: str) -> APIError:
+    def unsupported_media_type(
+        cls, content_type: str, accepted: Sequence[str] = _ACCEPTED_MEDIA_TYPES
+    ) -> APIError:
         return cls(
             415,
             "UnsupportedMediaType",
-            f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml; got "{content_type}"',
+            "the body of the request was in an unknown format - accepted media types include: "
+            f'{", ".join(accepted)}; got "{content_type}"',
         )

@@ -92,6 +92,8 @@ class ResourceInfo:
     """A CRD's additionalPrinterColumns (empty: built-in printing)."""
     scale_paths: ScalePaths | None = None
     """Where a CRD's scale subresource reads and writes replicas (``None``: the defaults)."""
+    custom: bool = False
+    """Served from a CustomResourceDefinition (no strategic merge patch, as kube-apiserver)."""
 
     @property
     def api_version(self) -> str:
@@ -166,6 +168,7 @@ class Registry:
                     + crd.selectable_fields,
                     printer_columns=crd.columns,
                     scale_paths=crd.scale,
+                    custom=(gv.group, gv.version, resource.plural) in extras,
                 )
         self.group_versions = sorted(self.model.group_versions.values(), key=_gv_order)
 

@@ -71,6 +71,9 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+_CUSTOM_PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_APPLY)
+
+
 class ObjectTracker:
     """Objects of the resources of ``model``, with kube-apiserver's semantics.
 
@@ -640,12 +643,14 @@ class ObjectTracker:
                 raise APIError.bad_request(f"a {patch_type} body must be a JSON object")
             if patch_type == PATCH_MERGE:
                 return merge_patch(current, patch)
-            if patch_type == PATCH_STRATEGIC:
+            if patch_type == PATCH_STRATEGIC and not info.custom:
                 return strategic_merge_patch(
                     current, patch, self.schemas.named(info.schema), self.schemas
                 )
         except PatchError as err:
             raise APIError(422, "Invalid", f"the patch could not be applied: {err}") from None
+        if info.custom:  # custom resources have no patch strategies to merge by
+            raise APIError.unsupported_media_type(patch_type, _CUSTOM_PATCH_TYPES)
         raise APIError.unsupported_media_type(patch_type)
 
     def _apply(

@@ -348,3 +348,37 @@ def test_crds_given_at_start_are_listed_as_objects(specs_dir: Path) -> None:
         )
         certificates = server.url + "/apis/cert-manager.io/v1/namespaces/default/certificates"
         assert session.get(certificates, timeout=10).status_code == 200
+
+
+def test_custom_resources_refuse_strategic_merge_patch(crd_server: APIServer) -> None:
+    """As kube-apiserver: a custom resource has no patch strategies, so a strategic merge patch
+    gets 415 naming the patch types it takes; JSON and merge patches work."""
+    base = crd_server.url + "/apis/cert-manager.io/v1/namespaces/default/issuers"
+    issuer = {
+        "apiVersion": "cert-manager.io/v1",
+        "kind": "Issuer",
+        "metadata": {"name": "smp", "labels": {"a": "1"}},
+        "spec": {"selfSigned": {}},
+    }
+    with _session(crd_server) as session:
+        assert session.post(base, json=issuer, timeout=10).status_code == 201
+        patch = {"metadata": {"labels": {"b": "2"}}}
+        strategic = session.patch(
+            f"{base}/smp",
+            json=patch,
+            headers={"Content-Type": "application/strategic-merge-patch+json"},
+            timeout=10,
+        )
+        assert strategic.status_code == 415
+        status = strategic.json()
+        assert status["reason"] == "UnsupportedMediaType"
+        assert "application/merge-patch+json" in status["message"]
+        assert "application/strategic-merge-patch+json;" not in status["message"]
+        merged = session.patch(
+            f"{base}/smp",
+            json=patch,
+            headers={"Content-Type": "application/merge-patch+json"},
+            timeout=10,
+        )
+        assert merged.status_code == 200
+        assert merged.json()["metadata"]["labels"] == {"a": "1", "b": "2"}

@@ -1,9 +1,6 @@
 """Watches on kgen.testing's object tracker through a generated clientset (reference 5.2, S14
-and the watch part of S18), over real HTTP on loopback.
-
-The in-memory transport of the fake clientset cannot stream a watch body yet (see
-docs/coverage/generator.md), so these run the example's clientset against
-:class:`kgen.testing.APIServer`, which serves the same tracker.
+and the watch part of S18): the example's fake clientset, and its real clientset against
+:class:`kgen.testing.APIServer` over loopback HTTP (the same tracker behind both).
 """
 
 from __future__ import annotations
@@ -22,15 +19,22 @@ from kgen.testing import APIServer
 EXAMPLE_SPEC = Path(__file__).resolve().parents[2] / "openapi-specs" / "databases.kgen.dev.yaml"
 
 
-@pytest.fixture
-def clientset(example_package: Path) -> Iterator[tuple[APIServer, Any]]:
+@pytest.fixture(params=["fake", "server"])
+def clientset(request: pytest.FixtureRequest, example_package: Path) -> Iterator[tuple[Any, Any]]:
+    """The example's clientset and the object tracker behind it: the fake clientset (in
+    memory), or the real clientset against the API server (over loopback HTTP)."""
     from kgen_databases.clientset import Clientset
+    from kgen_databases.fake import FakeClientset
 
+    if request.param == "fake":
+        with FakeClientset() as fake:
+            yield fake.fake.tracker, fake
+        return
     with (
         APIServer(specs=[EXAMPLE_SPEC]) as server,
         Clientset(Config(host=server.url, bearer_token=server.token, qps=-1)) as cs,
     ):
-        yield server, cs
+        yield server.tracker, cs
 
 
 def _cluster(name: str) -> Any:
@@ -54,7 +58,7 @@ def _events(watch: Any, count: int) -> list[tuple[str, str]]:
 
 
 def test_namespace_and_all_namespace_watches_see_create_update_delete(
-    clientset: tuple[APIServer, Any],
+    clientset: tuple[Any, Any],
 ) -> None:
     """S14: a watch on the namespace and one on all namespaces both get ADDED, MODIFIED,
     DELETED of an object changed in that namespace; a watch stopped before the create does not
@@ -77,18 +81,18 @@ def test_namespace_and_all_namespace_watches_see_create_update_delete(
 
 
 def test_watch_from_a_resource_version_replays_only_later_changes(
-    clientset: tuple[APIServer, Any],
+    clientset: tuple[Any, Any],
 ) -> None:
     """S18 (watch part): with a and b seeded, a watch from the list's resource version ("3")
     starts with the later create of c (a replay of a or b would come first); a watch from ""
     or "0" starts with ADDED a and b."""
-    server, cs = clientset
+    tracker, cs = clientset
     for name in ("a", "b"):
         seeded = {
             **json.loads(encode(_cluster(name))),
             "metadata": {"name": name, "namespace": "ns"},
         }
-        server.tracker.add(seeded)
+        tracker.add(seeded)
     clusters = cs.databases_v1.postgres_clusters("ns")
     assert clusters.list().metadata.resource_version == "3"
 

@@ -21,13 +21,13 @@ only read; objects returned are new and belong to the caller.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 from kgen.client._patch import PatchType
 from kgen.client._schema import GroupVersionResource
 from kgen.meta import Model, encode, meta_field, meta_name
-from kgen.rest import ListOptions, Request, RESTClient
+from kgen.rest import BodyStream, ListOptions, Request, RESTClient
 
 __all__ = ["ClientBase", "FieldValidation", "PatchData", "PropagationPolicy"]
 
@@ -148,7 +148,7 @@ class ClientBase(Generic[T, L]):
 
     def stream(
         self, name: str, subresource: str, *, params: Mapping[str, str] | None = None
-    ) -> Iterator[bytes]:
+    ) -> BodyStream:
         """GET ``<name>/<subresource>`` as a byte stream (``log``): chunks as they arrive.
 
         Close the iterator (or exhaust it) to release the connection.

@@ -34,6 +34,7 @@ Decisions worth knowing:
 
 from kgen.rest._duration import go_duration
 from kgen.rest._ratelimit import RateLimiter, TokenBucket
+from kgen.rest._stream import BodyStream
 from kgen.rest._useragent import build_user_agent, default_user_agent
 from kgen.rest.auth import AuthProvider
 from kgen.rest.client import RESTClient
@@ -76,6 +77,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_QPS",
     "AuthProvider",
+    "BodyStream",
     "Config",
     "EventType",
     "ImpersonationConfig",

@@ -24,7 +24,7 @@ import http.client
 import logging
 import os
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar
 from urllib.parse import quote, urlencode
@@ -279,7 +279,7 @@ class Request:
             raise self._error(response, body, previous)
         return Result(response.status_code, body, response.headers.get("Content-Type", ""))
 
-    def stream(self) -> Iterator[bytes]:
+    def stream(self) -> BodyStream:
         """Send the request (rate limited) and yield the 2xx response body as it arrives (logs,
         follow mode). Call the iterator's ``close()`` to drop the connection early (before the
         first chunk too); reading to the end releases it. Errors as :meth:`do`.

@@ -66,7 +66,7 @@ def test_kubernetes_135_clients_have_the_served_verbs_and_subresources(
 
     # subresources, typed from the spec
     assert core.PodClient.create_eviction.__annotations__["body"] == "_policy_v1.Eviction"
-    assert core.PodClient.stream_log.__annotations__["return"] == "Iterator[bytes]"
+    assert core.PodClient.stream_log.__annotations__["return"] == "BodyStream"
     assert apps.DeploymentClient.get_scale.__annotations__["return"] == "_autoscaling_v1.Scale"
     assert hasattr(core.ServiceAccountClient, "create_token")
     assert not hasattr(core.NodeClient, "get_proxy"), "connect subresources get no method"

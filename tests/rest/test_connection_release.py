@@ -162,7 +162,7 @@ def test_close_ends_every_connection_after_a_watch_ends(
     client.close()
     wait_for(lambda: server.open_connections == 1, "close() ended the idle connection")
     assert next(log) == b"a log line\n"  # a running stream is left alone
-    log.close()  # type: ignore[attr-defined]
+    log.close()
     wait_for(lambda: server.open_connections == 0, "closing the log ended the last one")
     assert seen == (["ERROR"] if scenario in ("ERROR event", "malformed line") else ["ADDED"])
     assert sleeps.calls == ([0] if scenario == "retried 5xx" else [])
@@ -207,7 +207,7 @@ def test_closing_a_stream_before_reading_it_releases_its_connection(
     client = make_client(server)
     chunks = client.get().abs_path("/log").stream()
     wait_for(lambda: server.open_connections == 1, "the stream's connection is open")
-    chunks.close()  # type: ignore[attr-defined]
+    chunks.close()
     wait_for(lambda: server.open_connections == 0, "close() on the stream ended it")
     assert list(chunks) == []
 

@@ -27,7 +27,7 @@ from typing import Any, Generic, Literal, TypeVar
 from kgen.client._patch import PatchType
 from kgen.client._schema import GroupVersionResource
 from kgen.meta import Model, encode, meta_field, meta_name
-from kgen.rest import BodyStream, ListOptions, Request, RESTClient
+from kgen.rest import BodyStream, ListOptions, Request, RESTClient, Result
 
 __all__ = ["ClientBase", "FieldValidation", "PatchData", "PropagationPolicy"]
 
@@ -106,9 +106,8 @@ class ClientBase(Generic[T, L]):
         field_validation: FieldValidation | None = None,
     ) -> R:
         """POST ``body`` to ``<name>/<subresource>`` (``eviction``, ``binding``, ``token``, ...)."""
-        request = self._named(self._rest.post(), name, subresource).body(_body(body))
-        request = _with_write_options(request, dry_run, field_manager, field_validation)
-        return request.do().into(result_type)
+        request = self._named(self._rest.post(), name, subresource)
+        return _write(request, body, dry_run, field_manager, field_validation).into(result_type)
 
     def update_subresource(
         self,
@@ -122,9 +121,8 @@ class ClientBase(Generic[T, L]):
         field_validation: FieldValidation | None = None,
     ) -> R:
         """PUT ``body`` to ``<name>/<subresource>`` (``scale``, ``ephemeralcontainers``, ...)."""
-        request = self._named(self._rest.put(), name, subresource).body(_body(body))
-        request = _with_write_options(request, dry_run, field_manager, field_validation)
-        return request.do().into(result_type)
+        request = self._named(self._rest.put(), name, subresource)
+        return _write(request, body, dry_run, field_manager, field_validation).into(result_type)
 
     def patch_subresource(
         self,
@@ -201,10 +199,9 @@ class ClientBase(Generic[T, L]):
         """PUT ``obj`` under its ``metadata.name`` (and ``subresource``)."""
         name = _required_name(obj, "update")
         request = self._request(self._rest.put(), name=name, subresource=subresource)
-        request = _with_write_options(
-            request.body(_body(obj)), dry_run, field_manager, field_validation
+        return _write(request, obj, dry_run, field_manager, field_validation).into(
+            self._object_type
         )
-        return request.do().into(self._object_type)
 
     def _patch(
         self,
@@ -276,6 +273,18 @@ def _with_params(request: Request, params: Mapping[str, str] | None) -> Request:
     for key, value in (params or {}).items():
         request = request.param(key, value)
     return request
+
+
+def _write(
+    request: Request,
+    body: object,
+    dry_run: bool,
+    field_manager: str | None,
+    field_validation: FieldValidation | None,
+) -> Result:
+    """Send ``body`` with the write options (create, update and their subresources)."""
+    request = request.body(_body(body))
+    return _with_write_options(request, dry_run, field_manager, field_validation).do()
 
 
 def _with_write_options(

@@ -37,8 +37,7 @@ from kgen.client._base import (
     FieldValidation,
     PatchData,
     PropagationPolicy,
-    _body,
-    _with_write_options,
+    _write,
 )
 from kgen.client._patch import PatchType
 from kgen.meta import DeleteOptions, Preconditions
@@ -148,9 +147,10 @@ class CreateMixin(ClientBase[T, L]):
         field_validation: FieldValidation | None = None,
     ) -> T:
         """POST a new object to the collection; returns what the server stored."""
-        request = self._request(self._rest.post()).body(_body(obj))
-        request = _with_write_options(request, dry_run, field_manager, field_validation)
-        return request.do().into(self._object_type)
+        request = self._request(self._rest.post())
+        return _write(request, obj, dry_run, field_manager, field_validation).into(
+            self._object_type
+        )
 
 
 class UpdateMixin(ClientBase[T, L]):

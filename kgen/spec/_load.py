@@ -49,6 +49,8 @@ class _Builder:
     kind_origin: dict[GroupVersionKind, tuple[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     conflicts: int = 0
+    from_crds: set[tuple[str, str]] = field(default_factory=set)
+    """Group/versions a CRD describes in full (scope, verbs, subresources): nothing to derive."""
 
     def add_definitions(self, doc: Document, defs: dict[str, JSONSchema], where: str) -> None:
         for name, schema in defs.items():
@@ -179,19 +181,17 @@ def _read_crds(b: _Builder, crds: list[Document]) -> None:
                 b.schemas.setdefault(name, schema)
                 b.origin.setdefault(name, (doc, crd.pointer))
             b.add_resource(crd.group, crd.version, crd.resource, (doc.source, crd.pointer))
+            b.from_crds.add((crd.group, crd.version))
     wellknown = wellknown_definitions()
-    added = sorted(n for n in wellknown if n not in b.schemas)
-    for name in added:
+    for name in sorted(wellknown.keys() - b.schemas.keys()):
         b.schemas[name] = wellknown[name]
-    if added:
-        b.notes.append(f"added well-known definitions for CRDs: {', '.join(added)}")
 
 
 def _apply_discovery(b: _Builder, disc: Discovery) -> None:
     """Let discovery describe the resources of the group/versions the specs serve (or every
     group/version, when there are no specs); note what was derived from paths instead."""
     have_specs = bool(b.resources)
-    derived = [gv for gv in b.resources if gv not in disc.resources]
+    derived = [gv for gv in b.resources if gv not in disc.resources and gv not in b.from_crds]
     index = b.kind_index()
     for gv, seen in sorted(disc.resources.items()):
         where = f"{gv[0] or 'core'}/{gv[1]}"
@@ -207,7 +207,7 @@ def _apply_discovery(b: _Builder, disc: Discovery) -> None:
     if derived:
         b.notes.append(
             f"no discovery for {len(derived)} group-versions: scope, verbs and subresources "
-            "derived from the OpenAPI paths or CRDs"
+            "derived from the OpenAPI paths"
         )
 
 

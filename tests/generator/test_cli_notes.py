@@ -39,3 +39,11 @@ def test_quiet_prints_no_note(specs_dir: Path, tmp_path: Path) -> None:
     code, stdout, stderr = _models(specs_dir, tmp_path, "--quiet")
     assert code == 0
     assert stdout == "" and stderr == ""
+
+
+def test_crds_need_no_discovery_and_get_no_note(tmp_path: Path) -> None:
+    """The example CRDs state scope, verbs and subresources themselves: nothing is inferred."""
+    result = CliRunner().invoke(main, ["generate", "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "note:" not in result.stderr
+    assert (tmp_path / "kgen_databases" / "clientset.py").is_file()

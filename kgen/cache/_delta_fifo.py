@@ -123,7 +123,8 @@ class DeltaFIFO:
         self._known = known_objects
         self._replace_type = DeltaType.REPLACED if emit_delta_type_replaced else DeltaType.SYNC
         self._transform = transform
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # entered directly: cheaper than the condition's wrapper
+        self._cond = threading.Condition(self._lock)
         self._items: dict[str, builtins.list[Delta]] = {}
         self._queue: deque[str] = deque()
         self._populated = False
@@ -153,13 +154,13 @@ class DeltaFIFO:
 
     def add(self, obj: object) -> None:
         """Queue an ``Added`` delta."""
-        with self._cond:
+        with self._lock:
             self._populated = True
             self._queue_action(DeltaType.ADDED, obj)
 
     def update(self, obj: object) -> None:
         """Queue an ``Updated`` delta."""
-        with self._cond:
+        with self._lock:
             self._populated = True
             self._queue_action(DeltaType.UPDATED, obj)
 
@@ -170,7 +171,7 @@ class DeltaFIFO:
         presumably already deleted by a relist.
         """
         key = self.key_of(obj)
-        with self._cond:
+        with self._lock:
             queued = key in self._items
             known = self._known is not None and self._known.get_by_key(key) is not None
             if not queued and not known:
@@ -186,7 +187,7 @@ class DeltaFIFO:
         ``Deleted`` delta holding a :class:`DeletedFinalStateUnknown` with the last known state.
         The first replace (with nothing added before) fixes how many pops make the queue synced.
         """
-        with self._cond:
+        with self._lock:
             keys: set[str] = set()
             for obj in items:
                 key = self.key_of(obj)
@@ -222,7 +223,7 @@ class DeltaFIFO:
         """
         if self._known is None:
             return
-        with self._cond:
+        with self._lock:
             for key in self._known.list_keys():
                 if key in self._items:
                     continue
@@ -232,7 +233,7 @@ class DeltaFIFO:
 
     def add_if_not_present(self, deltas: Deltas) -> None:
         """Put ``deltas`` back at the end of the queue unless their key is already queued."""
-        with self._cond:
+        with self._lock:
             self._add_if_not_present_locked(deltas)
 
     # -- consumer -----------------------------------------------------------------------------
@@ -246,70 +247,102 @@ class DeltaFIFO:
         queued again meanwhile) and its ``cause`` is raised. Raises :class:`FIFOClosedError`
         once the queue is closed and empty.
         """
-        with self._cond:
-            while not self._queue:
-                if self._closed:
-                    raise FIFOClosedError()
-                self._waiting += 1
+        with self._lock:
+            self._wait_locked()
+            return self._pop_locked(process)
+
+    def drain(
+        self,
+        process: PopProcessFunc,
+        on_error: Callable[[BaseException], None],
+        limit: int = 64,
+    ) -> int:
+        """Like :meth:`pop`, but once a key is queued, pop and process up to ``limit`` of the
+        keys queued at that moment, in queue order, without letting go of the lock in between;
+        return how many were popped.
+
+        Each key is handled exactly as :meth:`pop` handles it (same lock, same requeue, so a
+        requeued key waits for a later call); what ``process`` raises for one key goes to
+        ``on_error`` (called with the lock held, so it must not call this queue either) and the
+        next key is popped. Producers wait meanwhile, so one wake-up of the consumer serves many
+        deltas. Raises :class:`FIFOClosedError` once the queue is closed and empty.
+        """
+        with self._lock:
+            self._wait_locked()
+            popped = min(limit, len(self._queue))
+            for _ in range(popped):
                 try:
-                    self._cond.wait()
-                finally:
-                    self._waiting -= 1
-            in_initial_list = not self._has_synced_locked()
-            key = self._queue.popleft()
-            deltas = Deltas(self._items.pop(key))
-            if self._initial_population_count > 0:
-                self._initial_population_count -= 1
-            try:
-                process(deltas, in_initial_list)
-            except RequeueError as exc:
-                self._add_if_not_present_locked(deltas)
-                if exc.cause is not None:
-                    raise exc.cause from exc
-                raise
-            return deltas
+                    self._pop_locked(process)
+                except Exception as exc:
+                    on_error(exc)
+            return popped
 
     def close(self) -> None:
         """Close the queue: blocked and later :meth:`pop` calls raise once it is empty."""
-        with self._cond:
+        with self._lock:
             self._closed = True
             self._cond.notify_all()
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
-        with self._cond:
+        with self._lock:
             return self._closed
 
     def has_synced(self) -> bool:
         """Whether the first :meth:`replace` (or an earlier add/update/delete) has been fully
         popped. Once true, stays true."""
-        with self._cond:
+        with self._lock:
             return self._has_synced_locked()
 
     # -- reads --------------------------------------------------------------------------------
 
     def list(self) -> builtins.list[object]:
         """The newest state of every queued key."""
-        with self._cond:
+        with self._lock:
             return [deltas[-1].object for deltas in self._items.values()]
 
     def list_keys(self) -> builtins.list[str]:
         """Every queued key, in queue order."""
-        with self._cond:
+        with self._lock:
             return list(self._queue)
 
     def get_by_key(self, key: str) -> Deltas | None:
         """A copy of the deltas queued for ``key``, or ``None``."""
-        with self._cond:
+        with self._lock:
             deltas = self._items.get(key)
             return Deltas(deltas) if deltas is not None else None
 
     def __len__(self) -> int:
-        with self._cond:
+        with self._lock:
             return len(self._queue)
 
     # -- internals (lock held) ----------------------------------------------------------------
+
+    def _wait_locked(self) -> None:
+        while not self._queue:
+            if self._closed:
+                raise FIFOClosedError()
+            self._waiting += 1
+            try:
+                self._cond.wait()
+            finally:
+                self._waiting -= 1
+
+    def _pop_locked(self, process: PopProcessFunc) -> Deltas:
+        in_initial_list = not self._has_synced_locked()
+        key = self._queue.popleft()
+        deltas = Deltas(self._items.pop(key))
+        if self._initial_population_count > 0:
+            self._initial_population_count -= 1
+        try:
+            process(deltas, in_initial_list)
+        except RequeueError as exc:
+            self._add_if_not_present_locked(deltas)
+            if exc.cause is not None:
+                raise exc.cause from exc
+            raise
+        return deltas
 
     def _add_if_not_present_locked(self, deltas: Deltas) -> None:
         key = self.key_of(deltas)

@@ -82,33 +82,35 @@ class ProcessorListener:
         self.resync_period = resync_period
         self._next_resync = now + resync_period
         self._upstream_synced = upstream_synced
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()  # entered directly: cheaper than the condition's wrapper
+        self._cond = threading.Condition(self._lock)
         self._buffer: deque[Notification] = deque()
+        self._idle = False  # the delivery thread waits for a notification: only then notify
         self._pending_initial = 0
         self._stopped = False
         self._thread: threading.Thread | None = None
 
     def add(self, notification: Notification) -> None:
         """Buffer a notification (never blocks, never drops while running)."""
-        with self._cond:
+        with self._lock:
             if self._stopped:
                 return
             if isinstance(notification, AddNotification) and notification.is_in_initial_list:
                 self._pending_initial += 1
             self._buffer.append(notification)
-            if len(self._buffer) == 1:  # the delivery thread waits only on an empty buffer
+            if self._idle:
                 self._cond.notify()
 
     def has_synced(self) -> bool:
         """See the class docstring."""
-        with self._cond:
+        with self._lock:
             if self._pending_initial:
                 return False
         return self._upstream_synced()
 
     def start(self) -> None:
         """Start the delivery thread (once)."""
-        with self._cond:
+        with self._lock:
             if self._thread is not None or self._stopped:
                 return
             self._thread = threading.Thread(
@@ -118,14 +120,14 @@ class ProcessorListener:
 
     def stop(self) -> None:
         """Stop delivering; notifications still buffered are dropped. Does not wait."""
-        with self._cond:
+        with self._lock:
             self._stopped = True
             self._buffer.clear()
             self._cond.notify_all()
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the delivery thread to end (after :meth:`stop`)."""
-        with self._cond:
+        with self._lock:
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
@@ -140,9 +142,11 @@ class ProcessorListener:
 
     def _run(self) -> None:
         while True:
-            with self._cond:
+            with self._lock:
                 while not self._buffer and not self._stopped:
+                    self._idle = True
                     self._cond.wait()
+                    self._idle = False
                 if self._stopped:
                     return
                 batch = self._buffer
@@ -159,7 +163,7 @@ class ProcessorListener:
                         isinstance(notification, AddNotification)
                         and notification.is_in_initial_list
                     ):
-                        with self._cond:
+                        with self._lock:
                             self._pending_initial -= 1
 
     def _deliver(self, notification: Notification) -> None:

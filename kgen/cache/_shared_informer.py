@@ -40,7 +40,7 @@ from kgen.cache._processor import (
 )
 from kgen.cache._reflector import Reflector, WatchErrorHandler, default_watch_error_handler
 from kgen.clock import REAL_CLOCK, Clock
-from kgen.meta import meta_resource_version
+from kgen.meta import ObjectMeta, meta_resource_version
 
 __all__ = [
     "MINIMUM_RESYNC_PERIOD",
@@ -311,11 +311,12 @@ class SharedIndexInformer(Generic[T]):
         assert fifo is not None
         while True:
             try:
-                fifo.pop(self._handle_deltas)
+                fifo.drain(self._handle_deltas, self._log_process_error)
             except FIFOClosedError:
                 return
-            except Exception:
-                log.exception("%s: failed to process deltas", self.name)
+
+    def _log_process_error(self, exc: BaseException) -> None:
+        log.error("%s: failed to process deltas", self.name, exc_info=exc)
 
     def _handle_deltas(self, deltas: Deltas, is_in_initial_list: bool) -> None:
         with self._block_deltas:
@@ -327,10 +328,18 @@ class SharedIndexInformer(Generic[T]):
                     continue
                 old = self._indexer.update(obj)
                 if old is not None:
-                    sync = meta_resource_version(old) == meta_resource_version(obj)
+                    sync = _resource_version(old) == _resource_version(obj)
                     self._processor.distribute(UpdateNotification(old, obj), sync=sync)
                 else:
                     self._processor.distribute(AddNotification(obj, is_in_initial_list), sync=False)
+
+
+def _resource_version(obj: object) -> str:
+    metadata = getattr(obj, "metadata", None)
+    if type(metadata) is ObjectMeta:  # the common case, made fast: a kgen model
+        version = metadata.resource_version
+        return version if isinstance(version, str) else ""
+    return meta_resource_version(obj)
 
 
 def wait_for_cache_sync(

@@ -316,3 +316,50 @@ def test_add_if_not_present_keeps_queued_state() -> None:
     assert newest_val(pop(f)) == 1
     f.add_if_not_present(Deltas([Delta(ADDED, Obj("b", 0))]))
     assert newest_val(pop(f)) == 0
+
+
+def test_drain_pops_queued_keys_in_order_and_reports_each_failure() -> None:
+    f = fifo()
+    for name in "abcde":
+        f.add(Obj(name))
+    f.update(Obj("a", 1))
+    seen: list[tuple[str, bool]] = []
+    errors: list[BaseException] = []
+
+    def process(deltas: Deltas, initial: bool) -> None:
+        assert deltas.newest is not None and isinstance(deltas.newest.object, Obj)
+        name = deltas.newest.object.name
+        seen.append((name, initial))
+        if name == "b":
+            raise RuntimeError("dropped b")
+        if name == "c" and len(seen) < 5:
+            raise RequeueError(ValueError("c later"))
+
+    assert f.drain(process, errors.append, limit=4) == 4
+    assert seen == [("a", False), ("b", False), ("c", False), ("d", False)]
+    assert [str(e) for e in errors] == ["dropped b", "c later"]
+    assert f.list_keys() == ["e", "c"]  # the requeued key waits for a later drain
+    assert shape(f.get_by_key("a") or Deltas()) == []
+    assert f.drain(process, errors.append) == 2
+    assert [name for name, _ in seen[4:]] == ["e", "c"]
+    assert len(f) == 0
+    f.close()
+    with pytest.raises(FIFOClosedError):
+        f.drain(process, errors.append)
+
+
+def test_drain_marks_initial_list_per_key_and_serves_a_waiting_consumer() -> None:
+    f = fifo()
+    f.replace([Obj("a"), Obj("b")])
+    initial: list[bool] = []
+    errors: list[BaseException] = []
+    assert f.drain(lambda deltas, first: initial.append(first), errors.append) == 2
+    assert initial == [True, True] and f.has_synced()
+    popped: list[int] = []
+    consumer = threading.Thread(
+        target=lambda: popped.append(f.drain(lambda d, first: initial.append(first), errors.append))
+    )
+    consumer.start()
+    f.add(Obj("c"))
+    consumer.join(timeout=5)
+    assert popped == [1] and initial[-1] is False and not errors

@@ -12,6 +12,7 @@ import logging
 import queue
 import re
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -73,20 +74,15 @@ def _format(fmt: str, args: tuple[object, ...]) -> str:
         return f"{fmt} (formatting {args!r} failed: {err})"
 
 
-class Recorder:
-    """The recorder a broadcaster hands out: builds Events and passes them on with ``emit``
-    (which must not block)."""
-
-    def __init__(self, source: EventSource, clock: Clock, emit: Callable[[Event], None]) -> None:
-        self.source = source
-        self._clock = clock
-        self._emit = emit
+class _FormattingRecorder(ABC):
+    """The three :class:`EventRecorder` methods, formatting the message once; subclasses say
+    what recording an event means (:meth:`_record`)."""
 
     def event(self, obj: object, event_type: str, reason: str, message: str) -> None:
-        self._generate(obj, None, event_type, reason, message)
+        self._record(obj, None, event_type, reason, message)
 
     def eventf(self, obj: object, event_type: str, reason: str, fmt: str, *args: object) -> None:
-        self._generate(obj, None, event_type, reason, _format(fmt, args))
+        self._record(obj, None, event_type, reason, _format(fmt, args))
 
     def annotated_eventf(
         self,
@@ -97,9 +93,30 @@ class Recorder:
         fmt: str,
         *args: object,
     ) -> None:
-        self._generate(obj, annotations, event_type, reason, _format(fmt, args))
+        self._record(obj, annotations, event_type, reason, _format(fmt, args))
 
-    def _generate(
+    @abstractmethod
+    def _record(
+        self,
+        obj: object,
+        annotations: Mapping[str, str] | None,
+        event_type: str,
+        reason: str,
+        message: str,
+    ) -> None:
+        """Record one event whose message is already formatted."""
+
+
+class Recorder(_FormattingRecorder):
+    """The recorder a broadcaster hands out: builds Events and passes them on with ``emit``
+    (which must not block)."""
+
+    def __init__(self, source: EventSource, clock: Clock, emit: Callable[[Event], None]) -> None:
+        self.source = source
+        self._clock = clock
+        self._emit = emit
+
+    def _record(
         self,
         obj: object,
         annotations: Mapping[str, str] | None,
@@ -153,7 +170,7 @@ class Recorder:
         )
 
 
-class FakeRecorder:
+class FakeRecorder(_FormattingRecorder):
     """An :class:`EventRecorder` for tests: each event becomes the string
     ``"<type> <reason> <message>"`` on :attr:`events` (a bounded ``queue.Queue``; events are
     dropped when it is full, never blocking). With ``include_object`` the string ends with
@@ -164,24 +181,7 @@ class FakeRecorder:
         self.events: queue.Queue[str] = queue.Queue(maxsize=buffer_size)
         self.include_object = include_object
 
-    def event(self, obj: object, event_type: str, reason: str, message: str) -> None:
-        self._write(obj, None, event_type, reason, message)
-
-    def eventf(self, obj: object, event_type: str, reason: str, fmt: str, *args: object) -> None:
-        self._write(obj, None, event_type, reason, _format(fmt, args))
-
-    def annotated_eventf(
-        self,
-        obj: object,
-        annotations: Mapping[str, str],
-        event_type: str,
-        reason: str,
-        fmt: str,
-        *args: object,
-    ) -> None:
-        self._write(obj, annotations, event_type, reason, _format(fmt, args))
-
-    def _write(
+    def _record(
         self,
         obj: object,
         annotations: Mapping[str, str] | None,

@@ -12,6 +12,7 @@ be closed by whoever consumes it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -439,7 +440,7 @@ class Handler:
     ) -> Response:
         options = _list_options(request)
         if options.timeout_seconds is None:
-            options.timeout_seconds = 1800.0
+            options = dataclasses.replace(options, timeout_seconds=1800)
         as_table = "as=Table" in request.headers.get("accept", "")
         try:
             events: Iterator[JSON] = self.tracker.watch(
@@ -599,7 +600,7 @@ def _list_options(request: Request) -> ListOptions:
         resource_version_match=request.param("resourceVersionMatch"),
         limit=number("limit") or 0,
         continue_=request.param("continue"),
-        timeout_seconds=float(timeout) if timeout else None,
+        timeout_seconds=timeout or None,
         allow_watch_bookmarks=bool(flag("allowWatchBookmarks")),
         send_initial_events=flag("sendInitialEvents"),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgen.rest.options import ListOptions  # the client's options, as the server reads them
 from kgen.testing._errors import APIError
 
 __all__ = [
@@ -25,21 +26,6 @@ PATCH_JSON = "application/json-patch+json"
 PATCH_MERGE = "application/merge-patch+json"
 PATCH_STRATEGIC = "application/strategic-merge-patch+json"
 PATCH_APPLY = "application/apply-patch+yaml"
-
-
-@dataclass
-class ListOptions:
-    """The query options of list and watch, with the API's names in snake_case."""
-
-    label_selector: str = ""
-    field_selector: str = ""
-    resource_version: str = ""
-    resource_version_match: str = ""
-    limit: int = 0
-    continue_: str = ""
-    timeout_seconds: float | None = None
-    allow_watch_bookmarks: bool = False
-    send_initial_events: bool | None = None
 
 
 @dataclass

@@ -47,60 +47,61 @@ class RateLimiter(Protocol[T_contra]):
         ...
 
 
-class ItemExponentialFailureRateLimiter(Generic[T]):
+class _PerItemFailures(Generic[T]):
+    """The failure count per item that the per-item limiters keep (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[T, int] = {}
+
+    def _record_failure(self, item: T) -> int:
+        """Count one more failure of ``item``; return how many were counted before it."""
+        with self._lock:
+            before = self._failures.get(item, 0)
+            self._failures[item] = before + 1
+        return before
+
+    def forget(self, item: T) -> None:
+        with self._lock:
+            self._failures.pop(item, None)
+
+    def num_requeues(self, item: T) -> int:
+        with self._lock:
+            return self._failures.get(item, 0)
+
+
+class ItemExponentialFailureRateLimiter(_PerItemFailures[T]):
     """``base_delay * 2**failures``, capped at ``max_delay`` (also when the power overflows).
 
     With (1 ms, 1 s) an item waits 1, 2, 4, 8, 16 ms ... until :meth:`forget`.
     """
 
     def __init__(self, base_delay: float, max_delay: float) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[T, int] = {}
+        super().__init__()
         self.base_delay = base_delay
         self.max_delay = max_delay
 
     def when(self, item: T) -> float:
-        with self._lock:
-            exp = self._failures.get(item, 0)
-            self._failures[item] = exp + 1
+        exp = self._record_failure(item)
         try:
             backoff = math.ldexp(self.base_delay, exp)
         except OverflowError:
             return self.max_delay
         return min(backoff, self.max_delay)
 
-    def forget(self, item: T) -> None:
-        with self._lock:
-            self._failures.pop(item, None)
 
-    def num_requeues(self, item: T) -> int:
-        with self._lock:
-            return self._failures.get(item, 0)
-
-
-class ItemFastSlowRateLimiter(Generic[T]):
+class ItemFastSlowRateLimiter(_PerItemFailures[T]):
     """``fast_delay`` for the first ``max_fast_attempts`` failures of an item, then ``slow_delay``."""
 
     def __init__(self, fast_delay: float, slow_delay: float, max_fast_attempts: int) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[T, int] = {}
+        super().__init__()
         self.fast_delay = fast_delay
         self.slow_delay = slow_delay
         self.max_fast_attempts = max_fast_attempts
 
     def when(self, item: T) -> float:
-        with self._lock:
-            failures = self._failures.get(item, 0) + 1
-            self._failures[item] = failures
+        failures = self._record_failure(item) + 1
         return self.fast_delay if failures <= self.max_fast_attempts else self.slow_delay
-
-    def forget(self, item: T) -> None:
-        with self._lock:
-            self._failures.pop(item, None)
-
-    def num_requeues(self, item: T) -> int:
-        with self._lock:
-            return self._failures.get(item, 0)
 
 
 class BucketRateLimiter(Generic[T]):

@@ -29,7 +29,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kgen.cache._indexer import KeyListerGetter, TransformFunc
-from kgen.cache._keys import DeletedFinalStateUnknown, KeyFunc, ObjectKeyError, meta_namespace_key
+from kgen.cache._keys import (
+    DeletedFinalStateUnknown,
+    KeyFunc,
+    ObjectKeyError,
+    key_with,
+    meta_namespace_key,
+)
 
 __all__ = [
     "Delta",
@@ -143,12 +149,7 @@ class DeltaFIFO:
             obj = newest.object
         if isinstance(obj, DeletedFinalStateUnknown):
             return obj.key
-        try:
-            return self._key_func(obj)
-        except ObjectKeyError:
-            raise
-        except Exception as exc:
-            raise ObjectKeyError(obj, exc) from exc
+        return key_with(self._key_func, obj)
 
     # -- producers ----------------------------------------------------------------------------
 

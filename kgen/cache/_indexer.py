@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Generic, Protocol, TypeVar
 
 from kgen.cache._index import Indexers, IndexFunc
-from kgen.cache._keys import KeyFunc, ObjectKeyError, meta_namespace_key
+from kgen.cache._keys import KeyFunc, key_with, meta_namespace_key
 from kgen.cache._thread_safe_store import ThreadSafeStore
 
 __all__ = ["Indexer", "KeyListerGetter", "ReflectorStore", "TransformFunc"]
@@ -68,12 +68,7 @@ class Indexer(Generic[T]):
 
     def key_of(self, obj: object) -> str:
         """The key of ``obj``; raises :class:`ObjectKeyError` when it has none."""
-        try:
-            return self._key_func(obj)
-        except ObjectKeyError:
-            raise
-        except Exception as exc:
-            raise ObjectKeyError(obj, exc) from exc
+        return key_with(self._key_func, obj)
 
     def _prepared(self, obj: object) -> T:
         return self._transform(obj) if self._transform is not None else obj  # type: ignore[return-value]

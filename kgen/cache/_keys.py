@@ -17,6 +17,7 @@ __all__ = [
     "KeyFunc",
     "ObjectKeyError",
     "deletion_handling_meta_namespace_key",
+    "key_with",
     "meta_namespace_key",
     "split_meta_namespace_key",
 ]
@@ -50,6 +51,16 @@ class DeletedFinalStateUnknown:
 
     key: str
     obj: object
+
+
+def key_with(key_func: KeyFunc, obj: object) -> str:
+    """``key_func(obj)``, with any failure turned into an :class:`ObjectKeyError` naming ``obj``."""
+    try:
+        return key_func(obj)
+    except ObjectKeyError:
+        raise
+    except Exception as exc:
+        raise ObjectKeyError(obj, exc) from exc
 
 
 def has_meta(obj: object) -> bool:

@@ -28,6 +28,7 @@ from kgen.testing import _discovery as discovery
 from kgen.testing._auth import Attributes, Auth, User
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
+from kgen.testing._negotiation import Output, negotiate
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._options import (
     PATCH_APPLY,
@@ -44,7 +45,6 @@ from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
 from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._reviews import REVIEWS, SELF_REVIEWS, review
-from kgen.testing._table import to_table
 from kgen.testing._tracker import ObjectTracker
 
 __all__ = ["HALF_OPEN", "Handler", "Request", "Response"]
@@ -335,13 +335,15 @@ class Handler:
             )
         if target.subresource and target.subresource != "status":
             raise APIError.method_not_allowed(verb, f"{info.plural}/{target.subresource}")
+        output = negotiate(request.headers.get("accept", ""), info)
         if verb == "get":
-            return self._out(request, info, self.tracker.get(info, target.namespace, target.name))
+            obj = self.tracker.get(info, target.namespace, target.name)
+            return json_response(200, output.render(info, obj))
         if verb == "list":
             listed = self.tracker.list(info, target.namespace, _list_options(request), copy=False)
-            return self._out(request, info, listed)
+            return json_response(200, output.render(info, listed))
         if verb == "watch":
-            return self._watch(request, info, target.namespace, watch_faults)
+            return self._watch(request, info, target.namespace, watch_faults, output)
         options = self._write_options(request, user)
         if verb == "create":
             written = self.tracker.create_ex(info, target.namespace, self._body(request), options)
@@ -366,7 +368,7 @@ class Handler:
                     info, target.namespace, _list_options(request), options
                 )
             )
-        response = json_response(written.code, written.object)
+        response = json_response(written.code, output.render(info, written.object))
         for warning in written.warnings:
             response.headers.append(("Warning", f'299 - "{_escape(warning)}"'))
         return response
@@ -423,25 +425,17 @@ class Handler:
             raise APIError.method_not_allowed(verb, f"{info.plural}/scale")
         return json_response(200, scale)
 
-    def _out(self, request: Request, info: ResourceInfo, obj: JSON) -> Response:
-        if "as=Table" in request.headers.get("accept", ""):
-            if obj.get("kind") == info.list_kind:
-                return json_response(200, to_table(info, obj["items"], obj["metadata"]))
-            return json_response(
-                200,
-                to_table(
-                    info, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
-                ),
-            )
-        return json_response(200, obj)
-
     def _watch(
-        self, request: Request, info: ResourceInfo, namespace: str, faults: list[Fault]
+        self,
+        request: Request,
+        info: ResourceInfo,
+        namespace: str,
+        faults: list[Fault],
+        output: Output,
     ) -> Response:
         options = _list_options(request)
         if options.timeout_seconds is None:
             options = dataclasses.replace(options, timeout_seconds=1800)
-        as_table = "as=Table" in request.headers.get("accept", "")
         try:
             events: Iterator[JSON] = self.tracker.watch(
                 info,
@@ -472,22 +466,7 @@ class Handler:
                                 else b"{not json at all}\n"
                             )
                             return
-                if (
-                    as_table
-                    and event["type"] != "ERROR"
-                    and event["object"].get("kind") == info.kind
-                    and event["type"] != "BOOKMARK"
-                ):
-                    obj = event["object"]
-                    event = {
-                        "type": event["type"],
-                        "object": to_table(
-                            info,
-                            [obj],
-                            {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
-                        ),
-                    }
-                yield _encoder.encode(event) + b"\n"
+                yield _encoder.encode(output.event(info, event)) + b"\n"
 
         return Response(
             200,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import msgspec
 
@@ -32,7 +33,9 @@ LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,
 """The ``Accept`` of list."""
 
 _META_GROUP = "meta.k8s.io/"
+_EXCERPT = 200
 
+T = TypeVar("T")
 P = PartialObjectMetadata
 PL = PartialObjectMetadataList
 
@@ -75,7 +78,7 @@ class MetadataResourceClient(
         """GET the collection's metadata (one page of it when ``options.limit`` is set)."""
         request = self._collection(self._rest.get(), options).header("Accept", LIST_ACCEPT)
         result = request.do()
-        found = result.into(PL)
+        found = _decode(result, PL)
         _refuse_other_meta_kinds(found.api_version, found.kind, "PartialObjectMetadataList", result)
         return found
 
@@ -126,7 +129,7 @@ class MetadataClient:
 
 def _object(result: Result) -> PartialObjectMetadata:
     """The metadata in a get or patch answer, after client-go's checks (class docstring)."""
-    found = result.into(P)
+    found = _decode(result, P)
     _refuse_other_meta_kinds(found.api_version, found.kind, "PartialObjectMetadata", result)
     if found.kind != "PartialObjectMetadata" and not _looks_like_object_metadata(found):
         raise UnexpectedResponseError(
@@ -138,6 +141,22 @@ def _object(result: Result) -> PartialObjectMetadata:
             content_type=result.content_type,
         )
     return found
+
+
+def _decode(result: Result, type: type[T]) -> T:
+    """``result.into(type)``, with what came back (content type, start of the body) in the
+    message of an undecodable answer."""
+    try:
+        return result.into(type)
+    except UnexpectedResponseError as err:
+        excerpt = result.body[:_EXCERPT].decode("utf-8", "replace")
+        raise UnexpectedResponseError(
+            f"{err}; the server sent {result.content_type or 'no content type'}: {excerpt!r}"
+            + ("..." if len(result.body) > _EXCERPT else ""),
+            status_code=result.status_code,
+            body=result.body,
+            content_type=result.content_type,
+        ) from None
 
 
 def _refuse_other_meta_kinds(

@@ -2,8 +2,9 @@
 
 :class:`Handler` turns a :class:`Request` into a :class:`Response`: authentication, fault
 injection, routing (discovery, OpenAPI, health, resources), verb dispatch to the
-:class:`~kgen.testing._tracker.ObjectTracker`, content negotiation (JSON, YAML bodies, Table
-output) and errors as ``Status`` bodies. The HTTP server and the in-process ``requests``
+:class:`~kgen.testing._tracker.ObjectTracker`, content negotiation (JSON, YAML bodies; Table
+and PartialObjectMetadata output, :mod:`kgen.testing._negotiation`) and errors as ``Status``
+bodies. The HTTP server and the in-process ``requests``
 adapter both call :meth:`Handler.handle`, so both see exactly the same behaviour.
 
 Thread-safe: one handler serves every connection. A streaming :class:`Response` (watch) must

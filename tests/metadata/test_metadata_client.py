@@ -256,4 +256,5 @@ def test_answers_that_are_not_metadata_say_what_came_back() -> None:
         with pytest.raises(UnexpectedResponseError) as garbage:
             shop.get("garbage")
         assert "does not decode as PartialObjectMetadata" in str(garbage.value)
+        assert "the server sent text/html: '<html>not an object</html>'" in str(garbage.value)
         assert garbage.value.body == b"<html>not an object</html>"

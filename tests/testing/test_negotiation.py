@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kgen.testing import APIServer
 from tests.testing.conftest import Client
 
 PARTIAL = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
@@ -208,3 +210,32 @@ def test_watch_as_table_and_refused_watches(client: Client, made: str) -> None:
     listed = _watch(client, made, PARTIAL_LIST, resourceVersion=current, timeoutSeconds="5")
     assert next(listed)["object"]["kind"] == "ConfigMap"
     listed.close()
+
+
+def test_custom_resources_negotiate_the_same_way(specs_dir: Path) -> None:
+    crds = specs_dir / "crds" / "cert-manager" / "cert-manager.crds.yaml"
+    with APIServer(specs=[crds]) as served:
+        client = Client(served)
+        try:
+            path = "/apis/cert-manager.io/v1/clusterissuers"
+            issuer = {"metadata": {"name": "ca", "labels": {"a": "b"}}, "spec": {"selfSigned": {}}}
+            created = client.request("POST", path, json=issuer)
+            assert created.status_code == 201, created.text
+            partial = _get(client, f"{path}/ca", PARTIAL)
+            assert partial == {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": created.json()["metadata"],
+            }
+            listed = _get(client, path, PARTIAL_LIST)
+            assert [item["metadata"]["name"] for item in listed["items"]] == ["ca"]
+            assert _refused(client, path, PARTIAL) == (
+                "you requested PartialObjectMetadata, but the requested object is a list "
+                "(*unstructured.UnstructuredList)"
+            )
+            assert _refused(client, f"{path}/ca", PARTIAL_LIST) == (
+                "you requested PartialObjectMetadataList, but the requested object is not a list "
+                "(*unstructured.Unstructured)"
+            )
+        finally:
+            client.close()

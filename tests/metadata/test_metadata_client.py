@@ -13,8 +13,9 @@ from kgen.client import GroupVersionResource, PatchType
 from kgen.dynamic import DynamicClient
 from kgen.meta import PartialObjectMetadata, PartialObjectMetadataList
 from kgen.metadata import LIST_ACCEPT, OBJECT_ACCEPT, MetadataClient
-from kgen.rest import RESTClient, StatusError, UnexpectedResponseError, is_not_found
-from kgen.testing import APIServer
+from kgen.rest import Config, RESTClient, StatusError, UnexpectedResponseError, is_not_found
+from kgen.testing import APIServer, Fake
+from tests.testing.conftest import small_model
 
 NAMESPACES = GroupVersionResource("", "v1", "namespaces")
 CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
@@ -258,3 +259,27 @@ def test_answers_that_are_not_metadata_say_what_came_back() -> None:
         assert "does not decode as PartialObjectMetadata" in str(garbage.value)
         assert "the server sent text/html: '<html>not an object</html>'" in str(garbage.value)
         assert garbage.value.body == b"<html>not an object</html>"
+
+
+def test_over_the_socket_free_fake_with_recorded_actions_and_reactors() -> None:
+    fake = Fake(small_model())
+    with fake.session() as session:
+        rest = RESTClient(Config(host=fake.url, qps=-1), session=session)
+        session.post(f"{fake.url}/api/v1/namespaces/default/configmaps", json=configmap("web"))
+        fake.clear_actions()
+        shop = MetadataClient(rest).resource(CONFIGMAPS).namespace("default")
+        got = shop.get("web")
+        assert got.kind == "PartialObjectMetadata" and got.metadata
+        assert got.metadata.name == "web"
+        shop.patch("web", {"metadata": {"labels": {"x": "y"}}}, PatchType.MERGE)
+        assert [(a.verb, a.resource, a.name) for a in fake.actions] == [
+            ("get", "configmaps", "web"),
+            ("patch", "configmaps", "web"),
+        ]
+        # a reactor's answer is sent as it is: a whole object, reduced by the client
+        fake.prepend_reactor("get", "configmaps", lambda action: _full(action.name))
+        reacted = shop.get("other")
+        assert (reacted.kind, reacted.metadata and reacted.metadata.uid) == (
+            "ConfigMap",
+            "uid-other",
+        )

@@ -105,10 +105,13 @@ class MetadataResourceClient(
             raise ValueError("patch: name is required")
         request = self._request(self._rest.patch(patch_type), name=name, subresource=subresources)
         request = request.header("Accept", OBJECT_ACCEPT)
-        # Decoded as raw JSON first, so that the checks below can quote what came back.
-        raw = self._patch(
-            request, data, msgspec.Raw, force, dry_run, field_manager, field_validation
-        )
+        # Decoded as raw JSON first, so that the checks of _object can quote what came back.
+        try:
+            raw = self._patch(
+                request, data, msgspec.Raw, force, dry_run, field_manager, field_validation
+            )
+        except UnexpectedResponseError as err:
+            raise _quoting(err) from None
         return _object(Result(200, bytes(raw), "application/json"))
 
 
@@ -144,19 +147,23 @@ def _object(result: Result) -> PartialObjectMetadata:
 
 
 def _decode(result: Result, type: type[T]) -> T:
-    """``result.into(type)``, with what came back (content type, start of the body) in the
-    message of an undecodable answer."""
+    """``result.into(type)``; an undecodable answer's error says what came back."""
     try:
         return result.into(type)
     except UnexpectedResponseError as err:
-        excerpt = result.body[:_EXCERPT].decode("utf-8", "replace")
-        raise UnexpectedResponseError(
-            f"{err}; the server sent {result.content_type or 'no content type'}: {excerpt!r}"
-            + ("..." if len(result.body) > _EXCERPT else ""),
-            status_code=result.status_code,
-            body=result.body,
-            content_type=result.content_type,
-        ) from None
+        raise _quoting(err) from None
+
+
+def _quoting(err: UnexpectedResponseError) -> UnexpectedResponseError:
+    """``err`` with what came back (content type, start of the body) in its message."""
+    excerpt = err.body[:_EXCERPT].decode("utf-8", "replace")
+    more = "..." if len(err.body) > _EXCERPT else ""
+    return UnexpectedResponseError(
+        f"{err}; the server sent {err.content_type or 'no content type'}: {excerpt!r}{more}",
+        status_code=err.status_code,
+        body=err.body,
+        content_type=err.content_type,
+    )
 
 
 def _refuse_other_meta_kinds(

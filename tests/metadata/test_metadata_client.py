@@ -259,6 +259,10 @@ def test_answers_that_are_not_metadata_say_what_came_back() -> None:
         assert "does not decode as PartialObjectMetadata" in str(garbage.value)
         assert "the server sent text/html: '<html>not an object</html>'" in str(garbage.value)
         assert garbage.value.body == b"<html>not an object</html>"
+        with pytest.raises(UnexpectedResponseError, match="the server sent text/html"):
+            shop.patch("garbage", {"metadata": {}}, PatchType.MERGE)
+        with pytest.raises(UnexpectedResponseError, match="does not look like an ObjectMeta"):
+            shop.patch("nameless", {"metadata": {}}, PatchType.MERGE)
 
 
 def test_over_the_socket_free_fake_with_recorded_actions_and_reactors() -> None:

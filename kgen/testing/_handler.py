@@ -4,8 +4,8 @@
 injection, routing (discovery, OpenAPI, health, resources), verb dispatch to the
 :class:`~kgen.testing._tracker.ObjectTracker`, content negotiation (JSON, YAML bodies; Table
 and PartialObjectMetadata output, :mod:`kgen.testing._negotiation`) and errors as ``Status``
-bodies. The HTTP server and the in-process ``requests``
-adapter both call :meth:`Handler.handle`, so both see exactly the same behaviour.
+bodies. The HTTP server and the in-process ``requests`` adapter both call
+:meth:`Handler.handle`, so both see exactly the same behaviour.
 
 Thread-safe: one handler serves every connection. A streaming :class:`Response` (watch) must
 be closed by whoever consumes it.

@@ -78,7 +78,9 @@ class ObjectTracker:
     """Objects of the resources of ``model``, with kube-apiserver's semantics.
 
     ``window`` is the number of events kept for watch and paging (older revisions get 410);
-    ``seed`` makes uids and generated names reproducible; ``clock`` gives timestamps;
+    ``seed``: ``None`` (the default) gives random uids (uuid4) and generated-name suffixes, so
+    two trackers never hand out the same uid; an int makes both reproducible (two trackers
+    given the same seed hand out the same sequence). ``clock`` gives timestamps;
     ``bookmark_interval`` spaces a watch's periodic bookmarks; ``crds`` carries what CRD
     manifests add (printer columns, scale paths, selectable fields). When the model serves
     core/v1 namespaces, the four standard namespaces exist from the start and namespaced objects
@@ -90,7 +92,7 @@ class ObjectTracker:
         model: APIModel,
         *,
         window: int = 1000,
-        seed: int = 0,
+        seed: int | None = None,
         clock: Callable[[], str] = _now,
         bookmark_interval: float = 60.0,
         crds: Mapping[tuple[str, str, str], CRDExtras] | None = None,
@@ -104,6 +106,7 @@ class ObjectTracker:
         """CRD object name to the (group, plural) it made served."""
         self.bookmark_interval = bookmark_interval
         self._rng = random.Random(seed)
+        self._seeded = seed is not None
         self._clock = clock
         self._namespaces = self.registry.get("", "v1", "namespaces")
         if self._namespaces is not None:
@@ -126,6 +129,11 @@ class ObjectTracker:
             if (info.group, info.version, info.kind) == (group, version, kind):
                 return info
         raise APIError(404, "NotFound", f"no resource serves kind {kind!r} in {api_version!r}")
+
+    def _new_uid(self) -> str:
+        if not self._seeded:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def _key(self, info: ResourceInfo, namespace: str, name: str) -> tuple[str, str]:
         return (namespace if info.namespaced else "", name)
@@ -421,7 +429,7 @@ class ObjectTracker:
             "selfLink",
         ):
             metadata.pop(key, None)
-        metadata["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        metadata["uid"] = self._new_uid()
         metadata["creationTimestamp"] = self._clock()
         if "status" in info.subresources:
             if info.key not in _NO_GENERATION:

@@ -27,6 +27,7 @@ from kgen import fields as fieldsel
 from kgen import labels as labelsel
 from kgen.spec import SpecError
 from kgen.spec.model import APIModel
+from kgen.testing import _deletion as deletion
 from kgen.testing._apply import FieldManager
 from kgen.testing._crds import CRDExtras, extras_of
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
@@ -814,8 +815,9 @@ class ObjectTracker:
     def delete(
         self, info: ResourceInfo, namespace: str, name: str, options: WriteOptions | None = None
     ) -> JSON:
-        """Delete an object. With finalizers it only gets a deletionTimestamp (and is returned);
-        otherwise it is removed and a ``Status`` of success is returned."""
+        """Delete an object; returns what kube-apiserver answers for its kind (see
+        ``_deletion``): the object (marked, or as last stored) or a success ``Status``. With
+        finalizers the object only gets a deletionTimestamp and is returned."""
         return self.delete_ex(info, namespace, name, options).object
 
     def delete_ex(
@@ -823,44 +825,38 @@ class ObjectTracker:
     ) -> Written:
         """:meth:`delete` returning code and warnings too."""
         options = options or WriteOptions()
+        body_options = options.body_options
         with self.store.lock:
             old = self._current(info, namespace, name)
-            self._check_preconditions(info, old, options.body_options.get("preconditions"))
+            self._check_preconditions(info, old, body_options.get("preconditions"))
             key = self._key(info, namespace, name)
-            if info.key == ("", "namespaces") and not options.dry_run:
-                self._empty_namespace(name)
-            if old["metadata"].get("finalizers"):
-                if old["metadata"].get("deletionTimestamp"):
-                    return Written(info.present(old), 202)
-                new = copy_json(old)
-                new["metadata"]["deletionTimestamp"] = self._clock()
-                new["metadata"]["deletionGracePeriodSeconds"] = 0
+            held = bool(old["metadata"].get("finalizers"))
+            if held and old["metadata"].get("deletionTimestamp"):
+                return Written(info.present(old), deletion.response_code(body_options, False))
+            marked = deletion.mark(info, old, self._clock(), body_options)
+            if held:
+                new = marked or deletion.mark_deleting(old, self._clock())
                 if options.dry_run:
-                    return Written(info.present(new), 202)
+                    return Written(info.present(new), deletion.response_code(body_options, False))
                 event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
-                return Written(info.present(event.object), 202)
+                return Written(
+                    info.present(event.object), deletion.response_code(body_options, False)
+                )
+            last = marked or old
             if not options.dry_run:
-                policy = options.body_options.get("propagationPolicy")
-                if options.body_options.get("orphanDependents") is True:
+                if info.key == ("", "namespaces"):
+                    self._empty_namespace(name)
+                policy = body_options.get("propagationPolicy")
+                if body_options.get("orphanDependents") is True:
                     policy = "Orphan"
                 if policy == "Foreground":
                     self._collect_garbage(old, "Foreground")
-                self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(old, rv))
+                gone = copy_json(last)
+                self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(gone, rv))
                 if policy != "Foreground":
                     self._collect_garbage(old, policy or "Background")
                 self._after_write(info, name)
-        details: JSON = {"name": name, "kind": info.plural, "uid": old["metadata"].get("uid", "")}
-        if info.group:
-            details["group"] = info.group
-        return Written(
-            {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Success",
-                "details": details,
-            }
-        )
+        return Written(deletion.answer(info, last), deletion.response_code(body_options, True))
 
     def _empty_namespace(self, namespace: str) -> None:
         for info in self.registry.stored():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from kgen.testing import APIServer
@@ -33,3 +34,92 @@ def test_uids_differ_between_servers_by_default() -> None:
 def test_an_explicit_seed_makes_uids_and_generated_names_reproducible() -> None:
     assert _first_uids(7) == _first_uids(7)
     assert _first_uids(7)[:2] != _first_uids(8)[:2]
+
+
+def _status(name: str, kind: str, uid: str, group: str = "") -> dict[str, Any]:
+    details: dict[str, Any] = {"name": name}
+    if group:
+        details["group"] = group
+    details.update(kind=kind, uid=uid)
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    }
+
+
+def test_delete_answers_a_status_for_kinds_that_do_not_return_the_object(
+    client: Client, ns: str
+) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    uid = client.request("POST", path, json={"metadata": {"name": "c"}}).json()["metadata"]["uid"]
+    deleted = client.request("DELETE", f"{path}/c")
+    assert deleted.status_code == 200
+    assert deleted.json() == _status("c", "configmaps", uid)
+    assert list(deleted.json()["details"]) == ["name", "kind", "uid"]
+    widget = client.request(
+        "POST", "/apis/example.com/v1/widgets", json={"metadata": {"name": "w"}}
+    )
+    gone = client.request("DELETE", "/apis/example.com/v1/widgets/w").json()
+    assert gone == _status("w", "widgets", widget.json()["metadata"]["uid"], "example.com")
+    assert list(gone["details"]) == ["name", "group", "kind", "uid"]
+
+
+def test_deleting_a_pod_answers_the_pod_marked_for_deletion(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/pods"
+    pod = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    created = client.request("POST", path, json=pod).json()
+    deleted = client.request("DELETE", f"{path}/p")
+    assert deleted.status_code == 200
+    body = deleted.json()
+    assert body["kind"] == "Pod" and body["apiVersion"] == "v1"
+    assert body["metadata"]["uid"] == created["metadata"]["uid"]
+    assert body["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+    # not bound to a node: deleted at once, grace period 0
+    assert body["metadata"]["deletionGracePeriodSeconds"] == 0
+    assert body["metadata"]["deletionTimestamp"]
+    assert client.request("GET", f"{path}/p").status_code == 404
+
+
+def test_a_bound_pod_is_answered_with_its_grace_period(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/pods"
+    for name, options, grace in (("a", {}, 30), ("b", {"gracePeriodSeconds": 5}, 5)):
+        spec = {"nodeName": "n1", "terminationGracePeriodSeconds": 30, "containers": []}
+        client.request("POST", path, json={"metadata": {"name": name}, "spec": spec})
+        before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+        meta = client.request("DELETE", f"{path}/{name}", json=options).json()["metadata"]
+        assert meta["deletionGracePeriodSeconds"] == grace
+        stamp = datetime.datetime.strptime(meta["deletionTimestamp"], "%Y-%m-%dT%H:%M:%SZ")
+        due = stamp.replace(tzinfo=datetime.UTC) - before
+        assert grace <= due.total_seconds() <= grace + 2
+    queried = client.request("POST", path, json={"metadata": {"name": "q"}, "spec": spec})
+    assert queried.status_code == 201
+    meta = client.request("DELETE", f"{path}/q", params={"gracePeriodSeconds": "7"}).json()
+    assert meta["metadata"]["deletionGracePeriodSeconds"] == 7
+    client.request("POST", path, json={"metadata": {"name": "r"}, "spec": spec})
+    bad = client.request("DELETE", f"{path}/r", params={"gracePeriodSeconds": "soon"})
+    assert bad.status_code == 400 and "gracePeriodSeconds" in bad.json()["message"]
+    assert client.request("GET", f"{path}/r").status_code == 200
+
+
+def test_deleting_a_namespace_answers_it_terminating(client: Client) -> None:
+    client.request("POST", "/api/v1/namespaces", json={"metadata": {"name": "going"}})
+    body = client.request("DELETE", "/api/v1/namespaces/going").json()
+    assert body["kind"] == "Namespace" and body["status"]["phase"] == "Terminating"
+    assert body["metadata"]["deletionTimestamp"]
+    assert client.request("GET", "/api/v1/namespaces/going").status_code == 404
+
+
+def test_finalizers_answer_the_object_and_202_only_when_not_orphaning(
+    client: Client, ns: str
+) -> None:
+    path = f"/api/v1/namespaces/{ns}/configmaps"
+    for name in ("held", "cascading"):
+        body = {"metadata": {"name": name, "finalizers": ["example.com/hold"]}}
+        client.request("POST", path, json=body)
+    held = client.request("DELETE", f"{path}/held")
+    assert held.status_code == 200 and held.json()["metadata"]["deletionGracePeriodSeconds"] == 0
+    cascading = client.request("DELETE", f"{path}/cascading", json={"orphanDependents": False})
+    assert cascading.status_code == 202 and cascading.json()["kind"] == "ConfigMap"

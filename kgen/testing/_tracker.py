@@ -469,8 +469,8 @@ class ObjectTracker:
             if options.dry_run:
                 return Written(obj, 201, warnings)
             event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
-            self._after_write(info, key[1])
-        return Written(info.present(event.object), 201, warnings)
+            answer = self._settled(info, key, event.object)
+        return Written(answer, 201, warnings)
 
     def update(
         self,
@@ -592,8 +592,7 @@ class ObjectTracker:
         if options.dry_run:
             return Written(info.present(new), 200, warnings)
         event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
-        self._after_write(info, key[1])
-        return Written(info.present(event.object), 200, warnings)
+        return Written(self._settled(info, key, event.object), 200, warnings)
 
     def patch(
         self,
@@ -878,6 +877,12 @@ class ObjectTracker:
             if self.store.get(info.key, ("", name)) is None:
                 with contextlib.suppress(APIError):  # e.g. an old v1beta1 manifest
                     self.create(info, "", {**manifest, "apiVersion": info.api_version})
+
+    def _settled(self, info: ResourceInfo, key: tuple[str, str], written: JSON) -> JSON:
+        """What a create or update answers: the object as stored once :meth:`_after_write` has
+        run (a CRD then carries its status: accepted names, stored versions, Established)."""
+        self._after_write(info, key[1])
+        return info.present(self.store.get(info.key, key) or written)
 
     def _after_write(self, info: ResourceInfo, name: str) -> None:
         """Keep served CRD resources in step with the stored CRD objects (see ``_install``)."""

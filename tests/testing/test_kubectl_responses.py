@@ -111,3 +111,24 @@ def test_delete_bodies_per_kind(kubectl: Kubectl, rest: RESTClient, kind: str) -
         assert body["metadata"]["deletionGracePeriodSeconds"] == 0
         assert body["metadata"]["deletionTimestamp"]
     assert kubectl.run("get", kind, name, check=False).returncode != 0
+
+
+def test_crd_create_answers_established_and_kubectl_wait_sees_it(
+    kubectl: Kubectl, specs_dir: Path
+) -> None:
+    manifest = specs_dir / "crds" / "gateway-api" / "gateway.networking.k8s.io_grpcroutes.yaml"
+    name = "grpcroutes.gateway.networking.k8s.io"
+    kubectl.run("delete", "customresourcedefinitions", name, "--ignore-not-found")
+    created = json.loads(kubectl.run("create", "-f", str(manifest), "-o", "json").stdout)
+    conditions = {c["type"]: c["status"] for c in created["status"]["conditions"]}
+    assert conditions == {"NamesAccepted": "True", "Established": "True"}
+    assert created["status"]["acceptedNames"]["kind"] == "GRPCRoute"
+    assert created["status"]["storedVersions"]
+    waited = kubectl.run(
+        "wait",
+        "--for",
+        "condition=established",
+        f"customresourcedefinition/{name}",
+        "--timeout=20s",
+    )
+    assert "condition met" in waited.stdout

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from kgen.testing import APIServer
 from tests.testing.conftest import Client, small_model
@@ -123,3 +126,33 @@ def test_finalizers_answer_the_object_and_202_only_when_not_orphaning(
     assert held.status_code == 200 and held.json()["metadata"]["deletionGracePeriodSeconds"] == 0
     cascading = client.request("DELETE", f"{path}/cascading", json={"orphanDependents": False})
     assert cascading.status_code == 202 and cascading.json()["kind"] == "ConfigMap"
+
+
+def test_a_created_crd_is_answered_established_and_deleted_terminating(specs_dir: Path) -> None:
+    extensions = specs_dir / "kubernetes" / "v1.35" / "openapi-v3"
+    manifest = specs_dir / "crds" / "gateway-api" / "gateway.networking.k8s.io_gatewayclasses.yaml"
+    crd = yaml.safe_load(manifest.read_text())
+    path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+    with APIServer(specs=[extensions / "apis__apiextensions.k8s.io__v1_openapi.json"]) as server:
+        client = Client(server)
+        try:
+            created = client.request("POST", path, json=crd)
+            assert created.status_code == 201
+            status = created.json()["status"]
+            assert status["acceptedNames"]["kind"] == "GatewayClass"
+            assert status["acceptedNames"]["shortNames"] == ["gc"]
+            assert status["storedVersions"] == ["v1"]
+            conditions = {c["type"]: c for c in status["conditions"]}
+            assert {t: c["status"] for t, c in conditions.items()} == {
+                "NamesAccepted": "True",
+                "Established": "True",
+            }
+            assert list(conditions["Established"])[:3] == ["type", "status", "lastTransitionTime"]
+            deleted = client.request("DELETE", f"{path}/{crd['metadata']['name']}").json()
+            assert deleted["kind"] == "CustomResourceDefinition"
+            assert deleted["metadata"]["deletionTimestamp"]
+            assert "customresourcecleanup.apiextensions.k8s.io" in deleted["metadata"]["finalizers"]
+            terminating = [c for c in deleted["status"]["conditions"] if c["type"] == "Terminating"]
+            assert terminating[0]["reason"] == "InstanceDeletionPending"
+        finally:
+            client.close()

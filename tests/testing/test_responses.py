@@ -6,6 +6,7 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
 
 from kgen.testing import APIServer
@@ -156,3 +157,49 @@ def test_a_created_crd_is_answered_established_and_deleted_terminating(specs_dir
             assert terminating[0]["reason"] == "InstanceDeletionPending"
         finally:
             client.close()
+
+
+def test_error_bodies_are_kube_apiservers_bytes(client: Client, ns: str) -> None:
+    missing = client.request("GET", f"/api/v1/namespaces/{ns}/configmaps/a&b")
+    assert missing.status_code == 404
+    assert missing.content == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        b'"message":"configmaps \\"a\\u0026b\\" not found","reason":"NotFound",'
+        b'"details":{"name":"a\\u0026b","kind":"configmaps"},"code":404}\n'
+    )
+    assert missing.headers["Content-Length"] == str(len(missing.content))
+    nowhere = client.request("GET", "/api/v1/nowhere")
+    assert nowhere.content == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        b'"message":"the server could not find the requested resource","reason":"NotFound",'
+        b'"details":{},"code":404}\n'
+    )
+    path = "/apis/apps/v1/namespaces/" + ns + "/deployments"
+    client.request("POST", path, json={"metadata": {"name": "d"}})
+    taken = client.request("POST", path, json={"metadata": {"name": "d"}})
+    assert taken.content == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        b'"message":"deployments.apps \\"d\\" already exists","reason":"AlreadyExists",'
+        b'"details":{"name":"d","group":"apps","kind":"deployments"},"code":409}\n'
+    )
+    anonymous = requests.get(client.server.url + "/api/v1/namespaces", timeout=10)
+    assert anonymous.content == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        b'"message":"Unauthorized","reason":"Unauthorized","code":401}\n'
+    )
+    invalid = client.request("POST", f"/api/v1/namespaces/{ns}/configmaps", json={"metadata": {}})
+    body = invalid.json()
+    assert invalid.status_code == 422 and invalid.content.endswith(b',"code":422}\n')
+    assert list(body) == [
+        "kind",
+        "apiVersion",
+        "metadata",
+        "status",
+        "message",
+        "reason",
+        "details",
+        "code",
+    ]
+    cause = body["details"]["causes"][0]
+    assert list(cause) == ["reason", "message", "field"]
+    assert not cause["message"].startswith(cause["field"])

@@ -177,8 +177,8 @@ class APIServer:
     """An in-process Kubernetes API server; see the module docstring.
 
     Give it ``specs`` (paths :func:`kgen.spec.load` understands: a swagger.json, a folder of
-    OpenAPI v3 documents, CRD manifests; ``discovery`` documents add short names and
-    categories) or a ready ``model``. ``tls=(cert_pem, key_pem)`` serves HTTPS (``ca_pem`` is
+    OpenAPI v3 documents, CRD manifests; ``discovery`` documents may add short names and
+    categories, the built-in ones ship with kgen) or a ready ``model``. ``tls=(cert_pem, key_pem)`` serves HTTPS (``ca_pem`` is
     then what clients trust); ``client_ca_pem`` enables client-certificate authentication.
     Requests need ``token`` (or a client certificate) unless ``allow_anonymous``; ``rules``
     restrict what users may do (403 otherwise). ``window`` bounds the watch history.

@@ -1,5 +1,5 @@
-"""kubectl against a server started from the real 1.35 OpenAPI v3 documents only (no discovery
-documents), judging kgen.testing's exact responses (issue 12)."""
+"""kubectl against a server started from the real 1.35 OpenAPI v3 documents and one CRD only (no
+discovery documents), judging kgen.testing's exact responses (issue 12)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,10 @@ def cluster(
     ca = trustme.CA()
     cert = ca.issue_cert("127.0.0.1", "localhost")
     server = APIServer(
-        specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
+        specs=[
+            specs_dir / "kubernetes" / "v1.35" / "openapi-v3",
+            specs_dir / "crds" / "gateway-api" / "gateway.networking.k8s.io_gatewayclasses.yaml",
+        ],
         tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
         ca_pem=ca.cert_pem.bytes(),
     )
@@ -118,7 +121,7 @@ def test_crd_create_answers_established_and_kubectl_wait_sees_it(
 ) -> None:
     manifest = specs_dir / "crds" / "gateway-api" / "gateway.networking.k8s.io_grpcroutes.yaml"
     name = "grpcroutes.gateway.networking.k8s.io"
-    kubectl.run("delete", "customresourcedefinitions", name, "--ignore-not-found")
+    kubectl.run("delete", "crd", name, "--ignore-not-found")
     created = json.loads(kubectl.run("create", "-f", str(manifest), "-o", "json").stdout)
     conditions = {c["type"]: c["status"] for c in created["status"]["conditions"]}
     assert conditions == {"NamesAccepted": "True", "Established": "True"}
@@ -132,3 +135,53 @@ def test_crd_create_answers_established_and_kubectl_wait_sees_it(
         "--timeout=20s",
     )
     assert "condition met" in waited.stdout
+
+
+DEPLOYMENT = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web", "labels": {"app": "web"}},
+    "spec": {
+        "replicas": 1,
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "nginx", "image": "nginx"}]},
+        },
+    },
+}
+
+
+def test_short_names_and_categories_without_discovery_documents(kubectl: Kubectl) -> None:
+    resources = kubectl.run("api-resources").stdout.splitlines()[1:]
+    columns = {line.split()[0]: line.split() for line in resources}
+    assert columns["pods"][1] == "po" and columns["deployments"][1] == "deploy"
+    assert columns["customresourcedefinitions"][1] == "crd,crds"
+    namespaces = kubectl.run("get", "ns", "-o", "name").stdout.split()
+    assert f"namespace/{kubectl.namespace}" in namespaces and "namespace/default" in namespaces
+    kubectl.run("create", "-f", "-", stdin=json.dumps(DEPLOYMENT))
+    _create(kubectl, "pod", "lone")
+    _create(kubectl, "service", "front")
+    assert kubectl.run("get", "deploy", "-o", "name").stdout.split() == ["deployment.apps/web"]
+    assert kubectl.run("get", "po", "-o", "name").stdout.split() == ["pod/lone"]
+    scaled = kubectl.run("scale", "deploy/web", "--replicas=2").stdout
+    assert "deployment.apps/web scaled" in scaled
+    assert kubectl.json("get", "deploy", "web")["spec"]["replicas"] == 2
+    everything = kubectl.run("get", "all", "-o", "name").stdout.split()
+    assert {"pod/lone", "service/front", "deployment.apps/web"} <= set(everything)
+    assert not any(name.startswith("configmap/") for name in everything)
+
+
+def test_a_crds_short_names_and_categories_come_from_the_crd(kubectl: Kubectl) -> None:
+    suffix = kubectl.namespace.rsplit("-", 1)[-1]
+    gateway_class = {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "GatewayClass",
+        "metadata": {"name": f"example-{suffix}"},
+        "spec": {"controllerName": "example.com/gateway"},
+    }
+    kubectl.run("create", "-f", "-", stdin=json.dumps(gateway_class))
+    by_short_name = kubectl.run("get", "gc", "-o", "name").stdout.split()
+    by_category = kubectl.run("get", "gateway-api", "-o", "name").stdout.split()
+    expected = f"gatewayclass.gateway.networking.k8s.io/example-{suffix}"
+    assert expected in by_short_name and expected in by_category

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +205,29 @@ def test_error_bodies_are_kube_apiservers_bytes(client: Client, ns: str) -> None
     cause = body["details"]["causes"][0]
     assert list(cause) == ["reason", "message", "field"]
     assert not cause["message"].startswith(cause["field"])
+
+
+def test_builtin_short_names_and_categories_come_with_kgen(client: Client) -> None:
+    """The small model declares no short names for deployments: they come from kgen's table."""
+    apps = client.request("GET", "/apis/apps/v1").json()
+    deployments = next(r for r in apps["resources"] if r["name"] == "deployments")
+    assert deployments["shortNames"] == ["deploy"] and deployments["categories"] == ["all"]
+    core = client.request("GET", "/api/v1").json()
+    configmaps = next(r for r in core["resources"] if r["name"] == "configmaps")
+    assert configmaps["shortNames"] == ["cm"] and "categories" not in configmaps
+    widgets = client.request("GET", "/apis/example.com/v1").json()["resources"][0]
+    assert "shortNames" not in widgets and widgets["categories"] == ["all"]
+
+
+def test_the_shipped_name_table_is_what_the_generator_writes(specs_dir: Path) -> None:
+    script = Path(__file__).resolve().parents[2] / "tools" / "builtin_names.py"
+    spec = importlib.util.spec_from_file_location("builtin_names", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    shipped = json.loads(module.OUTPUT.read_text())
+    assert module.build(specs_dir) == shipped
+    assert shipped["resources"]["apps/deployments"] == {
+        "shortNames": ["deploy"],
+        "categories": ["all"],
+    }

@@ -6,7 +6,7 @@ went; every other kind sends a success ``Status`` naming the object (:func:`dele
 Three kinds first mark the object and send it back marked (:func:`mark`): a pod gets a
 ``deletionTimestamp`` of now plus its grace period, as its graceful deletion sets it; a
 namespace becomes ``Terminating``; a CustomResourceDefinition gets its cleanup finalizer and a
-``Terminating`` condition. An object held by finalizers is marked as deleting (:func:`mark_deleting`)
+``Terminating`` condition. An object held by finalizers is marked as deleting (:func:`mark_held`)
 and sent back. The code is 200, and 202 only when the client asked ``orphanDependents: false``
 while the object stays (:func:`response_code`).
 
@@ -33,6 +33,7 @@ __all__ = [
     "grace_period",
     "mark",
     "mark_deleting",
+    "mark_held",
     "response_code",
 ]
 
@@ -168,6 +169,16 @@ def mark(info: ResourceInfo, obj: JSON, now: str, delete_options: Mapping[str, A
         status["conditions"] = conditions
         return marked
     return None
+
+
+def mark_held(info: ResourceInfo, obj: JSON, now: str, delete_options: Mapping[str, Any]) -> JSON:
+    """A copy of ``obj`` as a delete leaves it while finalizers hold it: a pod marked with its
+    grace period (:func:`mark`), any other object by :func:`mark_deleting`."""
+    if info.key == ("", "pods"):
+        marked = mark(info, obj, now, delete_options)
+        if marked is not None:
+            return marked
+    return mark_deleting(obj, now)
 
 
 def mark_deleting(obj: JSON, now: str) -> JSON:

@@ -832,16 +832,16 @@ class ObjectTracker:
             held = bool(old["metadata"].get("finalizers"))
             if held and old["metadata"].get("deletionTimestamp"):
                 return Written(info.present(old), deletion.response_code(body_options, False))
-            marked = deletion.mark(info, old, self._clock(), body_options)
+            now = self._clock()
             if held:
-                new = marked or deletion.mark_deleting(old, self._clock())
+                new = deletion.mark_held(info, old, now, body_options)
                 if options.dry_run:
                     return Written(info.present(new), deletion.response_code(body_options, False))
                 event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
                 return Written(
                     info.present(event.object), deletion.response_code(body_options, False)
                 )
-            last = marked or old
+            last = deletion.mark(info, old, now, body_options) or old
             if not options.dry_run:
                 if info.key == ("", "namespaces"):
                     self._empty_namespace(name)

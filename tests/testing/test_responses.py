@@ -231,3 +231,17 @@ def test_the_shipped_name_table_is_what_the_generator_writes(specs_dir: Path) ->
         "shortNames": ["deploy"],
         "categories": ["all"],
     }
+
+
+def test_a_held_pod_keeps_its_grace_period_marks(client: Client, ns: str) -> None:
+    path = f"/api/v1/namespaces/{ns}/pods"
+    pod = {
+        "metadata": {"name": "held", "finalizers": ["example.com/hold"]},
+        "spec": {"nodeName": "n1", "containers": []},
+    }
+    client.request("POST", path, json=pod)
+    answered = client.request("DELETE", f"{path}/held", json={"gracePeriodSeconds": 9})
+    assert answered.status_code == 200
+    assert answered.json()["metadata"]["deletionGracePeriodSeconds"] == 9
+    stored = client.request("GET", f"{path}/held").json()["metadata"]
+    assert stored["deletionGracePeriodSeconds"] == 9 and stored["finalizers"]

@@ -99,7 +99,7 @@ def json_response(status: int, obj: Any, content_type: str = "application/json")
 
 
 def error_response(err: APIError) -> Response:
-    response = json_response(err.code, err.status)
+    response = Response(err.code, [("Content-Type", "application/json")], err.body())
     response.headers.extend(err.headers.items())
     return response
 

@@ -6,7 +6,9 @@ Public surface: keys (:func:`new_ec_private_key`, :func:`new_rsa_private_key`,
 :func:`generate_serving_cert`, :func:`generate_self_signed_cert_key`, :class:`CertKeyPair`,
 :func:`subject_name`), signing requests (:func:`make_csr`, :func:`parse_csr_pem`), PEM
 (:func:`parse_certs_pem`, :func:`parse_private_key_pem`, :func:`encode_cert_pem`,
-:func:`encode_private_key_pem`, :func:`pem_blocks`, :class:`PEMError`).
+:func:`encode_private_key_pem`, :func:`pem_blocks`, :class:`PEMError`), and the
+CertificateSigningRequest flow of client-go's ``util/certificate/csr``
+(:func:`request_certificate`, :func:`wait_for_certificate` and their errors).
 """
 
 from kgen.cert._certs import (
@@ -37,13 +39,27 @@ from kgen.cert._pem import (
     parse_private_key_pem,
     pem_blocks,
 )
+from kgen.cert._request import (
+    CSR_RESOURCE,
+    CertificateDeniedError,
+    CertificateFailedError,
+    CertificateRequestError,
+    CertificateTimeoutError,
+    request_certificate,
+    wait_for_certificate,
+)
 
 __all__ = [
     "CA_VALIDITY",
     "CLOCK_SKEW",
+    "CSR_RESOURCE",
     "RSA_KEY_SIZE",
     "SERVING_VALIDITY",
     "CertKeyPair",
+    "CertificateDeniedError",
+    "CertificateFailedError",
+    "CertificateRequestError",
+    "CertificateTimeoutError",
     "IPLike",
     "PEMBlock",
     "PEMError",
@@ -61,5 +77,7 @@ __all__ = [
     "parse_csr_pem",
     "parse_private_key_pem",
     "pem_blocks",
+    "request_certificate",
     "subject_name",
+    "wait_for_certificate",
 ]

@@ -29,6 +29,7 @@ from kgen.spec import SpecError
 from kgen.spec.model import APIModel
 from kgen.testing._apply import FieldManager
 from kgen.testing._crds import CRDExtras, extras_of
+from kgen.testing._csr import APPROVAL, CSR_KEY, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
 from kgen.testing._install import CRD_RESOURCE, crd_model, crd_status, same_conditions
@@ -525,6 +526,8 @@ class ObjectTracker:
 
     def _merge_update(self, info: ResourceInfo, old: JSON, obj: JSON, subresource: str) -> JSON:
         """Apply the status split and keep the fields clients may not change."""
+        if info.key == CSR_KEY and subresource in ("status", "approval"):
+            return csr_subresource_update(old, obj, subresource, self._clock())
         if subresource == "status":
             new = copy_json(old)
             if "status" in obj:
@@ -615,7 +618,7 @@ class ObjectTracker:
     ) -> Written:
         """:meth:`patch` returning code and warnings too."""
         options = options or WriteOptions()
-        if subresource and subresource != "status":
+        if subresource and subresource != "status" and (info.key, subresource) != APPROVAL:
             raise APIError.method_not_allowed("patch", f"{info.plural}/{subresource}")
         with self.store.lock:
             key = self._key(info, namespace, name)

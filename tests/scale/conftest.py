@@ -1,6 +1,6 @@
-"""One HTTPS API server for the kgen.scale tests: Kubernetes 1.30 with the Prometheus CRD
-(a custom resource whose scale subresource reads ``.spec.shards``), a REST client trusting its
-CA, and the workloads every test scales."""
+"""One HTTPS API server (certificates from kgen.cert) for the kgen.scale tests: Kubernetes
+1.30 with the Prometheus CRD (a custom resource whose scale subresource reads
+``.spec.shards``), a REST client trusting its CA, and the workloads every test scales."""
 
 from __future__ import annotations
 
@@ -9,24 +9,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 from client.wire import no_leaked_threads  # noqa: F401 - autouse fixture
 
+from kgen.cert import generate_self_signed_ca, generate_serving_cert
 from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
 
 
 @pytest.fixture(scope="session")
 def scale_server(specs_dir: Path) -> Iterator[APIServer]:
-    ca = trustme.CA()
-    leaf = ca.issue_cert("127.0.0.1", "localhost")
+    ca = generate_self_signed_ca("kgen-scale-tests")
+    leaf = generate_serving_cert(ca, "127.0.0.1", alternate_dns=["localhost"])
     server = APIServer(
         specs=[
             specs_dir / "kubernetes" / "v1.30" / "swagger.json",
             specs_dir / "crds" / "prometheus-operator" / "monitoring.coreos.com_prometheuses.yaml",
         ],
-        tls=(leaf.cert_chain_pems[0].bytes(), leaf.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls=(leaf.cert_pem, leaf.key_pem),
+        ca_pem=ca.cert_pem,
     )
     with server:
         yield server

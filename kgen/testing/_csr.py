@@ -1,5 +1,9 @@
-"""CertificateSigningRequest writes through ``status`` and ``approval``, as kube-apiserver's
-certificates registry splits them.
+"""CertificateSigningRequest rules of kube-apiserver's certificates registry.
+
+On create, ``spec.username`` and ``groups`` are the requesting user's whatever the body said
+(``uid`` and ``extra`` are dropped: the test server's users have neither), and ``spec.request`` must be a PEM ``CERTIFICATE REQUEST`` (base64 on the wire)
+with a valid signature, ``usages`` known key usages without duplicates, and
+``expirationSeconds`` at least 600. Writes through ``status`` and ``approval`` are split:
 
 * ``approval`` changes the conditions only (who approves or denies); spec and
   ``status.certificate`` stay as stored.
@@ -19,18 +23,100 @@ import base64
 import binascii
 from typing import Any
 
-from kgen.cert import PEMError, parse_certs_pem
+from kgen.cert import PEMError, parse_certs_pem, parse_csr_pem
+from kgen.testing._auth import User
 from kgen.testing._errors import APIError
 from kgen.testing._store import JSON, copy_json
 
-__all__ = ["APPROVAL", "CSR_KEY", "csr_subresource_update"]
+__all__ = ["APPROVAL", "CSR_KEY", "csr_create", "csr_subresource_update"]
 
 CSR_KEY = ("certificates.k8s.io", "certificatesigningrequests")
 APPROVAL = (CSR_KEY, "approval")
 _DECISIONS = ("Approved", "Denied")
 _STATUSES = ("True", "False", "Unknown")
 
+_KEY_USAGES = frozenset(
+    (
+        "signing",
+        "digital signature",
+        "content commitment",
+        "key encipherment",
+        "key agreement",
+        "data encipherment",
+        "cert sign",
+        "crl sign",
+        "encipher only",
+        "decipher only",
+        "any",
+        "server auth",
+        "client auth",
+        "code signing",
+        "email protection",
+        "s/mime",
+        "ipsec end system",
+        "ipsec tunnel",
+        "ipsec user",
+        "timestamping",
+        "ocsp signing",
+        "microsoft sgc",
+        "netscape sgc",
+    )
+)
+_MIN_EXPIRATION_SECONDS = 600
+
 Cause = tuple[str, str, str]
+
+
+def csr_create(obj: JSON, user: User | None) -> None:
+    """Stamp the requesting ``user`` into ``obj``'s spec (``None``: leave it) and check the
+    request, usages and expiration (422 Invalid naming each bad field)."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return  # the schema check reports the missing spec
+    if user is not None:
+        spec["username"] = user.name
+        spec.pop("uid", None)
+        spec.pop("extra", None)
+        if user.groups:
+            spec["groups"] = list(user.groups)
+        else:
+            spec.pop("groups", None)
+    causes: list[Cause] = []
+    request = spec.get("request")
+    if request:
+        try:
+            parsed = parse_csr_pem(base64.b64decode(str(request), validate=True))
+            if not parsed.is_signature_valid:
+                raise PEMError("the request's signature does not verify")
+        except (binascii.Error, PEMError) as err:
+            causes.append(("spec.request", "FieldValueInvalid", f"Invalid value: <request>: {err}"))
+    usages = spec.get("usages")
+    if not usages:
+        causes.append(("spec.usages", "FieldValueRequired", "Required value"))
+    seen: set[object] = set()
+    for i, usage in enumerate(usages or ()):
+        if usage not in _KEY_USAGES:
+            causes.append(
+                (f"spec.usages[{i}]", "FieldValueNotSupported", f"Unsupported value: {usage!r}")
+            )
+        elif usage in seen:
+            causes.append(
+                (f"spec.usages[{i}]", "FieldValueDuplicate", f"Duplicate value: {usage!r}")
+            )
+        seen.add(usage)
+    expiration = spec.get("expirationSeconds")
+    if isinstance(expiration, int) and expiration < _MIN_EXPIRATION_SECONDS:
+        causes.append(
+            (
+                "spec.expirationSeconds",
+                "FieldValueInvalid",
+                f"Invalid value: {expiration}: may not specify a duration less than 600 seconds "
+                "(10 minutes)",
+            )
+        )
+    if causes:
+        name = str((obj.get("metadata") or {}).get("name", ""))
+        raise APIError.invalid("CertificateSigningRequest", CSR_KEY[0], name, causes)
 
 
 def _conditions(status: Any) -> list[JSON]:

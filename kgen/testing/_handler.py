@@ -541,7 +541,7 @@ class Handler:
         force = request.param("force")
         if force and not applying:
             raise APIError.bad_request("force may only be set for apply patches")
-        return WriteOptions(bool(dry_run), manager, force == "true", validation)
+        return WriteOptions(bool(dry_run), manager, force == "true", validation, user=user)
 
     def _delete_options(self, request: Request) -> JSON:
         options: JSON = {}

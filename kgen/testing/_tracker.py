@@ -29,7 +29,7 @@ from kgen.spec import SpecError
 from kgen.spec.model import APIModel
 from kgen.testing._apply import FieldManager
 from kgen.testing._crds import CRDExtras, extras_of
-from kgen.testing._csr import APPROVAL, CSR_KEY, csr_subresource_update
+from kgen.testing._csr import APPROVAL, CSR_KEY, csr_create, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
 from kgen.testing._install import CRD_RESOURCE, crd_model, crd_status, same_conditions
@@ -433,6 +433,8 @@ class ObjectTracker:
         if info.key == ("", "namespaces"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}
+        if info.key == CSR_KEY:
+            csr_create(obj, options.user)
         self.fields.record_update(
             None,
             obj,

@@ -236,3 +236,41 @@ def test_server_keeps_approval_and_signing_apart(rest: RESTClient, ca: CertKeyPa
     current["status"]["certificate"] = base64.b64encode(encode_cert_pem(ca.cert)).decode()
     with pytest.raises(StatusError, match="may not modify existing certificate content"):
         _csrs(rest).update_subresource(name, "status", current, dict)
+
+
+def test_server_stamps_the_requester_and_checks_the_request(rest: RESTClient) -> None:
+    key = new_ec_private_key()
+    body = {
+        "apiVersion": "certificates.k8s.io/v1",
+        "kind": "CertificateSigningRequest",
+        "metadata": {"name": f"checked-{next(_names)}"},
+        "spec": {
+            "request": base64.b64encode(make_csr(key, subject_name("carol"))).decode(),
+            "signerName": SIGNER,
+            "usages": list(USAGES),
+            "username": "someone-else",
+            "groups": ["system:nodes"],
+        },
+    }
+    created = _csrs(rest).create(body)
+    assert created["spec"]["username"] == "kgen-admin"  # the server's token user
+    assert created["spec"]["groups"] == ["system:masters"]
+
+    def rejected(**spec: Any) -> str:
+        bad = {**body, "metadata": {"name": f"bad-{next(_names)}"}}
+        bad["spec"] = {**body["spec"], **spec}
+        with pytest.raises(StatusError) as caught:
+            _csrs(rest).create(bad)
+        assert is_invalid(caught.value)
+        return str(caught.value)
+
+    not_a_request = base64.b64encode(encode_cert_pem(generate_self_signed_ca("x").cert)).decode()
+    assert "spec.request: Invalid value: <request>: no CERTIFICATE REQUEST block" in rejected(
+        request=not_a_request
+    )
+    assert "spec.usages[1]: Unsupported value: 'flying'" in rejected(
+        usages=["client auth", "flying"]
+    )
+    assert "spec.usages[1]: Duplicate value" in rejected(usages=["client auth", "client auth"])
+    assert "spec.usages: Required value" in rejected(usages=[])
+    assert "less than 600 seconds" in rejected(expirationSeconds=599)

@@ -3,7 +3,8 @@
 On create, ``spec.username`` and ``groups`` are the requesting user's whatever the body said
 (``uid`` and ``extra`` are dropped: the test server's users have neither), and ``spec.request`` must be a PEM ``CERTIFICATE REQUEST`` (base64 on the wire)
 with a valid signature, ``usages`` known key usages without duplicates, and
-``expirationSeconds`` at least 600. Writes through ``status`` and ``approval`` are split:
+``expirationSeconds`` at least 600. The spec never changes afterwards. Writes through
+``status`` and ``approval`` are split:
 
 * ``approval`` changes the conditions only (who approves or denies); spec and
   ``status.certificate`` stay as stored.

@@ -530,6 +530,8 @@ class ObjectTracker:
         """Apply the status split and keep the fields clients may not change."""
         if info.key == CSR_KEY and subresource in ("status", "approval"):
             return csr_subresource_update(old, obj, subresource, self._clock())
+        if info.key == CSR_KEY and not subresource and "spec" in old:
+            obj["spec"] = old["spec"]  # a request never changes once made
         if subresource == "status":
             new = copy_json(old)
             if "status" in obj:

@@ -212,6 +212,10 @@ def test_server_keeps_approval_and_signing_apart(rest: RESTClient, ca: CertKeyPa
     csr = _csrs(rest).get(name)
     csr["status"] = {"conditions": [_condition("Approved", "SelfServed")]}
     assert "conditions" not in _csrs(rest).update_subresource(name, "status", csr, dict)["status"]
+    # the spec is fixed once made, whatever an update of the object says
+    csr = _csrs(rest).get(name)
+    csr["spec"]["signerName"] = "example.com/other"
+    assert _csrs(rest).update(csr)["spec"]["signerName"] == SIGNER
     # an approver changes conditions only, stamped by the server
     csr = _decide(rest, name, _condition("Approved", "KgenTest"))
     (approved,) = csr["status"]["conditions"]

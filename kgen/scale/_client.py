@@ -60,33 +60,41 @@ class ScaleClient:
 
     def scales(self, namespace: str) -> NamespacedScales:
         """The scale verbs in ``namespace`` (``""`` for cluster-scoped resources)."""
-        return NamespacedScales(self, namespace)
-
-    def _target(
-        self, resource: GroupVersionResource, namespace: str
-    ) -> tuple[DynamicResourceClient, GroupVersionKind]:
-        kind = self._resolver.scale_for_resource(resource)
-        return self._dynamic.resource(resource).namespace(namespace), kind
-
-    def _resolve(
-        self, resource: GroupResource, namespace: str
-    ) -> tuple[DynamicResourceClient, GroupVersionKind]:
-        full = self._mapper.resource_for(
-            GroupVersionResource(resource.group, "", resource.resource)
-        )
-        return self._target(full, namespace)
+        return NamespacedScales(self._dynamic, self._mapper, self._resolver, namespace)
 
 
 class NamespacedScales:
     """The scale verbs of one namespace; made by :meth:`ScaleClient.scales`."""
 
-    def __init__(self, client: ScaleClient, namespace: str) -> None:
-        self._client = client
+    def __init__(
+        self,
+        dynamic: DynamicClient,
+        mapper: RESTMapper,
+        resolver: ScaleKindResolver,
+        namespace: str,
+    ) -> None:
+        self._dynamic = dynamic
+        self._mapper = mapper
+        self._resolver = resolver
         self._namespace = namespace
+
+    def _target(
+        self, resource: GroupVersionResource
+    ) -> tuple[DynamicResourceClient, GroupVersionKind]:
+        """The client of ``resource`` here, and the Scale kind its subresource speaks."""
+        kind = self._resolver.scale_for_resource(resource)
+        return self._dynamic.resource(resource).namespace(self._namespace), kind
+
+    def _resolve(self, resource: GroupResource) -> tuple[DynamicResourceClient, GroupVersionKind]:
+        """:meth:`_target` of the mapper's preferred version of ``resource``."""
+        full = self._mapper.resource_for(
+            GroupVersionResource(resource.group, "", resource.resource)
+        )
+        return self._target(full)
 
     def get(self, resource: GroupResource, name: str) -> Scale:
         """GET ``<resource>/<name>/scale``."""
-        target, _kind = self._client._resolve(resource, self._namespace)
+        target, _kind = self._resolve(resource)
         return to_autoscaling_v1(target.get_subresource(name, _SCALE, dict))
 
     def update(
@@ -103,7 +111,7 @@ class NamespacedScales:
         name = scale.metadata.name
         if not isinstance(name, str) or not name:
             raise ValueError(f"cannot update the scale of {resource}: the Scale has no name")
-        target, kind = self._client._resolve(resource, self._namespace)
+        target, kind = self._resolve(resource)
         body = from_autoscaling_v1(scale, kind.api_version)
         answer = target.update_subresource(
             name, _SCALE, body, dict, dry_run=dry_run, field_manager=field_manager
@@ -122,7 +130,7 @@ class NamespacedScales:
     ) -> Scale:
         """PATCH ``<resource>/<name>/scale`` with ``data`` as is (written against the kind the
         subresource speaks); ``resource`` is a full group/version/resource, not mapped."""
-        target, _kind = self._client._target(resource, self._namespace)
+        target, _kind = self._target(resource)
         answer = target.patch_subresource(
             name, _SCALE, data, patch_type, dict, dry_run=dry_run, field_manager=field_manager
         )

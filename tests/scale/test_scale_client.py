@@ -164,3 +164,20 @@ def test_resolver_reads_the_scale_kind_from_discovery(rest: RESTClient) -> None:
     resolver.refresh()
     resolver.scale_for_resource(KINDS["Deployment"])
     assert asked[-1] == "apps/v1" and len(asked) == 4
+
+
+def test_dry_run_writes_nothing_and_field_manager_is_recorded(rest: RESTClient) -> None:
+    name = _create(rest, "ReplicaSet", replicas=2)
+    resource = GroupResource("apps", "replicasets")
+    scales = ScaleClient.from_discovery(rest).scales(NAMESPACE)
+    scale = scales.get(resource, name)
+    scale.spec.replicas = 8
+    assert scales.update(resource, scale, dry_run=True).spec.replicas == 8
+    patch = {"spec": {"replicas": 9}}
+    assert scales.patch(KINDS["ReplicaSet"], name, PatchType.MERGE, patch, dry_run=True)
+    assert _replicas(_stored(rest, "ReplicaSet", name)) == 2
+    scales.update(resource, scale, field_manager="kgen-autoscaler")
+    managers = {
+        m["manager"]: m for m in _stored(rest, "ReplicaSet", name)["metadata"]["managedFields"]
+    }
+    assert managers["kgen-autoscaler"]["operation"] == "Update"

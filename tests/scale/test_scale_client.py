@@ -181,3 +181,4 @@ def test_dry_run_writes_nothing_and_field_manager_is_recorded(rest: RESTClient) 
         m["manager"]: m for m in _stored(rest, "ReplicaSet", name)["metadata"]["managedFields"]
     }
     assert managers["kgen-autoscaler"]["operation"] == "Update"
+    assert managers["kgen-autoscaler"]["subresource"] == "scale"

@@ -4,6 +4,8 @@ block and what is wrong with it; keys in every form client-go reads are read."""
 from __future__ import annotations
 
 import base64
+import stat
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -11,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from kgen.cert import (
     PEMError,
+    certs_from_file,
     generate_self_signed_ca,
     new_ec_private_key,
     new_rsa_private_key,
@@ -18,6 +21,9 @@ from kgen.cert import (
     parse_csr_pem,
     parse_private_key_pem,
     pem_blocks,
+    private_key_from_file,
+    write_cert,
+    write_key,
 )
 
 CA = generate_self_signed_ca("pem-test")
@@ -133,3 +139,28 @@ def test_bad_csr_pem() -> None:
         parse_csr_pem(CA.cert_pem)
     with pytest.raises(PEMError, match=r"PEM block 1 \(CERTIFICATE REQUEST\): not a valid"):
         parse_csr_pem(_block("CERTIFICATE REQUEST", b"nope"))
+
+
+def test_files_round_trip_with_client_go_modes(tmp_path: Path) -> None:
+    cert_path, key_path = tmp_path / "pki" / "ca.crt", tmp_path / "pki" / "private" / "ca.key"
+    write_cert(cert_path, CA.cert_pem)
+    write_key(key_path, CA.key_pem)
+    assert stat.S_IMODE(cert_path.stat().st_mode) == 0o644
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key_path.parent.stat().st_mode) & 0o700 == 0o700
+    assert certs_from_file(cert_path) == [CA.cert]
+    assert private_key_from_file(key_path).private_numbers() == CA.key.private_numbers()
+    key_path.chmod(0o644)
+    write_key(key_path, CA.key_pem)  # an existing key file is tightened too
+    assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+
+
+def test_file_errors_name_the_file_and_the_block(tmp_path: Path) -> None:
+    bad = tmp_path / "tls.crt"
+    write_cert(bad, CA.cert_pem + _block("CERTIFICATE", b"broken"))
+    with pytest.raises(PEMError, match=r"tls\.crt: PEM block 2 \(CERTIFICATE\): not a valid"):
+        certs_from_file(bad)
+    with pytest.raises(PEMError, match=r"tls\.crt: no RSA or ECDSA private key"):
+        private_key_from_file(bad)
+    with pytest.raises(FileNotFoundError):
+        certs_from_file(tmp_path / "missing.crt")

@@ -27,6 +27,7 @@ import yaml
 
 from kgen.testing import _discovery as discovery
 from kgen.testing._auth import Attributes, Auth, User
+from kgen.testing._csr import CSR_KEY
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
 from kgen.testing._negotiation import Output, negotiate
@@ -56,6 +57,8 @@ HALF_OPEN = b"\x00kgen-half-open\x00"
 """Yielded by a watch stream to say: stop sending, keep the connection open."""
 
 _PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
+_WHOLE_OBJECT_SUBRESOURCES = {CSR_KEY: ("status", "approval")}
+"""Subresources read and written as the whole object: ``status`` everywhere, and these."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -334,7 +337,9 @@ class Handler:
                 201,
                 act(info, target.namespace, target.name, body, self._write_options(request, user)),
             )
-        if target.subresource and target.subresource != "status":
+        if target.subresource and target.subresource not in _WHOLE_OBJECT_SUBRESOURCES.get(
+            info.key, ("status",)
+        ):
             raise APIError.method_not_allowed(verb, f"{info.plural}/{target.subresource}")
         output = negotiate(request.headers.get("accept", ""), info)
         if verb == "get":
@@ -516,7 +521,7 @@ class Handler:
         force = request.param("force")
         if force and not applying:
             raise APIError.bad_request("force may only be set for apply patches")
-        return WriteOptions(bool(dry_run), manager, force == "true", validation)
+        return WriteOptions(bool(dry_run), manager, force == "true", validation, user=user)
 
     def _delete_options(self, request: Request) -> JSON:
         options: JSON = {}

@@ -30,6 +30,7 @@ from kgen.spec.model import APIModel
 from kgen.testing import _deletion as deletion
 from kgen.testing._apply import FieldManager
 from kgen.testing._crds import CRDExtras, extras_of
+from kgen.testing._csr import APPROVAL, CSR_KEY, csr_create, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
 from kgen.testing._install import CRD_RESOURCE, crd_model, crd_status, same_conditions
@@ -441,6 +442,8 @@ class ObjectTracker:
         if info.key == ("", "namespaces"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}
+        if info.key == CSR_KEY:
+            csr_create(obj, options.user)
         self.fields.record_update(
             None,
             obj,
@@ -534,6 +537,10 @@ class ObjectTracker:
 
     def _merge_update(self, info: ResourceInfo, old: JSON, obj: JSON, subresource: str) -> JSON:
         """Apply the status split and keep the fields clients may not change."""
+        if info.key == CSR_KEY and subresource in ("status", "approval"):
+            return csr_subresource_update(old, obj, subresource, self._clock())
+        if info.key == CSR_KEY and not subresource and "spec" in old:
+            obj["spec"] = old["spec"]  # a request never changes once made
         if subresource == "status":
             new = copy_json(old)
             if "status" in obj:
@@ -541,7 +548,7 @@ class ObjectTracker:
             else:
                 new.pop("status", None)
             return new
-        if subresource:
+        if subresource and subresource != "scale":  # scale writes arrive as whole objects
             raise APIError.method_not_allowed("update", f"{info.plural}/{subresource}")
         new = obj
         if "status" in info.subresources:
@@ -623,7 +630,7 @@ class ObjectTracker:
     ) -> Written:
         """:meth:`patch` returning code and warnings too."""
         options = options or WriteOptions()
-        if subresource and subresource != "status":
+        if subresource and subresource != "status" and (info.key, subresource) != APPROVAL:
             raise APIError.method_not_allowed("patch", f"{info.plural}/{subresource}")
         with self.store.lock:
             key = self._key(info, namespace, name)
@@ -749,7 +756,7 @@ class ObjectTracker:
         current); returns the new ``Scale``."""
         with self.store.lock:
             new = set_replicas(self.get(info, namespace, name), scale, info.scale_paths)
-            written = self.update_ex(info, namespace, new, options, name=name)
+            written = self.update_ex(info, namespace, new, options, subresource="scale", name=name)
         return scale_of(written.object, info.scale_paths)
 
     def patch_scale(
@@ -772,6 +779,7 @@ class ObjectTracker:
                 namespace,
                 set_replicas(current, patched, info.scale_paths),
                 options,
+                subresource="scale",
                 name=name,
             )
         return scale_of(written.object, info.scale_paths)

@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -512,3 +513,62 @@ users: [{{name: u, user: {{auth-provider: {{name: {name}, config: {{}}}}}}}}]
     assert removed in done.stderr and (plugin in done.stderr or name == "openstack")
     with pytest.raises(KubeconfigError, match=plugin):
         load_kubeconfig(path)
+
+
+def test_tokens_go_back_to_the_file_the_user_came_from(
+    kubeconfig: Any, issuer: Issuer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``KUBECONFIG`` listing two files, the refreshed tokens are written to the one that
+    holds the user entry, through a symbolic link to it; the other file is not touched."""
+    real = kubeconfig(id_token=EXPIRED)
+    first = tmp_path / "first.yaml"
+    first.write_text("current-context: oidc\npreferences: {colors: true}\n")
+    first_bytes = first.read_bytes()
+    link = real.parent / "linked.yaml"
+    link.symlink_to(real)
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(first), str(link)]))
+    with RESTClient(load_kubeconfig()) as client:
+        assert client.get().abs_path("api/v1/namespaces").do().json()["kind"] == "NamespaceList"
+    assert first.read_bytes() == first_bytes
+    assert link.is_symlink() and provider_config(real)["id-token"] == REFRESHED[0]
+
+
+RACER = """\
+import os, sys, time
+from kgen.config import load_kubeconfig
+provider = load_kubeconfig(sys.argv[1]).auth_provider
+open(sys.argv[3], "w").close()
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+print(provider.id_token())
+"""
+
+
+def test_processes_racing_refresh_once_under_the_lock_file(
+    kubeconfig: Any, issuer: Issuer, tmp_path: Path
+) -> None:
+    """Two processes, released together: one refreshes while holding ``<file>.lock``, the
+    other waits for it and takes the stored token (the refresh token is single-use)."""
+    issuer.delay = 0.3
+    path = kubeconfig(id_token=EXPIRED)
+    go = tmp_path / "go"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(path), str(go), str(tmp_path / f"ready-{i}")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    deadline = time.monotonic() + 30
+    while not all((tmp_path / f"ready-{i}").exists() for i in range(2)):
+        assert time.monotonic() < deadline and all(r.poll() is None for r in racers)
+        time.sleep(0.01)
+    go.touch()
+    outputs = [racer.communicate(timeout=60) for racer in racers]
+    assert [racer.returncode for racer in racers] == [0, 0], outputs
+    assert [out.strip() for out, _ in outputs] == [REFRESHED[0], REFRESHED[0]]
+    assert issuer.refreshes == 1 and len(issuer.requests) == 1
+    assert provider_config(path)["refresh-token"] == "r1"
+    assert not Path(str(path) + ".lock").exists()

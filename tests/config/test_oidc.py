@@ -35,6 +35,7 @@ from tests.testing.conftest import small_model
 
 from .helpers import DIRECT_KUBECTL, kubectl_json
 from .oidc_issuer import CLIENT_ID, CLIENT_SECRET, Issuer, jwt
+from .server import Server
 
 NOW = time.time()
 VALID = jwt("alice", NOW + 3600, n="valid")
@@ -109,7 +110,7 @@ users:
 
 def write_kubeconfig(
     folder: Path,
-    api: APIServer,
+    server_url: str,
     api_ca: trustme.CA,
     issuer_url: str,
     idp_ca: trustme.CA,
@@ -129,7 +130,7 @@ def write_kubeconfig(
     path = folder / "config"
     path.write_text(
         KUBECONFIG.format(
-            server=api.url,
+            server=server_url,
             issuer=issuer_url,
             idp_ca=idp_ca_file,
             client_id=f'"{CLIENT_ID}"',
@@ -148,7 +149,7 @@ def kubeconfig(
     """``kubeconfig(id_token=..., refresh_token=...)``: the file, for the test's issuer."""
 
     def make(**tokens: Any) -> Path:
-        return write_kubeconfig(tmp_path / "kube", api, api_ca, issuer.url, idp_ca, **tokens)
+        return write_kubeconfig(tmp_path / "kube", api.url, api_ca, issuer.url, idp_ca, **tokens)
 
     return make
 
@@ -277,11 +278,12 @@ def test_every_failed_refresh_is_an_error_and_no_request_goes_out(
     setup: str,
     expected: str,
     tmp_path: Path,
-    api: APIServer,
     api_ca: trustme.CA,
     issuer: Issuer,
     idp_ca: trustme.CA,
 ) -> None:
+    """The API server here records what reaches it: nothing does."""
+    recorder = Server(api_ca, cert_names=("127.0.0.1",))
     issuer_url, tokens = issuer.url, {"id_token": EXPIRED}
     if setup == "no_id_token":
         issuer.answer = "no_id_token"
@@ -293,10 +295,14 @@ def test_every_failed_refresh_is_an_error_and_no_request_goes_out(
         tokens["refresh_token"] = None
     else:
         tokens["id_token"] = "opaque-token"
-    path = write_kubeconfig(tmp_path, api, api_ca, issuer_url, idp_ca, **tokens)
+    path = write_kubeconfig(tmp_path, recorder.url, api_ca, issuer_url, idp_ca, **tokens)
     before = path.read_bytes()
-    with pytest.raises(AuthProviderError, match=expected) as caught:
-        namespaces(path)
+    try:
+        with pytest.raises(AuthProviderError, match=expected) as caught:
+            namespaces(path)
+    finally:
+        recorder.stop()
+    assert recorder.seen == []
     assert "users[name=alice]" in str(caught.value) and issuer_url in str(caught.value)
     assert path.read_bytes() == before
 

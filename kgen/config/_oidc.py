@@ -326,7 +326,8 @@ class OIDCAuthProvider:
         error = (fields or {}).get("error")
         if error:
             description = (fields or {}).get("error_description")
-            raise _Refused(f"oauth2: {error!r}" + (f" {description!r}" if description else ""))
+            quoted = [json.dumps(str(part)) for part in (error, description) if part]
+            raise _Refused("oauth2: " + " ".join(quoted))
         if failed:
             status = f"{response.status_code} {response.reason}"
             raise _Refused(f"oauth2: cannot fetch token: {status}; response: {body[:400]!r}")

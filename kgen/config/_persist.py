@@ -9,8 +9,8 @@ write changes only ``users[name=<user>].user.auth-provider.config`` of that one 
   lock file exists; kgen waits up to ``wait`` seconds for it to go.
 * **Content**: the file's YAML tree is read afresh, the one map replaced, and the tree dumped
   again. Every other key and value stays, unknown fields and the order of keys included;
-  comments and formatting are lost (kubectl's own write-back loses them too, and also drops
-  unknown fields and sorts the keys). Strings the Go loader would read as something else
+  comments and formatting are lost, and a JSON file becomes YAML (kubectl's own write-back
+  does the same, and also drops unknown fields and sorts the keys). Strings the Go loader would read as something else
   (``y``, ``no``, ``2024-01-01``) are quoted.
 * **Atomicity** (:func:`replace_atomically`): the new content goes to a temporary file in the
   same folder (created 0600), is flushed and fsynced, gets the old file's mode (and owner,
@@ -130,7 +130,7 @@ def write_auth_provider_config(file: str, user: str, values: Mapping[str, str]) 
     if provider is None:
         return False
     provider["config"] = dict(values)
-    text = yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
+    text = yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096)
     try:
         replace_atomically(file, text.encode("utf-8"))
     except OSError as exc:

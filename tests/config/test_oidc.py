@@ -578,3 +578,26 @@ def test_processes_racing_refresh_once_under_the_lock_file(
     assert issuer.refreshes == 1 and len(issuer.requests) == 1
     assert provider_config(path)["refresh-token"] == "r1"
     assert not Path(str(path) + ".lock").exists()
+
+
+@pytest.mark.kubectl
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("invalid_grant", 'oauth2: "invalid_grant" "refresh token unknown"'),
+        ("no_id_token", "token response did not contain an id_token"),
+    ],
+)
+def test_kubectl_fails_the_same_refreshes(
+    answer: str, reason: str, kubeconfig: Any, issuer: Issuer
+) -> None:
+    issuer.answer = answer
+    path = kubeconfig(id_token=EXPIRED)
+    before = path.read_bytes()
+    done = kubectl(path, "get", "--raw", "/api/v1/namespaces")
+    assert done.returncode != 0 and reason in done.stderr
+    issuer.valid_refresh.add("r0")  # the issuer may have spent it on kubectl's try
+    with pytest.raises(AuthProviderError) as caught:
+        namespaces(path)
+    assert reason in str(caught.value)
+    assert path.read_bytes() == before

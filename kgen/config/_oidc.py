@@ -13,10 +13,11 @@ Per request (:meth:`OIDCAuthProvider.authorize`):
 * The ``id-token`` is used while valid: its JWT ``exp`` claim (whole seconds; a float is
   truncated; none means expired) is more than :data:`EXPIRY_DELTA` seconds away. The JWT is not
   verified (that is the API server's job), but an ``id-token`` that is not a JWT is an error.
-* Otherwise, with a ``refresh-token``: under the kubeconfig file's write lock (see
-  :mod:`kgen.config._persist`) the entry is read afresh, and when another client (a thread
-  with another provider, another process, kubectl) has meanwhile stored a valid ID token, that
-  one is taken. Else the token endpoint is discovered from
+* Otherwise, under the kubeconfig file's write lock (see :mod:`kgen.config._persist`) the
+  entry is read afresh, and when another client (a thread with another provider, another
+  process, kubectl, a login tool) has meanwhile stored a valid ID token, that one is taken.
+  Else, with a ``refresh-token`` (the file's, else the one read at load), the token endpoint
+  is discovered from
   ``<issuer>/.well-known/openid-configuration``, and ``grant_type=refresh_token`` is POSTed to
   it with the client id and secret in an HTTP Basic ``Authorization`` header (each
   form-URL-encoded); when that attempt fails for any reason, once more with ``client_id`` and
@@ -190,8 +191,6 @@ class OIDCAuthProvider:
             token = self._config.get(ID_TOKEN, "")
             if token and self._valid(token):
                 return token
-            if not self._config.get(REFRESH_TOKEN):
-                raise self._error("No valid id-token, and cannot refresh without refresh-token")
             if not self._origin:
                 self._config = self._refreshed(self._config)
                 return self._config[ID_TOKEN]
@@ -199,7 +198,7 @@ class OIDCAuthProvider:
                 with locked(self._origin):
                     self._refresh_in_file()
             except KubeconfigError as exc:
-                raise self._error(f"could not persist new tokens: {exc}") from None
+                raise self._error(f"cannot update the kubeconfig with new tokens: {exc}") from None
             return self._config[ID_TOKEN]
 
     def _refresh_in_file(self) -> None:
@@ -249,8 +248,10 @@ class OIDCAuthProvider:
 
     def _refreshed(self, config: Mapping[str, str]) -> dict[str, str]:
         """``config`` with the ID token (and refresh token) the issuer gives for its refresh
-        token. Raises :class:`AuthProviderError`."""
-        refresh_token = config[REFRESH_TOKEN]
+        token. Raises :class:`AuthProviderError`, also when it has no refresh token."""
+        refresh_token = config.get(REFRESH_TOKEN, "")
+        if not refresh_token:
+            raise self._error("No valid id-token, and cannot refresh without refresh-token")
         try:
             token_url = self._token_endpoint()
             answer = self._token_request(token_url, config, refresh_token)

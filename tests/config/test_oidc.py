@@ -601,3 +601,15 @@ def test_kubectl_fails_the_same_refreshes(
         namespaces(path)
     assert reason in str(caught.value)
     assert path.read_bytes() == before
+
+
+def test_a_token_a_login_tool_stored_meanwhile_is_taken(kubeconfig: Any, issuer: Issuer) -> None:
+    """The provider read an expired token and no refresh token; a login in another program
+    then stored a valid one: the next request uses it instead of failing."""
+    path = kubeconfig(id_token=EXPIRED, refresh_token=None)
+    with RESTClient(load_kubeconfig(path)) as client:
+        with pytest.raises(AuthProviderError, match="cannot refresh without refresh-token"):
+            client.get().abs_path("api/v1/namespaces").do()
+        kubeconfig(id_token=VALID, refresh_token=None)
+        assert client.get().abs_path("api/v1/namespaces").do().json()["kind"] == "NamespaceList"
+    assert issuer.requests == []

@@ -14,6 +14,7 @@ once, under one lock. Safe to call from any thread.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 
@@ -57,7 +58,7 @@ def auth_provider_problems(provider: AuthProviderConfig) -> list[str]:
             f"the {provider.name!r} auth provider has been removed from client-go and kgen does"
             f" not have it: use the {plugin} exec credential plugin instead; {hint}"
         ]
-    return [f"no Auth Provider found for name {provider.name!r} (kgen knows only 'oidc')"]
+    return [f"no Auth Provider found for name {json.dumps(provider.name)} (kgen knows only oidc)"]
 
 
 def shared_auth_provider(

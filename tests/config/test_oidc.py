@@ -419,7 +419,7 @@ users: [{{name: u, user: {{auth-provider: {{name: {name}, config: {{}}}}}}}}]
 @pytest.mark.parametrize(
     ("provider", "expected"),
     [
-        ("{name: keycloak}", "no Auth Provider found for name 'keycloak'"),
+        ("{name: keycloak}", 'no Auth Provider found for name "keycloak"'),
         ("{name: oidc, config: {client-id: x}}", "config.idp-issuer-url must be provided"),
         (
             "{name: oidc, config: {idp-issuer-url: 'https://i'}}",
@@ -613,3 +613,21 @@ def test_a_token_a_login_tool_stored_meanwhile_is_taken(kubeconfig: Any, issuer:
         kubeconfig(id_token=VALID, refresh_token=None)
         assert client.get().abs_path("api/v1/namespaces").do().json()["kind"] == "NamespaceList"
     assert issuer.requests == []
+
+
+@pytest.mark.kubectl
+def test_kubectl_refuses_an_unknown_provider_in_the_same_words(
+    tmp_path: Path, api: APIServer
+) -> None:
+    path = tmp_path / "config"
+    path.write_text(f"""\
+current-context: c
+clusters: [{{name: c, cluster: {{server: "{api.url}", insecure-skip-tls-verify: true}}}}]
+contexts: [{{name: c, context: {{cluster: c, user: u}}}}]
+users: [{{name: u, user: {{auth-provider: {{name: keycloak}}}}}}]
+""")
+    done = kubectl(path, "get", "--raw", "/api/v1/namespaces")
+    words = 'no Auth Provider found for name "keycloak"'
+    assert done.returncode != 0 and words in done.stderr
+    with pytest.raises(KubeconfigError, match=words):
+        load_kubeconfig(path)

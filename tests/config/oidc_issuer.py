@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
+from urllib.parse import parse_qs, unquote_plus, urlencode
 
 import trustme
 
@@ -53,7 +53,8 @@ class Issuer:
     single-use (each refresh returns a new one) unless ``rotate`` is False. ``answer`` is
     "ok", "invalid_grant" (400 for every refresh) or "no_id_token"; ``accept_basic`` False
     makes client credentials in the Basic header fail (401 invalid_client), so only the form
-    works; ``delay`` slows every token answer; ``discovery_status`` other than 200 fails the
+    works; ``delay`` slows every token answer; ``form_answers`` sends token answers
+    form-encoded instead of as JSON; ``discovery_status`` other than 200 fails the
     discovery. Thread-safe; runs until :meth:`stop`.
     """
 
@@ -65,6 +66,7 @@ class Issuer:
         self.accept_basic = True
         self.delay = 0.0
         self.discovery_status = 200
+        self.form_answers = False
         self.discoveries = 0
         self.requests: list[TokenRequest] = []
         self.refreshes = 0
@@ -92,12 +94,13 @@ class Issuer:
                 request = TokenRequest(self.headers.get("Authorization", ""), form)
                 time.sleep(issuer.delay)
                 status, body = issuer._token(request)
-                self._reply(status, body)
+                self._reply(status, body, form=issuer.form_answers)
 
-            def _reply(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
+            def _reply(self, status: int, body: dict[str, Any], form: bool = False) -> None:
+                data = (urlencode(body) if form else json.dumps(body)).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                kind = "application/x-www-form-urlencoded" if form else "application/json"
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)

@@ -631,3 +631,39 @@ users: [{{name: u, user: {{auth-provider: {{name: keycloak}}}}}}]
     assert done.returncode != 0 and words in done.stderr
     with pytest.raises(KubeconfigError, match=words):
         load_kubeconfig(path)
+
+
+@pytest.mark.parametrize("answer", ["ok", "invalid_grant"])
+def test_form_encoded_token_answers_are_read(answer: str, kubeconfig: Any, issuer: Issuer) -> None:
+    issuer.form_answers, issuer.answer = True, answer
+    path = kubeconfig(id_token=EXPIRED)
+    if answer == "ok":
+        assert namespaces(path)["kind"] == "NamespaceList"
+        assert provider_config(path)["refresh-token"] == "r1"
+    else:
+        with pytest.raises(AuthProviderError, match='oauth2: "invalid_grant"'):
+            namespaces(path)
+
+
+@pytest.mark.parametrize("trust", ["data", "none"])
+def test_the_issuer_is_verified_against_the_configured_authority(
+    trust: str,
+    tmp_path: Path,
+    api: APIServer,
+    api_ca: trustme.CA,
+    issuer: Issuer,
+    idp_ca: trustme.CA,
+) -> None:
+    path = write_kubeconfig(tmp_path, api.url, api_ca, issuer.url, idp_ca, id_token=EXPIRED)
+    text = path.read_text()
+    ca_line = f"        idp-certificate-authority: {tmp_path / 'idp-ca.pem'}\n"
+    assert ca_line in text
+    if trust == "data":
+        data = base64.b64encode(idp_ca.cert_pem.bytes()).decode()
+        path.write_text(text.replace(ca_line, f"        idp-certificate-authority-data: {data}\n"))
+        assert namespaces(path)["kind"] == "NamespaceList"
+    else:  # the system's trust store does not know the test CA
+        path.write_text(text.replace(ca_line, ""))
+        with pytest.raises(AuthProviderError, match="CERTIFICATE_VERIFY_FAILED"):
+            namespaces(path)
+        assert issuer.discoveries == 0

@@ -2,8 +2,9 @@
 
 ``load_kubeconfig()`` builds a :class:`kgen.rest.Config` the way kubectl chooses its cluster and
 credentials (exec plugins, and the ``oidc`` auth provider whose refreshed tokens are written back
-to the kubeconfig), with kubectl's global flags given as :class:`Overrides`; ``in_cluster_config()`` does the same from a pod's service account; ``load()`` picks
-one of the two. The merged kubeconfig itself is available as a typed model (``load_merged()``)
+to the kubeconfig), with kubectl's global flags given as :class:`Overrides`;
+``in_cluster_config()`` does the same from a pod's service account; ``load()`` picks one of the
+two. The merged kubeconfig itself is available as a typed model (``load_merged()``)
 and as the JSON that ``kubectl config view --merge --flatten --raw -o json`` prints
 (``merged_view()``).
 """

@@ -36,7 +36,7 @@ import urllib3
 from kgen.meta import Status, decode
 from kgen.rest._duration import go_duration
 from kgen.rest._stream import BodyStream, interrupt, read_body, read_events
-from kgen.rest.errors import StatusError, UnexpectedResponseError, error_for_response
+from kgen.rest.errors import StatusError, UnexpectedResponseError, as_status, response_error
 from kgen.rest.options import ListOptions
 from kgen.rest.watch import Watch
 
@@ -88,7 +88,7 @@ class Result:
                 content_type=self.content_type,
             )
         if type is not Status and len(self.body) < _SMALL_BODY:
-            status = _as_status(self.body)
+            status = as_status(self.body)
             if status is not None and status.status != "Success":
                 raise StatusError(status)
         try:
@@ -236,6 +236,11 @@ class Request:
         return self
 
     # -- inspection ----------------------------------------------------------------------
+
+    @property
+    def client(self) -> RESTClient:
+        """The REST client this request goes through."""
+        return self._client
 
     @property
     def method(self) -> str:
@@ -451,23 +456,15 @@ class Request:
     def _error(
         self, response: requests.Response, body: bytes, previous: Exception | None
     ) -> StatusError | UnexpectedResponseError:
-        code = response.status_code
-        status = _as_status(body)
-        error: StatusError | UnexpectedResponseError
-        if status is not None and status.status:
-            if not isinstance(status.code, int) or not status.code:
-                status = msgspec.structs.replace(status, code=code)
-            error = StatusError(status)
-        else:
-            error = error_for_response(
-                code,
-                self._method,
-                body,
-                content_type=response.headers.get("Content-Type", ""),
-                retry_after_seconds=_retry_after_header(response) or 0,
-                resource=self._resource or "",
-                name=self._name or "",
-            )
+        error = response_error(
+            response.status_code,
+            self._method,
+            body,
+            content_type=response.headers.get("Content-Type", ""),
+            retry_after_seconds=_retry_after_header(response) or 0,
+            resource=self._resource or "",
+            name=self._name or "",
+        )
         if previous is not None and str(previous) != str(error):
             error.add_note(f"error from a previous attempt: {previous}")
         return error
@@ -541,22 +538,6 @@ def _has_cause(err: BaseException, kinds: tuple[type[BaseException], ...]) -> bo
         todo.extend(item.args)
         todo.extend((item.__cause__, item.__context__, getattr(item, "reason", None)))
     return False
-
-
-_status_decoder = msgspec.json.Decoder(Status)
-
-
-def _as_status(body: bytes) -> Status | None:
-    """The body as a ``Status`` if it is one (has a string ``status``), else ``None``."""
-    if not body.lstrip().startswith(b"{"):
-        return None
-    try:
-        status = _status_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    if status.kind not in ("Status", msgspec.UNSET) or not isinstance(status.status, str):
-        return None
-    return status
 
 
 def _type_name(type: object) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import threading
 import time
 import traceback
@@ -27,6 +28,7 @@ import yaml
 
 from kgen.testing import _discovery as discovery
 from kgen.testing._auth import Attributes, Auth, User
+from kgen.testing._containers import ContainerHandlers, StreamKind
 from kgen.testing._csr import CSR_KEY
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
@@ -46,6 +48,7 @@ from kgen.testing._protobody import decode_body as decode_protobuf_body
 from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
 from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
 from kgen.testing._registry import ResourceInfo
+from kgen.testing._remotecommand import Session, check_streams, choose_container, new_process
 from kgen.testing._reviews import REVIEWS, SELF_REVIEWS, review
 from kgen.testing._tracker import ObjectTracker
 
@@ -56,6 +59,7 @@ MAX_BODY = 3 * 1024 * 1024
 HALF_OPEN = b"\x00kgen-half-open\x00"
 """Yielded by a watch stream to say: stop sending, keep the connection open."""
 
+_REMOTE_COMMANDS = frozenset({"exec", "attach"})
 _PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
 _WHOLE_OBJECT_SUBRESOURCES = {CSR_KEY: ("status", "approval")}
 """Subresources read and written as the whole object: ``status`` everywhere, and these."""
@@ -89,6 +93,9 @@ class Response:
     body: bytes = b""
     stream: Iterator[bytes] | None = None
     on_close: Callable[[], None] | None = None
+    upgrade: Callable[[socket.socket], None] | None = None
+    """For a 101 answer: takes over the connection's socket (a WebSocket session) and returns
+    when the session is over; the server then closes the connection."""
 
     def close(self) -> None:
         """Release a stream's resources; safe to call twice."""
@@ -139,6 +146,8 @@ class Handler:
         self.stopping = threading.Event()
         self.requests: list[tuple[str, str]] = []
         """``(method, path?query)`` of every request, in arrival order (for tests)."""
+        self.containers = ContainerHandlers()
+        """What exec and attach run (see :mod:`kgen.testing._containers`)."""
         self._requests_lock = threading.Lock()
 
     # --- entry point --------------------------------------------------------------------------
@@ -300,6 +309,8 @@ class Handler:
         info = target.info
         watch = request.param("watch") in ("true", "1")
         verb = self._verb(request.method, collection, watch)
+        if target.subresource in _REMOTE_COMMANDS:
+            verb = "create"  # as kube-apiserver 1.35 authorizes the WebSocket upgrade
         if not (info.key in SELF_REVIEWS and verb == "create"):  # open to every user
             self.auth.authorize(
                 Attributes(
@@ -337,6 +348,8 @@ class Handler:
                 201,
                 act(info, target.namespace, target.name, body, self._write_options(request, user)),
             )
+        if info.key == ("", "pods") and target.subresource in _REMOTE_COMMANDS:
+            return self._remote_command(request, target)
         if target.subresource and target.subresource not in _WHOLE_OBJECT_SUBRESOURCES.get(
             info.key, ("status",)
         ):
@@ -378,6 +391,42 @@ class Handler:
         for warning in written.warnings:
             response.headers.append(("Warning", f'299 - "{_escape(warning)}"'))
         return response
+
+    def _remote_command(self, request: Request, target: _Target) -> Response:
+        """``pods/<name>/exec`` or ``attach``: checked as kube-apiserver checks it, then a
+        101 whose upgrade runs the session (:mod:`kgen.testing._remotecommand`)."""
+        kind: StreamKind = "exec" if target.subresource == "exec" else "attach"
+        pod = self.tracker.get(target.info, target.namespace, target.name)
+        container = choose_container(pod, request.param("container"))
+        flags = {n: request.param(n) in ("true", "1") for n in ("stdin", "stdout", "stderr", "tty")}
+        command = list(request.query.get("command", []))
+        check_streams(kind, command, flags)
+        upgrade = request.headers.get("upgrade", "").lower()
+        if upgrade.startswith("spdy"):
+            raise APIError.bad_request(
+                f"{kind} over SPDY is not served here: use a WebSocket with the subprotocol "
+                "v5.channel.k8s.io or v4.channel.k8s.io"
+            )
+        if upgrade != "websocket":
+            raise APIError.bad_request("Upgrade request required")
+        if kind == "attach":
+            command = next(
+                (
+                    c.get("command") or []
+                    for c in pod["spec"].get("containers", [])
+                    if c.get("name") == container
+                ),
+                [],
+            )
+        process = new_process(kind, pod, container, command, flags["tty"], flags["stdin"])
+        session = Session(
+            process,
+            self.containers,
+            request_line=f"GET {request.path} HTTP/1.1\r\n",
+            headers=dict(request.headers),
+            flags=flags,
+        )
+        return Response(101, upgrade=session.serve)
 
     def _inject(self, verb: str, resource: str, request: Request) -> list[Fault]:
         """Apply the faults that fire for this request: raise a status fault, wait out a

@@ -15,7 +15,7 @@ import socket
 import ssl
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import yaml
 from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing._auth import Auth, Rule, User
+from kgen.testing._containers import ContainerHandlers
 from kgen.testing._crds import crd_extras, crd_manifests
 from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
@@ -41,6 +42,7 @@ DEFAULT_USER = "kgen-admin"
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
+    request_queue_size = 128  # many clients connecting at once are queued, not refused
 
     def __init__(
         self, address: tuple[str, int], handler: Handler, context: ssl.SSLContext | None
@@ -103,10 +105,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             disconnected=self._peer_closed,
         )
         response = self.server.api.handle(request)
+        if response.upgrade is not None:
+            self._upgrade(response.upgrade)
+            return
         try:
             self._send(response)
         finally:
             response.close()
+
+    def _upgrade(self, session: Callable[[socket.socket], None]) -> None:
+        """Hand the connection to an upgraded session (exec, attach); closed after it."""
+        self.close_connection = True
+        with contextlib.suppress(OSError, ssl.SSLError):
+            session(self.connection)
 
     def _peer_closed(self) -> bool:
         """True when the client has closed its end (peeks at the raw TCP stream, below TLS)."""
@@ -347,3 +358,9 @@ class APIServer:
     def requests(self) -> list[tuple[str, str]]:
         """``(method, path?query)`` of every request served so far."""
         return list(self.handler.requests)
+
+    @property
+    def containers(self) -> ContainerHandlers:
+        """The handlers exec and attach run (``server.containers.on_exec(handler, pod="web")``);
+        see :class:`kgen.testing.ContainerProcess`."""
+        return self.handler.containers

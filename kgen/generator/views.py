@@ -56,9 +56,8 @@ class TypeRef:
 class SubresourceMethod:
     """One typed method over a subresource: ``get_scale(name)``, ``create_eviction(name, body)``.
 
-    ``kind`` is ``get``, ``update``, ``create``, ``patch`` or ``stream`` (a text stream such as
-    ``log``). ``body`` is the request type (``None`` for get, patch and stream), ``result`` the
-    response type (``None`` for stream).
+    ``kind`` is ``get``, ``update``, ``create`` or ``patch``. ``body`` is the request type
+    (``None`` for get and patch), ``result`` the response type.
     """
 
     method: str
@@ -89,7 +88,7 @@ class ResourceView:
     list_type: TypeRef | None
     subresource_methods: tuple[SubresourceMethod, ...]
     streams: frozenset[str] = frozenset()
-    """The streaming subresources the API declares (``exec``, ``attach``)."""
+    """The streaming subresources the API declares (``exec``, ``attach``, ``log``)."""
 
     @property
     def mixins(self) -> tuple[str, ...]:
@@ -173,9 +172,9 @@ class GroupVersionView:
         return pairs
 
 
-_CONNECT_ONLY = frozenset({"proxy", "exec", "attach", "portforward"})
-"""Subresources that upgrade the connection: no subresource method; exec and attach come as
-mixins (``_STREAM_MIXINS``)."""
+_CONNECT_ONLY = frozenset({"proxy", "exec", "attach", "portforward", "log"})
+"""Subresources that stream (upgrade the connection, or a text body): no subresource method;
+exec, attach and log come as mixins (``_STREAM_MIXINS``)."""
 _VERB_KINDS = {"get": "get", "update": "update", "put": "update", "create": "create"}
 _VERB_KINDS |= {"post": "create", "patch": "patch"}
 _MIXINS = (
@@ -191,12 +190,12 @@ _MIXINS = (
     ("apply_status", "ApplyStatusMixin"),
 )
 """kgen verb -> the ``kgen.client`` mixin that brings it (``PatchMixin`` brings ``apply`` too)."""
-_STREAM_MIXINS = (("exec", "ExecMixin"), ("attach", "AttachMixin"))
+_STREAM_MIXINS = (("exec", "ExecMixin"), ("attach", "AttachMixin"), ("log", "LogsMixin"))
 """Streaming subresource -> the ``kgen.client`` mixin that brings its methods."""
 _BASE_METHODS = frozenset(
     {"create", "update", "update_status", "delete", "delete_collection", "get", "list", "watch"}
     | {"list_with", "watch_with", "patch", "apply", "apply_status", "stream", "SERVED_VERBS"}
-    | {"exec", "open_exec", "attach"}
+    | {"exec", "open_exec", "attach", "logs", "stream_logs"}
     | {"get_subresource", "create_subresource", "update_subresource", "patch_subresource"}
     | {"rest_client", "resource", "target_namespace", "rest", "namespace"}
 )
@@ -276,9 +275,6 @@ class _Builder:
         attr = naming.attribute_name(sub.name)
         kinds = sorted({_VERB_KINDS[v] for v in sub.verbs if v in _VERB_KINDS})
         if response is None and request is None and sub.response_kind is None:
-            if sub.request_kind is None and "get" in kinds and sub.name == "log":
-                yield SubresourceMethod(f"stream_{attr}", "stream", sub.name, None, None)
-                return
             request = response = object_type
         for kind in kinds:
             result = response or request or object_type

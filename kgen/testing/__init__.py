@@ -10,7 +10,8 @@
 
   ``server.faults`` injects faults (:class:`Faults`), ``server.compact()`` expires history,
   ``server.tracker`` reaches the objects directly, ``server.requests`` lists what was asked,
-  ``server.containers`` says what exec and attach run (:class:`ContainerProcess`).
+  ``server.containers`` says what exec and attach run (:class:`ContainerProcess`) and holds
+  the containers' logs (:class:`ContainerLog`).
 * :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
 * :class:`Fake` / :class:`FakeTransport`: a ``requests`` adapter that serves a session from the
   same request handler without sockets, with client-go style reactors and recorded actions.
@@ -22,6 +23,7 @@ from kgen.testing._containers import ContainerHandlers, ContainerProcess, Input,
 from kgen.testing._errors import APIError
 from kgen.testing._fake import Action, Fake, FakeTransport, Reactor
 from kgen.testing._faults import Fault, Faults
+from kgen.testing._logs import ContainerLog
 from kgen.testing._options import ListOptions, WriteOptions
 from kgen.testing._server import APIServer
 from kgen.testing._tracker import ObjectTracker
@@ -32,6 +34,7 @@ __all__ = [
     "APIServer",
     "Action",
     "ContainerHandlers",
+    "ContainerLog",
     "ContainerProcess",
     "Fake",
     "FakeTransport",

@@ -8,6 +8,11 @@ stderr, wired to the client's WebSocket. The handler's return value is the exit 
 request that no handler matches fails the way a runtime error does: the session opens and its
 error channel reports ``no exec handler for pod <ns>/<name> container <c>``.
 
+What ``pods/<name>/log`` reads is written by the test too:
+``server.containers.log(namespace, pod, container)`` is that container's
+:class:`kgen.testing.ContainerLog` (``write``, ``end``), ``restart(...)`` starts a new instance
+(:mod:`kgen.testing._logs`).
+
 Thread-safety: registering and finding handlers may happen from any thread. A handler runs in
 the server thread of its connection; several sessions run concurrently. A handler must return
 once its stdin ends or its output can no longer be written (the client left, or the server is
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kgen.streams._channel import TerminalSize
+from kgen.testing._logs import ContainerLog, ContainerLogs
 
 __all__ = ["ContainerHandler", "ContainerHandlers", "ContainerProcess", "Input", "Sink"]
 
@@ -165,11 +171,24 @@ class _Registration:
 
 
 class ContainerHandlers:
-    """The handlers of one server, by what they match. Thread-safe."""
+    """The handlers of one server, by what they match, and its containers' logs
+    (:mod:`kgen.testing._logs`). Thread-safe."""
 
     def __init__(self) -> None:
         self._registrations: list[_Registration] = []
         self._lock = threading.Lock()
+        self.logs = ContainerLogs()
+        """Every container's log, current and previous instance (``pods/<name>/log``)."""
+
+    def log(self, namespace: str, pod: str, container: str) -> ContainerLog:
+        """The current log of a container, for the test to write to (``.write("line\\n")``)
+        and end (``.end()``, the container stopped)."""
+        return self.logs.log(namespace, pod, container)
+
+    def restart(self, namespace: str, pod: str, container: str) -> ContainerLog:
+        """The container restarts: its log so far becomes the previous instance's (what
+        ``previous=true`` reads) and the new, empty, current log is returned."""
+        return self.logs.restart(namespace, pod, container)
 
     def on_exec(
         self,
@@ -195,9 +214,10 @@ class ContainerHandlers:
         return self._add("attach", handler, namespace, pod, container)
 
     def clear(self) -> None:
-        """Forget every handler."""
+        """Forget every handler and every log (their followers reach the end)."""
         with self._lock:
             self._registrations.clear()
+        self.logs.clear()
 
     def find(
         self, kind: StreamKind, namespace: str, pod: str, container: str

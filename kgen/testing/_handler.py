@@ -32,6 +32,7 @@ from kgen.testing._containers import ContainerHandlers, StreamKind
 from kgen.testing._csr import CSR_KEY
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
+from kgen.testing._logs import parse_options as parse_log_options
 from kgen.testing._negotiation import Output, negotiate
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._options import (
@@ -350,6 +351,10 @@ class Handler:
             )
         if info.key == ("", "pods") and target.subresource in _REMOTE_COMMANDS:
             return self._remote_command(request, target)
+        if info.key == ("", "pods") and target.subresource == "log":
+            if verb != "get":
+                raise APIError.method_not_allowed(verb, "pods/log")
+            return self._log(request, target)
         if target.subresource and target.subresource not in _WHOLE_OBJECT_SUBRESOURCES.get(
             info.key, ("status",)
         ):
@@ -427,6 +432,23 @@ class Handler:
             flags=flags,
         )
         return Response(101, upgrade=session.serve)
+
+    def _log(self, request: Request, target: _Target) -> Response:
+        """``pods/<name>/log``: the options checked as kube-apiserver checks them, the
+        container chosen as for exec, then the container's log as the kubelet serves it, whole
+        or (``follow``) streamed until it ends or the client leaves (:mod:`kgen.testing._logs`)."""
+        options = parse_log_options(request.query, target.name)
+        pod = self.tracker.get(target.info, target.namespace, target.name)
+        container = choose_container(pod, options.container)
+        where = (target.namespace, target.name, container)
+        logs = self.containers.logs
+        log = logs.previous(*where) if options.previous else logs.log(*where)
+        chunks = log.read(options, lambda: self.stopping.is_set() or request.disconnected())
+        headers = [("Content-Type", "text/plain")]
+        if not options.follow:
+            return Response(200, headers, b"".join(chunks))
+        headers.append(("Transfer-Encoding", "chunked"))
+        return Response(200, headers, stream=chunks, on_close=chunks.close)
 
     def _inject(self, verb: str, resource: str, request: Request) -> list[Fault]:
         """Apply the faults that fire for this request: raise a status fault, wait out a

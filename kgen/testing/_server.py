@@ -361,6 +361,7 @@ class APIServer:
 
     @property
     def containers(self) -> ContainerHandlers:
-        """The handlers exec and attach run (``server.containers.on_exec(handler, pod="web")``);
+        """The handlers exec and attach run (``server.containers.on_exec(handler, pod="web")``)
+        and the containers' logs (``server.containers.log(namespace, pod, container)``);
         see :class:`kgen.testing.ContainerProcess`."""
         return self.handler.containers

@@ -308,3 +308,24 @@ def test_kubernetes_135_pods_exec_and_attach(packages: tuple[Path, Any], specs_d
         assert (result.stdout, result.exit_code) == (b"typed exec\n", 7)
         with pytest.raises(StatusError, match='pods "gone" not found'):
             pods.exec("gone", ["true"])
+
+
+def test_kubernetes_135_pods_logs(packages: tuple[Path, Any], specs_dir: Path) -> None:
+    """The generated PodClient reads logs because the documents declare pods/log."""
+    core = _k135("models.core_v1")
+    typed = _k135("typed.core_v1")
+    assert {"logs", "stream_logs"} <= set(dir(typed.PodClient))
+    assert not hasattr(typed.ServiceClient, "logs")
+    with APIServer(specs=[specs_dir / "kubernetes/v1.35/swagger.json"]) as server:
+        client = _k135("clientset").Clientset(_config(server))
+        pods = client.core_v1.pods("default")
+        pods.create(
+            core.Pod(
+                metadata=ObjectMeta(name="web"),
+                spec=core.PodSpec(containers=(core.Container(name="c", image="nginx"),)),
+            )
+        )
+        server.containers.log("default", "web", "c").write("one\ntwo\n")
+        assert pods.logs("web", tail_lines=1) == "two\n"
+        with pods.stream_logs("web") as lines:
+            assert list(lines) == ["one", "two"]

@@ -66,7 +66,8 @@ def test_kubernetes_135_clients_have_the_served_verbs_and_subresources(
 
     # subresources, typed from the spec
     assert core.PodClient.create_eviction.__annotations__["body"] == "_policy_v1.Eviction"
-    assert core.PodClient.stream_log.__annotations__["return"] == "BodyStream"
+    assert core.PodClient.stream_logs.__annotations__["return"] == "LogStream"
+    assert not hasattr(core.PodClient, "stream_log"), "log comes with the logs mixin"
     assert apps.DeploymentClient.get_scale.__annotations__["return"] == "_autoscaling_v1.Scale"
     assert hasattr(core.ServiceAccountClient, "create_token")
     assert not hasattr(core.NodeClient, "get_proxy"), "connect subresources get no method"

@@ -50,8 +50,12 @@ CANONICAL = (
     "WatchMixin",
     "PatchMixin",
     "ApplyStatusMixin",
+    "ExecMixin",
+    "AttachMixin",
+    "LogsMixin",
 )
-"""client-go's verb order (create ... apply_status; apply comes with PatchMixin)."""
+"""client-go's verb order (create ... apply_status; apply comes with PatchMixin), then the
+streaming subresources (exec, attach, log), which client-go leaves to kubectl."""
 
 
 def _module(name: str) -> Any:
@@ -134,7 +138,7 @@ def test_s4_full_method_set_in_order_and_status_only_with_a_status_subresource(
     core = {v.plural: v for v in build_views(packages[1]["k135"], "k135")[0].resources}
     assert core["pods"].mixins == CANONICAL
     assert core["configmaps"].mixins == tuple(
-        m for m in CANONICAL if m not in ("UpdateStatusMixin", "ApplyStatusMixin")
+        m for m in CANONICAL[:-3] if m not in ("UpdateStatusMixin", "ApplyStatusMixin")
     )
     pod_client = _module("k135.typed.core_v1").PodClient
     assert [b.__name__ for b in pod_client.__bases__] == list(CANONICAL)

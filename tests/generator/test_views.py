@@ -72,7 +72,7 @@ def test_typed_clients_inherit_one_mixin_per_served_verb_family(k135: APIModel) 
     assert _resource(k135, "authentication.k8s.io", "v1", "tokenreviews").mixins == ("CreateMixin",)
     pods = _resource(k135, "", "v1", "pods").mixins
     assert pods[:3] == ("CreateMixin", "UpdateMixin", "UpdateStatusMixin")
-    assert pods[-4:-2] == ("PatchMixin", "ApplyStatusMixin") and len(pods) == 12
+    assert pods[-5:-3] == ("PatchMixin", "ApplyStatusMixin") and len(pods) == 13
     config_maps = _resource(k135, "", "v1", "configmaps").mixins
     assert "UpdateStatusMixin" not in config_maps and "ApplyStatusMixin" not in config_maps
     assert "PatchMixin" in config_maps
@@ -96,20 +96,22 @@ def test_subresource_methods_are_typed_from_the_spec(k135: APIModel) -> None:
     assert methods["get_scale"].result.name == "Scale"
     assert methods["get_scale"].result.module == "p.models.autoscaling_v1"
     pods = {m.method: m for m in _resource(k135, "", "v1", "pods").subresource_methods}
-    assert {"create_eviction", "create_binding", "stream_log", "get_ephemeralcontainers"} <= set(
-        pods
-    )
+    assert {"create_eviction", "create_binding", "get_ephemeralcontainers"} <= set(pods)
     assert (
         pods["create_eviction"].body is not None and pods["create_eviction"].body.name == "Eviction"
     )
-    assert not any(name.endswith(("_exec", "_attach", "_proxy", "_portforward")) for name in pods)
+    assert not any(
+        name.endswith(("_exec", "_attach", "_proxy", "_portforward", "_log")) for name in pods
+    )
 
 
 def test_streaming_subresources_bring_their_mixins(k135: APIModel) -> None:
-    """pods/exec and pods/attach are connect operations: the pod client inherits the exec and
-    attach mixins; resources without them (services have only proxy) do not."""
+    """pods/exec and pods/attach are connect operations, pods/log a text stream: the pod client
+    inherits the exec, attach and logs mixins; resources without them (services have only
+    proxy) do not."""
     pods = _resource(k135, "", "v1", "pods")
-    assert pods.mixins[-2:] == ("ExecMixin", "AttachMixin")
+    assert pods.mixins[-3:] == ("ExecMixin", "AttachMixin", "LogsMixin")
+    assert "LogsMixin" not in _resource(k135, "", "v1", "services").mixins
     assert "ExecMixin" not in _resource(k135, "", "v1", "services").mixins
     assert "ExecMixin" not in _resource(k135, "apps", "v1", "deployments").mixins
 

@@ -1,9 +1,12 @@
-"""Independent clients of the same protocol as judges of the server's exec and attach: kubectl
-(WebSocket v5 from 1.30 on) and the official Python client (``kubernetes.stream``, v4)."""
+"""Independent clients of the same protocol as judges of the server's exec, attach and logs:
+kubectl (WebSocket v5 from 1.30 on) and the official Python client (``kubernetes.stream``, v4;
+``read_namespaced_pod_log``)."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -124,5 +127,110 @@ def test_the_official_client_stream(server: APIServer, make_pod: MakePod, tmp_pa
             tty=False,
         )
         assert joined == "together\n"
+    finally:
+        api_client.close()
+
+
+# -- logs --------------------------------------------------------------------------------------
+
+
+@pytest.mark.kubectl
+def test_kubectl_logs_options(server: APIServer, kubectl: Kubectl, make_pod: MakePod) -> None:
+    name = make_pod("web", "sidecar")
+    now = datetime.now(UTC)
+    web = server.containers.log("default", name, "web")
+    web.write("an hour ago\n", at=now - timedelta(hours=1))
+    web.write("a second ago\n", at=now - timedelta(seconds=1))
+    server.containers.log("default", name, "sidecar").write("from the sidecar\n")
+    whole = kubectl.run("logs", name)
+    assert whole.stdout == "an hour ago\na second ago\n"
+    assert 'Defaulted container "web" out of: web, sidecar' in whole.stderr
+    assert kubectl.run("logs", name, "-c", "sidecar").stdout == "from the sidecar\n"
+    assert kubectl.run("logs", name, "-c", "web", "--tail=1").stdout == "a second ago\n"
+    assert kubectl.run("logs", name, "-c", "web", "--since=10m").stdout == "a second ago\n"
+    since_time = (now - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert kubectl.run("logs", name, "-c", "web", f"--since-time={since_time}").stdout == (
+        "a second ago\n"
+    )
+    assert kubectl.run("logs", name, "-c", "web", "--limit-bytes=5").stdout == "an ho"
+    stamped = kubectl.run("logs", name, "-c", "web", "--timestamps").stdout.splitlines()
+    assert [line.split(" ", 1)[1] for line in stamped] == ["an hour ago", "a second ago"]
+    first = datetime.fromisoformat(stamped[0].split(" ")[0])
+    assert abs(first - (now - timedelta(hours=1))) < timedelta(milliseconds=1)
+
+
+@pytest.mark.kubectl
+def test_kubectl_logs_previous_and_errors(
+    server: APIServer, kubectl: Kubectl, make_pod: MakePod
+) -> None:
+    name = make_pod()
+    none = kubectl.run("logs", name, "--previous", check=False)
+    assert none.returncode == 1
+    assert (
+        f'Error from server (BadRequest): previous terminated container "main" in pod "{name}" '
+        "not found"
+    ) in none.stderr
+    server.containers.log("default", name, "main").write("before the crash\n")
+    server.containers.restart("default", name, "main").write("after the restart\n")
+    assert kubectl.run("logs", name, "--previous").stdout == "before the crash\n"
+    assert kubectl.run("logs", name).stdout == "after the restart\n"
+    missing = kubectl.run("logs", "no-such-pod", check=False)
+    assert missing.returncode == 1 and 'pods "no-such-pod" not found' in missing.stderr
+
+
+@pytest.mark.kubectl
+def test_kubectl_logs_follow(server: APIServer, kubectl: Kubectl, make_pod: MakePod) -> None:
+    name = make_pod()
+    log = server.containers.log("default", name, "main")
+    log.write("old\nstarted\n")
+    follower = subprocess.Popen(
+        kubectl.argv("logs", "-f", "--tail=1", name),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=kubectl.env,
+    )
+    try:
+        assert follower.stdout is not None
+        assert follower.stdout.readline() == "started\n"
+        log.write("written while following\n")
+        assert follower.stdout.readline() == "written while following\n"
+        log.end()
+        rest, errors = follower.communicate(timeout=30)
+    finally:
+        follower.kill()
+        follower.wait()
+    assert (rest, follower.returncode) == ("", 0), errors
+
+
+def test_the_official_client_reads_and_follows_logs(
+    server: APIServer, make_pod: MakePod, tmp_path: Path
+) -> None:
+    kubernetes = pytest.importorskip("kubernetes")
+    name = make_pod()
+    log = server.containers.log("default", name, "main")
+    log.write("one\ntwo\n")
+    api_client = kubernetes.config.new_client_from_config(
+        str(server.write_kubeconfig(tmp_path / "kubeconfig"))
+    )
+    try:
+        core = kubernetes.client.CoreV1Api(api_client)
+        assert core.read_namespaced_pod_log(name, "default") == "one\ntwo\n"
+        assert core.read_namespaced_pod_log(name, "default", tail_lines=1) == "two\n"
+        stamped = core.read_namespaced_pod_log(name, "default", timestamps=True, limit_bytes=4)
+        assert stamped == str(datetime.now(UTC).year)
+        with pytest.raises(kubernetes.client.ApiException) as caught:
+            core.read_namespaced_pod_log(name, "default", previous=True)
+        assert caught.value.status == 400 and "previous terminated container" in caught.value.body
+        response = core.read_namespaced_pod_log(
+            name, "default", follow=True, _preload_content=False
+        )
+        lines = (line for line in response.stream(amt=None))
+        assert next(lines) == b"one\ntwo\n"
+        log.write("three\n")
+        assert next(lines) == b"three\n"
+        log.end()
+        assert list(lines) == []
+        response.release_conn()
     finally:
         api_client.close()

@@ -74,6 +74,9 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
         ).raise_for_status()
         kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
         server.containers.on_exec(shell)
+        log = server.containers.log("default", "web-1", "c")
+        log.write("booting\nstarted\nready\n")
+        log.end()
 
         check = (
             "\nimport json\n"
@@ -91,6 +94,7 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
             timeout=120,
         )
     assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[:-1] == ["started", "ready"]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {
         "listed": ["web-1", "web-2"],
         "web": "Deployment:web",

@@ -193,6 +193,11 @@ class BodyStream(Iterator[bytes]):
         self._chunks.close()
         self._response.close()
 
+    def interrupt(self) -> None:
+        """End the stream from any thread (:func:`interrupt`): a reader blocked in ``next``
+        gets an error promptly, the server sees the connection close, and it is not reused."""
+        interrupt(self._response)
+
 
 def _lines(response: requests.Response) -> Iterator[bytes]:
     buffer = bytearray()

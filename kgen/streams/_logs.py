@@ -11,6 +11,7 @@ without ``follow``, everything asked for was sent). A connection that breaks fir
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 
 import requests
@@ -22,48 +23,79 @@ from kgen.streams._websocket import StreamError
 __all__ = ["LogStream"]
 
 
-class LogStream:
-    """One open log request; iterate it for lines (without their ``\\n``), or read
-    :meth:`chunks`. Use it as a context manager: :meth:`close` (idempotent) drops the
-    connection, which ends the server's side of a ``follow``.
+class LogStream(Iterator[str]):
+    """One open log request: an iterator of its lines (without their ``\\n``), or of its
+    bytes as they arrive with :meth:`chunks`. Leaving a loop early keeps the stream open (the
+    next loop goes on where it stopped); the end of the stream, or :meth:`close`, releases the
+    connection. Use it as a context manager: :meth:`close` (idempotent) drops the connection,
+    which ends the server's side of a ``follow``.
 
-    One thread reads and closes; reading blocks until the server sends more or ends the stream.
+    One thread reads; reading blocks until the server sends more or ends the stream. Any
+    thread may :meth:`close`: a reader blocked then ends its iteration quietly.
     """
 
     def __init__(self, body: BodyStream, description: str) -> None:
         self._body = body
         self._description = description
         self._closed = False
+        self._ended = False
+        self._pending = b""
+        self._lines: deque[bytes] = deque()
+
+    def __next__(self) -> str:
+        """The next complete line (a last line without ``\\n`` when the stream ends); errors
+        as :meth:`chunks`."""
+        while not self._lines:
+            chunk = self._next_chunk()
+            if chunk is None:
+                if not self._pending:
+                    raise StopIteration
+                self._lines.append(self._pending)
+                self._pending = b""
+                break
+            *lines, self._pending = (self._pending + chunk).split(b"\n")
+            self._lines.extend(lines)
+        return self._lines.popleft().decode(errors="replace")
 
     def chunks(self) -> Iterator[bytes]:
-        """The log's bytes as the server sends them, until the stream ends (closed then).
-        Raises :class:`StreamError` when the connection drops before the end."""
+        """The log's bytes as the server sends them (after any part a line iteration has
+        read but not returned), until the stream ends. Raises :class:`StreamError` when the
+        connection drops before the end."""
+        buffered = b"".join(line + b"\n" for line in self._lines) + self._pending
+        self._lines.clear()
+        self._pending = b""
+        if buffered:
+            yield buffered
+        while (chunk := self._next_chunk()) is not None:
+            yield chunk
+
+    def _next_chunk(self) -> bytes | None:
+        """The next chunk of the body, ``None`` at its end (the connection is then released)."""
+        if self._ended:
+            return None
         try:
-            yield from self._body
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
+            return next(self._body)
+        except StopIteration:
+            self._ended = True
+            self.close()
+            return None
+        except Exception as err:
+            self._ended = True
             if self._closed:
-                return  # closed by the caller while reading
+                return None  # closed while reading (by another thread): whatever broke, it is over
+            self.close()
+            if not isinstance(
+                err, requests.RequestException | urllib3.exceptions.HTTPError | OSError
+            ):
+                raise
             raise StreamError(
                 f"{self._description}: the connection dropped before the log ended ({err})"
             ) from err
-        finally:
-            self.close()
-
-    def __iter__(self) -> Iterator[str]:
-        """The lines of the log as they complete (a last line without ``\\n`` when the
-        stream ends); errors as :meth:`chunks`."""
-        pending = b""
-        for chunk in self.chunks():
-            *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                yield line.decode(errors="replace")
-        if pending:
-            yield pending.decode(errors="replace")
 
     def close(self) -> None:
-        """Stop reading and drop the connection."""
+        """Stop reading and drop the connection (a reader in another thread stops too)."""
         self._closed = True
-        self._body.close()
+        self._body.interrupt()
 
     def __enter__(self) -> LogStream:
         return self

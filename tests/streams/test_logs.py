@@ -15,8 +15,9 @@ import trustme
 
 from kgen.client import ResourceClient
 from kgen.rest import Config, RESTClient, StatusError, is_bad_request, is_forbidden, is_not_found
+from kgen.spec import load
 from kgen.streams import StreamError
-from kgen.testing import APIServer, Rule, User
+from kgen.testing import APIServer, Fake, Rule, User
 from tests.streams.conftest import PODS, MakePod
 
 Pods = ResourceClient[dict[str, Any], dict[str, Any]]
@@ -215,9 +216,15 @@ def test_without_follow_the_stream_ends_with_the_log_as_it_is(
     server: APIServer, pods: Pods, make_pod: MakePod
 ) -> None:
     name = make_pod()
-    server.containers.log("default", name, "main").write("a\nb\n")
+    server.containers.log("default", name, "main").write("a\nb\nc\n")
     with pods.stream_logs(name) as stream:
-        assert list(stream) == ["a", "b"]
+        assert list(stream) == ["a", "b", "c"]
+    with pods.stream_logs(name) as stream:
+        for line in stream:
+            assert line == "a"
+            break  # leaving the loop keeps the stream: the next one goes on
+        assert next(stream) == "b"
+        assert b"".join(stream.chunks()) == b"c\n"  # the bytes read but not yet returned
 
 
 def test_chunks_keep_the_bytes(server: APIServer, pods: Pods, make_pod: MakePod) -> None:
@@ -245,6 +252,45 @@ def test_closing_a_follow_early_frees_the_server_thread(
         stream.close()
     assert _wait_for(lambda: log.followers == 0), "the server still follows a closed stream"
     assert not log.ended
+
+
+def test_another_thread_may_close_a_blocked_follow(
+    server: APIServer, pods: Pods, make_pod: MakePod
+) -> None:
+    name = make_pod()
+    log = server.containers.log("default", name, "main")
+    log.write("only line\n")
+    stream = pods.stream_logs(name, follow=True)
+    read: list[str] = []
+    failures: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            read.extend(stream)
+        except BaseException as err:  # the assertion below reports it
+            failures.append(err)
+
+    reader = threading.Thread(target=follow)
+    reader.start()
+    assert _wait_for(lambda: read == ["only line"])
+    stream.close()  # the reader is blocked waiting for a line that never comes
+    reader.join(10)
+    assert not reader.is_alive() and not failures and read == ["only line"]
+    assert _wait_for(lambda: log.followers == 0)
+
+
+def test_the_socket_free_fake_serves_logs_too(specs_dir: Any) -> None:
+    fake = Fake(load([specs_dir / "kubernetes" / "v1.35" / "openapi-v3"]))
+    with RESTClient(Config(host=fake.url), session=fake.session()) as rest:
+        pods = ResourceClient(rest, PODS, dict, dict, "default")
+        pods.create({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}})
+        log = fake.handler.containers.log("default", "p", "c")
+        log.write("one\ntwo\n")
+        assert pods.logs("p", tail_lines=1) == "two\n"
+        log.end()
+        with pods.stream_logs("p", follow=True) as stream:
+            assert list(stream) == ["one", "two"]
+        assert [a.subresource for a in fake.actions if a.verb == "get"] == ["log", "log"]
 
 
 class _Proxy:

@@ -40,7 +40,7 @@ class LogStream(Iterator[str]):
         self._closed = False
         self._ended = False
         self._pending = b""
-        self._lines: deque[bytes] = deque()
+        self._lines: deque[str] = deque()
 
     def __next__(self) -> str:
         """The next complete line (a last line without ``\\n`` when the stream ends); errors
@@ -50,18 +50,25 @@ class LogStream(Iterator[str]):
             if chunk is None:
                 if not self._pending:
                     raise StopIteration
-                self._lines.append(self._pending)
+                self._lines.append(self._pending.decode(errors="replace"))
                 self._pending = b""
                 break
-            *lines, self._pending = (self._pending + chunk).split(b"\n")
-            self._lines.extend(lines)
-        return self._lines.popleft().decode(errors="replace")
+            data = self._pending + chunk
+            end = data.rfind(b"\n")
+            if end < 0:
+                self._pending = data
+                continue
+            # a "\n" never falls inside a UTF-8 sequence: the complete lines decode at once
+            self._lines.extend(data[:end].decode(errors="replace").split("\n"))
+            self._pending = data[end + 1 :]
+        return self._lines.popleft()
 
     def chunks(self) -> Iterator[bytes]:
-        """The log's bytes as the server sends them (after any part a line iteration has
-        read but not returned), until the stream ends. Raises :class:`StreamError` when the
-        connection drops before the end."""
-        buffered = b"".join(line + b"\n" for line in self._lines) + self._pending
+        """The log's bytes as the server sends them, until the stream ends. After a line
+        iteration, the lines it had decoded but not returned come first, encoded again as
+        UTF-8 (so bytes that were not UTF-8 come back replaced). Raises :class:`StreamError`
+        when the connection drops before the end."""
+        buffered = "".join(line + "\n" for line in self._lines).encode() + self._pending
         self._lines.clear()
         self._pending = b""
         if buffered:

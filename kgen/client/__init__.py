@@ -12,7 +12,7 @@ them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionR
 """
 
 from kgen.client._base import ClientBase, FieldValidation, PatchData, PropagationPolicy
-from kgen.client._connect import AttachMixin, ExecMixin, LogsMixin
+from kgen.client._connect import AttachMixin, ExecMixin, LogOptions, LogsMixin
 from kgen.client._patch import PatchType
 from kgen.client._resource import ResourceClient
 from kgen.client._schema import (
@@ -51,6 +51,7 @@ __all__ = [
     "GroupVersionKind",
     "GroupVersionResource",
     "ListMixin",
+    "LogOptions",
     "LogsMixin",
     "PatchData",
     "PatchMixin",

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import IO, TypeVar
+from typing import IO, TypedDict, TypeVar, Unpack
 
 from kgen.client._base import ClientBase
 from kgen.rest import Request
 from kgen.streams import ExecResult, ExecSession, LogStream, open_session, run
 
-__all__ = ["AttachMixin", "ExecMixin", "LogsMixin"]
+__all__ = ["AttachMixin", "ExecMixin", "LogOptions", "LogsMixin"]
 
 T = TypeVar("T")
 L = TypeVar("L")
@@ -103,66 +103,55 @@ class AttachMixin(ClientBase[T, L]):
         )
 
 
+class LogOptions(TypedDict, total=False):
+    """The options of a log request, as client-go's ``PodLogOptions`` (all optional):
+    ``container`` (may be left out for a pod with one container), ``previous`` (the last
+    terminated instance), ``since_seconds`` or ``since_time`` (a timezone-aware time, sent to
+    the second, or an RFC 3339 string), ``tail_lines``, ``limit_bytes``, ``timestamps`` (each
+    line prefixed with its RFC 3339 time), ``insecure_skip_tls_verify_backend``."""
+
+    container: str | None
+    previous: bool
+    since_seconds: int | None
+    since_time: datetime | str | None
+    tail_lines: int | None
+    limit_bytes: int | None
+    timestamps: bool
+    insecure_skip_tls_verify_backend: bool
+
+
+_FLAGS = {
+    "previous": "previous",
+    "timestamps": "timestamps",
+    "insecure_skip_tls_verify_backend": "insecureSkipTLSVerifyBackend",
+}
+_NUMBERS = {"since_seconds": "sinceSeconds", "tail_lines": "tailLines", "limit_bytes": "limitBytes"}
+
+
 class LogsMixin(ClientBase[T, L]):
     """``logs`` (the whole log now) and ``stream_logs`` (lines as they come, ``follow`` to keep
-    reading). The options are those of client-go's ``PodLogOptions``: ``container`` (may be
-    left out for a pod with one container), ``previous`` (the last terminated instance),
-    ``since_seconds`` or ``since_time`` (a timezone-aware time, sent to the second, or an RFC
-    3339 string), ``tail_lines``, ``limit_bytes``, ``timestamps`` (each line prefixed with its
-    RFC 3339 time) and ``insecure_skip_tls_verify_backend``. The server validates them: a
-    negative ``tail_lines`` or both ``since_*`` raise ``StatusError`` (422 Invalid).
+    reading), with the keyword options of :class:`LogOptions`. The server validates them: a
+    negative ``tail_lines`` or both ``since_*`` raise ``StatusError`` (422 Invalid); a value of
+    the wrong type fails before sending (``TypeError``, ``ValueError`` for a naive time).
 
     Errors: :class:`kgen.rest.StatusError` for NotFound, BadRequest (the containers to choose
     from; no previous instance), Forbidden.
     """
 
     def logs(
-        self,
-        name: str,
-        *,
-        container: str | None = None,
-        previous: bool = False,
-        since_seconds: int | None = None,
-        since_time: datetime | str | None = None,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-        timestamps: bool = False,
-        insecure_skip_tls_verify_backend: bool = False,
-        timeout: float | None = None,
+        self, name: str, *, timeout: float | None = None, **options: Unpack[LogOptions]
     ) -> str:
         """The log of a container of ``name`` as it is now, decoded as UTF-8 (bytes that are
         not are replaced; ``stream_logs(...).chunks()`` gives them unchanged). Blocks until
         the whole log has arrived, at most ``timeout`` seconds (the REST client's timeout when
         ``None``; ``requests.Timeout`` past it)."""
-        request = self._log_request(
-            name,
-            container=container,
-            follow=False,
-            previous=previous,
-            since_seconds=since_seconds,
-            since_time=since_time,
-            tail_lines=tail_lines,
-            limit_bytes=limit_bytes,
-            timestamps=timestamps,
-            insecure_skip_tls_verify_backend=insecure_skip_tls_verify_backend,
-        )
+        request = self._log_request(name, False, options)
         if timeout is not None:
             request = request.timeout(timeout)
         return request.do().body.decode(errors="replace")
 
     def stream_logs(
-        self,
-        name: str,
-        *,
-        container: str | None = None,
-        follow: bool = False,
-        previous: bool = False,
-        since_seconds: int | None = None,
-        since_time: datetime | str | None = None,
-        tail_lines: int | None = None,
-        limit_bytes: int | None = None,
-        timestamps: bool = False,
-        insecure_skip_tls_verify_backend: bool = False,
+        self, name: str, *, follow: bool = False, **options: Unpack[LogOptions]
     ) -> LogStream:
         """The log of a container of ``name`` as it arrives: iterate the
         :class:`kgen.streams.LogStream` for lines or read its ``chunks()``; close it (``with``)
@@ -170,62 +159,36 @@ class LogsMixin(ClientBase[T, L]):
         until the container stops (or the caller closes it); without, it ends with the log as
         it is now. No timeout applies once the stream is open; a dropped connection raises
         :class:`kgen.streams.StreamError`. Errors on opening as :meth:`logs`."""
-        request = self._log_request(
-            name,
-            container=container,
-            follow=follow,
-            previous=previous,
-            since_seconds=since_seconds,
-            since_time=since_time,
-            tail_lines=tail_lines,
-            limit_bytes=limit_bytes,
-            timestamps=timestamps,
-            insecure_skip_tls_verify_backend=insecure_skip_tls_verify_backend,
-        )
+        request = self._log_request(name, follow, options)
         where = f"{self._namespace}/{name}" if self._namespace else name
+        container = options.get("container")
         return LogStream(
             request.timeout(None).stream(),
             f"log of {self._resource.resource} {where}"
             + (f" container {container}" if container else ""),
         )
 
-    def _log_request(
-        self,
-        name: str,
-        *,
-        container: str | None,
-        follow: bool,
-        previous: bool,
-        since_seconds: int | None,
-        since_time: datetime | str | None,
-        tail_lines: int | None,
-        limit_bytes: int | None,
-        timestamps: bool,
-        insecure_skip_tls_verify_backend: bool,
-    ) -> Request:
+    def _log_request(self, name: str, follow: bool, options: LogOptions) -> Request:
         """GET ``<name>/log`` with the options as query parameters, as client-go sends them."""
+        unknown = set(options) - set(LogOptions.__annotations__)
+        if unknown:
+            raise TypeError(f"logs: unknown options {', '.join(sorted(unknown))}")
         request = self._named(self._rest.get(), name, "log")
+        container = options.get("container")
         if container:
             request = request.param("container", container)
-        flags = {
-            "follow": follow,
-            "previous": previous,
-            "timestamps": timestamps,
-            "insecureSkipTLSVerifyBackend": insecure_skip_tls_verify_backend,
-        }
-        for key, on in flags.items():
-            if on:
-                request = request.param(key, "true")
-        numbers = {
-            "sinceSeconds": since_seconds,
-            "tailLines": tail_lines,
-            "limitBytes": limit_bytes,
-        }
-        for key, value in numbers.items():
+        if follow:
+            request = request.param("follow", "true")
+        for key, param in _FLAGS.items():
+            if options.get(key):
+                request = request.param(param, "true")
+        for key, param in _NUMBERS.items():
+            value = options.get(key)
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int):
-                    raise TypeError(f"logs: {key} must be an int, got {value!r}")
-                request = request.param(key, str(value))
+                    raise TypeError(f"logs: {param} must be an int, got {value!r}")
+                request = request.param(param, str(value))
+        since_time = options.get("since_time")
         if since_time is not None:
             request = request.param("sinceTime", _rfc3339(since_time))
         return request

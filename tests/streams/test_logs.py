@@ -143,6 +143,8 @@ def test_invalid_options_are_refused_as_kube_apiserver_refuses_them(
         pods.logs(name, tail_lines="5")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="timezone-aware"):
         pods.logs(name, since_time=datetime(2026, 1, 1))
+    with pytest.raises(TypeError, match="unknown options tail"):
+        pods.logs(name, tail=5)  # type: ignore[call-arg]
 
 
 def test_unparsable_numbers_are_a_bad_request(rest: RESTClient, make_pod: MakePod) -> None:

@@ -436,14 +436,26 @@ class Handler:
     def _log(self, request: Request, target: _Target) -> Response:
         """``pods/<name>/log``: the options checked as kube-apiserver checks them, the
         container chosen as for exec, then the container's log as the kubelet serves it, whole
-        or (``follow``) streamed until it ends or the client leaves (:mod:`kgen.testing._logs`)."""
+        or (``follow``) streamed until it ends, the client leaves or the pod is deleted (its
+        containers are killed) (:mod:`kgen.testing._logs`)."""
         options = parse_log_options(request.query, target.name)
         pod = self.tracker.get(target.info, target.namespace, target.name)
         container = choose_container(pod, options.container)
         where = (target.namespace, target.name, container)
         logs = self.containers.logs
         log = logs.previous(*where) if options.previous else logs.log(*where)
-        chunks = log.read(options, lambda: self.stopping.is_set() or request.disconnected())
+        uid = pod["metadata"].get("uid")
+
+        def pod_gone() -> bool:
+            try:
+                current = self.tracker.get(target.info, target.namespace, target.name)
+            except APIError:
+                return True
+            return bool(current["metadata"].get("uid") != uid)
+
+        chunks = log.read(
+            options, lambda: self.stopping.is_set() or request.disconnected() or pod_gone()
+        )
         headers = [("Content-Type", "text/plain")]
         if not options.follow:
             return Response(200, headers, b"".join(chunks))

@@ -203,6 +203,17 @@ def test_follow_sees_new_lines_and_ends_with_the_log(
     assert log.followers == 0
 
 
+def test_follow_ends_when_the_pod_is_deleted(
+    server: APIServer, pods: Pods, make_pod: MakePod
+) -> None:
+    name = make_pod()
+    server.containers.log("default", name, "main").write("running\n")
+    with pods.stream_logs(name, follow=True) as stream:
+        assert next(stream) == "running"
+        pods.delete(name)
+        assert list(stream) == []  # the containers were killed: the stream ends cleanly
+
+
 def test_follow_of_a_stopped_container_returns_its_log_and_ends(
     server: APIServer, pods: Pods, make_pod: MakePod
 ) -> None:

@@ -152,12 +152,16 @@ class ContainerLog:
         try:
             while left is None or left > 0:
                 with self._changed:
-                    while position >= len(self._entries):
-                        if not options.follow or self._ended or should_stop():
+                    if position >= len(self._entries):
+                        if not options.follow or self._ended:
                             return
                         self._changed.wait(_POLL)
                     batch = self._entries[position:]
                     position = len(self._entries)
+                if not batch:
+                    if should_stop():  # asked outside the lock: it may take others
+                        return
+                    continue
                 chunk = b"".join(_render(entry, options) for entry in batch)
                 if left is not None:
                     chunk = chunk[:left]

@@ -47,32 +47,28 @@ _PROTOCOLS = [Subprotocol(V5), Subprotocol(V4)]
 
 
 def choose_container(pod: dict[str, Any], requested: str) -> str:
-    """The container a request addresses, as kube-apiserver chooses it: the requested one if the
-    pod has it (among its containers, init containers and ephemeral containers), else the only
-    container; else a 400 listing the choices."""
+    """The container a request addresses (exec, attach, log), as kube-apiserver chooses it: the
+    requested one if the pod has it (among its containers, init containers and ephemeral
+    containers), else the only container; else a 400 listing every container, init ones first
+    and ephemeral ones last, as its ``validateContainer`` does."""
     spec = pod.get("spec") or {}
     name = (pod.get("metadata") or {}).get("name", "")
     groups: dict[str, list[str]] = {
         key: [str(c.get("name", "")) for c in spec.get(key) or [] if isinstance(c, dict)]
-        for key in ("containers", "initContainers", "ephemeralContainers")
+        for key in ("initContainers", "containers", "ephemeralContainers")
     }
+    every = [c for names in groups.values() for c in names]
     if requested:
-        if any(requested in names for names in groups.values()):
+        if requested in every:
             return requested
         raise APIError.bad_request(f"container {requested} is not valid for pod {name}")
     if len(groups["containers"]) == 1:
         return groups["containers"][0]
-    message = (
-        f"a container name must be specified for pod {name}, "
-        f"choose one of: [{' '.join(groups['containers'])}]"
+    if not groups["containers"]:
+        raise APIError.bad_request(f"a container name must be specified for pod {name}")
+    raise APIError.bad_request(
+        f"a container name must be specified for pod {name}, choose one of: [{' '.join(every)}]"
     )
-    if groups["initContainers"]:
-        message += f" or one of the init containers: [{' '.join(groups['initContainers'])}]"
-    if groups["ephemeralContainers"]:
-        message += (
-            f" or one of the ephemeral containers: [{' '.join(groups['ephemeralContainers'])}]"
-        )
-    raise APIError.bad_request(message)
 
 
 def check_streams(kind: StreamKind, command: list[str], flags: dict[str, bool]) -> None:

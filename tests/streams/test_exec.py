@@ -153,8 +153,7 @@ def test_several_containers_need_a_name(server: APIServer, pods: Pods, make_pod:
         pods.exec(name, ["true"])
     assert is_bad_request(caught.value)
     assert caught.value.status.message == (
-        f"a container name must be specified for pod {name}, choose one of: [web sidecar]"
-        " or one of the init containers: [setup]"
+        f"a container name must be specified for pod {name}, choose one of: [setup web sidecar]"
     )
     with pytest.raises(StatusError, match=f"container nope is not valid for pod {name}"):
         pods.exec(name, ["true"], container="nope")

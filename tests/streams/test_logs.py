@@ -54,16 +54,18 @@ def test_a_pod_that_has_written_nothing_has_an_empty_log(pods: Pods, make_pod: M
 
 
 def test_container_choice_and_errors(server: APIServer, pods: Pods, make_pod: MakePod) -> None:
-    name = make_pod("web", "sidecar")
+    name = make_pod("web", "sidecar", init=("setup",))
+    server.containers.log("default", name, "setup").write("init line\n")
     server.containers.log("default", name, "web").write("web line\n")
     server.containers.log("default", name, "sidecar").write("sidecar line\n")
     assert pods.logs(name, container="sidecar") == "sidecar line\n"
     assert pods.logs(name, container="web") == "web line\n"
+    assert pods.logs(name, container="setup") == "init line\n"
     with pytest.raises(StatusError) as caught:
         pods.logs(name)
     assert is_bad_request(caught.value)
     assert caught.value.status.message == (
-        f"a container name must be specified for pod {name}, choose one of: [web sidecar]"
+        f"a container name must be specified for pod {name}, choose one of: [setup web sidecar]"
     )
     with pytest.raises(StatusError, match=f"container nope is not valid for pod {name}"):
         pods.logs(name, container="nope")

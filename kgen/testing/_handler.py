@@ -61,7 +61,10 @@ HALF_OPEN = b"\x00kgen-half-open\x00"
 
 _REMOTE_COMMANDS = frozenset({"exec", "attach"})
 _PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
-_WHOLE_OBJECT_SUBRESOURCES = {CSR_KEY: ("status", "approval")}
+_WHOLE_OBJECT_SUBRESOURCES = {
+    CSR_KEY: ("status", "approval"),
+    ("", "namespaces"): ("status", "finalize"),
+}
 """Subresources read and written as the whole object: ``status`` everywhere, and these."""
 _encoder = msgspec.json.Encoder()
 

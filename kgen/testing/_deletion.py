@@ -10,9 +10,11 @@ namespace becomes ``Terminating``; a CustomResourceDefinition gets its cleanup f
 and sent back. The code is 200, and 202 only when the client asked ``orphanDependents: false``
 while the object stays (:func:`response_code`).
 
-kgen.testing has no kubelet, namespace controller or CRD finalizer: a marked object is removed
-at once, in one DELETED event that carries the marks (kube-apiserver first writes the marked
-object, a MODIFIED event), and the answer is the marked object. Everything here is pure: the
+kgen.testing has no kubelet or CRD finalizer, and the bare store (no controllers) no namespace
+controller: a marked object is removed at once, in one DELETED event that carries the marks
+(kube-apiserver first writes the marked object, a MODIFIED event), and the answer is the marked
+object. With controllers running, a namespace stays marked until the namespace controller
+finalizes it, and :func:`gc_finalizers` gives the garbage collector's finalizers of a delete. Everything here is pure: the
 functions copy what they change and never touch the store.
 """
 

@@ -459,8 +459,10 @@ class ObjectTracker:
             obj.pop("status", None)
             if info.key == ("", "pods"):
                 obj["status"] = initial_pod_status(obj)
-        if info.key == ("", "namespaces"):
-            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+        if info.key == _NAMESPACES:  # a namespace always starts held by "kubernetes"
+            spec = obj.setdefault("spec", {})
+            finalizers = list(spec.get("finalizers") or [])
+            spec["finalizers"] = finalizers + ["kubernetes"] * ("kubernetes" not in finalizers)
             obj["status"] = {"phase": "Active"}
         if info.key == CSR_KEY:
             csr_create(obj, options.user)
@@ -576,6 +578,13 @@ class ObjectTracker:
         if subresource and subresource != "scale":  # scale writes arrive as whole objects
             raise APIError.method_not_allowed("update", f"{info.plural}/{subresource}")
         new = obj
+        if info.key == _NAMESPACES:  # only namespaces/finalize changes spec.finalizers
+            old_finalizers = (old.get("spec") or {}).get("finalizers")
+            spec = new.setdefault("spec", {})
+            if old_finalizers is None:
+                spec.pop("finalizers", None)
+            else:
+                spec["finalizers"] = old_finalizers
         if "status" in info.subresources:
             if "status" in old:
                 new["status"] = old["status"]

@@ -289,6 +289,15 @@ def test_the_namespace_finalize_subresource_writes_only_spec_finalizers(
     client: Client, ns: str
 ) -> None:
     current = client.request("GET", f"{NS}/{ns}").json()
+    current["spec"]["finalizers"] = []
+    assert client.request("PUT", f"{NS}/{ns}", json=current).json()["spec"]["finalizers"] == [
+        "kubernetes"
+    ]  # a plain update keeps them
+    made = _create(client, NS, {"metadata": {"name": f"{ns}-2"}, "spec": {"finalizers": ["a/b"]}})
+    assert made["spec"]["finalizers"] == ["a/b", "kubernetes"]
+    client.request("PUT", f"{NS}/{ns}-2/finalize", json={**made, "spec": {"finalizers": []}})
+    client.request("DELETE", f"{NS}/{ns}-2")
+    assert _gone(client, f"{NS}/{ns}-2")  # nothing held it
     current["spec"]["finalizers"] = ["kubernetes", "example.com/extra"]
     current["metadata"]["labels"] = {"ignored": "yes"}
     answer = client.request("PUT", f"{NS}/{ns}/finalize", json=current)
@@ -463,9 +472,10 @@ def test_controllers_run_between_start_and_stop() -> None:
     before = _controller_threads()
     server = APIServer(small_model(), controllers=True)
     assert _controller_threads() == before
-    with server:
-        assert _controller_threads() == before + 2
-    assert _controller_threads() == before
+    for _ in range(2):  # a server started again runs them again
+        with server:
+            assert _controller_threads() == before + 2
+        assert _controller_threads() == before
 
 
 # --- kubectl as the judge ---------------------------------------------------------------------

@@ -108,14 +108,14 @@ class _Worker:
 class ControllerRunner:
     """Runs ``controllers`` over ``store`` between :meth:`start` and :meth:`stop`.
 
-    Thread-safe; :meth:`start` and :meth:`stop` may each be called more than once (once stopped,
-    a runner does not start again).
+    :meth:`start` and :meth:`stop` may each be called more than once, and a stopped runner
+    starts again (new threads, the initial keys queued again). Call them from one thread.
     """
 
     def __init__(self, store: Store, controllers: Sequence[Controller]) -> None:
         self._store = store
-        self._workers = [_Worker(c) for c in controllers]
-        self._started = False
+        self._controllers = list(controllers)
+        self._workers: list[_Worker] = []
 
     def _observe(self, event: Event) -> None:
         for worker in self._workers:
@@ -124,9 +124,9 @@ class ControllerRunner:
 
     def start(self) -> None:
         """Begin observing the store, queue each controller's initial keys, start the threads."""
-        if self._started:
+        if self._workers:
             return
-        self._started = True
+        self._workers = [_Worker(c) for c in self._controllers]
         with self._store.lock:
             self._store.add_listener(self._observe)
             for worker in self._workers:
@@ -138,8 +138,8 @@ class ControllerRunner:
     def stop(self) -> None:
         """Stop observing and join every thread (a sync under way finishes first)."""
         self._store.remove_listener(self._observe)
-        for worker in self._workers:
+        workers, self._workers = self._workers, []
+        for worker in workers:
             worker.stop()
-        for worker in self._workers:
-            if worker.thread.is_alive():
-                worker.thread.join()
+        for worker in workers:
+            worker.thread.join()

@@ -5,6 +5,9 @@ CRDs, and judged by kubectl over TLS."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import requests
 import trustme
 from cryptography import x509
 
@@ -476,6 +480,36 @@ def test_controllers_run_between_start_and_stop() -> None:
         with server:
             assert _controller_threads() == before + 2
         assert _controller_threads() == before
+
+
+@pytest.mark.parametrize("flags", [(), ("--no-controllers",)], ids=["default", "no-controllers"])
+def test_testserver_runs_controllers_unless_told_not_to(
+    specs_dir: Path, flags: tuple[str, ...]
+) -> None:
+    spec = str(specs_dir / "kubernetes" / "v1.35" / "openapi-v3")
+    command = [sys.executable, "-m", "kgen", "testserver", "--spec", spec, *flags]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[-1]
+        while "press Ctrl-C" not in process.stdout.readline():
+            pass
+        session = requests.Session()
+        session.trust_env = False
+        root_ca = f"{url}{NS}/default/configmaps/kube-root-ca.crt"
+        if flags:
+            assert session.get(root_ca, timeout=10).status_code == 404
+            session.post(f"{url}{NS}", json={"metadata": {"name": "x"}}, timeout=10)
+            session.delete(f"{url}{NS}/x", timeout=10)
+            assert session.get(f"{url}{NS}/x", timeout=10).status_code == 404  # at once
+        else:
+            eventually(lambda: session.get(root_ca, timeout=10).ok, "kube-root-ca.crt appears")
+        session.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert out.strip().endswith("stopped")
 
 
 # --- kubectl as the judge ---------------------------------------------------------------------

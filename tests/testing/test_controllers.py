@@ -585,3 +585,32 @@ def test_kubectl_cascade_foreground_and_orphan(
         assert kubectl.json("get", "replicasets")["items"] == []
     finally:
         client.close()
+
+
+@pytest.mark.kubectl
+def test_kubectl_replace_raw_finalize_releases_a_stuck_namespace(
+    kubectl: Kubectl, tmp_path: Path
+) -> None:
+    held = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "held", "finalizers": ["example.com/hold"]},
+    }
+    kubectl.run("create", "-f", "-", stdin=json.dumps(held))
+    kubectl.run("delete", "namespace", kubectl.namespace, "--wait=false")
+    stuck = eventually(  # the controller has had its say (else the replace may conflict)
+        lambda: (lambda n: n if len(n["status"].get("conditions", [])) == 5 else None)(
+            kubectl.json("get", "namespace", kubectl.namespace)
+        ),
+        "the namespace controller writes its conditions",
+    )
+    assert stuck["status"]["phase"] == "Terminating"
+    assert stuck["spec"]["finalizers"] == ["kubernetes"]
+    stuck["spec"]["finalizers"] = []
+    body = tmp_path / "ns.json"
+    body.write_text(json.dumps(stuck))
+    kubectl.run(
+        "replace", "--raw", f"/api/v1/namespaces/{kubectl.namespace}/finalize", "-f", str(body)
+    )
+    missing = kubectl.run("get", "namespace", kubectl.namespace, check=False)
+    assert f'namespaces "{kubectl.namespace}" not found' in missing.stderr

@@ -439,8 +439,10 @@ class ObjectTracker:
             info.api_version,
             None,
             self._clock(),
-            "Update",
             self.schemas.named(info.schema),
+            sent=metadata.get("managedFields"),
+            status_split="status" in info.subresources,
+            builtin=not info.custom,
         )
         return self._store_new(info, namespace, obj, options, warnings)
 
@@ -510,6 +512,7 @@ class ObjectTracker:
                     "the object has been modified; please apply your changes to the latest "
                     "version and try again",
                 )
+            sent = obj["metadata"].get("managedFields")
             new = self._merge_update(info, old, obj, subresource)
             self.fields.record_update(
                 old,
@@ -518,8 +521,10 @@ class ObjectTracker:
                 info.api_version,
                 subresource or None,
                 self._clock(),
-                "Update",
                 self.schemas.named(info.schema),
+                sent=sent,
+                status_split="status" in info.subresources,
+                builtin=not info.custom,
             )
             return self._store_update(info, namespace, old, new, options, warnings)
 
@@ -699,7 +704,9 @@ class ObjectTracker:
                 True,
                 schema,
                 self._clock(),
-                initial=True,
+                creating=True,
+                status_split="status" in info.subresources,
+                builtin=not info.custom,
             )
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
@@ -714,6 +721,8 @@ class ObjectTracker:
             options.force,
             schema,
             self._clock(),
+            status_split="status" in info.subresources,
+            builtin=not info.custom,
         )
         managed = merged["metadata"].get("managedFields")
         new = self._merge_update(info, old, merged, subresource)

@@ -300,9 +300,11 @@ class FieldManager:
             identity = _Entry(manager, "Apply", api_version, subresource or "").identity()
             mine = next((e for e in entries if e.identity() == identity), None)
             others = [e for e in entries if e is not mine]
-            wanted = _owned(self._shapes.field_set(applied, schema), ignored)
+            applies = {p for p in self._shapes.field_set(applied, schema) if not ignored(p)}
+            wanted = _owned(applies, ignored)
             merged = self._shapes.merge(current, applied, schema)
-            owned = wanted.union(*(e.fields for e in others))
+            # the name and the rest of metadata count as applied while pruning
+            owned = applies.union(*(e.fields for e in others))
             result = self._prune(merged, mine.fields if mine else set(), owned, schema)
             changes = _filtered(self._shapes.compare(current, result, schema), ignored)
         except ShapeError as err:

@@ -695,6 +695,7 @@ class ObjectTracker:
             )
             obj = created.object
             obj["metadata"].pop("managedFields", None)
+            status = obj.get("status")
             obj = self.fields.apply(
                 obj,
                 applied,
@@ -708,6 +709,10 @@ class ObjectTracker:
                 status_split="status" in info.subresources,
                 builtin=not info.custom,
             )
+            if "status" in info.subresources:  # a create sets no status, applied or not
+                obj.pop("status", None)
+                if status is not None:
+                    obj["status"] = status
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
             )

@@ -399,6 +399,30 @@ def test_before_first_apply_owns_what_was_there(dynamic: DynamicClient) -> None:
     _check_owned_fields_are_stored(applied)
 
 
+def test_update_may_reset_or_replace_managed_fields(dynamic: DynamicClient) -> None:
+    cms = _client(dynamic, CONFIGMAPS)
+    name = next(_names)
+    cms.apply(_cm(name, {"a": "1"}), field_manager="alice")
+    current = cms.get(name)
+    without = {**current, "metadata": dict(current["metadata"])}
+    del without["metadata"]["managedFields"]
+    kept = cms.update(without, field_manager="editor")  # absent: the stored entries stay
+    assert set(_owners(kept)) == {("alice", "Apply", "")}
+    for reset in ([], [{}]):
+        body = {**kept, "metadata": {**kept["metadata"], "managedFields": reset}}
+        cleared = cms.update(body, field_manager="editor")
+        assert "managedFields" not in cleared["metadata"]
+        kept = cms.apply(_cm(name, {"a": "1"}), field_manager="alice")
+    entries = kept["metadata"]["managedFields"]
+    # the first apply after a reset finds the fields owned by before-first-apply
+    assert [e["manager"] for e in entries] == ["alice", "before-first-apply"]
+    handed = {**kept, "metadata": {**kept["metadata"]}}
+    handed["metadata"]["managedFields"] = [dict(entries[0], manager="bob")]
+    replaced = cms.update(handed, field_manager="editor")
+    assert set(_owners(replaced)) == {("bob", "Apply", "")}
+    _check_owned_fields_are_stored(replaced)
+
+
 def test_managed_fields_in_an_apply_are_rejected(dynamic: DynamicClient) -> None:
     cms = _client(dynamic, CONFIGMAPS)
     body = _cm(next(_names), {"a": "1"})
@@ -542,6 +566,7 @@ def test_random_applies_keep_what_each_manager_applied(
             assert stored.get("data", {}) == data_model.live, steps
             owned = _owned_keys(stored, ("f:data",))
             assert owned == {m: set(keys) for m, keys in data_model.owned.items()}, steps
+            assert set(stored.get("data", {})) == set().union(*owned.values()), steps
             _check_owned_fields_are_stored(stored)
         containers = [{"name": key, "image": value} for key, value in sorted(config.items())]
         try:

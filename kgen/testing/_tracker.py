@@ -377,13 +377,19 @@ class ObjectTracker:
             raise APIError.bad_request(f"strict decoding error: {detail}")
         return [f'unknown field "{p[1:]}"' for p in unknown]
 
+    def _default(self, info: ResourceInfo, obj: JSON) -> None:
+        """Fill the defaults of the built-in kinds and of the schema, in place."""
+        apply_builtin_defaults(info.key, obj)
+        schema = self.schemas.named(info.schema)
+        if schema is not None:
+            self.checker.default(obj, schema)
+
     def _admit(self, info: ResourceInfo, obj: JSON) -> None:
         """Default, then validate, the object about to be stored (422 Invalid on problems)."""
-        apply_builtin_defaults(info.key, obj)
+        self._default(info, obj)
         schema = self.schemas.named(info.schema)
         if schema is None:
             return
-        self.checker.default(obj, schema)
         problems = self.checker.check(obj, schema, "")
         if problems:
             raise APIError.invalid(info.kind, info.group, obj["metadata"].get("name", ""), problems)
@@ -432,6 +438,7 @@ class ObjectTracker:
         if info.key == ("", "namespaces"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}
+        self._default(info, obj)  # decoded writes carry their defaults, owned by the writer
         self.fields.record_update(
             None,
             obj,
@@ -514,6 +521,7 @@ class ObjectTracker:
                 )
             sent = obj["metadata"].get("managedFields")
             new = self._merge_update(info, old, obj, subresource)
+            self._default(info, new)
             self.fields.record_update(
                 old,
                 new,

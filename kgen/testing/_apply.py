@@ -15,6 +15,8 @@ of fields it owns in the ``FieldsV1`` encoding (see :mod:`kgen.testing._fieldpat
   moves to M. The entry's time moves only when the object changed.
 * Applying to an object that has no ``managedFields`` first gives its fields to an ``Update``
   manager called ``before-first-apply``.
+* Past ten ``Update`` entries, the oldest are merged into one ``ancient-changes`` entry per
+  API version.
 
 Never owned: ``apiVersion``, ``kind``, ``metadata`` itself and its server-kept fields (name,
 namespace, uid, resourceVersion, generation, creationTimestamp, selfLink, managedFields). On a
@@ -42,6 +44,9 @@ __all__ = ["FieldManager"]
 JSON = dict[str, Any]
 
 BEFORE_FIRST_APPLY = "before-first-apply"
+ANCIENT_CHANGES = "ancient-changes"
+MAX_UPDATE_MANAGERS = 10
+"""More ``Update`` entries than this are merged, oldest first, into ``ancient-changes``."""
 
 _NEVER_OWNED = frozenset(
     {("f:apiVersion",), ("f:kind",), ("f:metadata",)}
@@ -261,7 +266,7 @@ class FieldManager:
                 mine = operation
             mine.fields |= gained
             mine.time = now
-        _store(new, entries)
+        _store(new, _capped([e for e in entries if e.fields]))
 
     # --- apply --------------------------------------------------------------------------------
 
@@ -354,6 +359,32 @@ class FieldManager:
         dropped = (everything - shapes.nodes(without_orphans, schema)) & previous
         pruned: JSON = shapes.remove(merged, dropped, schema) if dropped else merged
         return pruned
+
+
+def _capped(entries: list[_Entry]) -> list[_Entry]:
+    """At most :data:`MAX_UPDATE_MANAGERS` ``Update`` entries: the oldest are merged, per API
+    version, into an entry of the manager ``ancient-changes`` (the newest merged time)."""
+    updaters = sorted(
+        (e for e in entries if e.operation == "Update"), key=lambda e: (e.time or "", e.identity())
+    )
+    count = len(updaters)
+    first_of_version: dict[str, _Entry] = {}
+    for entry in updaters:
+        if count <= MAX_UPDATE_MANAGERS:
+            break
+        first = first_of_version.setdefault(entry.api_version, entry)
+        if first is entry:
+            continue
+        bucket_id = _Entry(ANCIENT_CHANGES, "Update", entry.api_version).identity()
+        bucket = next((e for e in entries if e.identity() == bucket_id), None)
+        if bucket is None:
+            bucket = _Entry(ANCIENT_CHANGES, "Update", entry.api_version, "", None, first.fields)
+            entries = [e for e in entries if e is not first] + [bucket]
+        bucket.fields = bucket.fields | entry.fields
+        bucket.time = entry.time
+        entries = [e for e in entries if e is not entry]
+        count -= 1
+    return entries
 
 
 def _decode_quietly(entries: Any) -> list[_Entry]:

@@ -423,6 +423,43 @@ def test_update_may_reset_or_replace_managed_fields(dynamic: DynamicClient) -> N
     _check_owned_fields_are_stored(replaced)
 
 
+def test_more_than_ten_updaters_are_merged_into_ancient_changes(dynamic: DynamicClient) -> None:
+    cms = _client(dynamic, CONFIGMAPS)
+    name = next(_names)
+    cms.apply(_cm(name, {"applied": "1"}), field_manager="alice")
+    for n in range(12):
+        last = cms.patch(
+            name, {"data": {f"k{n:02}": "v"}}, PatchType.MERGE, field_manager=f"m{n:02}"
+        )
+    owners = _owners(last)
+    assert sum(1 for _, operation, _ in owners if operation == "Update") == 10
+    assert owners[("ancient-changes", "Update", "")] == {
+        "f:data": {"f:k00": {}, "f:k01": {}, "f:k02": {}}
+    }
+    assert ("alice", "Apply", "") in owners  # appliers are never merged
+    _check_owned_fields_are_stored(last)
+
+
+def test_defaults_belong_to_updaters_not_appliers(dynamic: DynamicClient) -> None:
+    deployments = _client(dynamic, DEPLOYMENTS)
+    created = deployments.create(
+        _deployment(next(_names), [{"name": "web", "image": "nginx"}]),
+        field_manager="kubectl-create",
+    )
+    spec = _owners(created)[("kubectl-create", "Update", "")]["f:spec"]
+    assert "f:progressDeadlineSeconds" in spec and "f:revisionHistoryLimit" in spec
+    container = spec["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']
+    assert "f:imagePullPolicy" in container and "f:terminationMessagePath" in container
+    applied = deployments.apply(
+        _deployment(next(_names), [{"name": "web", "image": "nginx"}]), field_manager="alice"
+    )
+    assert applied["spec"]["progressDeadlineSeconds"] == 600  # defaulted, owned by nobody
+    spec = _owners(applied)[("alice", "Apply", "")]["f:spec"]
+    assert "f:progressDeadlineSeconds" not in spec
+    container = spec["f:template"]["f:spec"]["f:containers"]['k:{"name":"web"}']
+    assert set(container) == {".", "f:image", "f:name"}
+
+
 def test_managed_fields_in_an_apply_are_rejected(dynamic: DynamicClient) -> None:
     cms = _client(dynamic, CONFIGMAPS)
     body = _cm(next(_names), {"a": "1"})

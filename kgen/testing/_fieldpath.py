@@ -26,7 +26,6 @@ __all__ = [
     "item_token",
     "path_text",
     "to_fields_v1",
-    "under",
     "value_token",
 ]
 
@@ -99,12 +98,6 @@ def from_fields_v1(tree: Any, prefix: Path = ()) -> set[Path]:
         else:
             raise FieldsError(f"expected an object at {path_text(path)}")
     return paths
-
-
-def under(paths: Iterable[Path], prefix: Path) -> set[Path]:
-    """The paths of ``paths`` at or below ``prefix``."""
-    size = len(prefix)
-    return {p for p in paths if p[:size] == prefix}
 
 
 def path_text(path: Path) -> str:

@@ -263,7 +263,10 @@ class Shapes:
                     merged[key] = copy.deepcopy(left[key])
                     continue
                 value = self._merge(
-                    left.get(key, _ABSENT), right[key], self._field(schema, key)[0], path
+                    left.get(key, _ABSENT),
+                    right[key],
+                    self._field(schema, key)[0],
+                    (*path, f"f:{key}"),
                 )
                 if value is not None:
                     merged[key] = value
@@ -277,7 +280,9 @@ class Shapes:
                 out.append(copy.deepcopy(left_items[token]))
             else:
                 out.append(
-                    self._merge(left_items.get(token, _ABSENT), right_items[token], items, path)
+                    self._merge(
+                        left_items.get(token, _ABSENT), right_items[token], items, (*path, token)
+                    )
                 )
         return out
 

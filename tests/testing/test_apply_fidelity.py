@@ -298,6 +298,20 @@ def test_keyed_lists_merge_by_their_keys(dynamic: DynamicClient) -> None:
     _check_owned_fields_are_stored(gone)
 
 
+def test_merged_order_follows_the_applied_order(dynamic: DynamicClient) -> None:
+    deployments = _client(dynamic, DEPLOYMENTS)
+    name = next(_names)
+
+    def containers(*names: str) -> list[dict[str, Any]]:
+        return [{"name": n, "image": "nginx"} for n in names]
+
+    deployments.apply(_deployment(name, containers("a", "b", "c")), field_manager="alice")
+    deployments.apply(_deployment(name, containers("b")), field_manager="bob")
+    reordered = deployments.apply(_deployment(name, containers("c", "a")), field_manager="alice")
+    pod = reordered["spec"]["template"]["spec"]
+    assert [c["name"] for c in pod["containers"]] == ["b", "c", "a"]
+
+
 def test_custom_resource_keyed_list(dynamic: DynamicClient) -> None:
     gateways = _client(dynamic, GATEWAYS)
     name = next(_names)

@@ -196,7 +196,7 @@ class FieldManager:
     """Keeps ``managedFields`` and carries out applies against one set of schemas."""
 
     def __init__(self, schemas: SchemaView) -> None:
-        self._shapes = Shapes(schemas)
+        self._view = schemas
 
     def _zero(self, schema: Mapping[str, Any] | None, builtin: bool) -> JSON:
         """What an object is before it exists, as the update rules compare against: a built-in
@@ -249,7 +249,7 @@ class FieldManager:
         ignored = _ignored(subresource, status_split)
         try:
             changes = _filtered(
-                self._shapes.compare(before, _without_managed(new), schema), ignored
+                Shapes(self._view).compare(before, _without_managed(new), schema), ignored
             )
         except ShapeError:
             _store(new, _decode_quietly(stored))
@@ -299,19 +299,22 @@ class FieldManager:
             ) from None
         ignored = _ignored(subresource, status_split)
         current = _without_managed(live)
+        shapes = Shapes(self._view)
         try:
             if not entries and not creating:
-                entries = self._before_first_apply(current, api_version, schema, now, builtin)
+                entries = self._before_first_apply(
+                    shapes, current, api_version, schema, now, builtin
+                )
             identity = _Entry(manager, "Apply", api_version, subresource or "").identity()
             mine = next((e for e in entries if e.identity() == identity), None)
             others = [e for e in entries if e is not mine]
-            applies = {p for p in self._shapes.field_set(applied, schema) if not ignored(p)}
+            applies = {p for p in shapes.field_set(applied, schema) if not ignored(p)}
             wanted = _owned(applies, ignored)
-            merged = self._shapes.merge(current, applied, schema)
+            merged = shapes.merge(current, applied, schema)
             # the name and the rest of metadata count as applied while pruning
             owned = applies.union(*(e.fields for e in others))
-            result = self._prune(merged, mine.fields if mine else set(), owned, schema)
-            changes = _filtered(self._shapes.compare(current, result, schema), ignored)
+            result = _prune(shapes, merged, mine.fields if mine else set(), owned, schema)
+            changes = _filtered(shapes.compare(current, result, schema), ignored)
         except ShapeError as err:
             raise APIError.bad_request(f"failed to create typed patch object: {err}") from None
         taken = changes.added | changes.modified
@@ -329,36 +332,41 @@ class FieldManager:
 
     def _before_first_apply(
         self,
+        shapes: Shapes,
         current: JSON,
         api_version: str,
         schema: Mapping[str, Any] | None,
         now: str,
         builtin: bool,
     ) -> list[_Entry]:
-        changes = self._shapes.compare(self._zero(schema, builtin), current, schema)
+        changes = shapes.compare(self._zero(schema, builtin), current, schema)
         fields = _owned(changes.added | changes.modified, lambda path: False)
         if not fields:
             return []
         return [_Entry(BEFORE_FIRST_APPLY, "Update", api_version, "", now, fields)]
 
-    def _prune(
-        self, merged: JSON, last: set[Path], owned: set[Path], schema: Mapping[str, Any] | None
-    ) -> JSON:
-        """``merged`` without what was applied last time (``last``), is not applied now and
-        nobody else owns (``owned`` holds the fields of every manager, this apply included)."""
-        if not last:
-            return merged
-        shapes = self._shapes
-        previous = shapes.with_named_fields(last, schema)
-        everything = shapes.nodes(merged, schema)
-        without_previous = shapes.remove(merged, previous, schema)
-        orphans = everything - (
-            shapes.nodes(without_previous, schema) | shapes.with_named_fields(owned, schema)
-        )
-        without_orphans = shapes.remove(merged, orphans, schema)
-        dropped = (everything - shapes.nodes(without_orphans, schema)) & previous
-        pruned: JSON = shapes.remove(merged, dropped, schema) if dropped else merged
-        return pruned
+
+def _prune(
+    shapes: Shapes,
+    merged: JSON,
+    last: set[Path],
+    owned: set[Path],
+    schema: Mapping[str, Any] | None,
+) -> JSON:
+    """``merged`` without what was applied last time (``last``), is not applied now and nobody
+    else owns (``owned`` holds the fields of every manager, this apply included)."""
+    if not last:
+        return merged
+    previous = shapes.with_named_fields(last, schema)
+    everything = shapes.nodes(merged, schema)
+    without_previous = shapes.remove(merged, previous, schema)
+    orphans = everything - (
+        shapes.nodes(without_previous, schema) | shapes.with_named_fields(owned, schema)
+    )
+    without_orphans = shapes.remove(merged, orphans, schema)
+    dropped = (everything - shapes.nodes(without_orphans, schema)) & previous
+    pruned: JSON = shapes.remove(merged, dropped, schema) if dropped else merged
+    return pruned
 
 
 def _capped(entries: list[_Entry]) -> list[_Entry]:

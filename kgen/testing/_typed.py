@@ -15,7 +15,7 @@ A schema makes each node of a value one of four shapes:
 :class:`Shapes` offers the five walks server-side apply is made of: the field set of a value,
 the named-field closure of a field set, the comparison of two values, the merge of an applied
 configuration into a live value, and the removal of a field set from a value. Walks return new
-values and never mutate their inputs. Thread-safe (no state besides the schemas).
+values and never mutate their inputs.
 """
 
 from __future__ import annotations
@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.testing._fieldpath import Path, item_token, path_text, value_token
-from kgen.testing._schema import SchemaView
+from kgen.testing._schema import ListMerge, SchemaView
 
 __all__ = ["Comparison", "ShapeError", "Shapes"]
 
+JSON = dict[str, Any]
 _LEAF, _OBJECT, _SET, _KEYED = "leaf", "object", "set", "keyed"
 _ABSENT: Any = object()
 """Marks a side of a comparison or merge where the field is not there at all."""
@@ -51,23 +52,42 @@ class Comparison:
 
 
 class Shapes:
-    """The walks of server-side apply over values of the schemas of ``view``."""
+    """The walks of server-side apply over values of the schemas of ``view``.
+
+    A ``Shapes`` remembers what it has read of the schemas: make one per operation (schemas
+    may change between operations when CRDs are installed). Not thread-safe.
+    """
 
     def __init__(self, view: SchemaView) -> None:
         self._view = view
+        self._resolved: dict[int, tuple[Mapping[str, Any], JSON]] = {}
+        self._merges: dict[int, ListMerge] = {}
 
     # --- schema reading -----------------------------------------------------------------------
+
+    def _resolve(self, schema: Mapping[str, Any]) -> JSON:
+        found = self._resolved.get(id(schema))
+        if found is None:  # keep the schema alive with its entry, so its id is not reused
+            found = self._resolved[id(schema)] = (schema, self._view.resolve(schema))
+        return found[1]
+
+    def _list_merge(self, schema: Mapping[str, Any]) -> ListMerge:
+        merge = self._merges.get(id(schema))
+        if merge is None:
+            merge = self._merges[id(schema)] = self._view.list_merge(
+                self._resolve(schema), for_apply=True
+            )
+        return merge
 
     def _shape(self, schema: Mapping[str, Any] | None, value: Any) -> str:
         if schema is None:  # nothing declared: objects are granular, lists atomic
             return _OBJECT if isinstance(value, dict) else _LEAF
-        resolved = self._view.resolve(schema)
+        resolved = self._resolve(schema)
         if resolved.get("x-kubernetes-int-or-string"):
             return _LEAF
         kind = resolved.get("type")
         if kind == "array" or "items" in resolved:
-            merge = self._view.list_merge(resolved, for_apply=True)
-            return {"set": _SET, "map": _KEYED}.get(merge.kind, _LEAF)
+            return {"set": _SET, "map": _KEYED}.get(self._list_merge(schema).kind, _LEAF)
         if kind == "object" or "properties" in resolved or "additionalProperties" in resolved:
             return _LEAF if resolved.get("x-kubernetes-map-type") == "atomic" else _OBJECT
         return _OBJECT if isinstance(value, dict) and kind is None else _LEAF
@@ -76,22 +96,29 @@ class Shapes:
         """The schema of field ``key`` and whether it is a declared struct field."""
         if schema is None:
             return None, False
-        resolved = self._view.resolve(schema)
+        resolved = self._resolve(schema)
         properties = resolved.get("properties") or {}
         if key in properties:
-            return self._view.resolve(properties[key]), True
-        return self._view.child(resolved, key), False
+            return properties[key], True
+        extra = resolved.get("additionalProperties")
+        return (extra if isinstance(extra, Mapping) else None), False
+
+    def _items(self, schema: Mapping[str, Any] | None) -> Any:
+        if schema is None:
+            return None
+        items = self._resolve(schema).get("items")
+        return items if isinstance(items, Mapping) else None
 
     def _token(
         self, item: Any, shape: str, schema: Mapping[str, Any] | None, where: Path, index: int
     ) -> str:
-        if shape == _SET:
+        if shape == _SET or schema is None:
             return value_token(item)
-        keys = self._view.list_merge(schema, for_apply=True).keys
+        keys = self._list_merge(schema).keys
         if not isinstance(item, dict):
             raise ShapeError(f"{path_text(where)}: element {index}: expected an object")
-        item_schema = self._view.resolve(self._view.items(schema))
-        properties = item_schema.get("properties") or {}
+        item_schema = self._items(schema)
+        properties = self._resolve(item_schema).get("properties") or {} if item_schema else {}
         values: dict[str, Any] = {}
         for key in keys:
             if item.get(key) is not None:
@@ -135,7 +162,7 @@ class Shapes:
                 if not declared:
                     out.add(child_path)
         elif shape in (_SET, _KEYED) and isinstance(value, list):
-            items = self._view.items(schema)
+            items = self._items(schema)
             for index, item in enumerate(value):
                 item_path = (*path, self._token(item, shape, schema, path, index))
                 self._field_set(item, items, item_path, out)
@@ -168,9 +195,7 @@ class Shapes:
         parent = self._schema_at(path[:-1], cache)
         token = path[-1]
         found = (
-            self._field(parent, token[2:])[0]
-            if token.startswith("f:")
-            else (self._view.items(parent) if parent is not None else None)
+            self._field(parent, token[2:])[0] if token.startswith("f:") else (self._items(parent))
         )
         cache[path] = found
         return found
@@ -225,7 +250,7 @@ class Shapes:
         else:
             left = self._indexed(old, shape, schema, path)
             right = self._indexed(new, shape, schema, path)
-            items = self._view.items(schema)
+            items = self._items(schema)
             for token in {**left, **right}:
                 self._compare(
                     left.get(token, _ABSENT), right.get(token, _ABSENT), items, (*path, token), out
@@ -273,7 +298,7 @@ class Shapes:
             return merged
         left_items = self._indexed(live, shape, schema, path)
         right_items = self._indexed(applied, shape, schema, path)
-        items = self._view.items(schema)
+        items = self._items(schema)
         out: list[Any] = []
         for token in _merge_order(list(left_items), list(right_items)):
             if token not in right_items:
@@ -323,7 +348,7 @@ class Shapes:
                     kept[key] = copy.deepcopy(child)
             return kept or None
         if shape in (_SET, _KEYED) and isinstance(value, list):
-            items = self._view.items(schema)
+            items = self._items(schema)
             survivors: list[Any] = []
             for index, item in enumerate(value):
                 item_path = (*path, self._token(item, shape, schema, path, index))

@@ -724,6 +724,15 @@ class ObjectTracker:
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
             )
+        wanted_rv = applied["metadata"].get("resourceVersion")
+        if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:  # optimistic lock
+            raise APIError.conflict(
+                info.plural,
+                info.group,
+                name,
+                "the object has been modified; please apply your changes to the latest "
+                "version and try again",
+            )
         live = info.present(old)
         merged = self.fields.apply(
             live,

@@ -474,6 +474,19 @@ def test_defaults_belong_to_updaters_not_appliers(dynamic: DynamicClient) -> Non
     assert set(container) == {".", "f:image", "f:name"}
 
 
+def test_resource_version_in_an_apply_is_a_precondition(dynamic: DynamicClient) -> None:
+    cms = _client(dynamic, CONFIGMAPS)
+    name = next(_names)
+    first = cms.apply(_cm(name, {"a": "1"}), field_manager="alice")
+    cms.apply(_cm(name, {"b": "1"}), field_manager="bob")
+    stale = _cm(name, {"a": "2"}, resourceVersion=first["metadata"]["resourceVersion"])
+    err = _conflict(lambda: cms.apply(stale, field_manager="alice"))
+    assert "the object has been modified" in (err.status.message or "")
+    current = cms.get(name)["metadata"]["resourceVersion"]
+    fresh = _cm(name, {"a": "2"}, resourceVersion=current)
+    assert cms.apply(fresh, field_manager="alice")["data"] == {"a": "2", "b": "1"}
+
+
 def test_managed_fields_in_an_apply_are_rejected(dynamic: DynamicClient) -> None:
     cms = _client(dynamic, CONFIGMAPS)
     body = _cm(next(_names), {"a": "1"})
@@ -633,17 +646,35 @@ def test_random_applies_keep_what_each_manager_applied(
         for owner, keys in _owned_images(stored).items():
             for key in keys:  # nothing a manager applied and still owns goes missing
                 assert live.get(key) == last[owner][key], (steps, owner, key)
+        items = set().union(*_owned_items(stored).values())
+        assert set(live) == items, steps  # every stored container is owned by someone
         _check_owned_fields_are_stored(stored)
 
 
-def _owned_images(obj: dict[str, Any]) -> dict[str, set[str]]:
-    containers = ("f:spec", "f:template", "f:spec", "f:containers")
-    out: dict[str, set[str]] = {}
+_CONTAINERS = ("f:spec", "f:template", "f:spec", "f:containers")
+
+
+def _owned_containers(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
     for entry in obj["metadata"].get("managedFields", []):
         node: Any = entry["fieldsV1"]
-        for token in containers:
+        for token in _CONTAINERS:
             node = node.get(token, {})
         out[entry["manager"]] = {
-            json.loads(token[2:])["name"] for token, item in node.items() if "f:image" in item
+            json.loads(token[2:])["name"]: item for token, item in node.items()
         }
     return out
+
+
+def _owned_images(obj: dict[str, Any]) -> dict[str, set[str]]:
+    return {
+        manager: {name for name, item in items.items() if "f:image" in item}
+        for manager, items in _owned_containers(obj).items()
+    }
+
+
+def _owned_items(obj: dict[str, Any]) -> dict[str, set[str]]:
+    return {
+        manager: {name for name, item in items.items() if "." in item}
+        for manager, items in _owned_containers(obj).items()
+    }

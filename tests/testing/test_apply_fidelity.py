@@ -529,6 +529,16 @@ def test_status_apply_is_owned_separately(dynamic: DynamicClient) -> None:
         'Apply failed with 1 conflict: conflict with "alice" with subresource "status": '
         ".status.replicas"
     )
+    # an update of status is an Update entry of its own; it ignores managedFields sent to it
+    current = deployments.get(name)
+    current["status"]["replicas"] = 3
+    current["metadata"]["managedFields"] = [{}]
+    updated = deployments.update_status(current, field_manager="ctrl")
+    owners = _owners(updated)
+    assert owners[("ctrl", "Update", "status")] == {"f:status": {"f:replicas": {}}}
+    assert owners[("alice", "Apply", "status")] == {"f:status": {"f:readyReplicas": {}}}
+    assert ("alice", "Apply", "") in owners
+    _check_owned_fields_are_stored(updated)
 
 
 def test_status_conditions_of_a_custom_resource(dynamic: DynamicClient) -> None:

@@ -23,6 +23,7 @@ from kgen.testing import APIServer
 CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
 DEPLOYMENTS = GroupVersionResource("apps", "v1", "deployments")
 GATEWAYS = GroupVersionResource("gateway.networking.k8s.io", "v1", "gateways")
+WORKFLOWS = GroupVersionResource("argoproj.io", "v1alpha1", "workflows")
 NS = "default"
 _names = (f"obj-{n}" for n in itertools.count())
 
@@ -33,6 +34,7 @@ def dynamic(specs_dir: Path) -> Iterator[DynamicClient]:
         specs=[
             specs_dir / "kubernetes" / "v1.35" / "openapi-v3",
             specs_dir / "crds" / "gateway-api" / "gateway.networking.k8s.io_gateways.yaml",
+            specs_dir / "crds" / "argo-workflows" / "argoproj.io_workflows.minimal.yaml",
         ]
     )
     with server, RESTClient(Config(host=server.url, bearer_token=server.token, qps=-1)) as rest:
@@ -243,6 +245,27 @@ def test_atomic_map_is_owned_and_replaced_whole(dynamic: DynamicClient) -> None:
         clash.status.message
         == 'Apply failed with 1 conflict: conflict with "alice": .spec.selector'
     )
+
+
+def test_atomic_spec_of_a_custom_resource(dynamic: DynamicClient) -> None:
+    workflows = _client(dynamic, WORKFLOWS)
+    name = next(_names)
+
+    def workflow(**spec: Any) -> dict[str, Any]:
+        return {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "Workflow",
+            "metadata": {"name": name},
+            "spec": spec,
+        }
+
+    applied = workflows.apply(workflow(entrypoint="main", templates=[]), field_manager="alice")
+    assert _owners(applied)[("alice", "Apply", "")] == {"f:spec": {}}
+    clash = _conflict(lambda: workflows.apply(workflow(parallelism=2), field_manager="bob"))
+    assert clash.status.message == 'Apply failed with 1 conflict: conflict with "alice": .spec'
+    forced = workflows.apply(workflow(parallelism=2), field_manager="bob", force=True)
+    assert forced["spec"] == {"parallelism": 2}  # replaced whole, not merged
+    assert ("alice", "Apply", "") not in _owners(forced)
 
 
 def test_atomic_list_is_replaced_whole(dynamic: DynamicClient) -> None:

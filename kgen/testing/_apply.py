@@ -227,8 +227,8 @@ class FieldManager:
 
         ``sent`` is the ``managedFields`` of the request body (``None`` when absent): ``[]`` or
         ``[{}]`` reset them, a valid non-empty list replaces the stored entries (not on a
-        subresource), anything else keeps them. When ``old`` or ``new`` cannot be read through the schema, the stored
-        entries are kept as they were.
+        subresource), anything else keeps them. When ``old`` or ``new`` cannot be read
+        through the schema, the stored entries are kept as they were.
         """
         stored = old.get("metadata", {}).get("managedFields") if old is not None else None
         base = stored
@@ -302,9 +302,12 @@ class FieldManager:
         shapes = Shapes(self._view)
         try:
             if not entries and not creating:
-                entries = self._before_first_apply(
-                    shapes, current, api_version, schema, now, builtin
-                )
+                zero = self._zero(schema, builtin)
+                changes = _filtered(shapes.compare(zero, current, schema), ignored)
+                found = _owned(changes.added | changes.modified, ignored)
+                if found:
+                    entries = [_Entry(BEFORE_FIRST_APPLY, "Update", api_version, subresource or "")]
+                    entries[0].time, entries[0].fields = now, found
             identity = _Entry(manager, "Apply", api_version, subresource or "").identity()
             mine = next((e for e in entries if e.identity() == identity), None)
             others = [e for e in entries if e is not mine]
@@ -329,21 +332,6 @@ class FieldManager:
             others.append(_Entry(manager, "Apply", api_version, subresource or "", time, wanted))
         _store(result, others)
         return result
-
-    def _before_first_apply(
-        self,
-        shapes: Shapes,
-        current: JSON,
-        api_version: str,
-        schema: Mapping[str, Any] | None,
-        now: str,
-        builtin: bool,
-    ) -> list[_Entry]:
-        changes = shapes.compare(self._zero(schema, builtin), current, schema)
-        fields = _owned(changes.added | changes.modified, lambda path: False)
-        if not fields:
-            return []
-        return [_Entry(BEFORE_FIRST_APPLY, "Update", api_version, "", now, fields)]
 
 
 def _prune(

@@ -306,8 +306,8 @@ class FieldManager:
                 changes = _filtered(shapes.compare(zero, current, schema), ignored)
                 found = _owned(changes.added | changes.modified, ignored)
                 if found:
-                    entries = [_Entry(BEFORE_FIRST_APPLY, "Update", api_version, subresource or "")]
-                    entries[0].time, entries[0].fields = now, found
+                    where = subresource or ""
+                    entries = [_Entry(BEFORE_FIRST_APPLY, "Update", api_version, where, now, found)]
             identity = _Entry(manager, "Apply", api_version, subresource or "").identity()
             mine = next((e for e in entries if e.identity() == identity), None)
             others = [e for e in entries if e is not mine]

@@ -194,9 +194,7 @@ class Shapes:
             return cache[path]
         parent = self._schema_at(path[:-1], cache)
         token = path[-1]
-        found = (
-            self._field(parent, token[2:])[0] if token.startswith("f:") else (self._items(parent))
-        )
+        found = self._field(parent, token[2:])[0] if token.startswith("f:") else self._items(parent)
         cache[path] = found
         return found
 

@@ -39,7 +39,7 @@ from kgen.testing._fieldpath import FieldsError, Path, from_fields_v1, path_text
 from kgen.testing._schema import SchemaView
 from kgen.testing._typed import Comparison, ShapeError, Shapes
 
-__all__ = ["FieldManager"]
+__all__ = ["FieldManager", "check_write_options"]
 
 JSON = dict[str, Any]
 
@@ -190,6 +190,65 @@ def _filtered(comparison: Comparison, ignored: Ignored) -> Comparison:
         {p for p in comparison.modified if not ignored(p)},
         {p for p in comparison.removed if not ignored(p)},
     )
+
+
+FIELD_MANAGER_MAX_BYTES = 128
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
+_GO_ESCAPES |= {"\t": "\\t", "\v": "\\v", '"': '\\"', "\\": "\\\\"}
+
+
+def _go_quote(text: str) -> str:
+    """``text`` quoted as Go's ``%q`` quotes it (how validation messages show values)."""
+    out = []
+    for char in text:
+        if char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        elif ord(char) < 0x80:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return '"' + "".join(out) + '"'
+
+
+def check_write_options(kind: str, manager: str, applying: bool, force: bool) -> None:
+    """422 Invalid, as kube-apiserver validates ``kind`` (``CreateOptions``,
+    ``UpdateOptions``, ``PatchOptions``): an apply needs a field manager, only an apply may
+    force, and a field manager is at most 128 bytes of printable characters."""
+    problems: list[tuple[str, str, str]] = []
+    if force and not applying:
+        problems.append(
+            ("force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")
+        )
+    if applying and not manager:
+        problems.append(
+            ("fieldManager", "FieldValueRequired", "Required value: is required for apply patch")
+        )
+    if len(manager.encode()) > FIELD_MANAGER_MAX_BYTES:
+        problems.append(
+            (
+                "fieldManager",
+                "FieldValueTooLong",
+                f"Too long: may not be more than {FIELD_MANAGER_MAX_BYTES} bytes",
+            )
+        )
+    for index, char in enumerate(manager):
+        if not char.isprintable():
+            problems.append(
+                (
+                    "fieldManager",
+                    "FieldValueInvalid",
+                    f"Invalid value: {_go_quote(manager)}: invalid character "
+                    f"U+{ord(char):04X} (at position {index})",
+                )
+            )
+    if problems:
+        raise APIError.invalid(kind, "meta.k8s.io", "", problems)
 
 
 class FieldManager:

@@ -27,7 +27,7 @@ from kgen import fields as fieldsel
 from kgen import labels as labelsel
 from kgen.spec import SpecError
 from kgen.spec.model import APIModel
-from kgen.testing._apply import FieldManager
+from kgen.testing._apply import FieldManager, check_write_options
 from kgen.testing._crds import CRDExtras, extras_of
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
@@ -676,10 +676,7 @@ class ObjectTracker:
         options: WriteOptions,
         subresource: str,
     ) -> Written:
-        if not options.field_manager:
-            raise APIError.bad_request(
-                "fieldManager must be set for apply patches (PATCH with application/apply-patch+yaml)"
-            )
+        check_write_options("PatchOptions", options.field_manager or "", True, False)
         applied = check_identity(info, copy_json(applied) if isinstance(applied, dict) else applied)
         if applied.get("apiVersion") is None or applied.get("kind") is None:
             raise APIError.bad_request("apiVersion and kind must be set in an apply configuration")

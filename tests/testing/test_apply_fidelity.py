@@ -520,6 +520,34 @@ def test_managed_fields_in_an_apply_are_rejected(dynamic: DynamicClient) -> None
     assert caught.value.status.message == "metadata.managedFields must be nil"
 
 
+def test_write_options_are_validated_as_kube_apiserver_does(dynamic: DynamicClient) -> None:
+    cms = _client(dynamic, CONFIGMAPS)
+    name = next(_names)
+    cms.create(_cm(name, {"a": "1"}))
+    cases = [
+        (
+            lambda: cms.patch(name, {"data": {"b": "2"}}, PatchType.MERGE, force=True),
+            'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified '
+            "for non-apply patch",
+        ),
+        (
+            lambda: cms.apply(_cm(name, {"a": "1"}), field_manager="m" * 129),
+            'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more '
+            "than 128 bytes",
+        ),
+        (
+            lambda: cms.create(_cm(next(_names)), field_manager="bell\a"),
+            'CreateOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "bell\\a": '
+            "invalid character U+0007 (at position 4)",
+        ),
+    ]
+    for call, message in cases:
+        with pytest.raises(StatusError) as caught:
+            call()
+        assert caught.value.code == 422 and caught.value.reason == "Invalid"
+        assert caught.value.status.message == message
+
+
 # --- the status subresource --------------------------------------------------------------------------
 
 

@@ -496,8 +496,10 @@ class ObjectTracker:
         *,
         subresource: str = "",
         name: str = "",
+        via: str = "",
     ) -> Written:
-        """:meth:`update` returning code and warnings too."""
+        """:meth:`update` returning code and warnings too; ``via`` names the subresource a
+        write of the whole object came through (``scale``), for ``managedFields``."""
         options = options or WriteOptions()
         obj = check_identity(info, copy_json(body) if isinstance(body, dict) else body)
         warnings = self._prune(info, obj, options)
@@ -527,7 +529,7 @@ class ObjectTracker:
                 new,
                 self._manager(options),
                 info.api_version,
-                subresource or None,
+                subresource or via or None,
                 self._clock(),
                 self.schemas.named(info.schema),
                 sent=sent,
@@ -769,7 +771,7 @@ class ObjectTracker:
         current); returns the new ``Scale``."""
         with self.store.lock:
             new = set_replicas(self.get(info, namespace, name), scale, info.scale_paths)
-            written = self.update_ex(info, namespace, new, options, name=name)
+            written = self.update_ex(info, namespace, new, options, name=name, via="scale")
         return scale_of(written.object, info.scale_paths)
 
     def patch_scale(
@@ -793,6 +795,7 @@ class ObjectTracker:
                 set_replicas(current, patched, info.scale_paths),
                 options,
                 name=name,
+                via="scale",
             )
         return scale_of(written.object, info.scale_paths)
 

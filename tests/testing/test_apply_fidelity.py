@@ -548,6 +548,32 @@ def test_write_options_are_validated_as_kube_apiserver_does(dynamic: DynamicClie
         assert caught.value.status.message == message
 
 
+def test_scale_writes_are_owned_through_the_scale_subresource(dynamic: DynamicClient) -> None:
+    deployments = _client(dynamic, DEPLOYMENTS)
+    name = next(_names)
+    deployments.apply(
+        _deployment(name, [{"name": "web", "image": "nginx"}], replicas=2), field_manager="alice"
+    )
+    deployments.patch(
+        name,
+        {"spec": {"replicas": 5}},
+        PatchType.MERGE,
+        subresources=("scale",),
+        field_manager="hpa",
+    )
+    scaled = deployments.get(name)
+    owners = _owners(scaled)
+    assert owners[("hpa", "Update", "scale")] == {"f:spec": {"f:replicas": {}}}
+    assert "f:replicas" not in owners[("alice", "Apply", "")]["f:spec"]
+    entry = next(e for e in scaled["metadata"]["managedFields"] if e["manager"] == "hpa")
+    again = _deployment(name, [{"name": "web", "image": "nginx"}], replicas=2)
+    clash = _conflict(lambda: deployments.apply(again, field_manager="alice"))
+    assert clash.status.message == (
+        'Apply failed with 1 conflict: conflict with "hpa" with subresource "scale" using '
+        f'apps/v1 at {entry["time"]}: .spec.replicas'
+    )
+
+
 # --- the status subresource --------------------------------------------------------------------------
 
 

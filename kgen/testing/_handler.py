@@ -2,9 +2,10 @@
 
 :class:`Handler` turns a :class:`Request` into a :class:`Response`: authentication, fault
 injection, routing (discovery, OpenAPI, health, resources), verb dispatch to the
-:class:`~kgen.testing._tracker.ObjectTracker`, content negotiation (JSON, YAML bodies, Table
-output) and errors as ``Status`` bodies. The HTTP server and the in-process ``requests``
-adapter both call :meth:`Handler.handle`, so both see exactly the same behaviour.
+:class:`~kgen.testing._tracker.ObjectTracker`, content negotiation (JSON, YAML bodies; Table
+and PartialObjectMetadata output, :mod:`kgen.testing._negotiation`) and errors as ``Status``
+bodies. The HTTP server and the in-process ``requests`` adapter both call
+:meth:`Handler.handle`, so both see exactly the same behaviour.
 
 Thread-safe: one handler serves every connection. A streaming :class:`Response` (watch) must
 be closed by whoever consumes it.
@@ -27,8 +28,10 @@ import yaml
 from kgen.testing import _discovery as discovery
 from kgen.testing._apply import check_write_options
 from kgen.testing._auth import Attributes, Auth, User
+from kgen.testing._csr import CSR_KEY
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
+from kgen.testing._negotiation import Output, negotiate
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._options import (
     PATCH_APPLY,
@@ -45,7 +48,6 @@ from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
 from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._reviews import REVIEWS, SELF_REVIEWS, review
-from kgen.testing._table import to_table
 from kgen.testing._tracker import ObjectTracker
 
 __all__ = ["HALF_OPEN", "Handler", "Request", "Response"]
@@ -56,6 +58,8 @@ HALF_OPEN = b"\x00kgen-half-open\x00"
 """Yielded by a watch stream to say: stop sending, keep the connection open."""
 
 _PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
+_WHOLE_OBJECT_SUBRESOURCES = {CSR_KEY: ("status", "approval")}
+"""Subresources read and written as the whole object: ``status`` everywhere, and these."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -99,7 +103,7 @@ def json_response(status: int, obj: Any, content_type: str = "application/json")
 
 
 def error_response(err: APIError) -> Response:
-    response = json_response(err.code, err.status)
+    response = Response(err.code, [("Content-Type", "application/json")], err.body())
     response.headers.extend(err.headers.items())
     return response
 
@@ -334,15 +338,19 @@ class Handler:
                 201,
                 act(info, target.namespace, target.name, body, self._write_options(request, user)),
             )
-        if target.subresource and target.subresource != "status":
+        if target.subresource and target.subresource not in _WHOLE_OBJECT_SUBRESOURCES.get(
+            info.key, ("status",)
+        ):
             raise APIError.method_not_allowed(verb, f"{info.plural}/{target.subresource}")
+        output = negotiate(request.headers.get("accept", ""), info)
         if verb == "get":
-            return self._out(request, info, self.tracker.get(info, target.namespace, target.name))
+            obj = self.tracker.get(info, target.namespace, target.name)
+            return json_response(200, output.render(info, obj))
         if verb == "list":
             listed = self.tracker.list(info, target.namespace, _list_options(request), copy=False)
-            return self._out(request, info, listed)
+            return json_response(200, output.render(info, listed))
         if verb == "watch":
-            return self._watch(request, info, target.namespace, watch_faults)
+            return self._watch(request, info, target.namespace, watch_faults, output)
         options = self._write_options(request, user)
         if verb == "create":
             written = self.tracker.create_ex(info, target.namespace, self._body(request), options)
@@ -367,7 +375,7 @@ class Handler:
                     info, target.namespace, _list_options(request), options
                 )
             )
-        response = json_response(written.code, written.object)
+        response = json_response(written.code, output.render(info, written.object))
         for warning in written.warnings:
             response.headers.append(("Warning", f'299 - "{_escape(warning)}"'))
         return response
@@ -424,25 +432,17 @@ class Handler:
             raise APIError.method_not_allowed(verb, f"{info.plural}/scale")
         return json_response(200, scale)
 
-    def _out(self, request: Request, info: ResourceInfo, obj: JSON) -> Response:
-        if "as=Table" in request.headers.get("accept", ""):
-            if obj.get("kind") == info.list_kind:
-                return json_response(200, to_table(info, obj["items"], obj["metadata"]))
-            return json_response(
-                200,
-                to_table(
-                    info, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
-                ),
-            )
-        return json_response(200, obj)
-
     def _watch(
-        self, request: Request, info: ResourceInfo, namespace: str, faults: list[Fault]
+        self,
+        request: Request,
+        info: ResourceInfo,
+        namespace: str,
+        faults: list[Fault],
+        output: Output,
     ) -> Response:
         options = _list_options(request)
         if options.timeout_seconds is None:
             options = dataclasses.replace(options, timeout_seconds=1800)
-        as_table = "as=Table" in request.headers.get("accept", "")
         try:
             events: Iterator[JSON] = self.tracker.watch(
                 info,
@@ -473,22 +473,7 @@ class Handler:
                                 else b"{not json at all}\n"
                             )
                             return
-                if (
-                    as_table
-                    and event["type"] != "ERROR"
-                    and event["object"].get("kind") == info.kind
-                    and event["type"] != "BOOKMARK"
-                ):
-                    obj = event["object"]
-                    event = {
-                        "type": event["type"],
-                        "object": to_table(
-                            info,
-                            [obj],
-                            {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
-                        ),
-                    }
-                yield _encoder.encode(event) + b"\n"
+                yield _encoder.encode(output.event(info, event)) + b"\n"
 
         return Response(
             200,
@@ -537,7 +522,7 @@ class Handler:
         check_write_options(kind, manager, applying, bool(force) and kind == "PatchOptions")
         if not manager and not applying:
             manager = request.headers.get("user-agent", "").split("/")[0][:128]
-        return WriteOptions(bool(dry_run), manager, force == "true", validation)
+        return WriteOptions(bool(dry_run), manager, force == "true", validation, user=user)
 
     def _delete_options(self, request: Request) -> JSON:
         options: JSON = {}

@@ -16,6 +16,7 @@ from typing import Any
 from kgen.spec._wellknown import wellknown_definitions
 from kgen.spec.model import APIModel, GroupVersion
 from kgen.testing._crds import CRDExtras, PrinterColumn, ScalePaths
+from kgen.testing._names import builtin_names
 from kgen.testing._store import copy_json
 
 __all__ = ["Registry", "ResourceInfo"]
@@ -154,6 +155,11 @@ class Registry:
                 if "/" in resource.plural:
                     continue
                 crd = extras.get((gv.group, gv.version, resource.plural), _NO_EXTRAS)
+                short_names, categories = resource.short_names, resource.categories
+                if (gv.group, gv.version, resource.plural) not in extras:
+                    short_names, categories = builtin_names(
+                        gv.group, resource.plural, short_names, categories
+                    )
                 self._by_path[(gv.group, gv.version, resource.plural)] = ResourceInfo(
                     group=gv.group,
                     version=gv.version,
@@ -165,8 +171,8 @@ class Registry:
                     verbs=resource.verbs,
                     subresources=tuple(sorted(resource.subresources)),
                     schema=resource.schema,
-                    short_names=resource.short_names,
-                    categories=resource.categories,
+                    short_names=short_names,
+                    categories=categories,
                     field_selectors=_FIELD_SELECTORS.get((gv.group, resource.plural), ())
                     + crd.selectable_fields,
                     printer_columns=crd.columns,

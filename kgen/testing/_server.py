@@ -177,11 +177,14 @@ class APIServer:
     """An in-process Kubernetes API server; see the module docstring.
 
     Give it ``specs`` (paths :func:`kgen.spec.load` understands: a swagger.json, a folder of
-    OpenAPI v3 documents, CRD manifests; ``discovery`` documents add short names and
-    categories) or a ready ``model``. ``tls=(cert_pem, key_pem)`` serves HTTPS (``ca_pem`` is
+    OpenAPI v3 documents, CRD manifests; ``discovery`` documents may add short names and
+    categories, the built-in ones ship with kgen) or a ready ``model``. ``tls=(cert_pem, key_pem)`` serves HTTPS (``ca_pem`` is
     then what clients trust); ``client_ca_pem`` enables client-certificate authentication.
     Requests need ``token`` (or a client certificate) unless ``allow_anonymous``; ``rules``
     restrict what users may do (403 otherwise). ``window`` bounds the watch history.
+    ``seed``: by default (``None``) uids are random (uuid4), unique across servers; an int makes
+    uids and generated names reproducible (same seed, same sequence) and seeds the fault plan's
+    probabilities, which are seeded with 0 when no seed is given.
     """
 
     def __init__(
@@ -200,7 +203,7 @@ class APIServer:
         allow_anonymous: bool = False,
         rules: Sequence[Rule] = (),
         window: int = 1000,
-        seed: int = 0,
+        seed: int | None = None,
         bookmark_interval: float = 60.0,
         version: Mapping[str, str] | None = None,
     ) -> None:
@@ -221,7 +224,7 @@ class APIServer:
             crds=crd_extras(manifests),
         )
         self.tracker.install_crds(manifests)
-        self.faults = Faults(seed)
+        self.faults = Faults(0 if seed is None else seed)
         self.handler = Handler(
             self.tracker,
             auth=Auth(tokens=tokens, allow_anonymous=allow_anonymous, rules=rules),

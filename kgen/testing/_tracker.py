@@ -27,8 +27,10 @@ from kgen import fields as fieldsel
 from kgen import labels as labelsel
 from kgen.spec import SpecError
 from kgen.spec.model import APIModel
+from kgen.testing import _deletion as deletion
 from kgen.testing._apply import FieldManager, check_write_options
 from kgen.testing._crds import CRDExtras, extras_of
+from kgen.testing._csr import APPROVAL, CSR_KEY, csr_create, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
 from kgen.testing._install import CRD_RESOURCE, crd_model, crd_status, same_conditions
@@ -78,7 +80,9 @@ class ObjectTracker:
     """Objects of the resources of ``model``, with kube-apiserver's semantics.
 
     ``window`` is the number of events kept for watch and paging (older revisions get 410);
-    ``seed`` makes uids and generated names reproducible; ``clock`` gives timestamps;
+    ``seed``: ``None`` (the default) gives random uids (uuid4) and generated-name suffixes, so
+    two trackers never hand out the same uid; an int makes both reproducible (two trackers
+    given the same seed hand out the same sequence). ``clock`` gives timestamps;
     ``bookmark_interval`` spaces a watch's periodic bookmarks; ``crds`` carries what CRD
     manifests add (printer columns, scale paths, selectable fields). When the model serves
     core/v1 namespaces, the four standard namespaces exist from the start and namespaced objects
@@ -90,7 +94,7 @@ class ObjectTracker:
         model: APIModel,
         *,
         window: int = 1000,
-        seed: int = 0,
+        seed: int | None = None,
         clock: Callable[[], str] = _now,
         bookmark_interval: float = 60.0,
         crds: Mapping[tuple[str, str, str], CRDExtras] | None = None,
@@ -104,6 +108,7 @@ class ObjectTracker:
         """CRD object name to the (group, plural) it made served."""
         self.bookmark_interval = bookmark_interval
         self._rng = random.Random(seed)
+        self._seeded = seed is not None
         self._clock = clock
         self._namespaces = self.registry.get("", "v1", "namespaces")
         if self._namespaces is not None:
@@ -126,6 +131,11 @@ class ObjectTracker:
             if (info.group, info.version, info.kind) == (group, version, kind):
                 return info
         raise APIError(404, "NotFound", f"no resource serves kind {kind!r} in {api_version!r}")
+
+    def _new_uid(self) -> str:
+        if not self._seeded:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def _key(self, info: ResourceInfo, namespace: str, name: str) -> tuple[str, str]:
         return (namespace if info.namespaced else "", name)
@@ -427,7 +437,7 @@ class ObjectTracker:
             "selfLink",
         ):
             metadata.pop(key, None)
-        metadata["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        metadata["uid"] = self._new_uid()
         metadata["creationTimestamp"] = self._clock()
         if "status" in info.subresources:
             if info.key not in _NO_GENERATION:
@@ -438,6 +448,8 @@ class ObjectTracker:
         if info.key == ("", "namespaces"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}
+        if info.key == CSR_KEY:
+            csr_create(obj, options.user)
         self._default(info, obj)  # decoded writes carry their defaults, owned by the writer
         self.fields.record_update(
             None,
@@ -469,8 +481,8 @@ class ObjectTracker:
             if options.dry_run:
                 return Written(obj, 201, warnings)
             event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
-            self._after_write(info, key[1])
-        return Written(info.present(event.object), 201, warnings)
+            answer = self._settled(info, key, event.object)
+        return Written(answer, 201, warnings)
 
     def update(
         self,
@@ -496,10 +508,8 @@ class ObjectTracker:
         *,
         subresource: str = "",
         name: str = "",
-        via: str = "",
     ) -> Written:
-        """:meth:`update` returning code and warnings too; ``via`` names the subresource a
-        write of the whole object came through (``scale``), for ``managedFields``."""
+        """:meth:`update` returning code and warnings too."""
         options = options or WriteOptions()
         obj = check_identity(info, copy_json(body) if isinstance(body, dict) else body)
         warnings = self._prune(info, obj, options)
@@ -529,7 +539,7 @@ class ObjectTracker:
                 new,
                 self._manager(options),
                 info.api_version,
-                subresource or via or None,
+                subresource or None,
                 self._clock(),
                 self.schemas.named(info.schema),
                 sent=sent,
@@ -540,6 +550,10 @@ class ObjectTracker:
 
     def _merge_update(self, info: ResourceInfo, old: JSON, obj: JSON, subresource: str) -> JSON:
         """Apply the status split and keep the fields clients may not change."""
+        if info.key == CSR_KEY and subresource in ("status", "approval"):
+            return csr_subresource_update(old, obj, subresource, self._clock())
+        if info.key == CSR_KEY and not subresource and "spec" in old:
+            obj["spec"] = old["spec"]  # a request never changes once made
         if subresource == "status":
             new = copy_json(old)
             if "status" in obj:
@@ -547,7 +561,7 @@ class ObjectTracker:
             else:
                 new.pop("status", None)
             return new
-        if subresource:
+        if subresource and subresource != "scale":  # scale writes arrive as whole objects
             raise APIError.method_not_allowed("update", f"{info.plural}/{subresource}")
         new = obj
         if "status" in info.subresources:
@@ -598,8 +612,7 @@ class ObjectTracker:
         if options.dry_run:
             return Written(info.present(new), 200, warnings)
         event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
-        self._after_write(info, key[1])
-        return Written(info.present(event.object), 200, warnings)
+        return Written(self._settled(info, key, event.object), 200, warnings)
 
     def patch(
         self,
@@ -630,7 +643,7 @@ class ObjectTracker:
     ) -> Written:
         """:meth:`patch` returning code and warnings too."""
         options = options or WriteOptions()
-        if subresource and subresource != "status":
+        if subresource and subresource != "status" and (info.key, subresource) != APPROVAL:
             raise APIError.method_not_allowed("patch", f"{info.plural}/{subresource}")
         with self.store.lock:
             key = self._key(info, namespace, name)
@@ -771,7 +784,7 @@ class ObjectTracker:
         current); returns the new ``Scale``."""
         with self.store.lock:
             new = set_replicas(self.get(info, namespace, name), scale, info.scale_paths)
-            written = self.update_ex(info, namespace, new, options, name=name, via="scale")
+            written = self.update_ex(info, namespace, new, options, subresource="scale", name=name)
         return scale_of(written.object, info.scale_paths)
 
     def patch_scale(
@@ -794,8 +807,8 @@ class ObjectTracker:
                 namespace,
                 set_replicas(current, patched, info.scale_paths),
                 options,
+                subresource="scale",
                 name=name,
-                via="scale",
             )
         return scale_of(written.object, info.scale_paths)
 
@@ -837,8 +850,9 @@ class ObjectTracker:
     def delete(
         self, info: ResourceInfo, namespace: str, name: str, options: WriteOptions | None = None
     ) -> JSON:
-        """Delete an object. With finalizers it only gets a deletionTimestamp (and is returned);
-        otherwise it is removed and a ``Status`` of success is returned."""
+        """Delete an object; returns what kube-apiserver answers for its kind (see
+        ``_deletion``): the object (marked, or as last stored) or a success ``Status``. With
+        finalizers the object only gets a deletionTimestamp and is returned."""
         return self.delete_ex(info, namespace, name, options).object
 
     def delete_ex(
@@ -846,44 +860,38 @@ class ObjectTracker:
     ) -> Written:
         """:meth:`delete` returning code and warnings too."""
         options = options or WriteOptions()
+        body_options = options.body_options
         with self.store.lock:
             old = self._current(info, namespace, name)
-            self._check_preconditions(info, old, options.body_options.get("preconditions"))
+            self._check_preconditions(info, old, body_options.get("preconditions"))
             key = self._key(info, namespace, name)
-            if info.key == ("", "namespaces") and not options.dry_run:
-                self._empty_namespace(name)
-            if old["metadata"].get("finalizers"):
-                if old["metadata"].get("deletionTimestamp"):
-                    return Written(info.present(old), 202)
-                new = copy_json(old)
-                new["metadata"]["deletionTimestamp"] = self._clock()
-                new["metadata"]["deletionGracePeriodSeconds"] = 0
+            held = bool(old["metadata"].get("finalizers"))
+            if held and old["metadata"].get("deletionTimestamp"):
+                return Written(info.present(old), deletion.response_code(body_options, False))
+            now = self._clock()
+            if held:
+                new = deletion.mark_held(info, old, now, body_options)
                 if options.dry_run:
-                    return Written(info.present(new), 202)
+                    return Written(info.present(new), deletion.response_code(body_options, False))
                 event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
-                return Written(info.present(event.object), 202)
+                return Written(
+                    info.present(event.object), deletion.response_code(body_options, False)
+                )
+            last = deletion.mark(info, old, now, body_options) or old
             if not options.dry_run:
-                policy = options.body_options.get("propagationPolicy")
-                if options.body_options.get("orphanDependents") is True:
+                if info.key == ("", "namespaces"):
+                    self._empty_namespace(name)
+                policy = body_options.get("propagationPolicy")
+                if body_options.get("orphanDependents") is True:
                     policy = "Orphan"
                 if policy == "Foreground":
                     self._collect_garbage(old, "Foreground")
-                self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(old, rv))
+                gone = copy_json(last)
+                self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(gone, rv))
                 if policy != "Foreground":
                     self._collect_garbage(old, policy or "Background")
                 self._after_write(info, name)
-        details: JSON = {"name": name, "kind": info.plural, "uid": old["metadata"].get("uid", "")}
-        if info.group:
-            details["group"] = info.group
-        return Written(
-            {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Success",
-                "details": details,
-            }
-        )
+        return Written(deletion.answer(info, last), deletion.response_code(body_options, True))
 
     def _empty_namespace(self, namespace: str) -> None:
         for info in self.registry.stored():
@@ -905,6 +913,12 @@ class ObjectTracker:
             if self.store.get(info.key, ("", name)) is None:
                 with contextlib.suppress(APIError):  # e.g. an old v1beta1 manifest
                     self.create(info, "", {**manifest, "apiVersion": info.api_version})
+
+    def _settled(self, info: ResourceInfo, key: tuple[str, str], written: JSON) -> JSON:
+        """What a create or update answers: the object as stored once :meth:`_after_write` has
+        run (a CRD then carries its status: accepted names, stored versions, Established)."""
+        self._after_write(info, key[1])
+        return info.present(self.store.get(info.key, key) or written)
 
     def _after_write(self, info: ResourceInfo, name: str) -> None:
         """Keep served CRD resources in step with the stored CRD objects (see ``_install``)."""

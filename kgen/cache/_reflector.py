@@ -28,7 +28,6 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kgen.cache._backoff import Backoff
 from kgen.cache._indexer import Indexer, ReflectorStore
 from kgen.cache._listwatch import (
     ListerWatcher,
@@ -52,6 +51,7 @@ from kgen.rest import (
     is_too_large_resource_version,
     is_too_many_requests,
 )
+from kgen.retry import Backoff
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

@@ -15,7 +15,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from kgen.cache import (
     DeletedFinalStateUnknown,
@@ -59,7 +59,7 @@ class InformerWatch(Generic[T]):
     stops reading should stop the watch.
     """
 
-    def __init__(self, informer: SharedIndexInformer[T], events: queue.SimpleQueue[object]):
+    def __init__(self, informer: SharedIndexInformer[T], events: queue.SimpleQueue[object]) -> None:
         self._informer = informer
         self._events = events
         self._stopped = threading.Event()
@@ -69,8 +69,7 @@ class InformerWatch(Generic[T]):
             event = self._events.get()
             if event is _END or self._stopped.is_set():
                 return
-            assert isinstance(event, WatchEvent)
-            yield event
+            yield cast(WatchEvent[T], event)
 
     def stop(self) -> None:
         """Stop the informer (joining its threads) and end the iteration. Idempotent."""

@@ -238,6 +238,27 @@ def test_retry_watcher_refuses_unsafe_starts_and_ends_on_403(specs_dir: Path) ->
         assert sum("watch=true" in path for _, path in server.requests) == 1
 
 
+def test_retry_watcher_passes_its_selectors_to_every_watch(
+    server: APIServer, configmaps: DynamicResourceClient
+) -> None:
+    start = current_rv(configmaps)
+    for name, app in (("a", "web"), ("b", "db"), ("c", "web")):
+        configmaps.create({**configmap(name), "metadata": {"name": name, "labels": {"app": app}}})
+    server.faults.close_watch(1, resource="configmaps")
+    watcher = RetryWatcher(
+        start, ListWatch.from_client(configmaps), label_selector="app=web", **FAST
+    )
+    with watcher:
+        names = [meta_name(e.object) for e in itertools.islice(watcher, 2)]
+    assert names == ["a", "c"]
+    selectors = [
+        parse_qs(urlsplit(path).query).get("labelSelector")
+        for _, path in server.requests
+        if "watch=true" in path and "/configmaps" in path
+    ]
+    assert selectors == [["app=web"], ["app=web"]]
+
+
 def test_stop_from_another_thread_ends_a_blocked_iteration(
     configmaps: DynamicResourceClient,
 ) -> None:

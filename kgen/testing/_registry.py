@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgen.spec._wellknown import wellknown_definitions
 from kgen.spec.model import APIModel, GroupVersion
 from kgen.testing._crds import CRDExtras, PrinterColumn, ScalePaths
 from kgen.testing._names import builtin_names
@@ -67,6 +68,8 @@ _FIELD_SELECTORS: dict[tuple[str, str], tuple[str, ...]] = {
         "type",
     ),
 }
+
+_WELL_KNOWN = frozenset(wellknown_definitions())
 
 
 _NO_EXTRAS = CRDExtras()
@@ -181,7 +184,10 @@ class Registry:
     def add(self, part: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras]) -> None:
         """Serve the resources of ``part`` too (replacing same-named ones), with its schemas."""
         with self._lock:
-            self.model.schemas.update(part.schemas)
+            for name, schema in part.schemas.items():
+                # a CRD's model carries stand-ins for the meta/v1 definitions: keep the real ones
+                if name not in self.model.schemas or name not in _WELL_KNOWN:
+                    self.model.schemas[name] = schema
             changed = []
             for key, gv in part.group_versions.items():
                 existing = self.model.group_versions.get(key)

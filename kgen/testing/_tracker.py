@@ -29,7 +29,7 @@ from kgen.spec import SpecError
 from kgen.spec.model import APIModel
 from kgen.testing import _admission as admission
 from kgen.testing import _deletion as deletion
-from kgen.testing._apply import FieldManager
+from kgen.testing._apply import FieldManager, check_write_options
 from kgen.testing._crds import CRDExtras, extras_of
 from kgen.testing._csr import APPROVAL, CSR_KEY, csr_create, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
@@ -403,13 +403,19 @@ class ObjectTracker:
             raise APIError.bad_request(f"strict decoding error: {detail}")
         return [f'unknown field "{p[1:]}"' for p in unknown]
 
+    def _default(self, info: ResourceInfo, obj: JSON) -> None:
+        """Fill the defaults of the built-in kinds and of the schema, in place."""
+        apply_builtin_defaults(info.key, obj)
+        schema = self.schemas.named(info.schema)
+        if schema is not None:
+            self.checker.default(obj, schema)
+
     def _admit(self, info: ResourceInfo, obj: JSON) -> None:
         """Default, then validate, the object about to be stored (422 Invalid on problems)."""
-        apply_builtin_defaults(info.key, obj)
+        self._default(info, obj)
         schema = self.schemas.named(info.schema)
         if schema is None:
             return
-        self.checker.default(obj, schema)
         problems = self.checker.check(obj, schema, "")
         if problems:
             raise APIError.invalid(info.kind, info.group, obj["metadata"].get("name", ""), problems)
@@ -466,6 +472,7 @@ class ObjectTracker:
             obj["status"] = {"phase": "Active"}
         if info.key == CSR_KEY:
             csr_create(obj, options.user)
+        self._default(info, obj)  # decoded writes carry their defaults, owned by the writer
         self.fields.record_update(
             None,
             obj,
@@ -473,8 +480,10 @@ class ObjectTracker:
             info.api_version,
             None,
             self._clock(),
-            "Update",
             self.schemas.named(info.schema),
+            sent=metadata.get("managedFields"),
+            status_split="status" in info.subresources,
+            builtin=not info.custom,
         )
         return self._store_new(info, namespace, obj, options, warnings)
 
@@ -544,7 +553,9 @@ class ObjectTracker:
                     "the object has been modified; please apply your changes to the latest "
                     "version and try again",
                 )
+            sent = obj["metadata"].get("managedFields")
             new = self._merge_update(info, old, obj, subresource)
+            self._default(info, new)
             self.fields.record_update(
                 old,
                 new,
@@ -552,8 +563,10 @@ class ObjectTracker:
                 info.api_version,
                 subresource or None,
                 self._clock(),
-                "Update",
                 self.schemas.named(info.schema),
+                sent=sent,
+                status_split="status" in info.subresources,
+                builtin=not info.custom,
             )
             return self._store_update(info, namespace, old, new, options, warnings)
 
@@ -713,10 +726,7 @@ class ObjectTracker:
         options: WriteOptions,
         subresource: str,
     ) -> Written:
-        if not options.field_manager:
-            raise APIError.bad_request(
-                "fieldManager must be set for apply patches (PATCH with application/apply-patch+yaml)"
-            )
+        check_write_options("PatchOptions", options.field_manager or "", True, False)
         applied = check_identity(info, copy_json(applied) if isinstance(applied, dict) else applied)
         if applied.get("apiVersion") is None or applied.get("kind") is None:
             raise APIError.bad_request("apiVersion and kind must be set in an apply configuration")
@@ -740,6 +750,7 @@ class ObjectTracker:
             )
             obj = created.object
             obj["metadata"].pop("managedFields", None)
+            status = obj.get("status")
             obj = self.fields.apply(
                 obj,
                 applied,
@@ -749,10 +760,25 @@ class ObjectTracker:
                 True,
                 schema,
                 self._clock(),
-                initial=True,
+                creating=True,
+                status_split="status" in info.subresources,
+                builtin=not info.custom,
             )
+            if "status" in info.subresources:  # a create sets no status, applied or not
+                obj.pop("status", None)
+                if status is not None:
+                    obj["status"] = status
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
+            )
+        wanted_rv = applied["metadata"].get("resourceVersion")
+        if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:  # optimistic lock
+            raise APIError.conflict(
+                info.plural,
+                info.group,
+                name,
+                "the object has been modified; please apply your changes to the latest "
+                "version and try again",
             )
         live = info.present(old)
         merged = self.fields.apply(
@@ -764,6 +790,8 @@ class ObjectTracker:
             options.force,
             schema,
             self._clock(),
+            status_split="status" in info.subresources,
+            builtin=not info.custom,
         )
         managed = merged["metadata"].get("managedFields")
         new = self._merge_update(info, old, merged, subresource)
@@ -1113,8 +1141,9 @@ def _everything(obj: JSON) -> bool:
 
 
 def _with_rv(obj: JSON, revision: int) -> JSON:
-    obj["metadata"]["resourceVersion"] = str(revision)
-    return obj
+    """``obj`` at ``revision``: a new top level and ``metadata``, so that an object already in
+    the history (the stored one, when it is deleted) keeps the resourceVersion it had."""
+    return {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(revision)}}
 
 
 def _object_key(obj: JSON) -> str:

@@ -270,6 +270,18 @@ def test_namespaces_get_a_default_service_account_and_the_root_ca(
         )
         ca = x509.load_pem_x509_certificate(cm["ca.crt"].encode())
         assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    root_ca = f"{NS}/{ns}/configmaps/kube-root-ca.crt"
+    published = client.request("GET", root_ca).json()["data"]
+    changed = client.request(
+        "PATCH",
+        root_ca,
+        data=json.dumps({"data": {"ca.crt": "tampered"}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert changed.ok
+    eventually(
+        lambda: client.request("GET", root_ca).json()["data"] == published, "the CA is put back"
+    )
     removed = client.request("DELETE", f"{NS}/{ns}/serviceaccounts/default")
     assert removed.status_code == 200
     eventually(

@@ -83,11 +83,14 @@ class NamespaceController:
     # --- runner protocol ----------------------------------------------------------------------
 
     def observe(self, event: Event) -> Iterable[Hashable]:
-        """A namespace's own changes, and any deletion inside one (content going away, or a
-        ServiceAccount or ConfigMap to put back)."""
+        """A namespace's own changes, any deletion inside one (content going away, or a
+        ServiceAccount or ConfigMap to put back) and any change to its ``kube-root-ca.crt``."""
         if event.resource == _NAMESPACES:
             return () if event.type == "DELETED" else (event.key[1],)
-        if event.key[0] and event.type == "DELETED":
+        if event.key[0] and (
+            event.type == "DELETED"
+            or (event.resource == ("", "configmaps") and event.key[1] == ROOT_CA_CONFIGMAP)
+        ):
             return (event.key[0],)
         return ()
 

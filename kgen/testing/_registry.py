@@ -230,6 +230,10 @@ class Registry:
             seen.setdefault(info.key, info)
         return list(seen.values())
 
+    def stored_one(self, group: str, plural: str) -> ResourceInfo | None:
+        """The resource :meth:`stored` lists for the storage key ``(group, plural)``, if any."""
+        return next((i for i in self.stored() if i.key == (group, plural)), None)
+
     def has_group_version(self, group: str, version: str) -> bool:
         return (group, version) in self.model.group_versions
 

@@ -132,7 +132,7 @@ class GarbageCollector:
         if not isinstance(key, tuple) or len(key) != 4:
             return None
         group, plural, namespace, name = key
-        info = self._stored(group, plural)
+        info = self._tracker.registry.stored_one(group, plural)
         if info is None:
             return None
         obj = self._get(info, namespace, name)
@@ -150,9 +150,6 @@ class GarbageCollector:
         return None
 
     # --- lookups ------------------------------------------------------------------------------
-
-    def _stored(self, group: str, plural: str) -> ResourceInfo | None:
-        return next((i for i in self._tracker.registry.stored() if i.key == (group, plural)), None)
 
     def _get(self, info: ResourceInfo, namespace: str, name: str) -> JSON | None:
         try:
@@ -191,7 +188,7 @@ class GarbageCollector:
         """Each object still naming ``uid`` as an owner, with that reference."""
         found = []
         for group, plural, namespace, name in self._dependents_of(uid):
-            info = self._stored(group, plural)
+            info = self._tracker.registry.stored_one(group, plural)
             obj = self._get(info, namespace, name) if info is not None else None
             if info is None or obj is None:
                 continue

@@ -95,13 +95,13 @@ class NamespaceController:
         return ()
 
     def initial(self) -> Iterable[Hashable]:
-        info = self._info("", "namespaces")
+        info = self._tracker.registry.stored_one("", "namespaces")
         if info is None:
             return []
         return [o["metadata"]["name"] for o in self._tracker.list(info, "", copy=False)["items"]]
 
     def sync(self, key: Hashable) -> float | None:
-        namespaces = self._info("", "namespaces")
+        namespaces = self._tracker.registry.stored_one("", "namespaces")
         if namespaces is None or not isinstance(key, str):
             return None
         try:
@@ -127,9 +127,6 @@ class NamespaceController:
 
     # --- the parts ----------------------------------------------------------------------------
 
-    def _info(self, group: str, plural: str) -> ResourceInfo | None:
-        return next((i for i in self._tracker.registry.stored() if i.key == (group, plural)), None)
-
     @staticmethod
     def _options(**body: object) -> WriteOptions:
         return WriteOptions(field_manager=_MANAGER, body_options=dict(body))
@@ -138,10 +135,10 @@ class NamespaceController:
         """The ``default`` ServiceAccount and the ``kube-root-ca.crt`` ConfigMap, made or put
         right; a namespace that went or began terminating meanwhile refuses them, which is fine.
         """
-        accounts = self._info("", "serviceaccounts")
+        accounts = self._tracker.registry.stored_one("", "serviceaccounts")
         if accounts is not None:
             self._ensure(accounts, namespace, {"metadata": {"name": "default"}})
-        configmaps = self._info("", "configmaps")
+        configmaps = self._tracker.registry.stored_one("", "configmaps")
         if configmaps is not None:
             wanted: JSON = {
                 "metadata": {

@@ -1,0 +1,127 @@
+"""Responses, sans I/O: :class:`Result` (a 2xx answer read in full) and the error of any other
+answer (:func:`response_error`), the same for every transport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import msgspec
+
+from kgen.meta import Status, decode
+from kgen.rest.errors import StatusError, UnexpectedResponseError, error_for_response
+
+__all__ = ["Result", "as_status", "response_error", "retry_after_header"]
+
+T = TypeVar("T")
+
+_SMALL_BODY = 4096  # bodies shorter than this are checked for a failure Status in into()
+
+
+@dataclass(frozen=True)
+class Result:
+    """A successful (2xx) response, body read in full. Immutable; safe to share."""
+
+    status_code: int
+    body: bytes
+    content_type: str = ""
+
+    @property
+    def was_created(self) -> bool:
+        """Whether the server answered 201 Created."""
+        return self.status_code == 201
+
+    def json(self) -> Any:
+        """The body decoded as JSON into dicts and lists."""
+        return self.into(Any)
+
+    def into(self, type: type[T]) -> T:
+        """The body decoded straight into ``type`` (a model, ``dict``, ``Any``...).
+
+        Raises :class:`UnexpectedResponseError` for an empty or undecodable body, and
+        :class:`StatusError` when the body is a ``Status`` reporting a failure.
+        """
+        if not self.body:
+            raise UnexpectedResponseError(
+                f"0-length response with status code {self.status_code} and content type "
+                f"{self.content_type or 'unknown'}; expected a {_type_name(type)}",
+                status_code=self.status_code,
+                content_type=self.content_type,
+            )
+        if type is not Status and len(self.body) < _SMALL_BODY:
+            status = as_status(self.body)
+            if status is not None and status.status != "Success":
+                raise StatusError(status)
+        try:
+            return decode(self.body, type)
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            raise UnexpectedResponseError(
+                f"response does not decode as {_type_name(type)}: {err}",
+                status_code=self.status_code,
+                body=self.body,
+                content_type=self.content_type,
+            ) from None
+
+
+def retry_after_header(value: str | None) -> int | None:
+    """A ``Retry-After`` header value as whole seconds (``None``: absent or not an integer)."""
+    value = (value or "").strip()
+    if not value.isdigit():
+        return None
+    return int(value)
+
+
+def response_error(
+    code: int,
+    method: str,
+    body: bytes,
+    *,
+    content_type: str,
+    retry_after: str | None,
+    resource: str,
+    name: str,
+    previous: Exception | None,
+) -> StatusError | UnexpectedResponseError:
+    """The error of a non-2xx answer: the server's ``Status`` when the body is one (its code
+    filled in from the HTTP code when missing), else one made from the HTTP code
+    (:func:`~kgen.rest.errors.error_for_response`). An error of a previous attempt that reads
+    differently is added as a note."""
+    status = as_status(body)
+    error: StatusError | UnexpectedResponseError
+    if status is not None and status.status:
+        if not isinstance(status.code, int) or not status.code:
+            status = msgspec.structs.replace(status, code=code)
+        error = StatusError(status)
+    else:
+        error = error_for_response(
+            code,
+            method,
+            body,
+            content_type=content_type,
+            retry_after_seconds=retry_after_header(retry_after) or 0,
+            resource=resource,
+            name=name,
+        )
+    if previous is not None and str(previous) != str(error):
+        error.add_note(f"error from a previous attempt: {previous}")
+    return error
+
+
+_status_decoder = msgspec.json.Decoder(Status)
+
+
+def as_status(body: bytes) -> Status | None:
+    """The body as a ``Status`` if it is one (has a string ``status``), else ``None``."""
+    if not body.lstrip().startswith(b"{"):
+        return None
+    try:
+        status = _status_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if status.kind not in ("Status", msgspec.UNSET) or not isinstance(status.status, str):
+        return None
+    return status
+
+
+def _type_name(type: object) -> str:
+    return getattr(type, "__name__", repr(type))

@@ -11,7 +11,7 @@ import msgspec
 from kgen.meta import Status, decode
 from kgen.rest.errors import StatusError, UnexpectedResponseError, error_for_response
 
-__all__ = ["Result", "as_status", "response_error", "retry_after_header"]
+__all__ = ["Result", "as_status", "continue_token", "response_error", "retry_after_header"]
 
 T = TypeVar("T")
 
@@ -108,6 +108,28 @@ def response_error(
 
 
 _status_decoder = msgspec.json.Decoder(Status)
+
+
+class _ListMeta(msgspec.Struct):
+    continue_: str = msgspec.field(name="continue", default="")
+
+
+class _ListHead(msgspec.Struct):
+    metadata: _ListMeta = msgspec.field(default_factory=_ListMeta)
+
+
+_list_head_decoder = msgspec.json.Decoder(_ListHead)
+
+
+def continue_token(body: bytes) -> str:
+    """The ``metadata.continue`` token of a list page (``""``: the last page). Raises
+    :class:`UnexpectedResponseError` when the body is not a JSON object with a string token."""
+    try:
+        return _list_head_decoder.decode(body).metadata.continue_
+    except (msgspec.DecodeError, msgspec.ValidationError) as err:
+        raise UnexpectedResponseError(
+            f"a list page does not decode: {err}", status_code=200, body=body
+        ) from None
 
 
 def as_status(body: bytes) -> Status | None:

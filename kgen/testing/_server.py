@@ -41,6 +41,7 @@ DEFAULT_USER = "kgen-admin"
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
+    request_queue_size = 128  # clients that open many connections at once (async pools)
 
     def __init__(
         self, address: tuple[str, int], handler: Handler, context: ssl.SSLContext | None

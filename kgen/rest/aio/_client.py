@@ -7,8 +7,10 @@ import asyncio
 import logging
 import ssl
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 import yarl
@@ -22,6 +24,7 @@ from kgen.rest._useragent import default_user_agent
 from kgen.rest._warning_header import hand_over_warnings
 from kgen.rest.aio._connector import Connector
 from kgen.rest.aio._request import AsyncRequest
+from kgen.rest.aio._watch import AsyncWatch
 from kgen.rest.auth import AuthProvider
 from kgen.rest.client import _base_url, _rate_limiter
 from kgen.rest.config import Config
@@ -85,6 +88,7 @@ class AsyncRESTClient:
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
         self._connector: Connector | None = None
+        self._watches: weakref.WeakSet[AsyncWatch[Any]] = weakref.WeakSet()
         self._contexts: dict[tuple[bytes, bytes] | None, ssl.SSLContext] = {}
         self._proxy = self.config.proxy_url or None
 
@@ -222,6 +226,8 @@ class AsyncRESTClient:
     async def close(self) -> None:
         """Close every connection this client opened, those of running watches and streams
         too. Idempotent; the client stays usable (later requests open a new session)."""
+        for watch in list(self._watches):
+            watch.stop()  # wakes the task reading it (closing the session alone would not)
         session, self._session = self._session, None
         connector, self._connector = self._connector, None
         if session is not None:

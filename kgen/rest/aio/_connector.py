@@ -50,9 +50,12 @@ class Connector(aiohttp.TCPConnector):
 
 
 def abort(response: aiohttp.ClientResponse) -> None:
-    """End ``response`` and its connection now (never reused); idempotent."""
+    """End ``response`` and its connection now (never reused): a task waiting on the body
+    wakes with ``aiohttp.ClientConnectionError``. Idempotent."""
     connection = response.connection
     transport = connection.transport if connection is not None else None
+    if response.content.exception() is None:
+        response.content.set_exception(aiohttp.ClientConnectionError("connection closed"))
     if transport is not None:
-        transport.abort()
+        transport.abort()  # first: once closed politely, a TLS transport ignores abort()
     response.close()

@@ -103,7 +103,9 @@ class AsyncRequest(RequestBuilder):
             return AsyncWatch.empty(type)
         if response.status != 200:
             raise self._error(response, await self._read(response, attempts), attempts.previous)
-        return AsyncWatch(response, WatchDecoder(type))
+        watch: AsyncWatch[T] = AsyncWatch(response, WatchDecoder(type))
+        self._client._watches.add(watch)
+        return watch
 
     # -- internals -----------------------------------------------------------------------
 

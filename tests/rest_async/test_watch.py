@@ -188,3 +188,51 @@ def test_closing_the_client_ends_a_running_watch(config: Config) -> None:
         assert await threads_back_to(0)
 
     run(main)
+
+
+def test_watches_are_retried_on_retry_after_and_not_throttled(
+    server: APIServer, config: Config
+) -> None:
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    config.qps, config.burst = 0.001, 1  # one request, then nothing for a long while
+
+    async def main() -> None:
+        async with AsyncRESTClient(config, sleep=fake_sleep) as client:
+            rv = await make_namespace(client, "w-retry")  # two requests: the second waits
+            assert len(sleeps) == 1
+            await add_pod(client, "w-retry", "a")
+            server.faults.fail(429, retry_after=3, verb="watch", resource="pods")
+            async with await watch_pods(client, "w-retry", rv) as events:
+                first = await anext(events)
+            assert first.type == "ADDED"
+            assert sleeps[2:] == [3]  # the server's wait; no throttling before or after it
+
+    run(main)
+
+
+def test_stream_hands_out_the_body_as_it_arrives_and_close_drops_it(config: Config) -> None:
+    async def main() -> None:
+        async with AsyncRESTClient(config) as client:
+            assert await threads_back_to(0)
+            rv = await make_namespace(client, "w-stream")
+            await add_pod(client, "w-stream", "a")
+            request = client.get().group_version("", "v1").namespace("w-stream").resource("pods")
+            params = request.param("watch", "true").param("resourceVersion", rv)
+            async with await params.stream() as body:
+                first = await anext(body)  # the server keeps the stream open: no end to wait for
+                assert b'"ADDED"' in first and b'"name":"a"' in first
+                assert request_threads() == 1
+            assert await threads_back_to(0), "closing the stream drops its connection"
+            whole = b"".join(
+                [chunk async for chunk in await client.get().abs_path("/api").stream()]
+            )
+            assert b'"APIVersions"' in whole
+            with pytest.raises(StatusError) as caught:
+                await client.get().group_version("", "v1").resource("nothings").stream()
+            assert is_not_found(caught.value)
+
+    run(main)

@@ -4,8 +4,8 @@ and watch decoding.
 
 An ``AsyncRequest`` is made by an :class:`~kgen.rest.aio.AsyncRESTClient` verb helper,
 configured by the same chained builder calls as the sync :class:`~kgen.rest.Request`, and
-executed once with ``await`` :meth:`~AsyncRequest.do` or :meth:`~AsyncRequest.watch` (or
-iterated with :meth:`~AsyncRequest.pages`). Errors, retries and timeouts are those of the sync
+executed once with ``await`` :meth:`~AsyncRequest.do`, :meth:`~AsyncRequest.stream` or
+:meth:`~AsyncRequest.watch` (or iterated with :meth:`~AsyncRequest.pages`). Errors, retries and timeouts are those of the sync
 request; the transport's own errors are ``aiohttp.ClientError`` (connection failures) and
 ``TimeoutError`` (naming the request). Cancelling the awaiting task closes the response's
 connection.
@@ -28,6 +28,7 @@ from kgen.rest._frames import WatchDecoder
 from kgen.rest._response import Result, continue_token, response_error
 from kgen.rest._retry import RETRY_AFTER_ON_CONNECTION_ERROR, Attempts, Mode
 from kgen.rest.aio._connector import abort
+from kgen.rest.aio._stream import AsyncBodyStream
 from kgen.rest.aio._watch import AsyncWatch
 from kgen.rest.errors import StatusError, UnexpectedResponseError
 
@@ -91,6 +92,17 @@ class AsyncRequest(RequestBuilder):
             if not token:
                 return
 
+    async def stream(self) -> AsyncBodyStream:
+        """Send the request (rate limited) and return the 2xx body as it arrives (logs, follow
+        mode): an async iterator of chunks; ``close()`` or ``async with`` drops the connection
+        early. Each socket operation is bounded by what was left of the timeout when the request
+        was sent (the stream as a whole is not). Errors as :meth:`do`."""
+        response, attempts = await self._run("stream")
+        assert response is not None
+        if not 200 <= response.status <= 299:
+            raise self._error(response, await self._read(response, attempts), attempts.previous)
+        return AsyncBodyStream(response)
+
     async def watch(self, type: type[T]) -> AsyncWatch[T]:
         """Start a watch (not rate limited; ``watch=true`` is added) and return its
         :class:`AsyncWatch`, whose objects are decoded straight into ``type`` (``dict`` for
@@ -111,7 +123,8 @@ class AsyncRequest(RequestBuilder):
 
     def _attempt_timeout(self, mode: Mode, attempts: Attempts) -> aiohttp.ClientTimeout:
         """For a watch, the connect timeout and ``Config.watch_read_timeout`` (between reads);
-        otherwise what is left of the request's timeout, for the whole attempt."""
+        for a stream, what is left of the request's timeout for each socket operation;
+        otherwise what is left of it for the whole attempt."""
         if mode == "watch":
             return aiohttp.ClientTimeout(
                 total=None,
@@ -123,18 +136,20 @@ class AsyncRequest(RequestBuilder):
             raise TimeoutError(
                 f"{self._method} {self.url()}: timed out after {go_duration(self._timeout or 0)}"
             )
+        if mode == "stream":
+            return aiohttp.ClientTimeout(total=None, sock_connect=remaining, sock_read=remaining)
         return aiohttp.ClientTimeout(total=remaining)
 
     async def _run(self, mode: Mode) -> tuple[aiohttp.ClientResponse | None, Attempts]:
         """Send with retries (see :class:`Attempts`); as the sync request's ``_run``."""
         self.preflight()
+        if hasattr(self._body, "read"):
+            raise ValueError("invalid request: the async client sends bytes bodies only")
+        body = self._body if isinstance(self._body, bytes) else None
         client = self._client
         if mode != "watch":
             await client._throttle()
         url = self.url()
-        if hasattr(self._body, "read"):
-            raise ValueError("invalid request: the async client sends bytes bodies only")
-        body = self._body if isinstance(self._body, bytes) else None
         attempts = Attempts(
             method=self._method,
             mode=mode,

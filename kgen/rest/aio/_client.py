@@ -215,6 +215,11 @@ class AsyncRESTClient:
             self._session = aiohttp.ClientSession(
                 connector=self._connector, trust_env=True, auto_decompress=True
             )
+            # aiohttp resends an idempotent request once, at once, when its connection fails;
+            # kgen's retry rules (kgen.rest._retry) decide that, as for the sync client. There is
+            # no public switch for it (aiohttp 3.14).
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     def _handle_warnings(self, response: aiohttp.ClientResponse) -> None:

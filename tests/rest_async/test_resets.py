@@ -1,0 +1,74 @@
+"""Connection resets through AsyncRESTClient, on the scripted loopback server of the sync REST
+tests: retried after one second for GET and for watches, never for other verbs; a watch whose
+connection keeps failing ends empty. The same rules (``kgen.rest._retry``) as the sync client's
+``tests/rest/test_retry.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import aiohttp
+import pytest
+
+from kgen.rest import Config
+from kgen.rest.aio import AsyncRESTClient
+from tests.rest.server import LoopbackServer
+
+from .conftest import run
+
+pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
+
+
+@pytest.fixture
+def loopback() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as server:
+        yield server
+
+
+def client_for(server: LoopbackServer, sleeps: list[float]) -> AsyncRESTClient:
+    async def fake_sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    return AsyncRESTClient(Config(host=server.url, qps=-1), sleep=fake_sleep)
+
+
+def test_a_reset_is_retried_for_get(loopback: LoopbackServer) -> None:
+    loopback.reply_reset()
+    loopback.reply_reset()
+    loopback.reply(200, b"{}")
+    sleeps: list[float] = []
+
+    async def main() -> int:
+        async with client_for(loopback, sleeps) as client:
+            return (await client.get().abs_path("/a").do()).status_code
+
+    assert run(main) == 200
+    assert len(loopback.requests) == 3 and sleeps == [1.0, 1.0]
+
+
+def test_a_reset_is_not_retried_for_post(loopback: LoopbackServer) -> None:
+    loopback.reply_reset()
+    loopback.reply(200, b"{}")
+    sleeps: list[float] = []
+
+    async def main() -> None:
+        async with client_for(loopback, sleeps) as client:
+            with pytest.raises(aiohttp.ClientError):
+                await client.post().abs_path("/a").body(b"{}").do()
+
+    run(main)
+    assert len(loopback.requests) == 1 and sleeps == []
+
+
+def test_a_watch_whose_connection_keeps_failing_ends_empty(loopback: LoopbackServer) -> None:
+    for _ in range(3):
+        loopback.reply_reset()
+    sleeps: list[float] = []
+
+    async def main() -> list[object]:
+        async with client_for(loopback, sleeps) as client:
+            watch = await client.get().abs_path("/w").max_retries(2).watch(dict)
+            return [event async for event in watch]
+
+    assert run(main) == []
+    assert len(loopback.requests) == 3 and sleeps == [1.0, 1.0]

@@ -77,17 +77,17 @@ from kgen.rest.warning_handlers import (
 from kgen.rest.watch import EventType, Watch, WatchEvent
 
 if TYPE_CHECKING:
-    from kgen.rest.aio import AsyncRequest, AsyncRESTClient, AsyncWatch
+    from kgen.rest.aio import AsyncBodyStream as AsyncBodyStream
+    from kgen.rest.aio import AsyncRequest as AsyncRequest
+    from kgen.rest.aio import AsyncRESTClient as AsyncRESTClient
+    from kgen.rest.aio import AsyncWatch as AsyncWatch
 
 __all__ = [
     "DEFAULT_BURST",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_QPS",
-    "AsyncRESTClient",
     "AsyncRateLimiter",
-    "AsyncRequest",
     "AsyncTokenBucket",
-    "AsyncWatch",
     "AuthProvider",
     "BodyStream",
     "Config",
@@ -131,7 +131,8 @@ __all__ = [
     "set_default_warning_handler",
 ]
 
-_ASYNC = frozenset({"AsyncRESTClient", "AsyncRequest", "AsyncWatch"})
+# Not in __all__: a star import must not need aiohttp.
+_ASYNC = frozenset({"AsyncBodyStream", "AsyncRESTClient", "AsyncRequest", "AsyncWatch"})
 
 
 def __getattr__(name: str) -> Any:

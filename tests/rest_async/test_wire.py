@@ -1,7 +1,8 @@
-"""Connection resets through AsyncRESTClient, on the scripted loopback server of the sync REST
-tests: retried after one second for GET and for watches, never for other verbs; a watch whose
-connection keeps failing ends empty. The same rules (``kgen.rest._retry``) as the sync client's
-``tests/rest/test_retry.py``."""
+"""AsyncRESTClient on the scripted loopback server of the sync REST tests, where the wire can be
+seen and broken: the headers sent (defaults, credentials, impersonation as repeated lines), and
+connection resets (retried after one second for GET and for watches, never for other verbs; a
+watch whose connection keeps failing ends empty): the same rules (``kgen.rest._headers``,
+``kgen.rest._retry``) as the sync client's ``tests/rest/test_auth.py`` and ``test_retry.py``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 import aiohttp
 import pytest
 
-from kgen.rest import Config
+from kgen.rest import Config, ImpersonationConfig
 from kgen.rest.aio import AsyncRESTClient
 from tests.rest.server import LoopbackServer
 
@@ -30,6 +31,31 @@ def client_for(server: LoopbackServer, sleeps: list[float]) -> AsyncRESTClient:
         sleeps.append(seconds)
 
     return AsyncRESTClient(Config(host=server.url, qps=-1), sleep=fake_sleep)
+
+
+def test_headers_defaults_credentials_and_repeated_impersonation_lines(
+    loopback: LoopbackServer,
+) -> None:
+    loopback.reply(201, b"{}")
+    imp = ImpersonationConfig(user="alice", groups=("dev", "ops"), extra={"scopes": ("a", "b")})
+    config = Config(
+        host=loopback.url, bearer_token="t0k", impersonate=imp, user_agent="ua/1", qps=-1
+    )
+
+    async def main() -> None:
+        async with AsyncRESTClient(config) as client:
+            await client.post().abs_path("/a").body({"x": 1}).do()
+
+    run(main)
+    seen = loopback.requests[0]
+    assert seen.header_values("Authorization") == ["Bearer t0k"]
+    assert seen.header_values("Accept") == ["application/json, */*"]
+    assert seen.header_values("User-Agent") == ["ua/1"]
+    assert seen.header_values("Content-Type") == ["application/json"]
+    assert seen.header_values("Impersonate-User") == ["alice"]
+    assert seen.header_values("Impersonate-Group") == ["dev", "ops"]
+    assert seen.header_values("Impersonate-Extra-scopes") == ["a", "b"]
+    assert seen.body == b'{"x":1}'
 
 
 def test_a_reset_is_retried_for_get(loopback: LoopbackServer) -> None:

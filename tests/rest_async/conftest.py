@@ -22,8 +22,6 @@ from tests.testing.conftest import small_model
 
 T = TypeVar("T")
 
-pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
-
 
 @pytest.fixture(scope="session")
 def ca() -> trustme.CA:

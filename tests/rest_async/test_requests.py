@@ -31,7 +31,7 @@ from kgen.rest.aio import AsyncRESTClient
 from kgen.testing import APIServer
 from tests.rest.models import Pod
 
-from .conftest import run
+from .conftest import request_threads, run, wait_for
 
 pytestmark = pytest.mark.filterwarnings("error::ResourceWarning")
 
@@ -321,3 +321,27 @@ def test_bad_configs_fail_at_construction_as_the_sync_client() -> None:
         AsyncRESTClient(Config(host="https://bad host:port"))
     with pytest.raises(ValueError, match="not both"):
         AsyncRESTClient(Config(bearer_token="t", username="u"))
+
+
+def test_cancelling_a_list_ends_it_at_once_and_drops_its_connection(
+    server: APIServer, config: Config
+) -> None:
+    async def main() -> None:
+        async with AsyncRESTClient(config) as client:
+            assert await asyncio.to_thread(wait_for, lambda: request_threads() == 0)
+            server.faults.delay(1.0, verb="list", resource="configmaps")
+            listing = client.get().group_version("", "v1").resource("configmaps").do()
+            task = asyncio.create_task(listing)
+            await asyncio.sleep(0.2)
+            assert request_threads() == 1
+            loop = asyncio.get_running_loop()
+            cancelled_at = loop.time()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert loop.time() - cancelled_at < 0.1
+            # Once the delayed answer is written, the server finds the connection gone (a
+            # connection back in the pool would keep its thread waiting for the next request).
+            assert await asyncio.to_thread(wait_for, lambda: request_threads() == 0, 4.0)
+
+    run(main)

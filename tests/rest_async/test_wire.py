@@ -98,3 +98,33 @@ def test_a_watch_whose_connection_keeps_failing_ends_empty(loopback: LoopbackSer
 
     assert run(main) == []
     assert len(loopback.requests) == 3 and sleeps == [1.0, 1.0]
+
+
+def test_proxy_url_and_the_environments_proxy_carry_the_requests(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loopback.reply(200, b"{}")
+    loopback.reply(200, b"{}")
+    loopback.reply(200, b"{}")
+    monkeypatch.setenv("http_proxy", loopback.url)
+    monkeypatch.setenv("no_proxy", "direct.invalid")
+    for name in ("HTTP_PROXY", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def main() -> None:
+        configured = Config(host="http://cluster.invalid:6443", proxy_url=loopback.url, qps=-1)
+        async with AsyncRESTClient(configured) as client:
+            await client.get().group_version("", "v1").resource("pods").do()
+        from_env = Config(host="http://other.invalid:6443", qps=-1)
+        async with AsyncRESTClient(from_env) as client:
+            await client.get().abs_path("/version").do()
+        exempt = Config(host="http://direct.invalid:6443", qps=-1)
+        async with AsyncRESTClient(exempt) as client:
+            with pytest.raises(aiohttp.ClientError):  # no proxy: the name does not resolve
+                await client.get().abs_path("/version").max_retries(0).do()
+
+    run(main)
+    assert [seen.target for seen in loopback.requests] == [
+        "http://cluster.invalid:6443/api/v1/pods",
+        "http://other.invalid:6443/version",
+    ]

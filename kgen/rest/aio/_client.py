@@ -7,10 +7,12 @@ import asyncio
 import logging
 import ssl
 import time
+import urllib.request
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import yarl
@@ -161,7 +163,7 @@ class AsyncRESTClient:
             timeout=timeout,
             ssl=self._ssl_context(pair) if url.startswith("https:") else True,
             server_hostname=self._server_hostname(),
-            proxy=self._proxy,
+            proxy=self._proxy_for(url),
             allow_redirects=False,
         )
         _log.debug("%s %s -> %d", method, url, response.status)
@@ -203,6 +205,18 @@ class AsyncRESTClient:
             self._contexts[pair] = context
         return self._contexts[pair]
 
+    def _proxy_for(self, url: str) -> str | None:
+        """``Config.proxy_url``, else the environment's proxy for the URL's scheme unless
+        ``NO_PROXY`` exempts its host (what requests does for the sync client). The environment
+        is not otherwise trusted: no ``.netrc`` credentials are added."""
+        if self._proxy:
+            return self._proxy
+        parts = urlsplit(url)
+        proxy = urllib.request.getproxies_environment().get(parts.scheme)
+        if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+            return proxy
+        return None
+
     def _server_hostname(self) -> str | None:
         tls = self._tls
         return tls.server_name if tls is not None and tls.server_name else None
@@ -213,7 +227,7 @@ class AsyncRESTClient:
                 limit=self._connections, keepalive_timeout=KEEPALIVE_SECONDS
             )
             self._session = aiohttp.ClientSession(
-                connector=self._connector, trust_env=True, auto_decompress=True
+                connector=self._connector, trust_env=False, auto_decompress=True
             )
             # aiohttp resends an idempotent request once, at once, when its connection fails;
             # kgen's retry rules (kgen.rest._retry) decide that, as for the sync client. There is

@@ -91,7 +91,8 @@ class AsyncRESTClient:
         self._session: aiohttp.ClientSession | None = None
         self._connector: Connector | None = None
         self._watches: weakref.WeakSet[AsyncWatch[Any]] = weakref.WeakSet()
-        self._contexts: dict[tuple[bytes, bytes] | None, ssl.SSLContext] = {}
+        self._context: ssl.SSLContext | None = None
+        self._context_pair: tuple[bytes, bytes] | None = None
         self._proxy = self.config.proxy_url or None
 
     @property
@@ -164,7 +165,6 @@ class AsyncRESTClient:
             ssl=self._ssl_context(pair) if url.startswith("https:") else True,
             server_hostname=self._server_hostname(),
             proxy=self._proxy_for(url),
-            allow_redirects=False,
         )
         _log.debug("%s %s -> %d", method, url, response.status)
         return response, outgoing.from_provider
@@ -188,22 +188,24 @@ class AsyncRESTClient:
         return outgoing, pair
 
     def _ssl_context(self, pair: tuple[bytes, bytes] | None) -> ssl.SSLContext | bool:
-        """kgen's context presenting ``pair`` (one per pair: aiohttp pools connections per
-        context, so a rotated certificate gets new connections), or aiohttp's default."""
+        """kgen's context presenting ``pair`` (a new one when the pair changes: aiohttp pools
+        connections per context, so a rotated certificate gets new connections), or aiohttp's
+        default. A pair that does not load is logged and the previous context kept."""
         if self._tls is None:
             return True
-        if pair not in self._contexts:
+        if self._context is None or pair != self._context_pair:
             try:
                 context = self._tls.build_context(pair)
             except ValueError as err:
-                _log.warning("keeping the previous client certificate: %s", err)
-                if not self._contexts:
+                if self._context is None:
                     raise
-                return next(reversed(self._contexts.values()))
-            if self._contexts:
+                _log.warning("keeping the previous client certificate: %s", err)
+                self._context_pair = pair  # not retried on every request
+                return self._context
+            if self._context is not None:
                 _log.info("client certificate changed; new connections use the new certificate")
-            self._contexts[pair] = context
-        return self._contexts[pair]
+            self._context, self._context_pair = context, pair
+        return self._context
 
     def _proxy_for(self, url: str) -> str | None:
         """``Config.proxy_url``, else the environment's proxy for the URL's scheme unless

@@ -13,6 +13,7 @@ from pathlib import Path
 import requests
 
 from kgen.testing import APIServer
+from tests.streams.shell import shell
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,12 +73,14 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
             f"{server.url}/apis/apps/v1/namespaces/default/deployments", json=deployment
         ).raise_for_status()
         kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+        server.containers.on_exec(shell)
 
         check = (
             "\nimport json\n"
             "print(json.dumps({'listed': sorted(p.metadata.name for p in pods.items),"
             " 'web': type(web).__name__ + ':' + web.metadata.name,"
-            " 'cached': sorted(p.metadata.name for p in running)}))\n"
+            " 'cached': sorted(p.metadata.name for p in running),"
+            " 'exec': [output[0].decode(), output[1]]}))\n"
         )
         env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": str(tmp_path)}
         out = subprocess.run(
@@ -92,4 +95,5 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
         "listed": ["web-1", "web-2"],
         "web": "Deployment:web",
         "cached": ["web-1", "web-2"],
+        "exec": ["hi\n", 3],
     }

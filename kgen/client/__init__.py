@@ -3,14 +3,16 @@
 Public surface: :class:`ClientBase` (construction and subresource helpers) and one mixin per
 verb family (:class:`GetMixin`, :class:`ListMixin`, :class:`WatchMixin`, :class:`CreateMixin`,
 :class:`UpdateMixin`, :class:`UpdateStatusMixin`, :class:`PatchMixin`,
-:class:`ApplyStatusMixin`, :class:`DeleteMixin`, :class:`DeleteCollectionMixin`), from which a
-generated client takes exactly the verbs its resource serves; :class:`ResourceClient`, all of
+:class:`ApplyStatusMixin`, :class:`DeleteMixin`, :class:`DeleteCollectionMixin`, and the
+streaming :class:`ExecMixin`, :class:`AttachMixin`), from which a generated client takes exactly
+the verbs its resource serves; :class:`ResourceClient`, all of
 them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionResource`,
 :class:`GroupResource`, :class:`GroupKind`, :class:`GroupVersionKind`, with
 :func:`parse_group_version` / :func:`format_group_version`.
 """
 
 from kgen.client._base import ClientBase, FieldValidation, PatchData, PropagationPolicy
+from kgen.client._connect import AttachMixin, ExecMixin
 from kgen.client._patch import PatchType
 from kgen.client._resource import ResourceClient
 from kgen.client._schema import (
@@ -36,10 +38,12 @@ from kgen.client._verbs import (
 
 __all__ = [
     "ApplyStatusMixin",
+    "AttachMixin",
     "ClientBase",
     "CreateMixin",
     "DeleteCollectionMixin",
     "DeleteMixin",
+    "ExecMixin",
     "FieldValidation",
     "GetMixin",
     "GroupKind",

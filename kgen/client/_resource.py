@@ -1,7 +1,8 @@
 """``ResourceClient``: every verb at once, for callers that do not know what a resource serves.
 
 The dynamic client (``ResourceClient[dict, dict]``), hand-written clients and tests use it; the
-server answers a verb it does not serve with 405 MethodNotSupported. Generated typed clients do
+server answers a verb it does not serve with 405 MethodNotSupported (and ``exec``/``attach``
+of a resource without those subresources with 404). Generated typed clients do
 not: they inherit only the mixins of the verbs their resource serves (:mod:`kgen.client._verbs`).
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from kgen.client._connect import AttachMixin, ExecMixin
 from kgen.client._verbs import (
     ApplyStatusMixin,
     CreateMixin,
@@ -39,6 +41,8 @@ class ResourceClient(
     WatchMixin[T, L],
     PatchMixin[T, L],
     ApplyStatusMixin[T, L],
+    ExecMixin[T, L],
+    AttachMixin[T, L],
 ):
     """Every verb of one resource, in one namespace (or cluster-wide), decoding into ``T``/``L``.
 

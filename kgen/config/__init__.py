@@ -1,14 +1,18 @@
 """kubeconfig loading and merging, exec credential plugins and in-cluster configuration.
 
 ``load_kubeconfig()`` builds a :class:`kgen.rest.Config` the way kubectl chooses its cluster and
-credentials, with kubectl's global flags given as :class:`Overrides`; ``in_cluster_config()`` does the same from a pod's service account; ``load()`` picks
-one of the two. The merged kubeconfig itself is available as a typed model (``load_merged()``)
+credentials (exec plugins, and the ``oidc`` auth provider whose refreshed tokens are written back
+to the kubeconfig), with kubectl's global flags given as :class:`Overrides`;
+``in_cluster_config()`` does the same from a pod's service account; ``load()`` picks one of the
+two. The merged kubeconfig itself is available as a typed model (``load_merged()``)
 and as the JSON that ``kubectl config view --merge --flatten --raw -o json`` prints
 (``merged_view()``).
 """
 
+from kgen.config._authprovider import REMOVED_PROVIDERS
 from kgen.config._client import DEFAULT_NAMESPACE, client_config, load_kubeconfig
 from kgen.config._errors import (
+    AuthProviderError,
     ConfigError,
     EmptyConfigError,
     ExecPluginError,
@@ -50,6 +54,7 @@ from kgen.config._model import (
     Preferences,
     to_wire,
 )
+from kgen.config._oidc import OIDCAuthProvider
 from kgen.config._overrides import Overrides
 from kgen.config._parse import load_file, parse_kubeconfig
 
@@ -58,9 +63,11 @@ __all__ = [
     "EXEC_API_VERSIONS",
     "EXEC_INFO_ENV",
     "KUBECONFIG_ENV",
+    "REMOVED_PROVIDERS",
     "SERVICE_ACCOUNT_DIR",
     "AuthInfo",
     "AuthProviderConfig",
+    "AuthProviderError",
     "Cluster",
     "ConfigError",
     "Context",
@@ -72,6 +79,7 @@ __all__ = [
     "InClusterError",
     "Kubeconfig",
     "KubeconfigError",
+    "OIDCAuthProvider",
     "Overrides",
     "Preferences",
     "client_config",

@@ -14,9 +14,9 @@ Everything wrong with the chosen cluster and user is reported together in one
 client-key, tokenFile, an exec command with a slash) are resolved against the kubeconfig file that
 named them.
 
-As kubectl does, credentials (token, client certificate, basic auth, exec plugin) and TLS
-settings are used only when the server's URL is ``https://``: for a plain-HTTP server they are
-left out (and a warning is logged). Impersonation is sent in both cases.
+As kubectl does, credentials (token, client certificate, basic auth, exec plugin, auth
+provider) and TLS settings are used only when the server's URL is ``https://``: for a plain-HTTP
+server they are left out (and a warning is logged). Impersonation is sent in both cases.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
+from kgen.config._authprovider import auth_provider_problems, shared_auth_provider
 from kgen.config._errors import EmptyConfigError, KubeconfigError
 from kgen.config._exec import exec_config_problems, shared_exec_provider
 from kgen.config._loader import load_merged, resolve_path
@@ -116,10 +117,10 @@ def _user_problems(name: str, user: AuthInfo) -> list[str]:
             problems.append(f"{where}: auth-provider and exec cannot both be set")
         problems += [f"{where}: {problem}" for problem in exec_config_problems(user.exec)]
     elif user.auth_provider is not None:
-        problems.append(
-            f"{where}.auth-provider: the {user.auth_provider.name!r} auth provider is not"
-            " supported by kgen; use an exec credential plugin"
-        )
+        problems += [
+            f"{where}.auth-provider: {problem}"
+            for problem in auth_provider_problems(user.auth_provider)
+        ]
     impersonates_more = user.impersonate_uid or user.impersonate_groups
     if (impersonates_more or user.impersonate_user_extra) and not user.impersonate:
         problems.append(f"{where}: as-uid, as-groups and as-user-extra need as (the user)")
@@ -191,7 +192,9 @@ def client_config(
     ``cluster``, ``user`` and ``namespace`` are shorthands for the same fields of it and win over
     them. ``request_timeout`` becomes the config's ``timeout``. An exec plugin becomes the
     config's ``auth_provider`` (shared process-wide by every config with the same plugin,
-    cluster and stdin availability). Raises :class:`EmptyConfigError` when nothing names a
+    cluster and stdin availability); so does an ``oidc`` auth provider (shared by every config
+    with the same server, kubeconfig file, user, issuer and client id; see
+    :mod:`kgen.config._authprovider`). Raises :class:`EmptyConfigError` when nothing names a
     server (and nothing else is wrong), :class:`KubeconfigError` for everything else.
     """
     chosen_overrides = (overrides or Overrides()).with_selection(context, cluster, user, namespace)
@@ -284,6 +287,10 @@ def _add_user_identity(
             cluster=cluster,
             stdin_unavailable=overrides.stdin_unavailable,
             stdin_unavailable_message=overrides.stdin_unavailable_message,
+        )
+    elif user.auth_provider is not None:
+        result.auth_provider = shared_auth_provider(
+            user.auth_provider, user=name, origin=user.origin, server=cluster.server
         )
 
 

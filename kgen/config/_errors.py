@@ -7,6 +7,7 @@ Every message names where the problem is: the kubeconfig file and the field path
 from __future__ import annotations
 
 __all__ = [
+    "AuthProviderError",
     "ConfigError",
     "EmptyConfigError",
     "ExecPluginError",
@@ -62,6 +63,26 @@ class ExecPluginError(ConfigError):
         self.exit_code = exit_code
         self.stderr = stderr
         super().__init__(f"exec plugin {command!r}: {message}")
+
+
+class AuthProviderError(ConfigError):
+    """A kubeconfig ``auth-provider`` could not give a credential: its token could not be
+    refreshed (the issuer unreachable or refusing, an answer without ``id_token``), its
+    ``id-token`` is no JWT, or the refreshed tokens could not be written back.
+
+    ``user`` is the kubeconfig user entry, ``file`` the kubeconfig it came from (``""`` when
+    unknown) and ``issuer`` the identity provider's URL; the message names all three.
+    """
+
+    def __init__(self, message: str, *, user: str, issuer: str, file: str = ""):
+        self.user = user
+        self.issuer = issuer
+        self.file = file
+        self.reason = message
+        where = f"{file}: " if file else ""
+        super().__init__(
+            f"{where}users[name={user}].user.auth-provider (oidc, issuer {issuer}): {message}"
+        )
 
 
 class InClusterError(ConfigError):

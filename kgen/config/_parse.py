@@ -108,11 +108,17 @@ def _default_exec(auth_info: AuthInfo) -> AuthInfo:
     return msgspec.structs.replace(auth_info, exec=exec_config)
 
 
+def yaml_tree(text: str | bytes) -> Any:
+    """The YAML document as the Go loader reads it (see :class:`_Loader`); raises
+    ``yaml.YAMLError`` when it is not YAML."""
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+
+
 def parse_kubeconfig(text: str | bytes, file: str) -> Kubeconfig:
     """Parse kubeconfig YAML; ``file`` is recorded as every entry's origin and named in errors."""
     reader = _Reader(file)
     try:
-        tree = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+        tree = yaml_tree(text)
     except yaml.YAMLError as exc:
         raise reader.error(None, f"invalid YAML: {exc}") from None
     if tree is None:

@@ -88,12 +88,16 @@ class ResourceView:
     object_type: TypeRef
     list_type: TypeRef | None
     subresource_methods: tuple[SubresourceMethod, ...]
+    streams: frozenset[str] = frozenset()
+    """The streaming subresources the API declares (``exec``, ``attach``)."""
 
     @property
     def mixins(self) -> tuple[str, ...]:
         """The ``kgen.client`` classes the typed client inherits: one mixin per verb family it
-        serves, in client-go's verb order (``ClientBase`` alone when it serves none)."""
+        serves, in client-go's verb order, then one per streaming subresource (``ClientBase``
+        alone when it has none)."""
         mixins = tuple(mixin for verb, mixin in _MIXINS if verb in self.verbs)
+        mixins += tuple(mixin for sub, mixin in _STREAM_MIXINS if sub in self.streams)
         return mixins or ("ClientBase",)
 
     @property
@@ -170,7 +174,8 @@ class GroupVersionView:
 
 
 _CONNECT_ONLY = frozenset({"proxy", "exec", "attach", "portforward"})
-"""Subresources that upgrade the connection; typed clients do not cover them."""
+"""Subresources that upgrade the connection: no subresource method; exec and attach come as
+mixins (``_STREAM_MIXINS``)."""
 _VERB_KINDS = {"get": "get", "update": "update", "put": "update", "create": "create"}
 _VERB_KINDS |= {"post": "create", "patch": "patch"}
 _MIXINS = (
@@ -186,9 +191,12 @@ _MIXINS = (
     ("apply_status", "ApplyStatusMixin"),
 )
 """kgen verb -> the ``kgen.client`` mixin that brings it (``PatchMixin`` brings ``apply`` too)."""
+_STREAM_MIXINS = (("exec", "ExecMixin"), ("attach", "AttachMixin"))
+"""Streaming subresource -> the ``kgen.client`` mixin that brings its methods."""
 _BASE_METHODS = frozenset(
     {"create", "update", "update_status", "delete", "delete_collection", "get", "list", "watch"}
     | {"list_with", "watch_with", "patch", "apply", "apply_status", "stream", "SERVED_VERBS"}
+    | {"exec", "open_exec", "attach"}
     | {"get_subresource", "create_subresource", "update_subresource", "patch_subresource"}
     | {"rest_client", "resource", "target_namespace", "rest", "namespace"}
 )
@@ -301,6 +309,7 @@ class _Builder:
             object_type=object_type,
             list_type=list_type,
             subresource_methods=self.subresource_methods(resource, object_type),
+            streams=frozenset(s for s, _ in _STREAM_MIXINS if s in resource.subresources),
         )
 
     def group_version(self, gv: GroupVersion) -> GroupVersionView | None:

@@ -26,6 +26,8 @@ __all__ = [
     "ManagedFieldsEntry",
     "ObjectMeta",
     "OwnerReference",
+    "PartialObjectMetadata",
+    "PartialObjectMetadataList",
     "Preconditions",
     "ServerAddressByClientCIDR",
     "Status",
@@ -106,6 +108,28 @@ class ListMeta(Model, kw_only=True):
     )
     resource_version: str | None | UnsetType = msgspec.field(name="resourceVersion", default=UNSET)
     self_link: str | None | UnsetType = msgspec.field(name="selfLink", default=UNSET)
+
+
+class PartialObjectMetadata(Model, kw_only=True):
+    """Any object reduced to its metadata (``meta.k8s.io/v1``), what a metadata client reads.
+
+    Decoding a whole object into this type keeps its ``apiVersion``, ``kind`` and ``metadata``
+    and skips the rest, so a full object and a served ``PartialObjectMetadata`` both decode.
+    """
+
+    api_version: str | None | UnsetType = msgspec.field(name="apiVersion", default=UNSET)
+    kind: str | None | UnsetType = UNSET
+    metadata: ObjectMeta | None | UnsetType = UNSET
+
+
+class PartialObjectMetadataList(Model, kw_only=True):
+    """A list of :class:`PartialObjectMetadata`; ``metadata`` keeps the list's
+    ``resourceVersion`` and ``continue``."""
+
+    items: tuple[PartialObjectMetadata, ...] = ()
+    api_version: str | None | UnsetType = msgspec.field(name="apiVersion", default=UNSET)
+    kind: str | None | UnsetType = UNSET
+    metadata: ListMeta | None | UnsetType = UNSET
 
 
 class StatusCause(Model, kw_only=True):

@@ -41,7 +41,7 @@ from kgen.rest._ratelimit import AsyncRateLimiter, AsyncTokenBucket, RateLimiter
 from kgen.rest._stream import BodyStream
 from kgen.rest._useragent import build_user_agent, default_user_agent
 from kgen.rest.auth import AuthProvider
-from kgen.rest.client import RESTClient
+from kgen.rest.client import RESTClient, UpgradeSettings
 from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config, ImpersonationConfig
 from kgen.rest.errors import (
     StatusError,
@@ -103,6 +103,7 @@ __all__ = [
     "TextSink",
     "TokenBucket",
     "UnexpectedResponseError",
+    "UpgradeSettings",
     "WarningHandler",
     "WarningLogger",
     "WarningWriter",

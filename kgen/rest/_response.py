@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 import msgspec
 
 from kgen.meta import Status, decode
-from kgen.rest.errors import StatusError, UnexpectedResponseError, error_for_response
+from kgen.rest import errors
+from kgen.rest.errors import StatusError, UnexpectedResponseError, as_status
 
-__all__ = ["Result", "as_status", "continue_token", "response_error", "retry_after_header"]
+__all__ = ["Result", "continue_token", "response_error", "retry_after_header"]
 
 T = TypeVar("T")
 
@@ -82,32 +83,22 @@ def response_error(
     name: str,
     previous: Exception | None,
 ) -> StatusError | UnexpectedResponseError:
-    """The error of a non-2xx answer: the server's ``Status`` when the body is one (its code
-    filled in from the HTTP code when missing), else one made from the HTTP code
-    (:func:`~kgen.rest.errors.error_for_response`). An error of a previous attempt that reads
-    differently is added as a note."""
-    status = as_status(body)
-    error: StatusError | UnexpectedResponseError
-    if status is not None and status.status:
-        if not isinstance(status.code, int) or not status.code:
-            status = msgspec.structs.replace(status, code=code)
-        error = StatusError(status)
-    else:
-        error = error_for_response(
-            code,
-            method,
-            body,
-            content_type=content_type,
-            retry_after_seconds=retry_after_header(retry_after) or 0,
-            resource=resource,
-            name=name,
-        )
+    """The error of a non-2xx answer (:func:`kgen.rest.errors.response_error`: the server's
+    ``Status``, or one made from the code), its ``Retry-After`` header read as the sync and
+    async clients both do; an error of a previous attempt that reads differently is added as a
+    note."""
+    error = errors.response_error(
+        code,
+        method,
+        body,
+        content_type=content_type,
+        retry_after_seconds=retry_after_header(retry_after) or 0,
+        resource=resource,
+        name=name,
+    )
     if previous is not None and str(previous) != str(error):
         error.add_note(f"error from a previous attempt: {previous}")
     return error
-
-
-_status_decoder = msgspec.json.Decoder(Status)
 
 
 class _ListMeta(msgspec.Struct):
@@ -130,19 +121,6 @@ def continue_token(body: bytes) -> str:
         raise UnexpectedResponseError(
             f"a list page does not decode: {err}", status_code=200, body=body
         ) from None
-
-
-def as_status(body: bytes) -> Status | None:
-    """The body as a ``Status`` if it is one (has a string ``status``), else ``None``."""
-    if not body.lstrip().startswith(b"{"):
-        return None
-    try:
-        status = _status_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    if status.kind not in ("Status", msgspec.UNSET) or not isinstance(status.status, str):
-        return None
-    return status
 
 
 def _type_name(type: object) -> str:

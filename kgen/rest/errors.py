@@ -12,11 +12,14 @@ classifies). Every predicate accepts any exception and is false for non-API erro
 
 from __future__ import annotations
 
+import msgspec
+
 from kgen.meta import UNSET, Status, StatusCause, StatusDetails
 
 __all__ = [
     "StatusError",
     "UnexpectedResponseError",
+    "as_status",
     "error_for_response",
     "is_already_exists",
     "is_bad_request",
@@ -34,6 +37,7 @@ __all__ = [
     "is_too_large_resource_version",
     "is_too_many_requests",
     "is_unauthorized",
+    "response_error",
 ]
 
 _MAX_BODY_IN_MESSAGE = 1024
@@ -177,6 +181,51 @@ def error_for_response(
         ),
     )
     return StatusError(status)
+
+
+def response_error(
+    code: int,
+    method: str,
+    body: bytes,
+    *,
+    content_type: str = "",
+    retry_after_seconds: int = 0,
+    resource: str = "",
+    name: str = "",
+) -> StatusError | UnexpectedResponseError:
+    """The error for any error response: a :class:`StatusError` with the server's ``Status``
+    when the body is one (its code filled in from the HTTP code when missing), else what
+    :func:`error_for_response` makes of the code and body."""
+    status = as_status(body)
+    if status is not None and status.status:
+        if not isinstance(status.code, int) or not status.code:
+            status = msgspec.structs.replace(status, code=code)
+        return StatusError(status)
+    return error_for_response(
+        code,
+        method,
+        body,
+        content_type=content_type,
+        retry_after_seconds=retry_after_seconds,
+        resource=resource,
+        name=name,
+    )
+
+
+_status_decoder = msgspec.json.Decoder(Status)
+
+
+def as_status(body: bytes) -> Status | None:
+    """The body as a ``Status`` if it is one (has a string ``status``), else ``None``."""
+    if not body.lstrip().startswith(b"{"):
+        return None
+    try:
+        status = _status_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if status.kind not in ("Status", msgspec.UNSET) or not isinstance(status.status, str):
+        return None
+    return status
 
 
 def _text_of(body: bytes, content_type: str) -> str:

@@ -52,6 +52,11 @@ class Request(RequestBuilder):
         super().__init__(client, method)
         self._client = client
 
+    @property
+    def client(self) -> RESTClient:
+        """The REST client this request goes through."""
+        return self._client
+
     # -- execution -----------------------------------------------------------------------
 
     def do(self) -> Result:

@@ -9,7 +9,8 @@
               yield server  # server.url, server.token, server.write_kubeconfig(path)
 
   ``server.faults`` injects faults (:class:`Faults`), ``server.compact()`` expires history,
-  ``server.tracker`` reaches the objects directly, ``server.requests`` lists what was asked.
+  ``server.tracker`` reaches the objects directly, ``server.requests`` lists what was asked,
+  ``server.containers`` says what exec and attach run (:class:`ContainerProcess`).
 * :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
 * :class:`Fake` / :class:`FakeTransport`: a ``requests`` adapter that serves a session from the
   same request handler without sockets, with client-go style reactors and recorded actions.
@@ -17,6 +18,7 @@
 """
 
 from kgen.testing._auth import Rule, User
+from kgen.testing._containers import ContainerHandlers, ContainerProcess, Input, Sink
 from kgen.testing._errors import APIError
 from kgen.testing._fake import Action, Fake, FakeTransport, Reactor
 from kgen.testing._faults import Fault, Faults
@@ -29,14 +31,18 @@ __all__ = [
     "APIError",
     "APIServer",
     "Action",
+    "ContainerHandlers",
+    "ContainerProcess",
     "Fake",
     "FakeTransport",
     "Fault",
     "Faults",
+    "Input",
     "ListOptions",
     "ObjectTracker",
     "Reactor",
     "Rule",
+    "Sink",
     "User",
     "WatchStream",
     "WriteOptions",

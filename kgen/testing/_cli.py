@@ -2,7 +2,8 @@
 
 It loads the given documents, serves until Ctrl-C (or SIGTERM), prints the address and writes a
 kubeconfig. Over plain HTTP kubectl sends no credentials, so the server then admits anonymous
-requests; with ``--tls-cert``/``--tls-key`` it requires the printed token.
+requests; with ``--tls-cert``/``--tls-key`` (or ``--self-signed-tls``, certificates made by
+:mod:`kgen.cert`) it requires the printed token.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from types import FrameType
 
 import click
 
+from kgen.cert import generate_self_signed_ca, generate_serving_cert
 from kgen.spec import SpecError
 from kgen.testing._server import APIServer
 
@@ -65,6 +67,12 @@ __all__ = ["testserver"]
     help="CA certificate clients should trust (goes into the kubeconfig).",
 )
 @click.option(
+    "--self-signed-tls",
+    is_flag=True,
+    help="Serve HTTPS with a new CA and a serving certificate for --host, localhost and "
+    "127.0.0.1 (the CA goes into the kubeconfig).",
+)
+@click.option(
     "--token",
     default="kgen-testing-token",
     show_default=True,
@@ -79,12 +87,21 @@ def testserver(
     tls_cert: Path | None,
     tls_key: Path | None,
     ca_file: Path | None,
+    self_signed_tls: bool,
     token: str,
 ) -> None:
     """Serve an in-process Kubernetes API server built from API documents until Ctrl-C."""
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     tls = (tls_cert.read_bytes(), tls_key.read_bytes()) if tls_cert and tls_key else None
+    ca_pem = ca_file.read_bytes() if ca_file else None
+    if self_signed_tls:
+        if tls or ca_pem:
+            raise click.UsageError(
+                "--self-signed-tls makes its own certificate: leave out --tls-cert, --tls-key "
+                "and --ca"
+            )
+        tls, ca_pem = _self_signed(host)
     try:
         server = APIServer(
             specs=list(specs),
@@ -92,7 +109,7 @@ def testserver(
             host=host,
             port=port,
             tls=tls,
-            ca_pem=ca_file.read_bytes() if ca_file else None,
+            ca_pem=ca_pem,
             token=token,
             allow_anonymous=tls is None,
         )
@@ -126,3 +143,12 @@ def testserver(
             signal.signal(sig, handler)
         server.stop()
         click.echo("stopped")
+
+
+def _self_signed(host: str) -> tuple[tuple[bytes, bytes], bytes]:
+    """``((cert PEM, key PEM), CA PEM)``: a new CA and a serving certificate it signs."""
+    ca = generate_self_signed_ca("kgen-testserver-ca")
+    ips = [ip for ip in ("127.0.0.1",) if ip != host]
+    dns = [name for name in ("localhost",) if name != host]
+    serving = generate_serving_cert(ca, host, alternate_ips=ips, alternate_dns=dns)
+    return (serving.cert_pem, serving.key_pem), ca.cert_pem

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kgen.testing import _gojson as gojson
+
 __all__ = ["APIError"]
 
 
@@ -22,6 +24,16 @@ _ACCEPTED_MEDIA_TYPES = (
     "application/strategic-merge-patch+json",
     "application/apply-patch+yaml",
 )
+
+
+_DETAILS_ORDER = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+"""The fields of ``meta/v1`` ``StatusDetails`` in the order Go encodes them."""
+
+
+def _in_go_order(details: dict[str, Any]) -> dict[str, Any]:
+    ordered = {key: details[key] for key in _DETAILS_ORDER if key in details}
+    ordered.update((k, v) for k, v in details.items() if k not in ordered)
+    return ordered
 
 
 class APIError(Exception):
@@ -47,10 +59,15 @@ class APIError(Exception):
             "status": "Failure",
             "message": message,
             "reason": reason,
-            "code": code,
         }
-        if details:
-            self.status["details"] = details
+        if details is not None:
+            self.status["details"] = _in_go_order(details)
+        self.status["code"] = code
+
+    def body(self) -> bytes:
+        """The Status as kube-apiserver writes it on the wire, byte for byte (fields in Go's
+        order, a trailing newline; see ``_gojson``)."""
+        return gojson.encode(self.status)
 
     @staticmethod
     def _details(resource: str, group: str, name: str) -> dict[str, Any]:
@@ -100,9 +117,7 @@ class APIError(Exception):
         text = "; ".join(f"{f}: {m}" for f, _, m in causes)
         quoted = f'{kind}.{group} "{name}"' if group else f'{kind} "{name}"'
         details = cls._details(kind, group, name)
-        details["causes"] = [
-            {"reason": r, "message": f"{f}: {m}", "field": f} for f, r, m in causes
-        ]
+        details["causes"] = [{"reason": r, "message": m, "field": f} for f, r, m in causes]
         return cls(422, "Invalid", f"{quoted} is invalid: {text}", details)
 
     @classmethod
@@ -123,7 +138,7 @@ class APIError(Exception):
 
     @classmethod
     def path_not_found(cls) -> APIError:
-        return cls(404, "NotFound", "the server could not find the requested resource")
+        return cls(404, "NotFound", "the server could not find the requested resource", {})
 
     @classmethod
     def unsupported_media_type(

@@ -2,9 +2,10 @@
 
 :class:`Handler` turns a :class:`Request` into a :class:`Response`: authentication, fault
 injection, routing (discovery, OpenAPI, health, resources), verb dispatch to the
-:class:`~kgen.testing._tracker.ObjectTracker`, content negotiation (JSON, YAML bodies, Table
-output) and errors as ``Status`` bodies. The HTTP server and the in-process ``requests``
-adapter both call :meth:`Handler.handle`, so both see exactly the same behaviour.
+:class:`~kgen.testing._tracker.ObjectTracker`, content negotiation (JSON, YAML bodies; Table
+and PartialObjectMetadata output, :mod:`kgen.testing._negotiation`) and errors as ``Status``
+bodies. The HTTP server and the in-process ``requests`` adapter both call
+:meth:`Handler.handle`, so both see exactly the same behaviour.
 
 Thread-safe: one handler serves every connection. A streaming :class:`Response` (watch) must
 be closed by whoever consumes it.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import socket
 import threading
 import time
 import traceback
@@ -25,9 +27,13 @@ import msgspec
 import yaml
 
 from kgen.testing import _discovery as discovery
+from kgen.testing._apply import check_write_options
 from kgen.testing._auth import Attributes, Auth, User
+from kgen.testing._containers import ContainerHandlers, StreamKind
+from kgen.testing._csr import CSR_KEY
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
+from kgen.testing._negotiation import Output, negotiate
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._options import (
     PATCH_APPLY,
@@ -43,8 +49,8 @@ from kgen.testing._protobody import decode_body as decode_protobuf_body
 from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
 from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
 from kgen.testing._registry import ResourceInfo
+from kgen.testing._remotecommand import Session, check_streams, choose_container, new_process
 from kgen.testing._reviews import REVIEWS, SELF_REVIEWS, review
-from kgen.testing._table import to_table
 from kgen.testing._tracker import ObjectTracker
 
 __all__ = ["HALF_OPEN", "Handler", "Request", "Response"]
@@ -54,7 +60,10 @@ MAX_BODY = 3 * 1024 * 1024
 HALF_OPEN = b"\x00kgen-half-open\x00"
 """Yielded by a watch stream to say: stop sending, keep the connection open."""
 
+_REMOTE_COMMANDS = frozenset({"exec", "attach"})
 _PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
+_WHOLE_OBJECT_SUBRESOURCES = {CSR_KEY: ("status", "approval")}
+"""Subresources read and written as the whole object: ``status`` everywhere, and these."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -85,6 +94,9 @@ class Response:
     body: bytes = b""
     stream: Iterator[bytes] | None = None
     on_close: Callable[[], None] | None = None
+    upgrade: Callable[[socket.socket], None] | None = None
+    """For a 101 answer: takes over the connection's socket (a WebSocket session) and returns
+    when the session is over; the server then closes the connection."""
 
     def close(self) -> None:
         """Release a stream's resources; safe to call twice."""
@@ -98,7 +110,7 @@ def json_response(status: int, obj: Any, content_type: str = "application/json")
 
 
 def error_response(err: APIError) -> Response:
-    response = json_response(err.code, err.status)
+    response = Response(err.code, [("Content-Type", "application/json")], err.body())
     response.headers.extend(err.headers.items())
     return response
 
@@ -135,6 +147,8 @@ class Handler:
         self.stopping = threading.Event()
         self.requests: list[tuple[str, str]] = []
         """``(method, path?query)`` of every request, in arrival order (for tests)."""
+        self.containers = ContainerHandlers()
+        """What exec and attach run (see :mod:`kgen.testing._containers`)."""
         self._requests_lock = threading.Lock()
 
     # --- entry point --------------------------------------------------------------------------
@@ -296,6 +310,8 @@ class Handler:
         info = target.info
         watch = request.param("watch") in ("true", "1")
         verb = self._verb(request.method, collection, watch)
+        if target.subresource in _REMOTE_COMMANDS:
+            verb = "create"  # as kube-apiserver 1.35 authorizes the WebSocket upgrade
         if not (info.key in SELF_REVIEWS and verb == "create"):  # open to every user
             self.auth.authorize(
                 Attributes(
@@ -333,15 +349,21 @@ class Handler:
                 201,
                 act(info, target.namespace, target.name, body, self._write_options(request, user)),
             )
-        if target.subresource and target.subresource != "status":
+        if info.key == ("", "pods") and target.subresource in _REMOTE_COMMANDS:
+            return self._remote_command(request, target)
+        if target.subresource and target.subresource not in _WHOLE_OBJECT_SUBRESOURCES.get(
+            info.key, ("status",)
+        ):
             raise APIError.method_not_allowed(verb, f"{info.plural}/{target.subresource}")
+        output = negotiate(request.headers.get("accept", ""), info)
         if verb == "get":
-            return self._out(request, info, self.tracker.get(info, target.namespace, target.name))
+            obj = self.tracker.get(info, target.namespace, target.name)
+            return json_response(200, output.render(info, obj))
         if verb == "list":
             listed = self.tracker.list(info, target.namespace, _list_options(request), copy=False)
-            return self._out(request, info, listed)
+            return json_response(200, output.render(info, listed))
         if verb == "watch":
-            return self._watch(request, info, target.namespace, watch_faults)
+            return self._watch(request, info, target.namespace, watch_faults, output)
         options = self._write_options(request, user)
         if verb == "create":
             written = self.tracker.create_ex(info, target.namespace, self._body(request), options)
@@ -366,10 +388,46 @@ class Handler:
                     info, target.namespace, _list_options(request), options
                 )
             )
-        response = json_response(written.code, written.object)
+        response = json_response(written.code, output.render(info, written.object))
         for warning in written.warnings:
             response.headers.append(("Warning", f'299 - "{_escape(warning)}"'))
         return response
+
+    def _remote_command(self, request: Request, target: _Target) -> Response:
+        """``pods/<name>/exec`` or ``attach``: checked as kube-apiserver checks it, then a
+        101 whose upgrade runs the session (:mod:`kgen.testing._remotecommand`)."""
+        kind: StreamKind = "exec" if target.subresource == "exec" else "attach"
+        pod = self.tracker.get(target.info, target.namespace, target.name)
+        container = choose_container(pod, request.param("container"))
+        flags = {n: request.param(n) in ("true", "1") for n in ("stdin", "stdout", "stderr", "tty")}
+        command = list(request.query.get("command", []))
+        check_streams(kind, command, flags)
+        upgrade = request.headers.get("upgrade", "").lower()
+        if upgrade.startswith("spdy"):
+            raise APIError.bad_request(
+                f"{kind} over SPDY is not served here: use a WebSocket with the subprotocol "
+                "v5.channel.k8s.io or v4.channel.k8s.io"
+            )
+        if upgrade != "websocket":
+            raise APIError.bad_request("Upgrade request required")
+        if kind == "attach":
+            command = next(
+                (
+                    c.get("command") or []
+                    for c in pod["spec"].get("containers", [])
+                    if c.get("name") == container
+                ),
+                [],
+            )
+        process = new_process(kind, pod, container, command, flags["tty"], flags["stdin"])
+        session = Session(
+            process,
+            self.containers,
+            request_line=f"GET {request.path} HTTP/1.1\r\n",
+            headers=dict(request.headers),
+            flags=flags,
+        )
+        return Response(101, upgrade=session.serve)
 
     def _inject(self, verb: str, resource: str, request: Request) -> list[Fault]:
         """Apply the faults that fire for this request: raise a status fault, wait out a
@@ -423,25 +481,17 @@ class Handler:
             raise APIError.method_not_allowed(verb, f"{info.plural}/scale")
         return json_response(200, scale)
 
-    def _out(self, request: Request, info: ResourceInfo, obj: JSON) -> Response:
-        if "as=Table" in request.headers.get("accept", ""):
-            if obj.get("kind") == info.list_kind:
-                return json_response(200, to_table(info, obj["items"], obj["metadata"]))
-            return json_response(
-                200,
-                to_table(
-                    info, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
-                ),
-            )
-        return json_response(200, obj)
-
     def _watch(
-        self, request: Request, info: ResourceInfo, namespace: str, faults: list[Fault]
+        self,
+        request: Request,
+        info: ResourceInfo,
+        namespace: str,
+        faults: list[Fault],
+        output: Output,
     ) -> Response:
         options = _list_options(request)
         if options.timeout_seconds is None:
             options = dataclasses.replace(options, timeout_seconds=1800)
-        as_table = "as=Table" in request.headers.get("accept", "")
         try:
             events: Iterator[JSON] = self.tracker.watch(
                 info,
@@ -472,22 +522,7 @@ class Handler:
                                 else b"{not json at all}\n"
                             )
                             return
-                if (
-                    as_table
-                    and event["type"] != "ERROR"
-                    and event["object"].get("kind") == info.kind
-                    and event["type"] != "BOOKMARK"
-                ):
-                    obj = event["object"]
-                    event = {
-                        "type": event["type"],
-                        "object": to_table(
-                            info,
-                            [obj],
-                            {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
-                        ),
-                    }
-                yield _encoder.encode(event) + b"\n"
+                yield _encoder.encode(output.event(info, event)) + b"\n"
 
         return Response(
             200,
@@ -531,12 +566,12 @@ class Handler:
             )
         applying = request.headers.get("content-type", "").split(";")[0].strip() == PATCH_APPLY
         manager = request.param("fieldManager")
-        if not manager and not applying:
-            manager = request.headers.get("user-agent", "").split("/")[0]
         force = request.param("force")
-        if force and not applying:
-            raise APIError.bad_request("force may only be set for apply patches")
-        return WriteOptions(bool(dry_run), manager, force == "true", validation)
+        kind = {"POST": "CreateOptions", "PUT": "UpdateOptions"}.get(request.method, "PatchOptions")
+        check_write_options(kind, manager, applying, bool(force) and kind == "PatchOptions")
+        if not manager and not applying:
+            manager = request.headers.get("user-agent", "").split("/")[0][:128]
+        return WriteOptions(bool(dry_run), manager, force == "true", validation, user=user)
 
     def _delete_options(self, request: Request) -> JSON:
         options: JSON = {}

@@ -62,8 +62,10 @@ def crd_status(crd: JSON, now: str, problem: SpecError | None) -> JSON:
                 "message": str(problem),
             },
         ]
-    for condition in conditions:
-        condition["lastTransitionTime"] = now
+    conditions = [  # kube-apiserver's field order: type, status, lastTransitionTime, ...
+        {"type": c["type"], "status": c["status"], "lastTransitionTime": now, **c}
+        for c in conditions
+    ]
     return {
         "conditions": conditions,
         "acceptedNames": spec.get("names") or {},

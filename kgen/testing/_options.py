@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.rest.options import ListOptions  # the client's options, as the server reads them
+from kgen.testing._auth import User
 from kgen.testing._errors import APIError
 
 __all__ = [
@@ -38,6 +39,8 @@ class WriteOptions:
     field_validation: str = "Warn"
     body_options: dict[str, Any] = field(default_factory=dict)
     """A delete's ``DeleteOptions`` (preconditions, propagationPolicy, ...)."""
+    user: User | None = None
+    """Who writes (``None`` when the tracker is driven directly, not over HTTP)."""
 
 
 @dataclass

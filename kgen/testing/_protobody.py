@@ -1,7 +1,7 @@
 """Request bodies in Kubernetes' protobuf encoding, for the kinds kubectl's typed clients send.
 
 kubectl's imperative commands (``create namespace``, ``create configmap``, ``create secret``,
-``create serviceaccount``, ``auth can-i``, ``auth whoami``) send
+``create serviceaccount``, ``auth can-i``, ``auth whoami``, ``certificate approve|deny``) send
 ``application/vnd.kubernetes.protobuf`` bodies: the magic ``k8s\\x00`` then a
 ``runtime.Unknown`` envelope (type meta, raw message). Protobuf field numbers are not part of
 the OpenAPI documents, so the server knows the messages of just these kinds, written down
@@ -27,7 +27,8 @@ _MAGIC = b"k8s\x00"
 JSON = dict[str, Any]
 Field = tuple[str, str]
 """``(json name, kind)``; kinds: string, int, bool, bytes (base64), strings (repeated),
-map (string to string), bytemap (string to base64), time, or the name of a message."""
+map (string to string), bytemap (string to base64), time, the name of a message, or a
+message name in brackets (repeated)."""
 
 _MESSAGES: dict[str, dict[int, Field]] = {
     "ObjectMeta": {
@@ -77,6 +78,32 @@ _MESSAGES: dict[str, dict[int, Field]] = {
     },
     "NonResourceAttributes": {1: ("path", "string"), 2: ("verb", "string")},
     "SelfSubjectReview": {1: ("metadata", "ObjectMeta")},
+    "CertificateSigningRequest": {
+        1: ("metadata", "ObjectMeta"),
+        2: ("spec", "CertificateSigningRequestSpec"),
+        3: ("status", "CertificateSigningRequestStatus"),
+    },
+    "CertificateSigningRequestSpec": {
+        1: ("request", "bytes"),
+        2: ("username", "string"),
+        3: ("uid", "string"),
+        4: ("groups", "strings"),
+        5: ("usages", "strings"),
+        7: ("signerName", "string"),
+        8: ("expirationSeconds", "int"),
+    },
+    "CertificateSigningRequestStatus": {
+        1: ("conditions", "[CertificateSigningRequestCondition]"),
+        2: ("certificate", "bytes"),
+    },
+    "CertificateSigningRequestCondition": {
+        1: ("type", "string"),
+        2: ("reason", "string"),
+        3: ("message", "string"),
+        4: ("lastUpdateTime", "time"),
+        5: ("lastTransitionTime", "time"),
+        6: ("status", "string"),
+    },
 }
 
 _KINDS = {
@@ -86,6 +113,7 @@ _KINDS = {
     ("v1", "ServiceAccount"),
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
     ("authentication.k8s.io/v1", "SelfSubjectReview"),
+    ("certificates.k8s.io/v1", "CertificateSigningRequest"),
 }
 
 
@@ -145,11 +173,18 @@ def _pair(value: int | bytes) -> tuple[str, bytes]:
     return key, raw
 
 
+_ZERO_TIME = -62135596800
+"""Go's zero ``time.Time`` (year 1) in Unix seconds: what an unset ``metav1.Time`` encodes."""
+
+
 def _time(value: int | bytes) -> str:
+    """The RFC 3339 form of a ``Timestamp`` (``""`` for Go's zero time: JSON leaves it out)."""
     seconds = 0
     for number, item in _fields(value if isinstance(value, bytes) else b""):
         if number == 1 and isinstance(item, int):
-            seconds = item
+            seconds = item - (1 << 64) if item >= 1 << 63 else item
+    if seconds <= _ZERO_TIME:
+        return ""
     moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -178,7 +213,13 @@ def _message(name: str, data: bytes) -> JSON:
             k, raw = _pair(value)
             out.setdefault(key, {})[k] = base64.b64encode(raw).decode()
         elif kind == "time":
-            out[key] = _time(value)
+            if moment := _time(value):
+                out[key] = moment
+        elif kind == "bytes":
+            out[key] = base64.b64encode(value if isinstance(value, bytes) else b"").decode()
+        elif kind.startswith("["):
+            item = value if isinstance(value, bytes) else b""
+            out.setdefault(key, []).append(_message(kind[1:-1], item))
         else:
             out[key] = _message(kind, value if isinstance(value, bytes) else b"")
     return out

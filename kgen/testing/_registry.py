@@ -13,8 +13,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgen.spec._wellknown import wellknown_definitions
 from kgen.spec.model import APIModel, GroupVersion
 from kgen.testing._crds import CRDExtras, PrinterColumn, ScalePaths
+from kgen.testing._names import builtin_names
 from kgen.testing._store import copy_json
 
 __all__ = ["Registry", "ResourceInfo"]
@@ -66,6 +68,8 @@ _FIELD_SELECTORS: dict[tuple[str, str], tuple[str, ...]] = {
         "type",
     ),
 }
+
+_WELL_KNOWN = frozenset(wellknown_definitions())
 
 
 _NO_EXTRAS = CRDExtras()
@@ -151,6 +155,11 @@ class Registry:
                 if "/" in resource.plural:
                     continue
                 crd = extras.get((gv.group, gv.version, resource.plural), _NO_EXTRAS)
+                short_names, categories = resource.short_names, resource.categories
+                if (gv.group, gv.version, resource.plural) not in extras:
+                    short_names, categories = builtin_names(
+                        gv.group, resource.plural, short_names, categories
+                    )
                 self._by_path[(gv.group, gv.version, resource.plural)] = ResourceInfo(
                     group=gv.group,
                     version=gv.version,
@@ -162,8 +171,8 @@ class Registry:
                     verbs=resource.verbs,
                     subresources=tuple(sorted(resource.subresources)),
                     schema=resource.schema,
-                    short_names=resource.short_names,
-                    categories=resource.categories,
+                    short_names=short_names,
+                    categories=categories,
                     field_selectors=_FIELD_SELECTORS.get((gv.group, resource.plural), ())
                     + crd.selectable_fields,
                     printer_columns=crd.columns,
@@ -175,7 +184,10 @@ class Registry:
     def add(self, part: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras]) -> None:
         """Serve the resources of ``part`` too (replacing same-named ones), with its schemas."""
         with self._lock:
-            self.model.schemas.update(part.schemas)
+            for name, schema in part.schemas.items():
+                # a CRD's model carries stand-ins for the meta/v1 definitions: keep the real ones
+                if name not in self.model.schemas or name not in _WELL_KNOWN:
+                    self.model.schemas[name] = schema
             changed = []
             for key, gv in part.group_versions.items():
                 existing = self.model.group_versions.get(key)

@@ -1,8 +1,9 @@
 """The ``scale`` subresource: an ``autoscaling/v1`` ``Scale`` view of a workload's replicas.
 
 ``spec.replicas`` and ``status.replicas`` are read from the object; the selector is the
-object's ``spec.selector`` (a label selector, printed) or, for custom resources,
-``status.selector`` (already a string). Pure functions over caller-owned dicts.
+object's ``spec.selector`` (a label selector, or a ReplicationController's map of labels,
+printed) or, for custom resources, ``status.selector`` (already a string). Pure functions over
+caller-owned dicts.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from kgen.labels import SelectorError, from_label_selector
+from kgen.labels import Selector, SelectorError, from_label_selector
 from kgen.testing._crds import ScalePaths
 from kgen.testing._errors import APIError
 from kgen.testing._jsonpath import evaluate
@@ -36,9 +37,12 @@ def scale_of(obj: JSON, paths: ScalePaths | None = None) -> JSON:
         selector = _first(obj, where.label_selector)
         if isinstance(selector, str):
             scale_status["selector"] = selector
-    elif isinstance((obj.get("spec") or {}).get("selector"), dict):
+    elif isinstance(selector := (obj.get("spec") or {}).get("selector"), dict):
         with contextlib.suppress(SelectorError):
-            scale_status["selector"] = str(from_label_selector(obj["spec"]["selector"]))
+            if obj.get("kind") == "ReplicationController":  # a plain map of labels
+                scale_status["selector"] = str(Selector.from_set(selector))
+            else:
+                scale_status["selector"] = str(from_label_selector(selector))
     return {
         "kind": "Scale",
         "apiVersion": "autoscaling/v1",

@@ -15,7 +15,7 @@ import socket
 import ssl
 import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import yaml
 from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing._auth import Auth, Rule, User
+from kgen.testing._containers import ContainerHandlers
 from kgen.testing._crds import crd_extras, crd_manifests
 from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
@@ -41,7 +42,7 @@ DEFAULT_USER = "kgen-admin"
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
-    request_queue_size = 128  # clients that open many connections at once (async pools)
+    request_queue_size = 128  # many clients connecting at once are queued, not refused
 
     def __init__(
         self, address: tuple[str, int], handler: Handler, context: ssl.SSLContext | None
@@ -104,10 +105,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             disconnected=self._peer_closed,
         )
         response = self.server.api.handle(request)
+        if response.upgrade is not None:
+            self._upgrade(response.upgrade)
+            return
         try:
             self._send(response)
         finally:
             response.close()
+
+    def _upgrade(self, session: Callable[[socket.socket], None]) -> None:
+        """Hand the connection to an upgraded session (exec, attach); closed after it."""
+        self.close_connection = True
+        with contextlib.suppress(OSError, ssl.SSLError):
+            session(self.connection)
 
     def _peer_closed(self) -> bool:
         """True when the client has closed its end (peeks at the raw TCP stream, below TLS)."""
@@ -178,11 +188,14 @@ class APIServer:
     """An in-process Kubernetes API server; see the module docstring.
 
     Give it ``specs`` (paths :func:`kgen.spec.load` understands: a swagger.json, a folder of
-    OpenAPI v3 documents, CRD manifests; ``discovery`` documents add short names and
-    categories) or a ready ``model``. ``tls=(cert_pem, key_pem)`` serves HTTPS (``ca_pem`` is
+    OpenAPI v3 documents, CRD manifests; ``discovery`` documents may add short names and
+    categories, the built-in ones ship with kgen) or a ready ``model``. ``tls=(cert_pem, key_pem)`` serves HTTPS (``ca_pem`` is
     then what clients trust); ``client_ca_pem`` enables client-certificate authentication.
     Requests need ``token`` (or a client certificate) unless ``allow_anonymous``; ``rules``
     restrict what users may do (403 otherwise). ``window`` bounds the watch history.
+    ``seed``: by default (``None``) uids are random (uuid4), unique across servers; an int makes
+    uids and generated names reproducible (same seed, same sequence) and seeds the fault plan's
+    probabilities, which are seeded with 0 when no seed is given.
     """
 
     def __init__(
@@ -201,7 +214,7 @@ class APIServer:
         allow_anonymous: bool = False,
         rules: Sequence[Rule] = (),
         window: int = 1000,
-        seed: int = 0,
+        seed: int | None = None,
         bookmark_interval: float = 60.0,
         version: Mapping[str, str] | None = None,
     ) -> None:
@@ -222,7 +235,7 @@ class APIServer:
             crds=crd_extras(manifests),
         )
         self.tracker.install_crds(manifests)
-        self.faults = Faults(seed)
+        self.faults = Faults(0 if seed is None else seed)
         self.handler = Handler(
             self.tracker,
             auth=Auth(tokens=tokens, allow_anonymous=allow_anonymous, rules=rules),
@@ -345,3 +358,9 @@ class APIServer:
     def requests(self) -> list[tuple[str, str]]:
         """``(method, path?query)`` of every request served so far."""
         return list(self.handler.requests)
+
+    @property
+    def containers(self) -> ContainerHandlers:
+        """The handlers exec and attach run (``server.containers.on_exec(handler, pod="web")``);
+        see :class:`kgen.testing.ContainerProcess`."""
+        return self.handler.containers

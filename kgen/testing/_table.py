@@ -16,6 +16,7 @@ from typing import Any
 
 from kgen.testing._crds import PrinterColumn
 from kgen.testing._jsonpath import JSONPathError, evaluate
+from kgen.testing._partial import META_GROUP, as_partial
 from kgen.testing._registry import ResourceInfo
 
 __all__ = ["human_duration", "to_table"]
@@ -212,14 +213,6 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
 }
 
 
-def _partial(obj: JSON) -> JSON:
-    return {
-        "kind": "PartialObjectMetadata",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": obj.get("metadata") or {},
-    }
-
-
 def _since(stamp: Any) -> str:
     if not isinstance(stamp, str):
         return "<unknown>"
@@ -255,8 +248,11 @@ def _crd_columns(info: ResourceInfo) -> list[_Column]:
     ]
 
 
-def to_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) -> JSON:
-    """The ``Table`` of ``objects``; each row carries the object's metadata.
+def to_table(
+    info: ResourceInfo, objects: list[JSON], list_metadata: JSON, version: str = "v1"
+) -> JSON:
+    """The ``meta.k8s.io/<version>`` ``Table`` of ``objects``; each row carries the object's
+    metadata (a ``PartialObjectMetadata`` of the same version).
 
     Columns: NAME, then a CRD's printer columns, or the built-in printer's, or AGE."""
     columns = _crd_columns(info) or _COLUMNS.get(info.key) or [_age_column()]
@@ -282,13 +278,13 @@ def to_table(info: ResourceInfo, objects: list[JSON], list_metadata: JSON) -> JS
     rows = [
         {
             "cells": [(obj.get("metadata") or {}).get("name", ""), *(c.cell(obj) for c in columns)],
-            "object": _partial(obj),
+            "object": as_partial(obj, version),
         }
         for obj in objects
     ]
     return {
         "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
+        "apiVersion": f"{META_GROUP}/{version}",
         "metadata": list_metadata,
         "columnDefinitions": definitions,
         "rows": rows,

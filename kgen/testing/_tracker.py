@@ -27,8 +27,10 @@ from kgen import fields as fieldsel
 from kgen import labels as labelsel
 from kgen.spec import SpecError
 from kgen.spec.model import APIModel
-from kgen.testing._apply import FieldManager
+from kgen.testing import _deletion as deletion
+from kgen.testing._apply import FieldManager, check_write_options
 from kgen.testing._crds import CRDExtras, extras_of
+from kgen.testing._csr import APPROVAL, CSR_KEY, csr_create, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
 from kgen.testing._errors import APIError
 from kgen.testing._install import CRD_RESOURCE, crd_model, crd_status, same_conditions
@@ -78,7 +80,9 @@ class ObjectTracker:
     """Objects of the resources of ``model``, with kube-apiserver's semantics.
 
     ``window`` is the number of events kept for watch and paging (older revisions get 410);
-    ``seed`` makes uids and generated names reproducible; ``clock`` gives timestamps;
+    ``seed``: ``None`` (the default) gives random uids (uuid4) and generated-name suffixes, so
+    two trackers never hand out the same uid; an int makes both reproducible (two trackers
+    given the same seed hand out the same sequence). ``clock`` gives timestamps;
     ``bookmark_interval`` spaces a watch's periodic bookmarks; ``crds`` carries what CRD
     manifests add (printer columns, scale paths, selectable fields). When the model serves
     core/v1 namespaces, the four standard namespaces exist from the start and namespaced objects
@@ -90,7 +94,7 @@ class ObjectTracker:
         model: APIModel,
         *,
         window: int = 1000,
-        seed: int = 0,
+        seed: int | None = None,
         clock: Callable[[], str] = _now,
         bookmark_interval: float = 60.0,
         crds: Mapping[tuple[str, str, str], CRDExtras] | None = None,
@@ -104,6 +108,7 @@ class ObjectTracker:
         """CRD object name to the (group, plural) it made served."""
         self.bookmark_interval = bookmark_interval
         self._rng = random.Random(seed)
+        self._seeded = seed is not None
         self._clock = clock
         self._namespaces = self.registry.get("", "v1", "namespaces")
         if self._namespaces is not None:
@@ -126,6 +131,11 @@ class ObjectTracker:
             if (info.group, info.version, info.kind) == (group, version, kind):
                 return info
         raise APIError(404, "NotFound", f"no resource serves kind {kind!r} in {api_version!r}")
+
+    def _new_uid(self) -> str:
+        if not self._seeded:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
 
     def _key(self, info: ResourceInfo, namespace: str, name: str) -> tuple[str, str]:
         return (namespace if info.namespaced else "", name)
@@ -377,13 +387,19 @@ class ObjectTracker:
             raise APIError.bad_request(f"strict decoding error: {detail}")
         return [f'unknown field "{p[1:]}"' for p in unknown]
 
+    def _default(self, info: ResourceInfo, obj: JSON) -> None:
+        """Fill the defaults of the built-in kinds and of the schema, in place."""
+        apply_builtin_defaults(info.key, obj)
+        schema = self.schemas.named(info.schema)
+        if schema is not None:
+            self.checker.default(obj, schema)
+
     def _admit(self, info: ResourceInfo, obj: JSON) -> None:
         """Default, then validate, the object about to be stored (422 Invalid on problems)."""
-        apply_builtin_defaults(info.key, obj)
+        self._default(info, obj)
         schema = self.schemas.named(info.schema)
         if schema is None:
             return
-        self.checker.default(obj, schema)
         problems = self.checker.check(obj, schema, "")
         if problems:
             raise APIError.invalid(info.kind, info.group, obj["metadata"].get("name", ""), problems)
@@ -421,7 +437,7 @@ class ObjectTracker:
             "selfLink",
         ):
             metadata.pop(key, None)
-        metadata["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        metadata["uid"] = self._new_uid()
         metadata["creationTimestamp"] = self._clock()
         if "status" in info.subresources:
             if info.key not in _NO_GENERATION:
@@ -432,6 +448,9 @@ class ObjectTracker:
         if info.key == ("", "namespaces"):
             obj.setdefault("spec", {"finalizers": ["kubernetes"]})
             obj["status"] = {"phase": "Active"}
+        if info.key == CSR_KEY:
+            csr_create(obj, options.user)
+        self._default(info, obj)  # decoded writes carry their defaults, owned by the writer
         self.fields.record_update(
             None,
             obj,
@@ -439,8 +458,10 @@ class ObjectTracker:
             info.api_version,
             None,
             self._clock(),
-            "Update",
             self.schemas.named(info.schema),
+            sent=metadata.get("managedFields"),
+            status_split="status" in info.subresources,
+            builtin=not info.custom,
         )
         return self._store_new(info, namespace, obj, options, warnings)
 
@@ -460,8 +481,8 @@ class ObjectTracker:
             if options.dry_run:
                 return Written(obj, 201, warnings)
             event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
-            self._after_write(info, key[1])
-        return Written(info.present(event.object), 201, warnings)
+            answer = self._settled(info, key, event.object)
+        return Written(answer, 201, warnings)
 
     def update(
         self,
@@ -510,7 +531,9 @@ class ObjectTracker:
                     "the object has been modified; please apply your changes to the latest "
                     "version and try again",
                 )
+            sent = obj["metadata"].get("managedFields")
             new = self._merge_update(info, old, obj, subresource)
+            self._default(info, new)
             self.fields.record_update(
                 old,
                 new,
@@ -518,13 +541,19 @@ class ObjectTracker:
                 info.api_version,
                 subresource or None,
                 self._clock(),
-                "Update",
                 self.schemas.named(info.schema),
+                sent=sent,
+                status_split="status" in info.subresources,
+                builtin=not info.custom,
             )
             return self._store_update(info, namespace, old, new, options, warnings)
 
     def _merge_update(self, info: ResourceInfo, old: JSON, obj: JSON, subresource: str) -> JSON:
         """Apply the status split and keep the fields clients may not change."""
+        if info.key == CSR_KEY and subresource in ("status", "approval"):
+            return csr_subresource_update(old, obj, subresource, self._clock())
+        if info.key == CSR_KEY and not subresource and "spec" in old:
+            obj["spec"] = old["spec"]  # a request never changes once made
         if subresource == "status":
             new = copy_json(old)
             if "status" in obj:
@@ -532,7 +561,7 @@ class ObjectTracker:
             else:
                 new.pop("status", None)
             return new
-        if subresource:
+        if subresource and subresource != "scale":  # scale writes arrive as whole objects
             raise APIError.method_not_allowed("update", f"{info.plural}/{subresource}")
         new = obj
         if "status" in info.subresources:
@@ -583,8 +612,7 @@ class ObjectTracker:
         if options.dry_run:
             return Written(info.present(new), 200, warnings)
         event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
-        self._after_write(info, key[1])
-        return Written(info.present(event.object), 200, warnings)
+        return Written(self._settled(info, key, event.object), 200, warnings)
 
     def patch(
         self,
@@ -615,7 +643,7 @@ class ObjectTracker:
     ) -> Written:
         """:meth:`patch` returning code and warnings too."""
         options = options or WriteOptions()
-        if subresource and subresource != "status":
+        if subresource and subresource != "status" and (info.key, subresource) != APPROVAL:
             raise APIError.method_not_allowed("patch", f"{info.plural}/{subresource}")
         with self.store.lock:
             key = self._key(info, namespace, name)
@@ -663,10 +691,7 @@ class ObjectTracker:
         options: WriteOptions,
         subresource: str,
     ) -> Written:
-        if not options.field_manager:
-            raise APIError.bad_request(
-                "fieldManager must be set for apply patches (PATCH with application/apply-patch+yaml)"
-            )
+        check_write_options("PatchOptions", options.field_manager or "", True, False)
         applied = check_identity(info, copy_json(applied) if isinstance(applied, dict) else applied)
         if applied.get("apiVersion") is None or applied.get("kind") is None:
             raise APIError.bad_request("apiVersion and kind must be set in an apply configuration")
@@ -690,6 +715,7 @@ class ObjectTracker:
             )
             obj = created.object
             obj["metadata"].pop("managedFields", None)
+            status = obj.get("status")
             obj = self.fields.apply(
                 obj,
                 applied,
@@ -699,10 +725,25 @@ class ObjectTracker:
                 True,
                 schema,
                 self._clock(),
-                initial=True,
+                creating=True,
+                status_split="status" in info.subresources,
+                builtin=not info.custom,
             )
+            if "status" in info.subresources:  # a create sets no status, applied or not
+                obj.pop("status", None)
+                if status is not None:
+                    obj["status"] = status
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
+            )
+        wanted_rv = applied["metadata"].get("resourceVersion")
+        if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:  # optimistic lock
+            raise APIError.conflict(
+                info.plural,
+                info.group,
+                name,
+                "the object has been modified; please apply your changes to the latest "
+                "version and try again",
             )
         live = info.present(old)
         merged = self.fields.apply(
@@ -714,6 +755,8 @@ class ObjectTracker:
             options.force,
             schema,
             self._clock(),
+            status_split="status" in info.subresources,
+            builtin=not info.custom,
         )
         managed = merged["metadata"].get("managedFields")
         new = self._merge_update(info, old, merged, subresource)
@@ -741,7 +784,7 @@ class ObjectTracker:
         current); returns the new ``Scale``."""
         with self.store.lock:
             new = set_replicas(self.get(info, namespace, name), scale, info.scale_paths)
-            written = self.update_ex(info, namespace, new, options, name=name)
+            written = self.update_ex(info, namespace, new, options, subresource="scale", name=name)
         return scale_of(written.object, info.scale_paths)
 
     def patch_scale(
@@ -764,6 +807,7 @@ class ObjectTracker:
                 namespace,
                 set_replicas(current, patched, info.scale_paths),
                 options,
+                subresource="scale",
                 name=name,
             )
         return scale_of(written.object, info.scale_paths)
@@ -806,8 +850,9 @@ class ObjectTracker:
     def delete(
         self, info: ResourceInfo, namespace: str, name: str, options: WriteOptions | None = None
     ) -> JSON:
-        """Delete an object. With finalizers it only gets a deletionTimestamp (and is returned);
-        otherwise it is removed and a ``Status`` of success is returned."""
+        """Delete an object; returns what kube-apiserver answers for its kind (see
+        ``_deletion``): the object (marked, or as last stored) or a success ``Status``. With
+        finalizers the object only gets a deletionTimestamp and is returned."""
         return self.delete_ex(info, namespace, name, options).object
 
     def delete_ex(
@@ -815,44 +860,38 @@ class ObjectTracker:
     ) -> Written:
         """:meth:`delete` returning code and warnings too."""
         options = options or WriteOptions()
+        body_options = options.body_options
         with self.store.lock:
             old = self._current(info, namespace, name)
-            self._check_preconditions(info, old, options.body_options.get("preconditions"))
+            self._check_preconditions(info, old, body_options.get("preconditions"))
             key = self._key(info, namespace, name)
-            if info.key == ("", "namespaces") and not options.dry_run:
-                self._empty_namespace(name)
-            if old["metadata"].get("finalizers"):
-                if old["metadata"].get("deletionTimestamp"):
-                    return Written(info.present(old), 202)
-                new = copy_json(old)
-                new["metadata"]["deletionTimestamp"] = self._clock()
-                new["metadata"]["deletionGracePeriodSeconds"] = 0
+            held = bool(old["metadata"].get("finalizers"))
+            if held and old["metadata"].get("deletionTimestamp"):
+                return Written(info.present(old), deletion.response_code(body_options, False))
+            now = self._clock()
+            if held:
+                new = deletion.mark_held(info, old, now, body_options)
                 if options.dry_run:
-                    return Written(info.present(new), 202)
+                    return Written(info.present(new), deletion.response_code(body_options, False))
                 event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
-                return Written(info.present(event.object), 202)
+                return Written(
+                    info.present(event.object), deletion.response_code(body_options, False)
+                )
+            last = deletion.mark(info, old, now, body_options) or old
             if not options.dry_run:
-                policy = options.body_options.get("propagationPolicy")
-                if options.body_options.get("orphanDependents") is True:
+                if info.key == ("", "namespaces"):
+                    self._empty_namespace(name)
+                policy = body_options.get("propagationPolicy")
+                if body_options.get("orphanDependents") is True:
                     policy = "Orphan"
                 if policy == "Foreground":
                     self._collect_garbage(old, "Foreground")
-                self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(old, rv))
+                gone = copy_json(last)
+                self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(gone, rv))
                 if policy != "Foreground":
                     self._collect_garbage(old, policy or "Background")
                 self._after_write(info, name)
-        details: JSON = {"name": name, "kind": info.plural, "uid": old["metadata"].get("uid", "")}
-        if info.group:
-            details["group"] = info.group
-        return Written(
-            {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Success",
-                "details": details,
-            }
-        )
+        return Written(deletion.answer(info, last), deletion.response_code(body_options, True))
 
     def _empty_namespace(self, namespace: str) -> None:
         for info in self.registry.stored():
@@ -874,6 +913,12 @@ class ObjectTracker:
             if self.store.get(info.key, ("", name)) is None:
                 with contextlib.suppress(APIError):  # e.g. an old v1beta1 manifest
                     self.create(info, "", {**manifest, "apiVersion": info.api_version})
+
+    def _settled(self, info: ResourceInfo, key: tuple[str, str], written: JSON) -> JSON:
+        """What a create or update answers: the object as stored once :meth:`_after_write` has
+        run (a CRD then carries its status: accepted names, stored versions, Established)."""
+        self._after_write(info, key[1])
+        return info.present(self.store.get(info.key, key) or written)
 
     def _after_write(self, info: ResourceInfo, name: str) -> None:
         """Keep served CRD resources in step with the stored CRD objects (see ``_install``)."""

@@ -229,7 +229,7 @@ INVALID = {
     "legacy auth provider": (
         "{server: 'https://x'}",
         "{auth-provider: {name: gcp}}",
-        "'gcp' auth provider is not supported",
+        "'gcp' auth provider has been removed from client-go",
     ),
     "groups without user": ("{server: 'https://x'}", "{as-groups: [g]}", "need as (the user)"),
     "exec without interactiveMode": (

@@ -280,3 +280,31 @@ def test_real_crds_clientset_and_informers(packages: tuple[Path, Any], specs_dir
             factory.shutdown()
         certificates.delete("web")
         assert certificates.list().items == ()
+
+
+def test_kubernetes_135_pods_exec_and_attach(packages: tuple[Path, Any], specs_dir: Path) -> None:
+    """The generated PodClient has exec/attach because the documents declare pods/exec and
+    pods/attach; it runs a command through the server's handler and gets a typed refusal."""
+    core = _k135("models.core_v1")
+    typed = _k135("typed.core_v1")
+    assert {"exec", "open_exec", "attach"} <= set(dir(typed.PodClient))
+    assert not hasattr(typed.ServiceClient, "exec")
+
+    def echo(process: Any) -> int:
+        process.stdout.write(" ".join(process.command[1:]) + "\n")
+        return 7
+
+    with APIServer(specs=[specs_dir / "kubernetes/v1.35/swagger.json"]) as server:
+        server.containers.on_exec(echo)
+        client = _k135("clientset").Clientset(_config(server))
+        pods = client.core_v1.pods("default")
+        pods.create(
+            core.Pod(
+                metadata=ObjectMeta(name="web"),
+                spec=core.PodSpec(containers=(core.Container(name="c", image="nginx"),)),
+            )
+        )
+        result = pods.exec("web", ["echo", "typed", "exec"])
+        assert (result.stdout, result.exit_code) == (b"typed exec\n", 7)
+        with pytest.raises(StatusError, match='pods "gone" not found'):
+            pods.exec("gone", ["true"])

@@ -72,7 +72,7 @@ def test_typed_clients_inherit_one_mixin_per_served_verb_family(k135: APIModel) 
     assert _resource(k135, "authentication.k8s.io", "v1", "tokenreviews").mixins == ("CreateMixin",)
     pods = _resource(k135, "", "v1", "pods").mixins
     assert pods[:3] == ("CreateMixin", "UpdateMixin", "UpdateStatusMixin")
-    assert pods[-2:] == ("PatchMixin", "ApplyStatusMixin") and len(pods) == 10
+    assert pods[-4:-2] == ("PatchMixin", "ApplyStatusMixin") and len(pods) == 12
     config_maps = _resource(k135, "", "v1", "configmaps").mixins
     assert "UpdateStatusMixin" not in config_maps and "ApplyStatusMixin" not in config_maps
     assert "PatchMixin" in config_maps
@@ -103,6 +103,15 @@ def test_subresource_methods_are_typed_from_the_spec(k135: APIModel) -> None:
         pods["create_eviction"].body is not None and pods["create_eviction"].body.name == "Eviction"
     )
     assert not any(name.endswith(("_exec", "_attach", "_proxy", "_portforward")) for name in pods)
+
+
+def test_streaming_subresources_bring_their_mixins(k135: APIModel) -> None:
+    """pods/exec and pods/attach are connect operations: the pod client inherits the exec and
+    attach mixins; resources without them (services have only proxy) do not."""
+    pods = _resource(k135, "", "v1", "pods")
+    assert pods.mixins[-2:] == ("ExecMixin", "AttachMixin")
+    assert "ExecMixin" not in _resource(k135, "", "v1", "services").mixins
+    assert "ExecMixin" not in _resource(k135, "apps", "v1", "deployments").mixins
 
 
 def test_filters(k135: APIModel) -> None:

@@ -225,7 +225,7 @@ def test_schema_types_required_fields_and_defaults(crd_server: APIServer) -> Non
         assert {
             "field": "spec.gatewayClassName",
             "reason": "FieldValueRequired",
-            "message": "spec.gatewayClassName: Required value",
+            "message": "Required value",
         } in no_class.json()["details"]["causes"]
         wrong_type = session.post(
             f"{base}/gateways",

@@ -320,3 +320,20 @@ def test_crd_installed_at_run_time(kubectl: Kubectl, specs_dir: Path) -> None:
     assert table[1].split()[:2] == ["ex", "example.com/gw"]
     kubectl.run("delete", "crd", name)
     assert "NotFound" in kubectl.run("get", "gatewayclasses", check=False).stderr
+
+
+def test_kubectl_asks_for_a_table_and_gets_one(kubectl: Kubectl) -> None:
+    kubectl.run(
+        "create", "-f", "-", stdin="apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: printed\n"
+    )
+    verbose = kubectl.run("get", "cm", "printed", "-v=8")
+    log = verbose.stderr.replace('\\"', '"')  # newer kubectl logs bodies as quoted strings
+    assert "as=Table;v=v1;g=meta.k8s.io" in log  # what kubectl asks for
+    assert '"kind":"Table","apiVersion":"meta.k8s.io/v1"' in log  # what it got
+    assert verbose.stdout.split()[:4] == ["NAME", "DATA", "AGE", "printed"]
+    # without server-side printing kubectl asks for the objects themselves
+    plain = kubectl.run("get", "cm", "printed", "--server-print=false", "-v=8")
+    assert "as=Table" not in plain.stderr
+    assert '"kind":"ConfigMap"' in plain.stderr.replace('\\"', '"')
+    assert plain.stdout.split()[:3] == ["NAME", "AGE", "printed"]  # kubectl's own printer
+    assert kubectl.run("get", "cm", "printed", "-o", "name").stdout.strip() == "configmap/printed"

@@ -1,0 +1,149 @@
+"""Exec throughput: MB/s of one command's stdout, from kgen.testing's exec handler to the client.
+
+The server (``kgen.testing.APIServer`` on loopback, plain HTTP) runs a handler that writes
+``--mb`` MiB of ASCII to stdout in 256 KiB writes; each case runs that command once per rep and
+counts the bytes it received. Cases, in one process, round-robin:
+
+* ``kgen``: a typed client's ``exec`` (``websockets``, the library kgen streams on).
+* ``websockets (bare)`` and ``websocket-client (bare)``: the same WebSocket request read in a
+  bare counting loop with each library (``websocket-client`` is what the official client streams
+  on), to compare the two libraries on this workload without kgen's session around them.
+* ``official stream()``: the official client's ``kubernetes.stream.stream`` reading the same
+  command to its end (skipped when ``kubernetes`` is not installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from pathlib import Path
+from typing import Any
+
+from bench._support import Case, run_round_robin, shared_dir, table
+from kgen.client import GroupVersionResource, ResourceClient
+from kgen.rest import Config, RESTClient
+from kgen.testing import APIServer, ContainerProcess
+
+CHUNK = b"0123456789abcdef" * (256 * 1024 // 16)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mb", type=int, default=200, help="MiB of stdout per run (default 200)")
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args(argv)
+    total = args.mb * 1024 * 1024
+
+    def produce(process: ContainerProcess) -> int:
+        for _ in range(total // len(CHUNK)):
+            process.stdout.write(CHUNK)
+        return 0
+
+    openapi = shared_dir() / "specs" / "kubernetes" / "v1.35" / "openapi-v3"
+    with APIServer(specs=[openapi]) as server:
+        server.containers.on_exec(produce)
+        config = Config(host=server.url, bearer_token=server.token, qps=-1)
+        rest = RESTClient(config)
+        pods = ResourceClient(rest, GroupVersionResource("", "v1", "pods"), dict, dict, "default")
+        pods.create({"metadata": {"name": "bench"}, "spec": {"containers": [{"name": "c"}]}})
+        url = pods.rest_client.get().abs_path("/api/v1/namespaces/default/pods/bench/exec").url()
+
+        def kgen() -> int:
+            return len(pods.exec("bench", ["produce"]).stdout)
+
+        cases = [Case("kgen", kgen), _websockets_case(url, server.token)]
+        cases += _websocket_client_case(url, server.token)
+        cases += _official_case(server, Path(".bench-results"))
+        run_round_robin(cases, args.reps)
+        rest.close()
+    print(f"input: {args.mb} MiB of stdout per run, {args.reps} reps after a warm-up\n")
+    print(table(cases, "kgen", unit="ms"))
+    print("\n| case | median MB/s |\n|---|---|")
+    for case in cases:
+        print(f"| {case.name} | {total / 1e6 / statistics.median(case.results):,.0f} |")
+
+
+def _websockets_case(url: str, token: str) -> Case:
+    from websockets.sync.client import connect
+
+    def run() -> int:
+        target = "ws" + url[len("http") :] + "?command=produce&stdout=true"
+        received = 0
+        with connect(
+            target,
+            additional_headers={"Authorization": f"Bearer {token}"},
+            subprotocols=["v5.channel.k8s.io"],  # type: ignore[list-item]
+            compression=None,
+            max_size=None,
+        ) as ws:
+            for frame in ws:
+                if frame[0] == 1:
+                    received += len(frame) - 1
+        return received
+
+    return Case("websockets (bare)", run)
+
+
+def _websocket_client_case(url: str, token: str) -> list[Case]:
+    try:
+        import websocket
+    except ImportError:
+        return []
+
+    def run() -> int:
+        target = "ws" + url[len("http") :] + "?command=produce&stdout=true"
+        ws = websocket.create_connection(
+            target,
+            header=[f"Authorization: Bearer {token}"],
+            subprotocols=["v5.channel.k8s.io"],
+        )
+        received = 0
+        try:
+            while True:
+                frame = ws.recv()
+                if not frame:
+                    break
+                if frame[0] == 1:
+                    received += len(frame) - 1
+        except websocket.WebSocketConnectionClosedException:
+            pass
+        finally:
+            ws.close()
+        return received
+
+    return [Case("websocket-client (bare)", run)]
+
+
+def _official_case(server: APIServer, folder: Path) -> list[Case]:
+    try:
+        import kubernetes
+        from kubernetes.stream import stream
+    except ImportError:
+        return []
+    folder.mkdir(exist_ok=True)
+    api = kubernetes.config.new_client_from_config(
+        str(server.write_kubeconfig(folder / "streams-kubeconfig"))
+    )
+    core = kubernetes.client.CoreV1Api(api)
+
+    def run() -> int:
+        response: Any = stream(
+            core.connect_get_namespaced_pod_exec,
+            "bench",
+            "default",
+            command=["produce"],
+            stdout=True,
+            stderr=True,
+            stdin=False,
+            tty=False,
+            _preload_content=False,
+        )
+        received = 0
+        while response.is_open():
+            response.update(timeout=1)
+            received += len(response.read_stdout())
+        received += len(response.read_stdout())
+        response.close()
+        return received
+
+    return [Case("official stream()", run)]

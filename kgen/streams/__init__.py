@@ -1,0 +1,27 @@
+"""kgen.streams: exec and attach to a pod's containers over WebSocket.
+
+The typed clients of every resource whose API declares ``exec``/``attach`` (and the dynamic
+client) call into this package: ``client.exec(name, command)`` runs a command to completion
+(:class:`ExecResult`), ``client.open_exec(...)`` gives an interactive :class:`ExecSession`,
+``client.attach(...)`` attaches to the running process. The wire protocols are
+``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io`` (:mod:`kgen.streams._channel`).
+"""
+
+from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
+from kgen.streams._exec import ExecResult, ExecSession, Output, open_session, run
+from kgen.streams._websocket import StreamError, open_websocket
+
+__all__ = [
+    "V4",
+    "V5",
+    "Channel",
+    "ExecResult",
+    "ExecSession",
+    "FramingError",
+    "Output",
+    "StreamError",
+    "TerminalSize",
+    "open_session",
+    "open_websocket",
+    "run",
+]

@@ -1,0 +1,128 @@
+"""Independent clients of the same protocol as judges of the server's exec and attach: kubectl
+(WebSocket v5 from 1.30 on) and the official Python client (``kubernetes.stream``, v4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgen.testing import APIServer, ContainerProcess
+from tests.streams.conftest import MakePod
+from tests.streams.shell import shell
+from tests.testing.test_kubectl import Kubectl, _binary
+
+WEBSOCKET_KUBECTLS = ("1.30", "1.33")
+"""kubectl speaks exec over WebSocket from 1.30 (SPDY before, which the server refuses)."""
+
+
+@pytest.fixture(params=WEBSOCKET_KUBECTLS)
+def kubectl(request: pytest.FixtureRequest, server: APIServer, tmp_path: Path) -> Iterator[Kubectl]:
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    yield Kubectl(_binary(str(request.param)), kubeconfig, "default", tmp_path / "cache")
+
+
+@pytest.mark.kubectl
+def test_kubectl_exec_output_and_exit_code(
+    server: APIServer, kubectl: Kubectl, make_pod: MakePod
+) -> None:
+    server.containers.on_exec(shell)
+    name = make_pod()
+    done = kubectl.run(
+        "exec", name, "--", "sh", "-c", "echo out; echo err >&2; exit 3", check=False
+    )
+    assert (done.stdout, done.returncode) == ("out\n", 3)
+    assert done.stderr.splitlines() == ["err", "command terminated with exit code 3"]
+
+
+@pytest.mark.kubectl
+def test_kubectl_exec_with_stdin(server: APIServer, kubectl: Kubectl, make_pod: MakePod) -> None:
+    server.containers.on_exec(shell)
+    text = "".join(f"line {i}\n" for i in range(2000))
+    done = kubectl.run("exec", "-i", make_pod(), "--", "cat", stdin=text)
+    assert done.stdout == text
+
+
+@pytest.mark.kubectl
+def test_kubectl_exec_picks_the_default_container(
+    server: APIServer, kubectl: Kubectl, make_pod: MakePod
+) -> None:
+    def which(process: ContainerProcess) -> int:
+        process.stdout.write(process.container + "\n")
+        return 0
+
+    server.containers.on_exec(which)
+    name = make_pod("web", "sidecar")
+    done = kubectl.run("exec", name, "--", "hostname")
+    assert done.stdout == "web\n"
+    assert 'Defaulted container "web" out of: web, sidecar' in done.stderr
+    assert kubectl.run("exec", name, "-c", "sidecar", "--", "hostname").stdout == "sidecar\n"
+    missing = kubectl.run("exec", "no-such-pod", "--", "true", check=False)
+    assert missing.returncode == 1 and 'pods "no-such-pod" not found' in missing.stderr
+
+
+@pytest.mark.kubectl
+def test_kubectl_attach(server: APIServer, kubectl: Kubectl, make_pod: MakePod) -> None:
+    def main_process(process: ContainerProcess) -> int:
+        process.stdout.write(b"listening on :8080\n")
+        return 0
+
+    server.containers.on_attach(main_process)
+    done = kubectl.run("attach", make_pod())
+    assert "listening on :8080" in done.stdout
+
+
+@pytest.mark.kubectl
+def test_old_kubectl_gets_a_clear_refusal(
+    server: APIServer, make_pod: MakePod, tmp_path: Path
+) -> None:
+    """kubectl 1.29 and older upgrade to SPDY, which is not served: its error says so."""
+    server.containers.on_exec(shell)
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    old = Kubectl(_binary("1.27"), kubeconfig, "default", tmp_path / "cache")
+    done = old.run("exec", make_pod(), "--", "true", check=False)
+    assert done.returncode != 0
+    assert "not served here: use a WebSocket" in done.stderr
+
+
+def test_the_official_client_stream(server: APIServer, make_pod: MakePod, tmp_path: Path) -> None:
+    kubernetes = pytest.importorskip("kubernetes")
+    from kubernetes.stream import stream
+
+    server.containers.on_exec(shell)
+    name = make_pod()
+    api_client = kubernetes.config.new_client_from_config(
+        str(server.write_kubeconfig(tmp_path / "kubeconfig"))
+    )
+    try:
+        core = kubernetes.client.CoreV1Api(api_client)
+        response: Any = stream(
+            core.connect_get_namespaced_pod_exec,
+            name,
+            "default",
+            command=["sh", "-c", "echo out; echo err >&2; exit 3"],
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
+        response.run_forever(timeout=20)
+        assert (response.read_stdout(), response.read_stderr()) == ("out\n", "err\n")
+        assert response.returncode == 3
+        response.close()
+        joined = stream(
+            core.connect_get_namespaced_pod_exec,
+            name,
+            "default",
+            command=["echo", "together"],
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+        )
+        assert joined == "together\n"
+    finally:
+        api_client.close()

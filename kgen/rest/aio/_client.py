@@ -21,7 +21,7 @@ from kgen.rest._backoff import backoff_from_env
 from kgen.rest._credentials import Credentials
 from kgen.rest._headers import OutgoingHeaders, outgoing_headers
 from kgen.rest._ratelimit import AsyncRateLimiter, AsyncTokenBucket, RateLimiter, TokenBucket
-from kgen.rest._transport import KEEPALIVE_SECONDS, TLSSettings
+from kgen.rest._transport import TLSSettings
 from kgen.rest._useragent import default_user_agent
 from kgen.rest._warning_header import hand_over_warnings
 from kgen.rest.aio._connector import Connector
@@ -37,6 +37,9 @@ _log = logging.getLogger("kgen.rest")
 
 DEFAULT_CONNECTIONS = 100
 """Connections the client keeps to the server at most (each running watch holds one)."""
+DEFAULT_IDLE_TIMEOUT = 90.0
+"""Seconds an unused pooled connection is kept open (what Go's HTTP transport, and so client-go,
+keeps idle connections for)."""
 
 
 class AsyncRESTClient:
@@ -62,6 +65,8 @@ class AsyncRESTClient:
     when any TLS setting or an auth provider is present; a client certificate that rotates
     (files re-read every five minutes, or the provider's) is used for new connections.
 
+    ``connections`` bounds the connections to the server (each running watch holds one;
+    requests beyond it wait for one); ``idle_timeout`` is how long an unused one is kept.
     ``clock`` (monotonic seconds) and ``sleep`` (a coroutine function) drive deadlines,
     throttling and retry pauses; tests inject fakes. Construction raises ``ValueError`` for an
     unusable config, as the sync client does. Connection failures raise ``aiohttp.ClientError``;
@@ -76,6 +81,7 @@ class AsyncRESTClient:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         connections: int = DEFAULT_CONNECTIONS,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
     ) -> None:
         self.config = config.copy()
         self.base_origin, self.base_path = _base_url(self.config)
@@ -88,12 +94,14 @@ class AsyncRESTClient:
         self._sleep = sleep
         self._backoff = backoff_from_env(clock=clock)
         self._connections = connections
+        self._idle_timeout = idle_timeout
         self._session: aiohttp.ClientSession | None = None
         self._connector: Connector | None = None
         self._watches: weakref.WeakSet[AsyncWatch[Any]] = weakref.WeakSet()
         self._context: ssl.SSLContext | None = None
         self._context_pair: tuple[bytes, bytes] | None = None
         self._proxy = self.config.proxy_url or None
+        self._env_proxies = urllib.request.getproxies_environment()
 
     @property
     def base_url(self) -> str:
@@ -208,13 +216,14 @@ class AsyncRESTClient:
         return self._context
 
     def _proxy_for(self, url: str) -> str | None:
-        """``Config.proxy_url``, else the environment's proxy for the URL's scheme unless
-        ``NO_PROXY`` exempts its host (what requests does for the sync client). The environment
-        is not otherwise trusted: no ``.netrc`` credentials are added."""
+        """``Config.proxy_url``, else the environment's proxy (as it was when the client was
+        built) for the URL's scheme unless ``NO_PROXY`` exempts its host (what requests does for
+        the sync client). The environment is not otherwise trusted: no ``.netrc`` credentials
+        are added."""
         if self._proxy:
             return self._proxy
         parts = urlsplit(url)
-        proxy = urllib.request.getproxies_environment().get(parts.scheme)
+        proxy = self._env_proxies.get(parts.scheme)
         if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
             return proxy
         return None
@@ -226,7 +235,7 @@ class AsyncRESTClient:
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._connector = Connector(
-                limit=self._connections, keepalive_timeout=KEEPALIVE_SECONDS
+                limit=self._connections, keepalive_timeout=self._idle_timeout
             )
             self._session = aiohttp.ClientSession(
                 connector=self._connector, trust_env=False, auto_decompress=True

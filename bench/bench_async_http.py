@@ -11,7 +11,8 @@ Cases run round-robin in one process and one event loop (each library keeps its 
 across reps, as a long-lived client would); the first rep warms up. The server runs in its own
 process, so that its hundred request threads do not compete with the client's event loop for
 the interpreter (in one process that contention, not the library, set the pace). ``requests`` with a thread per request in flight is
-printed for reference (what the sync client does).
+printed for reference (what the sync client does), and kgen's own ``AsyncRESTClient`` (aiohttp
+under kgen's rules: headers, credentials, retries, error decoding) to show what the rules cost.
 
 HTTP/2: httpx can speak it (``http2=True``, with ``h2``), but ``kgen.testing.APIServer`` serves
 HTTP/1.1 only (ALPN offers no ``h2``), so an HTTP/2 case would measure HTTP/1.1 again; it is
@@ -38,6 +39,8 @@ import requests
 import trustme
 
 from bench._support import Case, make_pods_module, run_round_robin, shared_dir
+from kgen.rest import Config
+from kgen.rest.aio import AsyncRESTClient
 from kgen.spec import load
 from kgen.testing import APIServer
 
@@ -161,6 +164,26 @@ async def aiohttp_runs(
     return gets, list_pods, session.close
 
 
+async def kgen_runs(server: Server, ca_pem: bytes, pod: str, args: Any) -> tuple[Run, Run, Any]:
+    """kgen's AsyncRESTClient (aiohttp under kgen's rules): the cost of the rules layer."""
+    client = AsyncRESTClient(
+        Config(host=server.url, ca_data=ca_pem, bearer_token=server.token, qps=-1),
+        connections=args.in_flight,
+        idle_timeout=KEEPALIVE,
+    )
+
+    async def fetch(path: str) -> int:
+        return len((await client.get().abs_path(path).do()).body)
+
+    async def gets() -> int:
+        return await many(lambda: fetch(pod), args.gets, args.in_flight)
+
+    async def list_pods() -> int:
+        return await fetch("/api/v1/pods")
+
+    return gets, list_pods, client.close
+
+
 def requests_runs(server: Server, ca_file: str, pod: str, args: Any) -> tuple[Any, Any, Any]:
     session = requests.Session()
     session.trust_env = False
@@ -211,6 +234,9 @@ def main(argv: list[str] | None = None) -> None:
         try:
             libraries["httpx"] = loop.run_until_complete(httpx_runs(server, ctx, pod, args))
             libraries["aiohttp"] = loop.run_until_complete(aiohttp_runs(server, ctx, pod, args))
+            libraries["kgen AsyncRESTClient"] = loop.run_until_complete(
+                kgen_runs(server, ca_pem, pod, args)
+            )
             sync_gets, sync_list, sync_close = requests_runs(server, ca_file, pod, args)
             sizes: dict[str, int] = {}
 
@@ -232,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
             run_round_robin(get_cases, args.reps)
             run_round_robin(list_cases, args.reps)
             list_bytes = sizes["httpx list"]
-            assert sizes["aiohttp list"] == list_bytes
+            assert sizes["aiohttp list"] == sizes["kgen AsyncRESTClient list"] == list_bytes
         finally:
             for _, _, close in libraries.values():
                 loop.run_until_complete(close())

@@ -1065,8 +1065,9 @@ def _everything(obj: JSON) -> bool:
 
 
 def _with_rv(obj: JSON, revision: int) -> JSON:
-    obj["metadata"]["resourceVersion"] = str(revision)
-    return obj
+    """``obj`` at ``revision``: a new top level and ``metadata``, so that an object already in
+    the history (the stored one, when it is deleted) keeps the resourceVersion it had."""
+    return {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(revision)}}
 
 
 def _object_key(obj: JSON) -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import ssl
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -20,6 +18,7 @@ from kgen.rest._credentials import Credentials
 from kgen.rest._headers import outgoing_headers
 from kgen.rest._ratelimit import RateLimiter, TokenBucket
 from kgen.rest._transport import REPEATED_HEADERS_ATTR, KgenAdapter, TLSSettings
+from kgen.rest._upgrade import UpgradeSettings, upgrade_settings
 from kgen.rest._useragent import default_user_agent
 from kgen.rest._warning_header import hand_over_warnings
 from kgen.rest.auth import AuthProvider
@@ -29,21 +28,6 @@ from kgen.rest.request import Request
 __all__ = ["RESTClient", "UpgradeSettings"]
 
 _log = logging.getLogger("kgen.rest")
-
-
-@dataclass(frozen=True)
-class UpgradeSettings:
-    """How to open a non-HTTP connection (a WebSocket) as a :class:`RESTClient` would.
-
-    ``headers`` are ``(name, value)`` pairs, a name possibly repeated (impersonation);
-    ``ssl`` is ``None`` for plain HTTP; ``server_hostname`` overrides the name TLS verifies
-    (``Config.tls_server_name``); ``proxy`` is ``Config.proxy_url`` (``None``: the environment's).
-    """
-
-    headers: tuple[tuple[str, str], ...]
-    ssl: ssl.SSLContext | None
-    server_hostname: str | None
-    proxy: str | None
 
 
 class RESTClient:
@@ -142,19 +126,13 @@ class RESTClient:
         present the identity of this client's requests and to reach the server the same way.
         The TLS context is new and belongs to the caller. Does not throttle; thread-safe.
         """
-        merged = requests.structures.CaseInsensitiveDict[str]({"User-Agent": self.user_agent})
-        repeated: list[tuple[str, str]] = []
-        self._credentials.apply(merged, repeated)
-        headers = (*merged.items(), *repeated)
-        proxy = self.config.proxy_url or None
-        if not self.base_origin.startswith("https://"):
-            return UpgradeSettings(headers, None, None, proxy)
-        if self._tls is None:
-            return UpgradeSettings(headers, ssl.create_default_context(), None, proxy)
-        provider = self._credentials.provider
-        pair = provider.client_certificate() if provider is not None else None
-        context = self._tls.build_context(pair or self._tls.file_pair())
-        return UpgradeSettings(headers, context, self._tls.server_name or None, proxy)
+        return upgrade_settings(
+            credentials=self._credentials,
+            user_agent=self.user_agent,
+            https=self.base_origin.startswith("https://"),
+            tls=self._tls,
+            proxy=self.config.proxy_url or None,
+        )
 
     # -- used by Request (same package) ------------------------------------------------------
 

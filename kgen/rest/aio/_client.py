@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import ssl
 import time
@@ -22,6 +23,7 @@ from kgen.rest._credentials import Credentials
 from kgen.rest._headers import OutgoingHeaders, outgoing_headers
 from kgen.rest._ratelimit import AsyncRateLimiter, AsyncTokenBucket, RateLimiter, TokenBucket
 from kgen.rest._transport import TLSSettings
+from kgen.rest._upgrade import UpgradeSettings, upgrade_settings
 from kgen.rest._useragent import default_user_agent
 from kgen.rest._warning_header import hand_over_warnings
 from kgen.rest.aio._connector import Connector
@@ -139,6 +141,21 @@ class AsyncRESTClient:
     def verb(self, method: str) -> AsyncRequest:
         """A request with any HTTP method."""
         return AsyncRequest(self, method)
+
+    async def upgrade_settings(self) -> UpgradeSettings:
+        """As :meth:`kgen.rest.RESTClient.upgrade_settings`: the identity, TLS and proxy a
+        WebSocket (exec, attach) needs; an auth provider runs in a worker thread."""
+        build = functools.partial(
+            upgrade_settings,
+            credentials=self._credentials,
+            user_agent=self.user_agent,
+            https=self.base_origin.startswith("https://"),
+            tls=self._tls,
+            proxy=self._proxy_for(self.base_origin),
+        )
+        if self._credentials.provider is not None:
+            return await asyncio.to_thread(build)
+        return build()
 
     # -- used by AsyncRequest (same package) --------------------------------------------------
 

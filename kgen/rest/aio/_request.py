@@ -51,6 +51,11 @@ class AsyncRequest(RequestBuilder):
         super().__init__(client, method)
         self._client = client
 
+    @property
+    def client(self) -> AsyncRESTClient:
+        """The async REST client this request goes through."""
+        return self._client
+
     # -- execution -----------------------------------------------------------------------
 
     async def do(self) -> Result:

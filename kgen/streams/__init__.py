@@ -3,20 +3,25 @@
 The typed clients of every resource whose API declares ``exec``/``attach`` (and the dynamic
 client) call into this package: ``client.exec(name, command)`` runs a command to completion
 (:class:`ExecResult`), ``client.open_exec(...)`` gives an interactive :class:`ExecSession`,
-``client.attach(...)`` attaches to the running process. The wire protocols are
-``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io`` (:mod:`kgen.streams._channel`).
-Where ``log`` is declared, ``client.stream_logs(name, follow=True)`` reads a container's log
-as it is written (:class:`LogStream`, plain HTTP).
+``client.attach(...)`` attaches to the running process. For asyncio,
+:func:`open_async_session` opens an :class:`AsyncExecSession` from a
+:class:`kgen.rest.AsyncRESTClient` request and :func:`run_async` drives it to its end. The wire
+protocols are ``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io``
+(:mod:`kgen.streams._channel`). Where ``log`` is declared, ``client.stream_logs(name,
+follow=True)`` reads a container's log as it is written (:class:`LogStream`, plain HTTP).
 """
 
+from kgen.streams._async import AsyncExecSession, open_async_session, run_async
 from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
-from kgen.streams._exec import ExecResult, ExecSession, Output, open_session, run
+from kgen.streams._exec import ExecSession, open_session, run
 from kgen.streams._logs import LogStream
+from kgen.streams._session import ExecResult, Output
 from kgen.streams._websocket import StreamError, open_websocket
 
 __all__ = [
     "V4",
     "V5",
+    "AsyncExecSession",
     "Channel",
     "ExecResult",
     "ExecSession",
@@ -25,7 +30,9 @@ __all__ = [
     "Output",
     "StreamError",
     "TerminalSize",
+    "open_async_session",
     "open_session",
     "open_websocket",
     "run",
+    "run_async",
 ]

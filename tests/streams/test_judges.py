@@ -4,7 +4,9 @@ kubectl (WebSocket v5 from 1.30 on) and the official Python client (``kubernetes
 
 from __future__ import annotations
 
+import gc
 import subprocess
+import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -99,9 +101,10 @@ def test_the_official_client_stream(server: APIServer, make_pod: MakePod, tmp_pa
     api_client = kubernetes.config.new_client_from_config(
         str(server.write_kubeconfig(tmp_path / "kubeconfig"))
     )
+    response: Any = None
     try:
         core = kubernetes.client.CoreV1Api(api_client)
-        response: Any = stream(
+        response = stream(
             core.connect_get_namespaced_pod_exec,
             name,
             "default",
@@ -129,6 +132,10 @@ def test_the_official_client_stream(server: APIServer, make_pod: MakePod, tmp_pa
         assert joined == "together\n"
     finally:
         api_client.close()
+        response = None
+        with warnings.catch_warnings():  # the official client leaves its sockets to the collector
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 # -- logs --------------------------------------------------------------------------------------
@@ -213,6 +220,7 @@ def test_the_official_client_reads_and_follows_logs(
     api_client = kubernetes.config.new_client_from_config(
         str(server.write_kubeconfig(tmp_path / "kubeconfig"))
     )
+    response: Any = None
     try:
         core = kubernetes.client.CoreV1Api(api_client)
         assert core.read_namespaced_pod_log(name, "default") == "one\ntwo\n"
@@ -234,3 +242,7 @@ def test_the_official_client_reads_and_follows_logs(
         response.release_conn()
     finally:
         api_client.close()
+        response = None
+        with warnings.catch_warnings():  # the official client leaves its sockets to the collector
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()

@@ -4,7 +4,7 @@ Public surface: :class:`ClientBase` (construction and subresource helpers) and o
 verb family (:class:`GetMixin`, :class:`ListMixin`, :class:`WatchMixin`, :class:`CreateMixin`,
 :class:`UpdateMixin`, :class:`UpdateStatusMixin`, :class:`PatchMixin`,
 :class:`ApplyStatusMixin`, :class:`DeleteMixin`, :class:`DeleteCollectionMixin`, and the
-streaming :class:`ExecMixin`, :class:`AttachMixin`), from which a generated client takes exactly
+streaming :class:`ExecMixin`, :class:`AttachMixin`, :class:`PortForwardMixin`), from which a generated client takes exactly
 the verbs its resource serves; :class:`ResourceClient`, all of
 them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionResource`,
 :class:`GroupResource`, :class:`GroupKind`, :class:`GroupVersionKind`, with
@@ -12,7 +12,7 @@ them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionR
 """
 
 from kgen.client._base import ClientBase, FieldValidation, PatchData, PropagationPolicy
-from kgen.client._connect import AttachMixin, ExecMixin
+from kgen.client._connect import AttachMixin, ExecMixin, PortForwardMixin
 from kgen.client._patch import PatchType
 from kgen.client._resource import ResourceClient
 from kgen.client._schema import (
@@ -54,6 +54,7 @@ __all__ = [
     "PatchData",
     "PatchMixin",
     "PatchType",
+    "PortForwardMixin",
     "PropagationPolicy",
     "ResourceClient",
     "UpdateMixin",

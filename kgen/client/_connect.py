@@ -1,7 +1,8 @@
-"""The streaming subresources of a typed client: ``exec`` and ``attach`` (pods).
+"""The streaming subresources of a typed client: ``exec``, ``attach`` and ``portforward`` (pods).
 
 Generated clients inherit these mixins when the API documents declare the subresource (the
-connect operations of ``pods/exec`` and ``pods/attach``); :class:`kgen.client.ResourceClient`
+connect operations of ``pods/exec``, ``pods/attach``, ``pods/portforward``);
+:class:`kgen.client.ResourceClient`
 always has them. The protocol is :mod:`kgen.streams`'s. Thread-safety is the base's; each call
 opens its own connection.
 """
@@ -12,9 +13,9 @@ from collections.abc import Sequence
 from typing import IO, TypeVar
 
 from kgen.client._base import ClientBase
-from kgen.streams import ExecResult, ExecSession, open_session, run
+from kgen.streams import ExecResult, ExecSession, PortForwarder, open_session, run
 
-__all__ = ["AttachMixin", "ExecMixin"]
+__all__ = ["AttachMixin", "ExecMixin", "PortForwardMixin"]
 
 T = TypeVar("T")
 L = TypeVar("L")
@@ -99,3 +100,29 @@ class AttachMixin(ClientBase[T, L]):
             tty=tty,
             description=f"attach to {self._resource.resource} {where}",
         )
+
+
+class PortForwardMixin(ClientBase[T, L]):
+    """``port_forward``: local listeners and in-process connections to a pod's ports."""
+
+    def port_forward(
+        self, name: str, ports: Sequence[int | str] = (), *, address: str = "127.0.0.1"
+    ) -> PortForwarder:
+        """Forward to the ports of pod ``name``: ``ports`` as kubectl writes them (``8080:80``,
+        ``80``, ``:80`` for any free local port) are listened on at ``address`` once the
+        forwarder starts (``with``, or ``start()``); ``connect(port)`` opens an in-process
+        connection to any port. Gets the pod first, so a missing pod raises
+        :class:`kgen.rest.StatusError` (NotFound) here, as kubectl reports it; a bad port
+        spec raises ``ValueError``."""
+        forwarder = PortForwarder(
+            lambda: self._named(self._rest.get(), name, "portforward"),
+            ports,
+            address=address,
+            description=f"port-forward to {self._describe_pod(name)}",
+        )
+        self._request(self._rest.get(), name=name, strict_namespace=True).do()
+        return forwarder
+
+    def _describe_pod(self, name: str) -> str:
+        where = f"{self._namespace}/{name}" if self._namespace else name
+        return f"{self._resource.resource} {where}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from kgen.client._connect import AttachMixin, ExecMixin
+from kgen.client._connect import AttachMixin, ExecMixin, PortForwardMixin
 from kgen.client._verbs import (
     ApplyStatusMixin,
     CreateMixin,
@@ -43,6 +43,7 @@ class ResourceClient(
     ApplyStatusMixin[T, L],
     ExecMixin[T, L],
     AttachMixin[T, L],
+    PortForwardMixin[T, L],
 ):
     """Every verb of one resource, in one namespace (or cluster-wide), decoding into ``T``/``L``.
 

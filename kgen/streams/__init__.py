@@ -1,14 +1,25 @@
-"""kgen.streams: exec and attach to a pod's containers over WebSocket.
+"""kgen.streams: exec, attach and port-forward to a pod over WebSocket.
 
 The typed clients of every resource whose API declares ``exec``/``attach`` (and the dynamic
 client) call into this package: ``client.exec(name, command)`` runs a command to completion
 (:class:`ExecResult`), ``client.open_exec(...)`` gives an interactive :class:`ExecSession`,
 ``client.attach(...)`` attaches to the running process. The wire protocols are
 ``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io`` (:mod:`kgen.streams._channel`).
+``client.port_forward(name, ports)`` gives a :class:`PortForwarder`: local listeners like
+``kubectl port-forward`` and in-process :class:`PortStream` connections, over the kubelet's
+port-forward framing (:mod:`kgen.streams._portforward_channel`).
 """
 
 from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
 from kgen.streams._exec import ExecResult, ExecSession, Output, open_session, run
+from kgen.streams._portforward import (
+    ForwardedPort,
+    PortForwarder,
+    PortForwardError,
+    PortStream,
+    open_port_forward,
+    parse_port_spec,
+)
 from kgen.streams._websocket import StreamError, open_websocket
 
 __all__ = [
@@ -17,11 +28,17 @@ __all__ = [
     "Channel",
     "ExecResult",
     "ExecSession",
+    "ForwardedPort",
     "FramingError",
     "Output",
+    "PortForwardError",
+    "PortForwarder",
+    "PortStream",
     "StreamError",
     "TerminalSize",
+    "open_port_forward",
     "open_session",
     "open_websocket",
+    "parse_port_spec",
     "run",
 ]

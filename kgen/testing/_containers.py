@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from kgen.streams._channel import TerminalSize
+from kgen.testing._ports import PortHandler, PortHandlers, PortTarget
 
 __all__ = ["ContainerHandler", "ContainerHandlers", "ContainerProcess", "Input", "Sink"]
 
@@ -170,6 +171,7 @@ class ContainerHandlers:
     def __init__(self) -> None:
         self._registrations: list[_Registration] = []
         self._lock = threading.Lock()
+        self._ports = PortHandlers()
 
     def on_exec(
         self,
@@ -194,10 +196,40 @@ class ContainerHandlers:
         """Run ``handler`` for attach requests matching every given name."""
         return self._add("attach", handler, namespace, pod, container)
 
+    def on_port(
+        self,
+        handler: PortHandler,
+        *,
+        namespace: str | None = None,
+        pod: str | None = None,
+        port: int | None = None,
+    ) -> PortHandler:
+        """Serve port-forwarded connections to ``port`` of matching pods with ``handler``
+        (:mod:`kgen.testing._ports`). Returns ``handler``."""
+        self._ports.add(handler, namespace, pod, port)
+        return handler
+
+    def forward(
+        self,
+        *,
+        to: tuple[str, int],
+        namespace: str | None = None,
+        pod: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        """Connect port-forwarded connections to ``port`` of matching pods to the TCP address
+        ``to`` (a server the test runs as the container)."""
+        self._ports.add(to, namespace, pod, port)
+
+    def find_port(self, namespace: str, pod: str, port: int) -> PortTarget | None:
+        """What answers ``port`` of this pod (``None``: the port is closed)."""
+        return self._ports.find(namespace, pod, port)
+
     def clear(self) -> None:
-        """Forget every handler."""
+        """Forget every handler (exec, attach and ports)."""
         with self._lock:
             self._registrations.clear()
+        self._ports.clear()
 
     def find(
         self, kind: StreamKind, namespace: str, pod: str, container: str

@@ -57,9 +57,12 @@ def open_session(
     (SPDY, SPDY tunnelled in a WebSocket), no or malformed ports."""
     upgrade = headers.get("upgrade", "").lower()
     offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
-    served = f"use a WebSocket with the subprotocol {PROTOCOL}"
+    served = f"use a WebSocket with the subprotocol {PROTOCOL} (kgen, the official Python client)"
     if upgrade.startswith("spdy"):
-        raise APIError.bad_request(f"port-forward over SPDY is not served here: {served}")
+        raise APIError.bad_request(
+            "port-forward over SPDY (kubectl's protocol, also tunnelled in a WebSocket from "
+            f"kubectl 1.31 on) is not served here: {served}"
+        )
     if upgrade != "websocket":
         raise APIError.bad_request("Upgrade request required")
     if PROTOCOL not in offered and offered != [""]:

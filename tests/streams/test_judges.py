@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 
 from kgen.testing import APIServer, ContainerProcess
-from tests.streams.conftest import MakePod
+from tests.streams.conftest import MakePod, echo
 from tests.streams.shell import shell
 from tests.testing.test_kubectl import Kubectl, _binary
 
@@ -126,3 +127,58 @@ def test_the_official_client_stream(server: APIServer, make_pod: MakePod, tmp_pa
         assert joined == "together\n"
     finally:
         api_client.close()
+
+
+def test_the_official_client_portforward(
+    server: APIServer, make_pod: MakePod, container: tuple[str, int], tmp_path: Path
+) -> None:
+    """``kubernetes.stream.portforward`` opens one WebSocket for three ports (``ports=80,9090,81``):
+    an HTTP request to a real server behind one, a handler behind the other, and the error
+    text for a port nothing answers, each on its own channels."""
+    kubernetes = pytest.importorskip("kubernetes")
+    from kubernetes.stream import portforward
+
+    name = make_pod()
+    server.containers.forward(pod=name, port=80, to=container)
+    server.containers.on_port(echo, pod=name, port=9090)
+    api_client = kubernetes.config.new_client_from_config(
+        str(server.write_kubeconfig(tmp_path / "kubeconfig"))
+    )
+    try:
+        core = kubernetes.client.CoreV1Api(api_client)
+        forward = portforward(
+            core.connect_get_namespaced_pod_portforward, name, "default", ports="80,9090,81"
+        )
+        conn = http.client.HTTPConnection("pod")
+        conn.sock = forward.socket(80)
+        conn.request("GET", "/judged")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"hello from /judged\n")
+        side = forward.socket(9090)
+        side.settimeout(10)
+        side.sendall(b"second port")
+        assert side.recv(100) == b"SECOND PORT"
+        refused = forward.socket(81)
+        refused.settimeout(10)
+        assert refused.recv(100) == b""
+        assert f"error forwarding port 81 to pod default/{name}" in forward.error(81)
+        assert forward.error(80) is None and forward.error(9090) is None
+        forward.close()
+    finally:
+        api_client.close()
+
+
+@pytest.mark.kubectl
+def test_kubectl_port_forward_gets_a_clear_refusal(
+    server: APIServer, kubectl: Kubectl, make_pod: MakePod, pods: Any
+) -> None:
+    """kubectl forwards ports over SPDY (1.31 and later tunnel it in a WebSocket first, then
+    fall back to plain SPDY); neither is served, and its error says what is."""
+    name = make_pod()
+    pod = pods.get(name)
+    pod["status"] = {"phase": "Running"}  # kubectl forwards only to a running pod
+    pods.update_status(pod)
+    done = kubectl.run("port-forward", name, "0:80", check=False)
+    assert done.returncode == 1
+    assert "port-forward over SPDY" in done.stderr
+    assert "not served here: use a WebSocket with the subprotocol v4.channel.k8s.io" in done.stderr

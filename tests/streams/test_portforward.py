@@ -9,7 +9,6 @@ import http.server
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,42 +18,9 @@ from kgen.client import ResourceClient
 from kgen.rest import Config, RESTClient, StatusError, is_bad_request, is_forbidden, is_not_found
 from kgen.streams import PortForwardError, PortStream, StreamError, open_websocket
 from kgen.testing import APIServer, PortConnection, Rule, User
-from tests.streams.conftest import PODS, MakePod
+from tests.streams.conftest import PODS, MakePod, echo
 
 Pods = ResourceClient[dict[str, Any], dict[str, Any]]
-
-
-class _Hello(http.server.BaseHTTPRequestHandler):
-    """The "container": answers every GET with its path and a header naming it."""
-
-    def do_GET(self) -> None:
-        body = f"hello from {self.path}\n".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-Served-By", "the-container")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-@pytest.fixture
-def container() -> Iterator[tuple[str, int]]:
-    """A real HTTP server on a free loopback port, playing the pod's web server."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    yield "127.0.0.1", httpd.server_address[1]
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
-
-
-def echo(connection: PortConnection) -> None:
-    """Sends back every byte, upper-cased, until the client's side ends."""
-    while data := connection.socket.recv(65536):
-        connection.socket.sendall(data.upper())
 
 
 def _get(port: int, path: str) -> tuple[int, str, bytes]:

@@ -8,6 +8,9 @@ stderr, wired to the client's WebSocket. The handler's return value is the exit 
 request that no handler matches fails the way a runtime error does: the session opens and its
 error channel reports ``no exec handler for pod <ns>/<name> container <c>``.
 
+What answers a pod's port when a client port-forwards is registered here too (``on_port``,
+``forward``) and described in :mod:`kgen.testing._ports`.
+
 Thread-safety: registering and finding handlers may happen from any thread. A handler runs in
 the server thread of its connection; several sessions run concurrently. A handler must return
 once its stdin ends or its output can no longer be written (the client left, or the server is

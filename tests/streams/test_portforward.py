@@ -16,6 +16,7 @@ import pytest
 
 from kgen.client import ResourceClient
 from kgen.rest import Config, RESTClient, StatusError, is_bad_request, is_forbidden, is_not_found
+from kgen.streams import V4 as PROTOCOL
 from kgen.streams import PortForwardError, PortStream, StreamError, open_websocket
 from kgen.testing import APIServer, PortConnection, Rule, User
 from tests.streams.conftest import PODS, MakePod, echo
@@ -198,10 +199,15 @@ def test_a_failing_handler_is_reported(server: APIServer, pods: Pods, make_pod: 
 def test_ports_are_required_and_checked(server: APIServer, pods: Pods, make_pod: MakePod) -> None:
     """The kubelet's checks of the query, and kubectl's port syntax on the client."""
     name = make_pod()
-    request = pods.rest_client.get().abs_path(f"/api/v1/namespaces/default/pods/{name}/portforward")
+    path = f"/api/v1/namespaces/default/pods/{name}/portforward"
     with pytest.raises(StatusError) as none:
-        open_websocket(request, ["v4.channel.k8s.io"], open_timeout=10)
+        open_websocket(pods.rest_client.get().abs_path(path), [PROTOCOL], open_timeout=10)
     assert is_bad_request(none.value) and 'query parameter "port" is required' in str(none.value)
+    for bad, says in (("0", "must be > 0"), ("http", "unable to parse 'http' as a port")):
+        request = pods.rest_client.get().abs_path(path).param("ports", bad)
+        with pytest.raises(StatusError, match=says) as refused:
+            open_websocket(request, [PROTOCOL], open_timeout=10)
+        assert is_bad_request(refused.value)
     with pytest.raises(ValueError, match="remote port 'http'"):
         pods.port_forward(name, ["8080:http"])
     with pytest.raises(ValueError, match="local port '70000'"):

@@ -10,6 +10,14 @@ counts the bytes it received. Cases, in one process, round-robin:
   on), to compare the two libraries on this workload without kgen's session around them.
 * ``official stream()``: the official client's ``kubernetes.stream.stream`` reading the same
   command to its end (skipped when ``kubernetes`` is not installed).
+
+Port-forward throughput, in the same run: a port handler sends ``--pf-mb`` MiB (256 KiB writes)
+on each connection to port 80 of the pod, read to its end by:
+
+* ``kgen connect()``: an in-process :class:`kgen.streams.PortStream`;
+* ``kgen listener``: a TCP client of a ``PortForwarder``'s local listener (kubectl's shape:
+  one more copy, through the loopback socket);
+* ``official portforward()``: the official client's ``kubernetes.stream.portforward`` socket.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import Any
 from bench._support import Case, run_round_robin, shared_dir, table
 from kgen.client import GroupVersionResource, ResourceClient
 from kgen.rest import Config, RESTClient
-from kgen.testing import APIServer, ContainerProcess
+from kgen.testing import APIServer, ContainerProcess, PortConnection
 
 CHUNK = b"0123456789abcdef" * (256 * 1024 // 16)
 
@@ -31,8 +39,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=200, help="MiB of stdout per run (default 200)")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument(
+        "--pf-mb", type=int, default=100, help="MiB per port-forward connection (0 skips)"
+    )
     args = parser.parse_args(argv)
     total = args.mb * 1024 * 1024
+    pf_total = args.pf_mb * 1024 * 1024
 
     def produce(process: ContainerProcess) -> int:
         for _ in range(total // len(CHUNK)):
@@ -55,12 +67,77 @@ def main(argv: list[str] | None = None) -> None:
         cases += _websocket_client_case(url, server.token)
         cases += _official_case(server, Path(".bench-results"))
         run_round_robin(cases, args.reps)
+        forward_cases = []
+        if pf_total:
+
+            def send(connection: PortConnection) -> None:
+                for _ in range(pf_total // len(CHUNK)):
+                    connection.socket.sendall(CHUNK)
+
+            server.containers.on_port(send, pod="bench", port=80)
+            forward_cases = _port_forward_cases(server, pods, Path(".bench-results"))
+            run_round_robin(forward_cases, args.reps)
         rest.close()
     print(f"input: {args.mb} MiB of stdout per run, {args.reps} reps after a warm-up\n")
-    print(table(cases, "kgen", unit="ms"))
+    _report(cases, "kgen", total)
+    if forward_cases:
+        print(f"\nport-forward: {args.pf_mb} MiB per connection, {args.reps} reps\n")
+        _report(forward_cases, "kgen connect()", pf_total)
+
+
+def _report(cases: list[Case], baseline: str, total: int) -> None:
+    print(table(cases, baseline, unit="ms"))
     print("\n| case | median MB/s |\n|---|---|")
     for case in cases:
         print(f"| {case.name} | {total / 1e6 / statistics.median(case.results):,.0f} |")
+
+
+def _port_forward_cases(
+    server: APIServer, pods: ResourceClient[dict[str, Any], dict[str, Any]], folder: Path
+) -> list[Case]:
+    import socket
+
+    def connect() -> int:
+        received = 0
+        with pods.port_forward("bench").connect(80) as stream:
+            while data := stream.recv(1 << 20):
+                received += len(data)
+        return received
+
+    def listener() -> int:
+        received = 0
+        with (
+            pods.port_forward("bench", [":80"]) as forwarder,
+            socket.create_connection(("127.0.0.1", forwarder.local_port(80))) as sock,
+        ):
+            while data := sock.recv(1 << 20):
+                received += len(data)
+        return received
+
+    cases = [Case("kgen connect()", connect), Case("kgen listener", listener)]
+    try:
+        import kubernetes
+        from kubernetes.stream import portforward
+    except ImportError:
+        return cases
+    folder.mkdir(exist_ok=True)
+    api = kubernetes.config.new_client_from_config(
+        str(server.write_kubeconfig(folder / "streams-kubeconfig"))
+    )
+    core = kubernetes.client.CoreV1Api(api)
+
+    def official() -> int:
+        forward = portforward(
+            core.connect_get_namespaced_pod_portforward, "bench", "default", ports="80"
+        )
+        sock = forward.socket(80)
+        received = 0
+        while data := sock.recv(1 << 20):
+            received += len(data)
+        forward.close()
+        return received
+
+    return [*cases, Case("official portforward()", official)]
 
 
 def _websockets_case(url: str, token: str) -> Case:

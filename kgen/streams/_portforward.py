@@ -78,6 +78,7 @@ class PortStream:
         self._description = description
         self._receiver = Receiver([port])
         self._pending = b""
+        self._offset = 0
         self._timeout: float | None = None
         self._error: str | None = None
         self._ended = False
@@ -102,15 +103,18 @@ class PortStream:
         has ended. Raises ``TimeoutError`` past the timeout, :class:`PortForwardError` for a
         failure the server reported, :class:`StreamError` when the connection drops."""
         deadline = None if self._timeout is None else time.monotonic() + self._timeout
-        while not self._pending:
+        while self._offset >= len(self._pending):
             if self._error is not None:
                 raise PortForwardError(self.port, f"{self._description}: {self._error}")
             if self._ended:
                 return b""
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             self._receive(left)
-        data, self._pending = self._pending[:bufsize], self._pending[bufsize:]
-        return data
+        start = self._offset
+        self._offset = min(len(self._pending), start + bufsize)
+        if start == 0 and self._offset == len(self._pending):
+            return self._pending  # the whole message: no copy
+        return self._pending[start : self._offset]
 
     def _receive(self, timeout: float | None) -> None:
         try:
@@ -132,7 +136,7 @@ class PortStream:
             return
         _, kind, data = taken
         if kind == "data":
-            self._pending += data
+            self._pending, self._offset = data, 0  # only called once the last one is read
         elif data:
             self._error = (self._error or "") + data.decode(errors="replace")
 
@@ -275,9 +279,9 @@ class PortForwarder:
         self._threads: set[threading.Thread] = set()
         self._open: set[socket.socket] = set()
         self._streams: set[PortStream] = set()
-        self._errors: list[StreamError] = []
+        self._errors: list[Exception] = []
         self._accepting: threading.Thread | None = None
-        self._wake_read, self._wake_write = socket.socketpair()
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # wakes the accepting
         self._closed = False
 
     # -- in-process --------------------------------------------------------------------------
@@ -307,8 +311,10 @@ class PortForwarder:
         raise KeyError(f"no listener forwards to remote port {remote_port}")
 
     @property
-    def errors(self) -> list[StreamError]:
-        """The failures of forwarded connections so far (refused upgrades, error channels)."""
+    def errors(self) -> list[Exception]:
+        """The failures of forwarded connections so far: :class:`kgen.rest.StatusError` for a
+        refused upgrade, :class:`PortForwardError` for an error channel's report,
+        :class:`StreamError` for a broken connection."""
         with self._lock:
             return list(self._errors)
 
@@ -332,15 +338,19 @@ class PortForwarder:
                 self._listeners.clear()
                 self._ports.clear()
                 raise
+            self._wake = socket.socketpair()
             self._accepting = threading.Thread(
-                target=self._accept, name="kgen-portforward-accept", daemon=True
+                target=self._accept,
+                args=(self._wake[0],),
+                name="kgen-portforward-accept",
+                daemon=True,
             )
             self._accepting.start()
         return self
 
-    def _accept(self) -> None:
+    def _accept(self, wake: socket.socket) -> None:
         with selectors.DefaultSelector() as selector:
-            selector.register(self._wake_read, selectors.EVENT_READ)
+            selector.register(wake, selectors.EVENT_READ)
             for listener, remote in self._listeners:
                 selector.register(listener, selectors.EVENT_READ, remote)
             while not self._closed:
@@ -418,8 +428,7 @@ class PortForwarder:
         except (OSError, StreamError):
             stream.close()
 
-    def _record(self, error: Exception, local: socket.socket) -> None:
-        failure = error if isinstance(error, StreamError) else StreamError(str(error))
+    def _record(self, failure: Exception, local: socket.socket) -> None:
         peer = "?"
         with contextlib.suppress(OSError):
             host, number = local.getsockname()[:2]
@@ -441,11 +450,15 @@ class PortForwarder:
         with self._lock:
             self._closed = True
             accepting, self._accepting = self._accepting, None
+            wake, self._wake = self._wake, None
             streams, sockets = list(self._streams), list(self._open)
-        with contextlib.suppress(OSError):
-            self._wake_write.send(b"x")
+        if wake is not None:
+            wake[1].send(b"x")
         if accepting is not None:
             accepting.join()
+        if wake is not None:
+            for end in wake:
+                end.close()
         for listener, _ in self._listeners:
             listener.close()
         for stream in streams:
@@ -460,8 +473,6 @@ class PortForwarder:
                 break
             for thread in threads:
                 thread.join()
-        self._wake_read.close()
-        self._wake_write.close()
 
     def __enter__(self) -> PortForwarder:
         return self.start()

@@ -3,6 +3,7 @@ in-process streams, several ports, concurrency, a large transfer, errors and cle
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import http.server
@@ -265,7 +266,6 @@ def test_close_ends_connections_and_joins_threads(
 
     name = make_pod()
     server.containers.on_port(hold, pod=name, port=80)
-    before = set(threading.enumerate())
     forward = pods.port_forward(name, [":80", ":80"]).start()
     locals_ = [
         socket.create_connection(("127.0.0.1", p.local_port), timeout=10) for p in forward.ports
@@ -283,11 +283,41 @@ def test_close_ends_connections_and_joins_threads(
     assert handler_ended.wait(10)
     assert not _threads("kgen-portforward")  # the client's, joined by close()
     deadline = time.monotonic() + 10
-    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+    while _threads("kgen-pod-port") and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert set(threading.enumerate()) - before == set()
+    assert not _threads("kgen-pod-port")  # the server's copying and handler threads
     forward.close()  # idempotent
     with pytest.raises(ValueError, match="closed"):
         forward.start()
     with pytest.raises(StreamError):
         stream.sendall(b"after close")
+
+
+def test_stopping_the_server_ends_open_forwards(specs_dir: Path) -> None:
+    """A server that stops with connections forwarded ends them: the handler's socket ends,
+    the client reads the end, and ``stop`` returns having joined the session."""
+    handler_ended = threading.Event()
+
+    def hold(connection: PortConnection) -> None:
+        connection.socket.sendall(b"ready")
+        while connection.socket.recv(65536):
+            pass
+        handler_ended.set()
+
+    server = APIServer(specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"]).start()
+    try:
+        server.containers.on_port(hold, port=80)
+        with RESTClient(Config(host=server.url, bearer_token=server.token)) as rest:
+            pods: Pods = ResourceClient(rest, PODS, dict, dict, "default")
+            pods.create({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}})
+            stream = pods.port_forward("p").connect(80)
+            assert stream.recv() == b"ready"
+            server.stop()
+            assert handler_ended.is_set()
+            with contextlib.suppress(StreamError):  # the end, with or without a close frame
+                while stream.recv():
+                    pass
+            stream.close()
+    finally:
+        server.stop()
+    assert not _threads("kgen-pod-port")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
-import http.server
+import re
 import socket
 import threading
 import time
@@ -18,7 +18,13 @@ import pytest
 from kgen.client import ResourceClient
 from kgen.rest import Config, RESTClient, StatusError, is_bad_request, is_forbidden, is_not_found
 from kgen.streams import V4 as PROTOCOL
-from kgen.streams import PortForwardError, PortStream, StreamError, open_websocket
+from kgen.streams import (
+    PortForwardError,
+    PortStream,
+    StreamError,
+    open_port_forward,
+    open_websocket,
+)
 from kgen.testing import APIServer, PortConnection, Rule, User
 from tests.streams.conftest import PODS, MakePod, echo
 
@@ -321,3 +327,38 @@ def test_stopping_the_server_ends_open_forwards(specs_dir: Path) -> None:
     finally:
         server.stop()
     assert not _threads("kgen-pod-port")
+
+
+@pytest.mark.parametrize(
+    ("first", "says"),
+    [
+        (b"\x00\x51\x00", "channel 0 must open with port 80 (5000); got 5100"),
+        (b"\x07\x50\x00", "channel 7 does not exist for 1 port(s)"),
+        (b"", "empty port-forward message"),
+    ],
+)
+def test_a_server_breaking_the_framing_is_a_stream_error(first: bytes, says: str) -> None:
+    """The client checks what the kubelet's side must send: each channel opens with its port
+    number, on the channels of the requested ports only. A server that does otherwise (a bare
+    WebSocket server here) is a :class:`StreamError` naming the fault, never wrong bytes."""
+    from websockets.sync.server import ServerConnection, serve
+    from websockets.typing import Subprotocol
+
+    def broken(connection: ServerConnection) -> None:
+        connection.send(first)
+        with contextlib.suppress(Exception):
+            connection.recv(timeout=10)
+
+    with serve(broken, "127.0.0.1", 0, subprotocols=[Subprotocol(PROTOCOL)]) as websocket_server:
+        thread = threading.Thread(target=websocket_server.serve_forever)
+        thread.start()
+        try:
+            host, port = websocket_server.socket.getsockname()[:2]
+            with RESTClient(Config(host=f"http://{host}:{port}")) as rest:
+                path = "/api/v1/namespaces/default/pods/p/portforward"
+                stream = open_port_forward(rest.get().abs_path(path), 80)
+                with stream, pytest.raises(StreamError, match=re.escape(says)):
+                    stream.recv()
+        finally:
+            websocket_server.shutdown()
+            thread.join()

@@ -118,9 +118,12 @@ class Session:
             with send_lock:
                 connection.send(frame)
 
-        for index, port in enumerate(self._ports):
-            send(data_message(index, port_prefix(port)))
-            send(error_message(index, port_prefix(port)))
+        try:
+            for index, port in enumerate(self._ports):
+                send(data_message(index, port_prefix(port)))
+                send(error_message(index, port_prefix(port)))
+        except ConnectionClosed:
+            return  # the client left before the ports were opened
         forwards = [
             _Forward(index, port, self._pod, send) for index, port in enumerate(self._ports)
         ]

@@ -362,5 +362,6 @@ class APIServer:
     @property
     def containers(self) -> ContainerHandlers:
         """The handlers exec and attach run (``server.containers.on_exec(handler, pod="web")``);
-        see :class:`kgen.testing.ContainerProcess`."""
+        see :class:`kgen.testing.ContainerProcess`. What answers a port-forwarded port too
+        (``on_port``, ``forward``; :class:`kgen.testing.PortConnection`)."""
         return self.handler.containers

@@ -25,6 +25,7 @@ __all__ = [
     "RealClock",
     "format_micro_time",
     "format_time",
+    "sleep",
     "wait_until",
 ]
 
@@ -80,6 +81,13 @@ def wait_until(
             return False
         clock.wait(cond, remaining)
     return True
+
+
+def sleep(clock: Clock, seconds: float) -> None:
+    """Block the calling thread for ``seconds`` of ``clock`` (nothing cuts it short)."""
+    cond = threading.Condition()
+    with cond:
+        wait_until(clock, cond, lambda: False, seconds)
 
 
 class _Waiter:

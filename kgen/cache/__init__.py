@@ -4,7 +4,6 @@ Objects handed out by any store here are shared with every other reader and must
 mutated; take a :func:`kgen.meta.deep_copy` first.
 """
 
-from kgen.cache._backoff import Backoff
 from kgen.cache._delta_fifo import (
     Delta,
     DeltaFIFO,
@@ -76,6 +75,7 @@ from kgen.cache._watch_errors import (
     is_connection_refused,
     is_expired_error,
 )
+from kgen.retry import Backoff
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

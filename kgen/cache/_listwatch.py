@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from kgen.meta import UNSET
+from kgen.meta import list_continue, list_items, list_resource_version
 from kgen.rest import ListOptions, WatchEvent
 
 __all__ = [
@@ -115,29 +115,3 @@ class ListWatch:
     def watch(self, options: ListOptions) -> WatchInterface[Any]:
         """Call the watch function."""
         return self._watch(options)
-
-
-def _list_meta_field(lst: object, attr: str, wire: str) -> str:
-    if isinstance(lst, Mapping):
-        meta = lst.get("metadata")
-        value = meta.get(wire) if isinstance(meta, Mapping) else None
-    else:
-        meta = getattr(lst, "metadata", None)
-        value = getattr(meta, attr, None) if meta not in (None, UNSET) else None
-    return value if isinstance(value, str) else ""
-
-
-def list_items(lst: object) -> Sequence[Any]:
-    """The ``items`` of a typed or unstructured list (``()`` when absent or null)."""
-    items = lst.get("items") if isinstance(lst, Mapping) else getattr(lst, "items", None)
-    return items if isinstance(items, Sequence) and not isinstance(items, str) else ()
-
-
-def list_resource_version(lst: object) -> str:
-    """``metadata.resourceVersion`` of a list, ``""`` when absent."""
-    return _list_meta_field(lst, "resource_version", "resourceVersion")
-
-
-def list_continue(lst: object) -> str:
-    """``metadata.continue`` of a list, ``""`` when absent."""
-    return _list_meta_field(lst, "continue_", "continue")

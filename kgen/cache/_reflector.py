@@ -11,7 +11,8 @@ One :meth:`Reflector.run` loop per reflector, on its caller's thread:
 Resource versions follow the API server's rules: the first list asks for ``"0"`` (any cached
 state), later lists for the last version seen, and ``""`` (a consistent read) once the last
 version is known to be gone (410 ``Expired``/``Gone``) or too new for the server. Initial lists
-are paginated (500 per page) and fall back to one full list when a page has expired.
+are paginated (500 per page) by a :class:`kgen.pager.ListPager`, which falls back to one full
+list when a page has expired.
 
 While :meth:`Reflector.run` runs, a resync thread of its own calls ``store.resync()`` every
 ``resync_period`` seconds when ``should_resync()`` agrees. :meth:`Reflector.stop` may be called
@@ -21,22 +22,14 @@ from any thread; it ends the current watch at once (a list in progress finishes 
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kgen.cache._backoff import Backoff
 from kgen.cache._indexer import Indexer, ReflectorStore
-from kgen.cache._listwatch import (
-    ListerWatcher,
-    WatchInterface,
-    list_continue,
-    list_items,
-    list_resource_version,
-)
+from kgen.cache._listwatch import ListerWatcher, ObjectList, WatchInterface
 from kgen.cache._watch_errors import (
     ListFailedError,
     VeryShortWatchError,
@@ -45,13 +38,14 @@ from kgen.cache._watch_errors import (
 )
 from kgen.clock import REAL_CLOCK, Clock, wait_until
 from kgen.meta import meta_field, meta_resource_version
+from kgen.pager import DEFAULT_PAGE_SIZE, ListPager, PagedList
 from kgen.rest import (
     ListOptions,
     is_internal_error,
-    is_resource_expired,
     is_too_large_resource_version,
     is_too_many_requests,
 )
+from kgen.retry import Backoff
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -63,8 +57,6 @@ __all__ = [
 
 log = logging.getLogger("kgen.cache")
 
-DEFAULT_PAGE_SIZE = 500
-"""Items per page of a paginated initial list."""
 DEFAULT_MIN_WATCH_TIMEOUT = 300.0
 """A watch asks the server to end it after a random time between this and twice this."""
 INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
@@ -211,8 +203,9 @@ class Reflector:
 
     def _list(self) -> None:
         options = ListOptions(resource_version=self._relist_resource_version())
+        page_size = self._current_page_size(options)
         try:
-            items, rv, paginated = self._paged_list(options)
+            result = self._paged_list(options, page_size)
         except _StopRequested:
             raise
         except Exception as err:
@@ -222,14 +215,14 @@ class Reflector:
                 self._rv_unavailable = True
             options = ListOptions(resource_version="")
             try:
-                items, rv, paginated = self._paged_list(options)
+                result = self._paged_list(options, page_size)
             except Exception as err2:
                 raise ListFailedError(f"failed to list {self.name}: {err2}") from err2
-        if options.resource_version == "0" and paginated:
+        if options.resource_version == "0" and result.paginated:
             self._paginated_result = True
-        self._store.replace(items, rv)
+        self._store.replace(result.items, result.resource_version)
         with self._lock:
-            self._last_sync_rv = rv
+            self._last_sync_rv = result.resource_version
             self._rv_unavailable = False
 
     def _current_page_size(self, options: ListOptions) -> int:
@@ -241,33 +234,13 @@ class Reflector:
             return 0
         return DEFAULT_PAGE_SIZE
 
-    def _paged_list(self, options: ListOptions) -> tuple[list[Any], str, bool]:
-        page_size = self._current_page_size(options)
-        if page_size == 0:
-            result = self._lw.list(options)
-            return list(list_items(result)), list_resource_version(result), False
-        page_options = dataclasses.replace(options, limit=page_size)
-        items: list[Any] = []
-        pages = 0
-        while True:
+    def _paged_list(self, options: ListOptions, page_size: int) -> PagedList:
+        def page(page_options: ListOptions) -> ObjectList | Mapping[str, Any]:
             if self._stop.is_set():
                 raise _StopRequested()
-            try:
-                page = self._lw.list(page_options)
-            except Exception as err:
-                if pages == 0 or not is_resource_expired(err):
-                    raise
-                # A continuation expired: fall back to one full list at the requested version.
-                result = self._lw.list(options)
-                return list(list_items(result)), list_resource_version(result), False
-            pages += 1
-            items.extend(list_items(page))
-            token = list_continue(page)
-            if not token:
-                return items, list_resource_version(page), pages > 1
-            page_options = dataclasses.replace(
-                page_options, continue_=token, resource_version="", resource_version_match=""
-            )
+            return self._lw.list(page_options)
+
+        return ListPager(page, page_size=page_size).list(options)
 
     def _watch_list(self) -> WatchInterface[Any] | None:
         """Open a streaming list; return the watch once the initial events are stored."""

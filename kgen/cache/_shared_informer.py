@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from kgen.cache._backoff import Backoff
 from kgen.cache._delta_fifo import DeltaFIFO, Deltas, DeltaType, FIFOClosedError
 from kgen.cache._handlers import ResourceEventHandler
 from kgen.cache._index import Indexers
@@ -41,6 +40,7 @@ from kgen.cache._processor import (
 from kgen.cache._reflector import Reflector, WatchErrorHandler, default_watch_error_handler
 from kgen.clock import REAL_CLOCK, Clock
 from kgen.meta import ObjectMeta, meta_resource_version
+from kgen.retry import Backoff
 
 __all__ = [
     "MINIMUM_RESYNC_PERIOD",

@@ -4,6 +4,9 @@ Everything here is imported by the runtime and by generated packages alike.
 """
 
 from kgen.meta._accessor import (
+    list_continue,
+    list_items,
+    list_resource_version,
     meta_field,
     meta_name,
     meta_namespace,
@@ -80,6 +83,9 @@ __all__ = [
     "decode",
     "deep_copy",
     "encode",
+    "list_continue",
+    "list_items",
+    "list_resource_version",
     "meta_field",
     "meta_name",
     "meta_namespace",

@@ -1,18 +1,22 @@
 """Read an object's identity the same way whether it is a typed model or an unstructured dict.
 
 The cache, the workqueue helpers and the dynamic client handle both kinds of object; these
-functions are the one place that knows how to find ``metadata.name`` and friends in each.
+functions are the one place that knows how to find ``metadata.name`` and friends in each (and,
+for lists, ``items``, ``metadata.resourceVersion`` and ``metadata.continue``).
 They never mutate the object and are safe to call from any thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kgen.meta._model import UNSET
 
 __all__ = [
+    "list_continue",
+    "list_items",
+    "list_resource_version",
     "meta_field",
     "meta_name",
     "meta_namespace",
@@ -74,3 +78,29 @@ def meta_resource_version(obj: object) -> str:
 def meta_uid(obj: object) -> str:
     """``metadata.uid``, or ``""`` when absent."""
     return _str_field(obj, "uid")
+
+
+def _list_meta_field(lst: object, attr: str, wire: str) -> str:
+    if isinstance(lst, Mapping):
+        meta = lst.get("metadata")
+        value = meta.get(wire) if isinstance(meta, Mapping) else None
+    else:
+        meta = getattr(lst, "metadata", None)
+        value = getattr(meta, attr, None) if meta not in (None, UNSET) else None
+    return value if isinstance(value, str) else ""
+
+
+def list_items(lst: object) -> Sequence[Any]:
+    """The ``items`` of a typed or unstructured list (``()`` when absent or null)."""
+    items = lst.get("items") if isinstance(lst, Mapping) else getattr(lst, "items", None)
+    return items if isinstance(items, Sequence) and not isinstance(items, str) else ()
+
+
+def list_resource_version(lst: object) -> str:
+    """``metadata.resourceVersion`` of a list, ``""`` when absent."""
+    return _list_meta_field(lst, "resource_version", "resourceVersion")
+
+
+def list_continue(lst: object) -> str:
+    """``metadata.continue`` of a list, ``""`` when absent."""
+    return _list_meta_field(lst, "continue_", "continue")

@@ -192,7 +192,8 @@ class ExecSession:
 
     @property
     def exit_code(self) -> int | None:
-        """The exit code once the session has ended (``None`` before)."""
+        """The exit code once the session has ended (``None`` before); raises as :meth:`wait`
+        when the session ended with a failure that is not an exit code."""
         return self._exit_code() if self._ended else None
 
     def _exit_code(self) -> int:

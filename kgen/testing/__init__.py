@@ -15,6 +15,9 @@
 * :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
 * :class:`Fake` / :class:`FakeTransport`: a ``requests`` adapter that serves a session from the
   same request handler without sockets, with client-go style reactors and recorded actions.
+* ``APIServer(controllers=True)``: the namespace controller and the garbage collector
+  (:mod:`kgen.testing.controllers`) run with the server; ``kgen testserver`` runs them unless
+  ``--no-controllers``.
 * ``kgen testserver --spec PATH``: the same server from the command line, for kubectl.
 """
 

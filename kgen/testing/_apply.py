@@ -1,153 +1,271 @@
-"""Field ownership (``metadata.managedFields``) and server-side apply.
+"""Field ownership (``metadata.managedFields``) and server-side apply, by kube-apiserver's rules.
 
-Each write records which manager set which fields, in the ``FieldsV1`` form kube-apiserver
-uses (``f:<field>``, ``k:<keys>`` for items of keyed lists, ``v:<value>`` for set items, ``.``
-for "this node itself"). An apply by manager M:
+Every write names a manager. ``managedFields`` holds one entry per manager, operation
+(``Apply`` or ``Update``) and subresource (and, for ``Update``, API version), each with the set
+of fields it owns in the ``FieldsV1`` encoding (see :mod:`kgen.testing._fieldpath`).
 
-* conflicts (409, one cause per field) when it sets a field another manager owns to a
-  different value, unless forced, in which case ownership moves to M;
-* merges the applied configuration into the live object (keyed lists by their keys, sets by
-  value, everything else replaced);
-* removes fields M applied before, no longer applies, and nobody else owns.
+* An **update** (create, update, any non-apply patch) gives its manager every field it added or
+  changed and takes those fields from everyone else; fields it removed leave every owner. When
+  nothing changed, the entry and its time stay as they were.
+* An **apply** of configuration C by manager M merges C into the live object (granular objects
+  field by field, keyed lists by key, sets by value, atomic values whole), then removes what M
+  applied last time, no longer applies, and nobody else owns (a node with all below it). M then
+  owns exactly the fields C sets. A field whose value the apply changes and that another manager
+  owns is a conflict (409, one cause per field) unless ``force`` is set, in which case the field
+  moves to M. The entry's time moves only when the object changed.
+* Applying to an object that has no ``managedFields`` first gives its fields to an ``Update``
+  manager called ``before-first-apply``.
+* Past ten ``Update`` entries, the oldest are merged into one ``ancient-changes`` entry per
+  API version.
 
-``metadata`` fields other than labels, annotations, finalizers and ownerReferences are not
-owned, nor are ``apiVersion``/``kind``. Functions mutate only the object they are given to
-update; callers pass copies. Thread-safety is the caller's (the tracker holds the store lock).
+Never owned: ``apiVersion``, ``kind``, ``metadata`` itself and its server-kept fields (name,
+namespace, uid, resourceVersion, generation, creationTimestamp, selfLink, managedFields). On a
+resource with a ``status`` subresource, writes to the main resource own nothing under
+``status`` and writes to ``status`` own nothing else. Entries left with no fields disappear.
+
+Functions never mutate their arguments except ``new`` in :meth:`FieldManager.record_update`;
+thread-safety is the caller's (the tracker holds the store lock).
 """
 
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from kgen.testing._errors import APIError
+from kgen.testing._fieldpath import FieldsError, Path, from_fields_v1, path_text, to_fields_v1
 from kgen.testing._schema import SchemaView
+from kgen.testing._typed import Comparison, ShapeError, Shapes
 
-__all__ = ["FieldManager"]
+__all__ = ["FieldManager", "check_write_options"]
 
 JSON = dict[str, Any]
-Path = tuple[str, ...]
 
-_OWNED_METADATA = ("labels", "annotations", "finalizers", "ownerReferences")
+BEFORE_FIRST_APPLY = "before-first-apply"
+ANCIENT_CHANGES = "ancient-changes"
+MAX_UPDATE_MANAGERS = 10
+"""More ``Update`` entries than this are merged, oldest first, into ``ancient-changes``."""
+
+_NEVER_OWNED = frozenset(
+    {("f:apiVersion",), ("f:kind",), ("f:metadata",)}
+    | {
+        ("f:metadata", f"f:{name}")
+        for name in (
+            "name",
+            "namespace",
+            "creationTimestamp",
+            "selfLink",
+            "uid",
+            "clusterName",
+            "generation",
+            "managedFields",
+            "resourceVersion",
+        )
+    }
+)
 
 
-def _key_token(item: Mapping[str, Any], keys: tuple[str, ...]) -> str:
-    present = {k: item[k] for k in sorted(keys) if k in item}
-    return "k:" + json.dumps(present, separators=(",", ":"))
+@dataclass
+class _Entry:
+    """One ``managedFields`` entry, its fields decoded."""
+
+    manager: str
+    operation: str
+    api_version: str
+    subresource: str = ""
+    time: str | None = None
+    fields: set[Path] = field(default_factory=set)
+
+    def identity(self) -> str:
+        """What makes two entries the same manager, as kube-apiserver builds it."""
+        key: JSON = {"manager": self.manager, "operation": self.operation}
+        if self.operation == "Update":
+            key["apiVersion"] = self.api_version
+        if self.subresource:
+            key["subresource"] = self.subresource
+        return json.dumps(key, separators=(",", ":"))
+
+    def encode(self) -> JSON:
+        out: JSON = {
+            "manager": self.manager,
+            "operation": self.operation,
+            "apiVersion": self.api_version,
+        }
+        if self.time is not None:
+            out["time"] = self.time
+        out["fieldsType"] = "FieldsV1"
+        out["fieldsV1"] = to_fields_v1(self.fields)
+        if self.subresource:
+            out["subresource"] = self.subresource
+        return out
+
+    def describe(self) -> str:
+        """How a conflict message names this manager."""
+        text = json.dumps(self.manager)
+        if self.subresource:
+            text += f' with subresource "{self.subresource}"'
+        if self.operation == "Update":
+            text += f" using {self.api_version}"
+            if self.time:
+                text += f" at {self.time}"
+        return text
 
 
-def _manager_text(entry: Mapping[str, Any]) -> str:
-    """How a conflict message names a manager: Update managers with version and time."""
-    text = json.dumps(str(entry.get("manager", "")))
-    if entry.get("subresource"):
-        text += f' with subresource "{entry["subresource"]}"'
-    if entry.get("operation") == "Update":
-        text += f" using {entry.get('apiVersion', '')}"
-        if entry.get("time"):
-            text += f" at {entry['time']}"
-    return text
+def _decode(entries: Any) -> list[_Entry]:
+    """The entries of a ``managedFields`` list; :class:`FieldsError` when one is malformed."""
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise FieldsError("managedFields must be a list")
+    decoded: list[_Entry] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, Mapping):
+            raise FieldsError(f"managed fields entry {index} is not an object")
+        if entry.get("operation") not in ("Apply", "Update"):
+            raise FieldsError("operation must be `Apply` or `Update`")
+        if not entry.get("apiVersion"):
+            raise FieldsError("apiVersion must not be empty")
+        if entry.get("fieldsType") != "FieldsV1":
+            raise FieldsError(f"invalid fieldsType in managed fields entry {index}")
+        time = entry.get("time")
+        decoded.append(
+            _Entry(
+                str(entry.get("manager", "")),
+                str(entry["operation"]),
+                str(entry["apiVersion"]),
+                str(entry.get("subresource") or ""),
+                str(time) if time else None,
+                from_fields_v1(entry.get("fieldsV1") or {}),
+            )
+        )
+    return decoded
+
+
+def _encode(entries: list[_Entry]) -> list[JSON]:
+    kept = [e for e in entries if e.fields]
+    kept.sort(key=lambda e: (e.operation, e.time or "", e.manager, e.api_version, e.subresource))
+    return [e.encode() for e in kept]
+
+
+def _store(obj: JSON, entries: list[_Entry]) -> None:
+    encoded = _encode(entries)
+    if encoded:
+        obj.setdefault("metadata", {})["managedFields"] = encoded
+    else:
+        obj.get("metadata", {}).pop("managedFields", None)
+
+
+def _without_managed(obj: Mapping[str, Any]) -> JSON:
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, Mapping) or "managedFields" not in metadata:
+        return dict(obj)
+    return {**obj, "metadata": {k: v for k, v in metadata.items() if k != "managedFields"}}
+
+
+def _is_reset(sent: Any) -> bool:
+    return bool(sent == [] or sent == [{}])
+
+
+Ignored = Callable[[Path], bool]
+
+
+def _ignored(subresource: str | None, status_split: bool) -> Ignored:
+    """The fields a write may not own: those its strategy resets."""
+    if subresource == "status":
+        return lambda path: path[:1] != ("f:status",)
+    if status_split:
+        return lambda path: path[:1] == ("f:status",)
+    return lambda path: False
+
+
+def _owned(paths: set[Path], ignored: Ignored) -> set[Path]:
+    return {p for p in paths if p not in _NEVER_OWNED and not ignored(p)}
+
+
+def _filtered(comparison: Comparison, ignored: Ignored) -> Comparison:
+    return Comparison(
+        {p for p in comparison.added if not ignored(p)},
+        {p for p in comparison.modified if not ignored(p)},
+        {p for p in comparison.removed if not ignored(p)},
+    )
+
+
+FIELD_MANAGER_MAX_BYTES = 128
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
+_GO_ESCAPES |= {"\t": "\\t", "\v": "\\v", '"': '\\"', "\\": "\\\\"}
+
+
+def _go_quote(text: str) -> str:
+    """``text`` quoted as Go's ``%q`` quotes it (how validation messages show values)."""
+    out = []
+    for char in text:
+        if char in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[char])
+        elif char.isprintable():
+            out.append(char)
+        elif ord(char) < 0x80:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return '"' + "".join(out) + '"'
+
+
+def check_write_options(kind: str, manager: str, applying: bool, force: bool) -> None:
+    """422 Invalid, as kube-apiserver validates ``kind`` (``CreateOptions``,
+    ``UpdateOptions``, ``PatchOptions``): an apply needs a field manager, only an apply may
+    force, and a field manager is at most 128 bytes of printable characters."""
+    problems: list[tuple[str, str, str]] = []
+    if force and not applying:
+        problems.append(
+            ("force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply patch")
+        )
+    if applying and not manager:
+        problems.append(
+            ("fieldManager", "FieldValueRequired", "Required value: is required for apply patch")
+        )
+    if len(manager.encode()) > FIELD_MANAGER_MAX_BYTES:
+        problems.append(
+            (
+                "fieldManager",
+                "FieldValueTooLong",
+                f"Too long: may not be more than {FIELD_MANAGER_MAX_BYTES} bytes",
+            )
+        )
+    for index, char in enumerate(manager):
+        if not char.isprintable():
+            problems.append(
+                (
+                    "fieldManager",
+                    "FieldValueInvalid",
+                    f"Invalid value: {_go_quote(manager)}: invalid character "
+                    f"U+{ord(char):04X} (at position {index})",
+                )
+            )
+    if problems:
+        raise APIError.invalid(kind, "meta.k8s.io", "", problems)
 
 
 class FieldManager:
-    """Computes field sets and carries out applies against one set of schemas."""
+    """Keeps ``managedFields`` and carries out applies against one set of schemas."""
 
     def __init__(self, schemas: SchemaView) -> None:
         self._view = schemas
 
-    # --- field sets ---------------------------------------------------------------------------
+    def _zero(self, schema: Mapping[str, Any] | None, builtin: bool) -> JSON:
+        """What an object is before it exists, as the update rules compare against: a built-in
+        kind's empty top-level structs are present; a custom resource is empty."""
+        if not builtin or schema is None:
+            return {}
+        declared = schema.get("properties") or {}
+        return {key: {} for key in ("metadata", "spec", "status") if key in declared}
 
-    def field_set(self, obj: JSON, schema: Mapping[str, Any] | None) -> dict[Path, Any]:
-        """Every owned leaf (and keyed item) path of ``obj`` with its value."""
-        out: dict[Path, Any] = {}
-        for key, value in obj.items():
-            if key in ("apiVersion", "kind"):
-                continue
-            if key == "metadata" and isinstance(value, dict):
-                for meta_key in _OWNED_METADATA:
-                    if meta_key in value:
-                        child = self._view.child(self._view.child(schema, "metadata"), meta_key)
-                        self._walk(value[meta_key], child, ("f:metadata", f"f:{meta_key}"), out)
-                continue
-            self._walk(value, self._view.child(schema, key), (f"f:{key}",), out)
-        return out
-
-    def _walk(
-        self, value: Any, schema: Mapping[str, Any] | None, path: Path, out: dict[Path, Any]
-    ) -> None:
-        if (
-            isinstance(value, dict)
-            and value
-            and not (
-                schema is not None
-                and self._view.resolve(schema).get("x-kubernetes-map-type") == "atomic"
-            )
-        ):
-            for key, child in value.items():
-                self._walk(child, self._view.child(schema, key), (*path, f"f:{key}"), out)
-            return
-        if isinstance(value, list) and value:
-            merge = self._view.list_merge(schema, for_apply=True) if schema is not None else None
-            if (
-                merge is not None
-                and merge.kind == "map"
-                and all(isinstance(i, dict) for i in value)
-            ):
-                item_schema = self._view.items(schema)
-                for item in value:
-                    item_path = (*path, _key_token(item, merge.keys))
-                    out[item_path] = None
-                    for key, child in item.items():
-                        self._walk(
-                            child, self._view.child(item_schema, key), (*item_path, f"f:{key}"), out
-                        )
-                return
-            if merge is not None and merge.kind == "set":
-                for item in value:
-                    out[(*path, "v:" + json.dumps(item, separators=(",", ":")))] = item
-                return
-        out[path] = value
-
-    @staticmethod
-    def to_fields_v1(paths: set[Path]) -> JSON:
-        root: JSON = {}
-        for path in sorted(paths):
-            node = root
-            for part in path:
-                node = node.setdefault(part, {})
-        for path in paths:
-            node = root
-            for part in path:
-                node = node[part]
-            if node:
-                node["."] = {}
-        return root
-
-    @staticmethod
-    def from_fields_v1(tree: Mapping[str, Any], prefix: Path = ()) -> set[Path]:
-        paths: set[Path] = set()
-        for key, child in tree.items():
-            if key == ".":
-                paths.add(prefix)
-            elif isinstance(child, Mapping) and child:
-                paths |= FieldManager.from_fields_v1(child, (*prefix, key))
-            else:
-                paths.add((*prefix, key))
-        return paths
-
-    # --- managedFields bookkeeping ------------------------------------------------------------
-
-    def _entries(self, obj: JSON) -> list[JSON]:
-        entries = obj.setdefault("metadata", {}).get("managedFields")
-        return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
-
-    def _set_entries(self, obj: JSON, entries: list[JSON]) -> None:
-        kept = [e for e in entries if e.get("fieldsV1")]
-        if kept:
-            obj["metadata"]["managedFields"] = kept
-        else:
-            obj["metadata"].pop("managedFields", None)
+    # --- updates ------------------------------------------------------------------------------
 
     def record_update(
         self,
@@ -157,56 +275,57 @@ class FieldManager:
         api_version: str,
         subresource: str | None,
         now: str,
-        operation: str,
-        schema: Mapping[str, Any] | None = None,
+        schema: Mapping[str, Any] | None,
+        *,
+        sent: Any = None,
+        status_split: bool = False,
+        builtin: bool = True,
     ) -> None:
-        """Give ``manager`` the fields this write changed, taking them from other managers.
+        """Set ``new``'s ``managedFields`` after an update by ``manager`` from ``old`` (``None``
+        for a create) to ``new``.
 
-        ``managedFields`` sent by the client are kept when they differ from the stored ones
-        (a client may reset them), as the real server does.
+        ``sent`` is the ``managedFields`` of the request body (``None`` when absent): ``[]`` or
+        ``[{}]`` reset them, a valid non-empty list replaces the stored entries (not on a
+        subresource), anything else keeps them. When ``old`` or ``new`` cannot be read
+        through the schema, the stored entries are kept as they were.
         """
-        sent = new.get("metadata", {}).get("managedFields")
-        before = self._entries(old) if old is not None else []
-        if sent is not None and old is not None and sent != old["metadata"].get("managedFields"):
-            before = [e for e in sent if isinstance(e, dict)]
-        new_fields = self.field_set(new, schema)
-        old_fields = self.field_set(old, schema) if old is not None else {}
-        changed = {
-            p for p, v in new_fields.items() if p not in old_fields or old_fields[p] != v
-        } | {p for p in old_fields if p not in new_fields}
-        entries = [copy.deepcopy(e) for e in before]
-        if not changed:
-            self._set_entries(new, entries)
+        stored = old.get("metadata", {}).get("managedFields") if old is not None else None
+        base = stored
+        if not subresource and sent is not None:
+            if _is_reset(sent):
+                base = []
+            else:
+                try:
+                    if _decode(sent):
+                        base = sent
+                except FieldsError:
+                    pass
+        try:
+            entries = _decode(base)
+        except FieldsError:
+            entries = []
+        before = _without_managed(old) if old is not None else self._zero(schema, builtin)
+        ignored = _ignored(subresource, status_split)
+        try:
+            changes = _filtered(
+                Shapes(self._view).compare(before, _without_managed(new), schema), ignored
+            )
+        except ShapeError:
+            _store(new, _decode_quietly(stored))
             return
-        mine = None
+        taken = changes.added | changes.modified
         for entry in entries:
-            owned = self.from_fields_v1(entry.get("fieldsV1") or {})
-            if (
-                entry.get("manager") == manager
-                and entry.get("operation") == operation
-                and entry.get("subresource") == subresource
-            ):
-                mine = entry
-                continue
-            remaining = owned - changed
-            if remaining != owned:
-                entry["fieldsV1"] = self.to_fields_v1(remaining)
-        if mine is None:
-            mine = {"manager": manager, "operation": operation, "apiVersion": api_version}
-            if subresource:
-                mine["subresource"] = subresource
-            entries.append(mine)
-        owned = self.from_fields_v1(mine.get("fieldsV1") or {})
-        owned = (owned | {p for p in changed if p in new_fields}) - {
-            p for p in changed if p not in new_fields
-        }
-        mine.update(
-            time=now,
-            fieldsType="FieldsV1",
-            fieldsV1=self.to_fields_v1(owned),
-            apiVersion=api_version,
-        )
-        self._set_entries(new, entries)
+            entry.fields -= taken | changes.removed
+        gained = _owned(taken, ignored)
+        if gained:
+            operation = _Entry(manager, "Update", api_version, subresource or "")
+            mine = next((e for e in entries if e.identity() == operation.identity()), None)
+            if mine is None:
+                entries.append(operation)
+                mine = operation
+            mine.fields |= gained
+            mine.time = now
+        _store(new, _capped([e for e in entries if e.fields]))
 
     # --- apply --------------------------------------------------------------------------------
 
@@ -220,179 +339,136 @@ class FieldManager:
         force: bool,
         schema: Mapping[str, Any] | None,
         now: str,
-        initial: bool = False,
+        *,
+        creating: bool = False,
+        status_split: bool = False,
+        builtin: bool = True,
     ) -> JSON:
         """Apply ``applied`` for ``manager`` to ``live``; returns the merged object with its
-        ``managedFields`` updated. Raises 409 Conflict listing each contested field."""
-        applied_fields = self.field_set(applied, schema)
-        live_fields = self.field_set(live, schema)
-        entries = [copy.deepcopy(e) for e in self._entries(live)]
-        previous: set[Path] = set()
-        conflicts: list[tuple[JSON, Path]] = []
-        others: list[tuple[JSON, set[Path]]] = []
-        for entry in entries:
-            owned = self.from_fields_v1(entry.get("fieldsV1") or {})
-            if entry.get("manager") == manager and entry.get("operation") == "Apply":
-                previous = owned
-                continue
-            others.append((entry, owned))
-            for path in owned & set(applied_fields):
-                if path in live_fields and live_fields[path] != applied_fields[path]:
-                    conflicts.append((entry, path))
-        if conflicts and not force and not initial:
+        ``managedFields``. ``creating`` says ``live`` is the object the apply creates.
+        Raises 409 Conflict listing each contested field, 400 on configurations that cannot
+        be owned (a keyed list item without its key, ``managedFields`` set)."""
+        if applied.get("metadata", {}).get("managedFields") is not None:
+            raise APIError.bad_request("metadata.managedFields must be nil")
+        try:
+            entries = _decode(live.get("metadata", {}).get("managedFields"))
+        except FieldsError as err:
+            raise APIError(
+                500, "InternalError", f"failed to decode managed fields: {err}"
+            ) from None
+        ignored = _ignored(subresource, status_split)
+        current = _without_managed(live)
+        shapes = Shapes(self._view)
+        try:
+            if not entries and not creating:
+                zero = self._zero(schema, builtin)
+                changes = _filtered(shapes.compare(zero, current, schema), ignored)
+                found = _owned(changes.added | changes.modified, ignored)
+                if found:
+                    where = subresource or ""
+                    entries = [_Entry(BEFORE_FIRST_APPLY, "Update", api_version, where, now, found)]
+            identity = _Entry(manager, "Apply", api_version, subresource or "").identity()
+            mine = next((e for e in entries if e.identity() == identity), None)
+            others = [e for e in entries if e is not mine]
+            applies = {p for p in shapes.field_set(applied, schema) if not ignored(p)}
+            wanted = _owned(applies, ignored)
+            merged = shapes.merge(current, applied, schema)
+            # the name and the rest of metadata count as applied while pruning
+            owned = applies.union(*(e.fields for e in others))
+            result = _prune(shapes, merged, mine.fields if mine else set(), owned, schema)
+            changes = _filtered(shapes.compare(current, result, schema), ignored)
+        except ShapeError as err:
+            raise APIError.bad_request(f"failed to create typed patch object: {err}") from None
+        taken = changes.added | changes.modified
+        conflicts = [(e, p) for e in others for p in sorted(e.fields & taken)]
+        if conflicts and not force:
             raise _conflict_error(conflicts)
-        contested = {path for _, path in conflicts}
-        for entry, owned in others:
-            if contested & owned:
-                entry["fieldsV1"] = self.to_fields_v1(owned - contested)
-        result = self._merge(copy.deepcopy(live), applied, schema)
-        still_owned = set().union(*(o - contested for _, o in others)) if others else set()
-        for path in sorted(previous - set(applied_fields) - still_owned, key=len, reverse=True):
-            _remove(result, path)
-        fields_v1 = self.to_fields_v1(set(applied_fields))
-        position = next(
-            (
-                i
-                for i, e in enumerate(entries)
-                if e.get("manager") == manager and e.get("operation") == "Apply"
-            ),
-            None,
-        )
-        unchanged = (
-            position is not None
-            and entries[position].get("fieldsV1") == fields_v1
-            and _without_managed(result) == _without_managed(live)
-        )
-        applied_entry: JSON = {
-            "manager": manager,
-            "operation": "Apply",
-            "apiVersion": api_version,
-            "time": (
-                entries[position].get("time", now) if unchanged and position is not None else now
-            ),
-            "fieldsType": "FieldsV1",
-            "fieldsV1": fields_v1,
-        }
-        if subresource:
-            applied_entry["subresource"] = subresource
-        if position is None:
-            entries.insert(0, applied_entry)
-        else:
-            entries[position] = applied_entry
-        self._set_entries(result, entries)
-        merged: JSON = result
+        for entry in others:
+            entry.fields -= taken | changes.removed
+        changed = creating or result != current
+        if wanted:
+            time = now if changed else (mine.time if mine else None)
+            others.append(_Entry(manager, "Apply", api_version, subresource or "", time, wanted))
+        _store(result, others)
+        return result
+
+
+def _prune(
+    shapes: Shapes,
+    merged: JSON,
+    last: set[Path],
+    owned: set[Path],
+    schema: Mapping[str, Any] | None,
+) -> JSON:
+    """``merged`` without what was applied last time (``last``), is not applied now and nobody
+    else owns (``owned`` holds the fields of every manager, this apply included)."""
+    if not last:
         return merged
-
-    def _merge(self, live: Any, applied: Any, schema: Mapping[str, Any] | None) -> Any:
-        if isinstance(live, dict) and isinstance(applied, dict):
-            for key, value in applied.items():
-                child = self._view.child(schema, key) if schema is not None else None
-                live[key] = (
-                    self._merge(live.get(key), value, child)
-                    if key in live
-                    else copy.deepcopy(value)
-                )
-            return live
-        if isinstance(live, list) and isinstance(applied, list) and schema is not None:
-            merge = self._view.list_merge(schema, for_apply=True)
-            if merge.kind == "set":
-                return live + [v for v in applied if v not in live]
-            if merge.kind == "map":
-                item_schema = self._view.items(schema)
-                result = list(live)
-                for item in applied:
-                    if not isinstance(item, dict):
-                        return copy.deepcopy(applied)
-                    token = _key_token(item, merge.keys)
-                    index = next(
-                        (
-                            i
-                            for i, have in enumerate(result)
-                            if isinstance(have, dict) and _key_token(have, merge.keys) == token
-                        ),
-                        None,
-                    )
-                    if index is None:
-                        result.append(copy.deepcopy(item))
-                    else:
-                        result[index] = self._merge(result[index], item, item_schema)
-                return result
-        return copy.deepcopy(applied)
+    previous = shapes.with_named_fields(last, schema)
+    everything = shapes.nodes(merged, schema)
+    without_previous = shapes.remove(merged, previous, schema)
+    orphans = everything - (
+        shapes.nodes(without_previous, schema) | shapes.with_named_fields(owned, schema)
+    )
+    without_orphans = shapes.remove(merged, orphans, schema)
+    dropped = (everything - shapes.nodes(without_orphans, schema)) & previous
+    pruned: JSON = shapes.remove(merged, dropped, schema) if dropped else merged
+    return pruned
 
 
-def _without_managed(obj: JSON) -> JSON:
-    return {
-        **obj,
-        "metadata": {k: v for k, v in obj.get("metadata", {}).items() if k != "managedFields"},
-    }
+def _capped(entries: list[_Entry]) -> list[_Entry]:
+    """At most :data:`MAX_UPDATE_MANAGERS` ``Update`` entries: the oldest are merged, per API
+    version, into an entry of the manager ``ancient-changes`` (the newest merged time)."""
+    updaters = sorted(
+        (e for e in entries if e.operation == "Update"), key=lambda e: (e.time or "", e.identity())
+    )
+    count = len(updaters)
+    first_of_version: dict[str, _Entry] = {}
+    for entry in updaters:
+        if count <= MAX_UPDATE_MANAGERS:
+            break
+        first = first_of_version.setdefault(entry.api_version, entry)
+        if first is entry:
+            continue
+        bucket_id = _Entry(ANCIENT_CHANGES, "Update", entry.api_version).identity()
+        bucket = next((e for e in entries if e.identity() == bucket_id), None)
+        if bucket is None:
+            bucket = _Entry(ANCIENT_CHANGES, "Update", entry.api_version, "", None, first.fields)
+            entries = [e for e in entries if e is not first] + [bucket]
+        bucket.fields = bucket.fields | entry.fields
+        bucket.time = entry.time
+        entries = [e for e in entries if e is not entry]
+        count -= 1
+    return entries
 
 
-def _conflict_error(conflicts: list[tuple[JSON, Path]]) -> APIError:
+def _decode_quietly(entries: Any) -> list[_Entry]:
+    try:
+        return _decode(entries)
+    except FieldsError:
+        return []
+
+
+def _conflict_error(conflicts: list[tuple[_Entry, Path]]) -> APIError:
+    conflicts = sorted(conflicts, key=lambda c: (c[0].identity(), c[1]))
     causes = [
         {
             "reason": "FieldManagerConflict",
-            "message": f"conflict with {_manager_text(entry)}",
-            "field": _dotted(path),
+            "message": f"conflict with {entry.describe()}",
+            "field": path_text(path),
         }
         for entry, path in conflicts
     ]
     if len(conflicts) == 1:
         entry, path = conflicts[0]
-        text = (
-            f"Apply failed with 1 conflict: conflict with {_manager_text(entry)}: {_dotted(path)}"
-        )
+        text = f"Apply failed with 1 conflict: conflict with {entry.describe()}: {path_text(path)}"
     else:
-        by_manager: dict[str, list[str]] = {}
+        lines: list[str] = []
+        seen: set[str] = set()
         for entry, path in conflicts:
-            by_manager.setdefault(_manager_text(entry), []).append(_dotted(path))
-        lines = []
-        for manager in sorted(by_manager):
-            lines.append(f"conflicts with {manager}:")
-            lines.extend(f"- {p}" for p in by_manager[manager])
+            if entry.identity() not in seen:
+                seen.add(entry.identity())
+                lines.append(f"conflicts with {entry.describe()}:")
+            lines.append(f"- {path_text(path)}")
         text = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
     return APIError(409, "Conflict", text, {"causes": causes})
-
-
-def _dotted(path: Path) -> str:
-    parts = []
-    for part in path:
-        if part.startswith("f:"):
-            parts.append("." + part[2:])
-        elif part.startswith("k:"):
-            keys = json.loads(part[2:])
-            parts.append("[" + ",".join(f"{k}={json.dumps(v)}" for k, v in keys.items()) + "]")
-        else:
-            parts.append(f"[={part[2:]}]")
-    return "".join(parts)
-
-
-def _remove(obj: Any, path: Path) -> None:
-    """Delete the node at ``path`` when it exists (missing parents are fine)."""
-    node = obj
-    for depth, part in enumerate(path):
-        last = depth == len(path) - 1
-        if part.startswith("f:") and isinstance(node, dict):
-            if part[2:] not in node:
-                return
-            if last:
-                del node[part[2:]]
-                return
-            node = node[part[2:]]
-        elif part.startswith(("k:", "v:")) and isinstance(node, list):
-            wanted = json.loads(part[2:])
-            for index, item in enumerate(node):
-                hit = (
-                    isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items())
-                    if part.startswith("k:")
-                    else item == wanted
-                )
-                if hit:
-                    if last:
-                        node.pop(index)
-                        return
-                    node = item
-                    break
-            else:
-                return
-        else:
-            return

@@ -3,7 +3,9 @@
 It loads the given documents, serves until Ctrl-C (or SIGTERM), prints the address and writes a
 kubeconfig. Over plain HTTP kubectl sends no credentials, so the server then admits anonymous
 requests; with ``--tls-cert``/``--tls-key`` (or ``--self-signed-tls``, certificates made by
-:mod:`kgen.cert`) it requires the printed token.
+:mod:`kgen.cert`) it requires the printed token. The namespace controller and the garbage
+collector (:mod:`kgen.testing.controllers`) run unless ``--no-controllers`` asks for a bare
+store.
 """
 
 from __future__ import annotations
@@ -78,6 +80,12 @@ __all__ = ["testserver"]
     show_default=True,
     help="Bearer token the server accepts.",
 )
+@click.option(
+    "--no-controllers",
+    is_flag=True,
+    help="Run no controllers: deleting a namespace or an owner removes what it holds at once, "
+    "and namespaces get no default ServiceAccount or kube-root-ca.crt.",
+)
 def testserver(
     specs: tuple[Path, ...],
     discovery: tuple[Path, ...],
@@ -89,6 +97,7 @@ def testserver(
     ca_file: Path | None,
     self_signed_tls: bool,
     token: str,
+    no_controllers: bool,
 ) -> None:
     """Serve an in-process Kubernetes API server built from API documents until Ctrl-C."""
     if (tls_cert is None) != (tls_key is None):
@@ -112,6 +121,7 @@ def testserver(
             ca_pem=ca_pem,
             token=token,
             allow_anonymous=tls is None,
+            controllers=not no_controllers,
         )
     except SpecError as err:
         raise click.ClickException(str(err)) from None

@@ -10,9 +10,11 @@ namespace becomes ``Terminating``; a CustomResourceDefinition gets its cleanup f
 and sent back. The code is 200, and 202 only when the client asked ``orphanDependents: false``
 while the object stays (:func:`response_code`).
 
-kgen.testing has no kubelet, namespace controller or CRD finalizer: a marked object is removed
-at once, in one DELETED event that carries the marks (kube-apiserver first writes the marked
-object, a MODIFIED event), and the answer is the marked object. Everything here is pure: the
+kgen.testing has no kubelet or CRD finalizer, and the bare store (no controllers) no namespace
+controller: a marked object is removed at once, in one DELETED event that carries the marks
+(kube-apiserver first writes the marked object, a MODIFIED event), and the answer is the marked
+object. With controllers running, a namespace stays marked until the namespace controller
+finalizes it, and :func:`gc_finalizers` gives the garbage collector's finalizers of a delete. Everything here is pure: the
 functions copy what they change and never touch the store.
 """
 
@@ -27,9 +29,12 @@ from kgen.testing._registry import ResourceInfo
 from kgen.testing._store import JSON, copy_json
 
 __all__ = [
+    "FOREGROUND",
+    "ORPHAN",
     "RETURNS_DELETED_OBJECT",
     "answer",
     "deleted_status",
+    "gc_finalizers",
     "grace_period",
     "mark",
     "mark_deleting",
@@ -67,6 +72,11 @@ the apps, batch, rbac, networking, policy, admissionregistration, flowcontrol, c
 certificates kinds ...) and custom resources answer with a Status.
 """
 
+ORPHAN = "orphan"
+"""The finalizer that holds an owner while the garbage collector orphans its dependents."""
+FOREGROUND = "foregroundDeletion"
+"""The finalizer that holds an owner until its blocking dependents are gone."""
+
 _CRDS = ("apiextensions.k8s.io", "customresourcedefinitions")
 _CRD_CLEANUP = "customresourcecleanup.apiextensions.k8s.io"
 
@@ -103,6 +113,25 @@ def response_code(delete_options: Mapping[str, Any], removed: bool) -> int:
     if not removed and delete_options.get("orphanDependents") is False:
         return 202
     return 200
+
+
+def gc_finalizers(finalizers: list[str], delete_options: Mapping[str, Any]) -> list[str]:
+    """The finalizers an object gets from a delete when a garbage collector runs, as
+    kube-apiserver's generic store sets them: an explicit ``orphanDependents`` or
+    ``propagationPolicy`` replaces :data:`ORPHAN`/:data:`FOREGROUND` by the one it asks for (none
+    for Background); without either, the object keeps the ones it has. Others are kept in
+    order; the list is returned unchanged when the set is the same."""
+    orphan_flag = delete_options.get("orphanDependents")
+    policy = delete_options.get("propagationPolicy")
+    if orphan_flag is not None:
+        orphan, foreground = orphan_flag is True, False
+    elif policy is not None:
+        orphan, foreground = policy == "Orphan", policy == "Foreground"
+    else:
+        orphan, foreground = ORPHAN in finalizers, FOREGROUND in finalizers
+    kept = [f for f in finalizers if f not in (ORPHAN, FOREGROUND)]
+    wanted = kept + [ORPHAN] * orphan + [FOREGROUND] * foreground
+    return finalizers if set(wanted) == set(finalizers) else wanted
 
 
 def grace_period(pod: JSON, delete_options: Mapping[str, Any]) -> int:

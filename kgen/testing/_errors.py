@@ -101,6 +101,14 @@ class APIError(Exception):
         )
 
     @classmethod
+    def forbidden(cls, resource: str, group: str, name: str, why: str) -> APIError:
+        """403 as an admission plugin refuses a request (kube's ``NewForbidden``)."""
+        subject = cls._qualified(resource, group) + (f' "{name}"' if name else "")
+        return cls(
+            403, "Forbidden", f"{subject} is forbidden: {why}", cls._details(resource, group, name)
+        )
+
+    @classmethod
     def conflict(cls, resource: str, group: str, name: str, why: str) -> APIError:
         return cls(
             409,

@@ -27,6 +27,7 @@ import msgspec
 import yaml
 
 from kgen.testing import _discovery as discovery
+from kgen.testing._apply import check_write_options
 from kgen.testing._auth import Attributes, Auth, User
 from kgen.testing._containers import ContainerHandlers, StreamKind
 from kgen.testing._csr import CSR_KEY
@@ -62,7 +63,10 @@ HALF_OPEN = b"\x00kgen-half-open\x00"
 
 _REMOTE_COMMANDS = frozenset({"exec", "attach"})
 _PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
-_WHOLE_OBJECT_SUBRESOURCES = {CSR_KEY: ("status", "approval")}
+_WHOLE_OBJECT_SUBRESOURCES = {
+    CSR_KEY: ("status", "approval"),
+    ("", "namespaces"): ("status", "finalize"),
+}
 """Subresources read and written as the whole object: ``status`` everywhere, and these."""
 _encoder = msgspec.json.Encoder()
 
@@ -576,11 +580,11 @@ class Handler:
             )
         applying = request.headers.get("content-type", "").split(";")[0].strip() == PATCH_APPLY
         manager = request.param("fieldManager")
-        if not manager and not applying:
-            manager = request.headers.get("user-agent", "").split("/")[0]
         force = request.param("force")
-        if force and not applying:
-            raise APIError.bad_request("force may only be set for apply patches")
+        kind = {"POST": "CreateOptions", "PUT": "UpdateOptions"}.get(request.method, "PatchOptions")
+        check_write_options(kind, manager, applying, bool(force) and kind == "PatchOptions")
+        if not manager and not applying:
+            manager = request.headers.get("user-agent", "").split("/")[0][:128]
         return WriteOptions(bool(dry_run), manager, force == "true", validation, user=user)
 
     def _delete_options(self, request: Request) -> JSON:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgen.spec._wellknown import wellknown_definitions
 from kgen.spec.model import APIModel, GroupVersion
 from kgen.testing._crds import CRDExtras, PrinterColumn, ScalePaths
 from kgen.testing._names import builtin_names
@@ -67,6 +68,8 @@ _FIELD_SELECTORS: dict[tuple[str, str], tuple[str, ...]] = {
         "type",
     ),
 }
+
+_WELL_KNOWN = frozenset(wellknown_definitions())
 
 
 _NO_EXTRAS = CRDExtras()
@@ -181,7 +184,10 @@ class Registry:
     def add(self, part: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras]) -> None:
         """Serve the resources of ``part`` too (replacing same-named ones), with its schemas."""
         with self._lock:
-            self.model.schemas.update(part.schemas)
+            for name, schema in part.schemas.items():
+                # a CRD's model carries stand-ins for the meta/v1 definitions: keep the real ones
+                if name not in self.model.schemas or name not in _WELL_KNOWN:
+                    self.model.schemas[name] = schema
             changed = []
             for key, gv in part.group_versions.items():
                 existing = self.model.group_versions.get(key)
@@ -223,6 +229,10 @@ class Registry:
         for info in self._by_path.values():
             seen.setdefault(info.key, info)
         return list(seen.values())
+
+    def stored_one(self, group: str, plural: str) -> ResourceInfo | None:
+        """The resource :meth:`stored` lists for the storage key ``(group, plural)``, if any."""
+        return next((i for i in self.stored() if i.key == (group, plural)), None)
 
     def has_group_version(self, group: str, version: str) -> bool:
         return (group, version) in self.model.group_versions

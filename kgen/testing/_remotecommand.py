@@ -15,6 +15,7 @@ import contextlib
 import socket
 import ssl
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -127,7 +128,7 @@ class Session:
         process = self.process
         send_lock = threading.Lock()
 
-        def sender(channel: Channel) -> Any:
+        def sender(channel: Channel) -> Callable[[bytes], None]:
             def send(data: bytes) -> None:
                 for start in range(0, len(data), MAX_OUTPUT_MESSAGE):
                     with send_lock:

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from kgen.cert import generate_self_signed_ca
 from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing._auth import Auth, Rule, User
@@ -32,6 +33,7 @@ from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers import ControllerRunner, GarbageCollector, NamespaceController
 
 __all__ = ["APIServer"]
 
@@ -196,6 +198,11 @@ class APIServer:
     ``seed``: by default (``None``) uids are random (uuid4), unique across servers; an int makes
     uids and generated names reproducible (same seed, same sequence) and seeds the fault plan's
     probabilities, which are seeded with 0 when no seed is given.
+    ``controllers``: ``False`` (the default, what the tests written against a bare store
+    expect) removes a deleted namespace and collects dependents within the DELETE; ``True`` runs
+    the namespace controller and the garbage collector of :mod:`kgen.testing.controllers` on
+    threads of the server between :meth:`start` and :meth:`stop` (``kube-root-ca.crt`` then
+    publishes ``ca_pem``, or a CA made for the purpose when there is none).
     """
 
     def __init__(
@@ -217,6 +224,7 @@ class APIServer:
         seed: int | None = None,
         bookmark_interval: float = 60.0,
         version: Mapping[str, str] | None = None,
+        controllers: bool = False,
     ) -> None:
         paths = [Path(p) for p in specs]
         if model is None:
@@ -233,6 +241,7 @@ class APIServer:
             seed=seed,
             bookmark_interval=bookmark_interval,
             crds=crd_extras(manifests),
+            controllers=controllers,
         )
         self.tracker.install_crds(manifests)
         self.faults = Faults(0 if seed is None else seed)
@@ -249,6 +258,13 @@ class APIServer:
         self._client_ca_pem = client_ca_pem
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._controllers: ControllerRunner | None = None
+        if controllers:
+            root_ca = ca_pem or generate_self_signed_ca("kgen-testing-ca").cert_pem
+            self._controllers = ControllerRunner(
+                self.tracker.store,
+                [NamespaceController(self.tracker, root_ca), GarbageCollector(self.tracker)],
+            )
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -279,12 +295,16 @@ class APIServer:
             daemon=True,
         )
         self._thread.start()
+        if self._controllers is not None:
+            self._controllers.start()
         return self
 
     def stop(self) -> None:
         """End watches, stop serving and join every request thread; safe to call twice."""
         if self._httpd is None:
             return
+        if self._controllers is not None:
+            self._controllers.stop()
         self.handler.stopping.set()
         self.tracker.store.close_watchers()
         self._httpd.shutdown()

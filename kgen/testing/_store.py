@@ -115,6 +115,7 @@ class Store:
         self._window = window
         self._watcher_capacity = watcher_capacity
         self._watchers: list[Watcher] = []
+        self._listeners: list[Callable[[Event], None]] = []
         self.revision = 1
         self.compacted = 1
         """Revisions up to and including this one can no longer be watched from or listed at."""
@@ -165,7 +166,22 @@ class Store:
             for watcher in list(self._watchers):
                 if watcher._wants(event):
                     watcher._deliver(event)
+            for listener in list(self._listeners):
+                listener(event)
             return event
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Call ``listener(event)`` after every commit, of every resource, under the store's lock
+        and in commit order: it must be quick and must not call back into the store from another
+        thread (controllers use it to queue work, :mod:`kgen.testing.controllers`)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Event], None]) -> None:
+        """Stop calling ``listener``; safe to call for one never added."""
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
 
     def compact(self, revision: int | None = None) -> None:
         """Forget history up to ``revision`` (default: all of it), as etcd compaction does."""

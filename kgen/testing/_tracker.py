@@ -27,8 +27,9 @@ from kgen import fields as fieldsel
 from kgen import labels as labelsel
 from kgen.spec import SpecError
 from kgen.spec.model import APIModel
+from kgen.testing import _admission as admission
 from kgen.testing import _deletion as deletion
-from kgen.testing._apply import FieldManager
+from kgen.testing._apply import FieldManager, check_write_options
 from kgen.testing._crds import CRDExtras, extras_of
 from kgen.testing._csr import APPROVAL, CSR_KEY, csr_create, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
@@ -67,6 +68,7 @@ _NO_GENERATION = frozenset(
 )
 """Built-in resources with a status subresource whose objects carry no ``generation``."""
 _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+_NAMESPACES = ("", "namespaces")
 
 
 def _now() -> str:
@@ -87,6 +89,14 @@ class ObjectTracker:
     manifests add (printer columns, scale paths, selectable fields). When the model serves
     core/v1 namespaces, the four standard namespaces exist from the start and namespaced objects
     can only be created in existing namespaces.
+
+    ``controllers``: ``False`` (the default) is the bare store: a deleted namespace is emptied and
+    removed, and an owner's dependents collected, within the DELETE itself. ``True`` leaves that
+    to the controllers of :mod:`kgen.testing.controllers` (which must then run over this tracker,
+    as ``APIServer(controllers=True)`` runs them): a deleted namespace stays ``Terminating``,
+    held by the ``kubernetes`` finalizer of its ``spec``, and refuses new content (403);
+    Foreground and Orphan deletes hold the owner with the ``foregroundDeletion`` / ``orphan``
+    finalizer; the immortal namespaces (default, kube-system, kube-public) may not be deleted.
     """
 
     def __init__(
@@ -98,7 +108,9 @@ class ObjectTracker:
         clock: Callable[[], str] = _now,
         bookmark_interval: float = 60.0,
         crds: Mapping[tuple[str, str, str], CRDExtras] | None = None,
+        controllers: bool = False,
     ) -> None:
+        self.controllers = controllers
         self.registry = Registry(model, crds)
         self.schemas = SchemaView(self.registry.model.schemas)
         self.checker = Checker(self.schemas)
@@ -114,6 +126,10 @@ class ObjectTracker:
         if self._namespaces is not None:
             for name in _DEFAULT_NAMESPACES:
                 self.create(self._namespaces, "", {"metadata": {"name": name}})
+
+    def now(self) -> str:
+        """The time the tracker stamps objects with (its clock), for controllers' conditions."""
+        return self._clock()
 
     # --- lookup -------------------------------------------------------------------------------
 
@@ -387,13 +403,19 @@ class ObjectTracker:
             raise APIError.bad_request(f"strict decoding error: {detail}")
         return [f'unknown field "{p[1:]}"' for p in unknown]
 
+    def _default(self, info: ResourceInfo, obj: JSON) -> None:
+        """Fill the defaults of the built-in kinds and of the schema, in place."""
+        apply_builtin_defaults(info.key, obj)
+        schema = self.schemas.named(info.schema)
+        if schema is not None:
+            self.checker.default(obj, schema)
+
     def _admit(self, info: ResourceInfo, obj: JSON) -> None:
         """Default, then validate, the object about to be stored (422 Invalid on problems)."""
-        apply_builtin_defaults(info.key, obj)
+        self._default(info, obj)
         schema = self.schemas.named(info.schema)
         if schema is None:
             return
-        self.checker.default(obj, schema)
         problems = self.checker.check(obj, schema, "")
         if problems:
             raise APIError.invalid(info.kind, info.group, obj["metadata"].get("name", ""), problems)
@@ -420,6 +442,10 @@ class ObjectTracker:
         warnings = self._prune(info, obj, options)
         namespace = self._check_namespace(info, namespace, obj)
         metadata = obj["metadata"]
+        if self.controllers and info.namespaced and self._namespaces is not None:
+            live = self.store.get(self._namespaces.key, ("", namespace))
+            if live is not None:
+                admission.check_create(info, str(metadata.get("name") or ""), live)
         if not metadata.get("name") and metadata.get("generateName"):
             suffix = "".join(self._rng.choice(_NAME_CHARS) for _ in range(5))
             metadata["name"] = str(metadata["generateName"]) + suffix
@@ -439,11 +465,14 @@ class ObjectTracker:
             obj.pop("status", None)
             if info.key == ("", "pods"):
                 obj["status"] = initial_pod_status(obj)
-        if info.key == ("", "namespaces"):
-            obj.setdefault("spec", {"finalizers": ["kubernetes"]})
+        if info.key == _NAMESPACES:  # a namespace always starts held by "kubernetes"
+            spec = obj.setdefault("spec", {})
+            finalizers = list(spec.get("finalizers") or [])
+            spec["finalizers"] = finalizers + ["kubernetes"] * ("kubernetes" not in finalizers)
             obj["status"] = {"phase": "Active"}
         if info.key == CSR_KEY:
             csr_create(obj, options.user)
+        self._default(info, obj)  # decoded writes carry their defaults, owned by the writer
         self.fields.record_update(
             None,
             obj,
@@ -451,8 +480,10 @@ class ObjectTracker:
             info.api_version,
             None,
             self._clock(),
-            "Update",
             self.schemas.named(info.schema),
+            sent=metadata.get("managedFields"),
+            status_split="status" in info.subresources,
+            builtin=not info.custom,
         )
         return self._store_new(info, namespace, obj, options, warnings)
 
@@ -522,7 +553,9 @@ class ObjectTracker:
                     "the object has been modified; please apply your changes to the latest "
                     "version and try again",
                 )
+            sent = obj["metadata"].get("managedFields")
             new = self._merge_update(info, old, obj, subresource)
+            self._default(info, new)
             self.fields.record_update(
                 old,
                 new,
@@ -530,8 +563,10 @@ class ObjectTracker:
                 info.api_version,
                 subresource or None,
                 self._clock(),
-                "Update",
                 self.schemas.named(info.schema),
+                sent=sent,
+                status_split="status" in info.subresources,
+                builtin=not info.custom,
             )
             return self._store_update(info, namespace, old, new, options, warnings)
 
@@ -541,6 +576,11 @@ class ObjectTracker:
             return csr_subresource_update(old, obj, subresource, self._clock())
         if info.key == CSR_KEY and not subresource and "spec" in old:
             obj["spec"] = old["spec"]  # a request never changes once made
+        if info.key == _NAMESPACES and subresource == "finalize":
+            new = copy_json(old)  # namespaces/finalize writes spec.finalizers and nothing else
+            finalizers = (obj.get("spec") or {}).get("finalizers") or []
+            new.setdefault("spec", {})["finalizers"] = finalizers
+            return new
         if subresource == "status":
             new = copy_json(old)
             if "status" in obj:
@@ -551,6 +591,13 @@ class ObjectTracker:
         if subresource and subresource != "scale":  # scale writes arrive as whole objects
             raise APIError.method_not_allowed("update", f"{info.plural}/{subresource}")
         new = obj
+        if info.key == _NAMESPACES:  # only namespaces/finalize changes spec.finalizers
+            old_finalizers = (old.get("spec") or {}).get("finalizers")
+            spec = new.setdefault("spec", {})
+            if old_finalizers is None:
+                spec.pop("finalizers", None)
+            else:
+                spec["finalizers"] = old_finalizers
         if "status" in info.subresources:
             if "status" in old:
                 new["status"] = old["status"]
@@ -589,11 +636,12 @@ class ObjectTracker:
         if new == old:
             return Written(info.present(old), 200, warnings)
         deleting = bool(new["metadata"].get("deletionTimestamp"))
-        if deleting and not new["metadata"].get("finalizers"):
+        if deleting and not new["metadata"].get("finalizers") and not _spec_finalizers(info, new):
             if options.dry_run:
                 return Written(info.present(new), 200, warnings)
             event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(new, rv))
-            self._collect_garbage(new, "Background")
+            if not self.controllers:
+                self._collect_garbage(new, "Background")
             self._after_write(info, key[1])
             return Written(info.present(event.object), 200, warnings)
         if options.dry_run:
@@ -678,10 +726,7 @@ class ObjectTracker:
         options: WriteOptions,
         subresource: str,
     ) -> Written:
-        if not options.field_manager:
-            raise APIError.bad_request(
-                "fieldManager must be set for apply patches (PATCH with application/apply-patch+yaml)"
-            )
+        check_write_options("PatchOptions", options.field_manager or "", True, False)
         applied = check_identity(info, copy_json(applied) if isinstance(applied, dict) else applied)
         if applied.get("apiVersion") is None or applied.get("kind") is None:
             raise APIError.bad_request("apiVersion and kind must be set in an apply configuration")
@@ -705,6 +750,7 @@ class ObjectTracker:
             )
             obj = created.object
             obj["metadata"].pop("managedFields", None)
+            status = obj.get("status")
             obj = self.fields.apply(
                 obj,
                 applied,
@@ -714,10 +760,25 @@ class ObjectTracker:
                 True,
                 schema,
                 self._clock(),
-                initial=True,
+                creating=True,
+                status_split="status" in info.subresources,
+                builtin=not info.custom,
             )
+            if "status" in info.subresources:  # a create sets no status, applied or not
+                obj.pop("status", None)
+                if status is not None:
+                    obj["status"] = status
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
+            )
+        wanted_rv = applied["metadata"].get("resourceVersion")
+        if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:  # optimistic lock
+            raise APIError.conflict(
+                info.plural,
+                info.group,
+                name,
+                "the object has been modified; please apply your changes to the latest "
+                "version and try again",
             )
         live = info.present(old)
         merged = self.fields.apply(
@@ -729,6 +790,8 @@ class ObjectTracker:
             options.force,
             schema,
             self._clock(),
+            status_split="status" in info.subresources,
+            builtin=not info.custom,
         )
         managed = merged["metadata"].get("managedFields")
         new = self._merge_update(info, old, merged, subresource)
@@ -836,6 +899,8 @@ class ObjectTracker:
         with self.store.lock:
             old = self._current(info, namespace, name)
             self._check_preconditions(info, old, body_options.get("preconditions"))
+            if self.controllers:
+                return self._delete_for_controllers(info, old, options)
             key = self._key(info, namespace, name)
             held = bool(old["metadata"].get("finalizers"))
             if held and old["metadata"].get("deletionTimestamp"):
@@ -863,6 +928,45 @@ class ObjectTracker:
                 if policy != "Foreground":
                     self._collect_garbage(old, policy or "Background")
                 self._after_write(info, name)
+        return Written(deletion.answer(info, last), deletion.response_code(body_options, True))
+
+    def _delete_for_controllers(
+        self, info: ResourceInfo, old: JSON, options: WriteOptions
+    ) -> Written:
+        """:meth:`delete_ex` when controllers run (the caller holds the lock): the object is
+        removed only when no finalizer holds it, after the garbage collector's finalizers for
+        the asked propagation are set; a namespace is held by its ``spec.finalizers`` too, and
+        marked Terminating. Nothing is collected here: the controllers do it."""
+        body_options = options.body_options
+        meta = old["metadata"]
+        admission.check_delete(info, meta["name"])
+        key = self._key(info, meta.get("namespace", ""), meta["name"])
+        finalizers = list(meta.get("finalizers") or [])
+        wanted = deletion.gc_finalizers(finalizers, body_options)
+        now = self._clock()
+        if wanted or _spec_finalizers(info, old):
+            if meta.get("deletionTimestamp") and wanted == finalizers:
+                return Written(info.present(old), deletion.response_code(body_options, False))
+            if meta.get("deletionTimestamp"):
+                new = copy_json(old)
+            elif info.key == _NAMESPACES:
+                new = deletion.mark(info, old, now, body_options) or copy_json(old)
+            else:
+                new = deletion.mark_held(info, old, now, body_options)
+            if wanted:
+                new["metadata"]["finalizers"] = wanted
+            else:
+                new["metadata"].pop("finalizers", None)
+            if not options.dry_run:
+                new = self.store.commit(
+                    info.key, key, "MODIFIED", functools.partial(_with_rv, new)
+                ).object
+            return Written(info.present(new), deletion.response_code(body_options, False))
+        last = deletion.mark(info, old, now, body_options) or old
+        if not options.dry_run:
+            gone = copy_json(last)
+            self.store.commit(info.key, key, "DELETED", functools.partial(_with_rv, gone))
+            self._after_write(info, meta["name"])
         return Written(deletion.answer(info, last), deletion.response_code(body_options, True))
 
     def _empty_namespace(self, namespace: str) -> None:
@@ -1037,13 +1141,19 @@ def _everything(obj: JSON) -> bool:
 
 
 def _with_rv(obj: JSON, revision: int) -> JSON:
-    obj["metadata"]["resourceVersion"] = str(revision)
-    return obj
+    """``obj`` at ``revision``: a new top level and ``metadata``, so that an object already in
+    the history (the stored one, when it is deleted) keeps the resourceVersion it had."""
+    return {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(revision)}}
 
 
 def _object_key(obj: JSON) -> str:
     meta = obj["metadata"]
     return f"{meta.get('namespace', '')}/{meta['name']}"
+
+
+def _spec_finalizers(info: ResourceInfo, obj: JSON) -> bool:
+    """True when ``obj`` is a namespace whose ``spec.finalizers`` still hold it."""
+    return info.key == _NAMESPACES and bool((obj.get("spec") or {}).get("finalizers"))
 
 
 def _spec_of(obj: JSON) -> JSON:

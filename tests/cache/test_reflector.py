@@ -228,6 +228,8 @@ def test_expired_watch_relists_at_last_rv_then_empty_s47() -> None:
         lw.next_watch()
         assert r.last_sync_resource_version() == "9"
     assert [o.resource_version for o in lw.list_calls] == ["0", "5", ""]
+    # The page size is decided once per list (0 at a specific version) and kept for the retry.
+    assert [o.limit for o in lw.list_calls] == [500, 0, 0]
     assert backoff.calls >= 1
 
 

@@ -52,6 +52,9 @@ CANONICAL = (
     "ApplyStatusMixin",
 )
 """client-go's verb order (create ... apply_status; apply comes with PatchMixin)."""
+STREAMS = ("ExecMixin", "AttachMixin", "PortForwardMixin")
+"""The streaming subresources' mixins, after the verbs (pods/exec, pods/attach,
+pods/portforward)."""
 
 
 def _module(name: str) -> Any:
@@ -111,7 +114,7 @@ def test_s1_methods_are_exactly_the_verbs_discovery_lists(
         for view in gv.resources:
             client = _client(group_client, view)
             bases = [b.__name__ for b in type(client).__bases__]
-            assert bases == [m for m in CANONICAL if m in bases], view.plural
+            assert bases == [m for m in CANONICAL + STREAMS if m in bases], view.plural
             served = discovered.get((gv.group, gv.version, view.plural))
             if served is None:
                 continue  # in the OpenAPI documents but not served by the discovered cluster
@@ -132,12 +135,12 @@ def test_s4_full_method_set_in_order_and_status_only_with_a_status_subresource(
     """S4: pods (status subresource) inherit every verb family in client-go's order; config
     maps (no status subresource, the noStatus analogue) lack update_status/apply_status."""
     core = {v.plural: v for v in build_views(packages[1]["k135"], "k135")[0].resources}
-    assert core["pods"].mixins == CANONICAL
+    assert core["pods"].mixins == CANONICAL + STREAMS
     assert core["configmaps"].mixins == tuple(
         m for m in CANONICAL if m not in ("UpdateStatusMixin", "ApplyStatusMixin")
     )
     pod_client = _module("k135.typed.core_v1").PodClient
-    assert [b.__name__ for b in pod_client.__bases__] == list(CANONICAL)
+    assert [b.__name__ for b in pod_client.__bases__] == list(CANONICAL + STREAMS)
 
 
 def _deployment(apps: Any, core: Any, name: str) -> Any:

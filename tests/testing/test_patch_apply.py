@@ -213,7 +213,11 @@ def test_server_side_apply_ownership(client: Client, ns: str) -> None:
         data=CM.format(data="a: '1'"),
         headers={"Content-Type": "application/apply-patch+yaml"},
     )
-    assert no_manager.status_code == 400
+    assert no_manager.status_code == 422
+    assert no_manager.json()["message"] == (
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for '
+        "apply patch"
+    )
 
 
 def test_update_takes_ownership_from_appliers(client: Client, ns: str) -> None:

@@ -1,0 +1,27 @@
+"""The controllers the test server runs: what kube-controller-manager would do to its objects.
+
+``APIServer(controllers=True)`` (the default of ``kgen testserver``) runs them on threads of
+its own, started and joined with the server; each acts only through the tracker's public
+operations, as a real controller acts only through the API, and reacts to the store's events:
+
+* :class:`NamespaceController` (``namespace``): deleting a namespace empties it, then removes
+  it; every active namespace gets a ``default`` ServiceAccount and the ``kube-root-ca.crt``
+  ConfigMap.
+* :class:`GarbageCollector` (``garbage_collector``): dependents follow their owners by
+  ownerReferences, in the background, in the foreground, or orphaned.
+
+:class:`ControllerRunner` (``_runner``) is the loop they share; a :class:`Controller` is anything
+with ``name``, ``observe``, ``initial`` and ``sync``.
+"""
+
+from kgen.testing.controllers._runner import Controller, ControllerRunner
+from kgen.testing.controllers.garbage_collector import GarbageCollector
+from kgen.testing.controllers.namespace import ROOT_CA_CONFIGMAP, NamespaceController
+
+__all__ = [
+    "ROOT_CA_CONFIGMAP",
+    "Controller",
+    "ControllerRunner",
+    "GarbageCollector",
+    "NamespaceController",
+]

@@ -206,16 +206,25 @@ def accept_websocket(
     max_size: int,
 ) -> Connection | None:
     """Complete the WebSocket handshake of the request already read from ``sock`` (its
-    ``request_line`` and ``headers``), choosing among ``protocols``; the open connection (on a
-    :class:`SerializedTLSSocket` for TLS), or ``None`` when the handshake was refused (the
-    refusal has been sent)."""
-    protocol = ServerProtocol(subprotocols=protocols, max_size=max_size)
+    ``request_line`` and lowercased ``headers``), choosing among ``protocols``; the open
+    connection (on a :class:`SerializedTLSSocket` for TLS), or ``None`` when the handshake was
+    refused (the refusal has been sent). A protocol that is not an RFC 6455 token
+    (``SPDY/3.1+portforward.k8s.io``, which kubectl offers) is matched here, as the WebSocket
+    library would refuse the header."""
+    offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
+    untokened = next((p for p in protocols if "/" in p and p in offered), None)
+    if untokened is not None:
+        headers = {k: v for k, v in headers.items() if k != "sec-websocket-protocol"}
+        protocols = []
+    protocol = ServerProtocol(subprotocols=protocols or None, max_size=max_size)
     raw = request_line + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     protocol.receive_data((raw + "\r\n").encode("latin-1"))
     events = protocol.events_received()
     if not events:
         return None
     response = protocol.accept(events[0])  # type: ignore[arg-type]
+    if untokened is not None and response.status_code == 101:
+        response.headers["Sec-WebSocket-Protocol"] = untokened
     protocol.send_response(response)
     sock.sendall(b"".join(protocol.data_to_send()))
     if response.status_code != 101:

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import http.client
+import re
+import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,17 +171,76 @@ def test_the_official_client_portforward(
         api_client.close()
 
 
-@pytest.mark.kubectl
-def test_kubectl_port_forward_gets_a_clear_refusal(
-    server: APIServer, kubectl: Kubectl, make_pod: MakePod, pods: Any
-) -> None:
-    """kubectl forwards ports over SPDY (1.31 and later tunnel it in a WebSocket first, then
-    fall back to plain SPDY); neither is served, and its error says what is."""
+TUNNELLING_KUBECTLS = ("1.31", "1.33")
+"""kubectl tunnels port-forward's SPDY in a WebSocket from 1.31 (plain SPDY before)."""
+
+
+def _running_pod(make_pod: MakePod, pods: Any) -> str:
     name = make_pod()
     pod = pods.get(name)
     pod["status"] = {"phase": "Running"}  # kubectl forwards only to a running pod
     pods.update_status(pod)
-    done = kubectl.run("port-forward", name, "0:80", check=False)
+    return name
+
+
+@pytest.mark.kubectl
+@pytest.mark.parametrize("version", TUNNELLING_KUBECTLS)
+def test_kubectl_port_forward(
+    server: APIServer,
+    make_pod: MakePod,
+    pods: Any,
+    container: tuple[str, int],
+    version: str,
+    tmp_path: Path,
+) -> None:
+    """``kubectl port-forward POD :80 :9090 :81`` (SPDY/3.1 in a WebSocket): an HTTP request
+    reaches the container's real server, bytes reach a handler, and a port nothing answers
+    makes kubectl report the kubelet's error and end ("lost connection to pod")."""
+    name = _running_pod(make_pod, pods)
+    server.containers.forward(pod=name, port=80, to=container)
+    server.containers.on_port(echo, pod=name, port=9090)
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    kubectl = Kubectl(_binary(version), kubeconfig, "default", tmp_path / "cache")
+    argv = kubectl.argv("port-forward", name, ":80", ":9090", ":81")
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kubectl.env
+    ) as process:
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            local: dict[int, int] = {}
+            while len(local) < 3 and (line := process.stdout.readline()):
+                found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)", line)
+                if found:
+                    local[int(found.group(2))] = int(found.group(1))
+            assert sorted(local) == [80, 81, 9090], process.stderr.read()
+            conn = http.client.HTTPConnection("127.0.0.1", local[80], timeout=10)
+            conn.request("GET", "/through-kubectl")
+            response = conn.getresponse()
+            assert (response.status, response.read()) == (200, b"hello from /through-kubectl\n")
+            conn.close()
+            with socket.create_connection(("127.0.0.1", local[9090]), timeout=10) as sock:
+                sock.sendall(b"via kubectl")
+                assert sock.recv(100) == b"VIA KUBECTL"
+            with socket.create_connection(("127.0.0.1", local[81]), timeout=10) as sock:
+                assert sock.recv(100) == b""
+            assert process.wait(timeout=20) == 1
+            errors = process.stderr.read()
+        finally:
+            process.kill()
+    assert "an error occurred forwarding" in errors and "-> 81: error forwarding port 81" in errors
+    assert "connection refused" in errors and "lost connection to pod" in errors
+
+
+@pytest.mark.kubectl
+def test_kubectl_port_forward_over_plain_spdy_gets_a_clear_refusal(
+    server: APIServer, make_pod: MakePod, pods: Any, tmp_path: Path
+) -> None:
+    """kubectl 1.30 and older forward over plain SPDY, which is not served: the error says
+    what is."""
+    name = _running_pod(make_pod, pods)
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    old = Kubectl(_binary("1.30"), kubeconfig, "default", tmp_path / "cache")
+    done = old.run("port-forward", name, "0:80", check=False)
     assert done.returncode == 1
-    assert "port-forward over SPDY" in done.stderr
-    assert "not served here: use a WebSocket with the subprotocol v4.channel.k8s.io" in done.stderr
+    assert "port-forward over plain SPDY is not served here" in done.stderr
+    assert "SPDY/3.1+portforward.k8s.io (kubectl 1.31 and later)" in done.stderr

@@ -7,6 +7,7 @@ import http.client
 import re
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -194,8 +195,9 @@ def test_kubectl_port_forward(
     tmp_path: Path,
 ) -> None:
     """``kubectl port-forward POD :80 :9090 :81`` (SPDY/3.1 in a WebSocket): an HTTP request
-    reaches the container's real server, bytes reach a handler, and a port nothing answers
-    makes kubectl report the kubelet's error and end ("lost connection to pod")."""
+    reaches the container's real server, five concurrent connections (one of 9 MB) are
+    echoed whole by a handler, and a port nothing answers makes kubectl report the kubelet's
+    error and end ("lost connection to pod")."""
     name = _running_pod(make_pod, pods)
     server.containers.forward(pod=name, port=80, to=container)
     server.containers.on_port(echo, pod=name, port=9090)
@@ -218,9 +220,27 @@ def test_kubectl_port_forward(
             response = conn.getresponse()
             assert (response.status, response.read()) == (200, b"hello from /through-kubectl\n")
             conn.close()
-            with socket.create_connection(("127.0.0.1", local[9090]), timeout=10) as sock:
-                sock.sendall(b"via kubectl")
-                assert sock.recv(100) == b"VIA KUBECTL"
+            results: dict[int, bytes] = {}
+
+            def echoed(i: int, size: int) -> None:
+                with socket.create_connection(("127.0.0.1", local[9090]), timeout=20) as sock:
+                    payload = (b"via kubectl %d " % i) * (size // 16)
+                    sender = threading.Thread(target=sock.sendall, args=(payload,))
+                    sender.start()
+                    received = bytearray()
+                    while len(received) < len(payload) and (chunk := sock.recv(1 << 20)):
+                        received += chunk
+                    sender.join()
+                    results[i] = len(received) if received == payload.upper() else -1
+
+            clients = [threading.Thread(target=echoed, args=(i, 64 * 1024)) for i in range(4)]
+            clients.append(threading.Thread(target=echoed, args=(4, 10 * 1024 * 1024)))
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join()
+            sizes = {i: 14 * (64 * 1024 // 16) for i in range(4)} | {4: 14 * (10 << 20) // 16}
+            assert results == sizes  # each connection echoed whole, the last 9 MB
             with socket.create_connection(("127.0.0.1", local[81]), timeout=10) as sock:
                 assert sock.recv(100) == b""
             assert process.wait(timeout=20) == 1

@@ -115,7 +115,10 @@ class Parser:
                 break
             head, body = bytes(self._buffer[:8]), bytes(self._buffer[8 : 8 + length])
             del self._buffer[: 8 + length]
-            frames.append(self._frame(head, body))
+            try:
+                frames.append(self._frame(head, body))
+            except struct.error as err:
+                raise SPDYError(f"malformed SPDY frame ({len(body)} bytes): {err}") from None
         return frames
 
     def _frame(self, head: bytes, body: bytes) -> Frame:

@@ -17,13 +17,18 @@ on each connection to port 80 of the pod, read to its end by:
 * ``kgen connect()``: an in-process :class:`kgen.streams.PortStream`;
 * ``kgen listener``: a TCP client of a ``PortForwarder``'s local listener (kubectl's shape:
   one more copy, through the loopback socket);
-* ``official portforward()``: the official client's ``kubernetes.stream.portforward`` socket.
+* ``official portforward()``: the official client's ``kubernetes.stream.portforward`` socket;
+* ``kubectl port-forward``: a TCP client of ``kubectl port-forward bench :80`` (the ``kubectl``
+  on PATH, 1.31 or later: SPDY tunnelled in a WebSocket, the test server's other protocol),
+  started once before the reps.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         return 0
 
     openapi = shared_dir() / "specs" / "kubernetes" / "v1.35" / "openapi-v3"
-    with APIServer(specs=[openapi]) as server:
+    # anonymous requests allowed: kubectl sends no token over plain HTTP
+    with APIServer(specs=[openapi], allow_anonymous=True) as server, ExitStack() as stack:
         server.containers.on_exec(produce)
         config = Config(host=server.url, bearer_token=server.token, qps=-1)
         rest = RESTClient(config)
@@ -76,6 +82,9 @@ def main(argv: list[str] | None = None) -> None:
 
             server.containers.on_port(send, pod="bench", port=80)
             forward_cases = _port_forward_cases(server, pods, Path(".bench-results"))
+            forward_cases += stack.enter_context(
+                _kubectl_case(server, pods, Path(".bench-results"))
+            )
             run_round_robin(forward_cases, args.reps)
         rest.close()
     print(f"input: {args.mb} MiB of stdout per run, {args.reps} reps after a warm-up\n")
@@ -224,3 +233,45 @@ def _official_case(server: APIServer, folder: Path) -> list[Case]:
         return received
 
     return [Case("official stream()", run)]
+
+
+@contextmanager
+def _kubectl_case(
+    server: APIServer, pods: ResourceClient[dict[str, Any], dict[str, Any]], folder: Path
+) -> Iterator[list[Case]]:
+    """The ``kubectl port-forward`` case while kubectl runs (none without a kubectl 1.31+)."""
+    import re
+    import shutil
+    import socket
+    import subprocess
+
+    binary = shutil.which("kubectl")
+    if binary is None:
+        yield []
+        return
+    pod = pods.get("bench")
+    pod["status"] = {"phase": "Running"}  # kubectl forwards only to a running pod
+    pods.update_status(pod)
+    kubeconfig = server.write_kubeconfig(folder / "streams-kubeconfig")
+    argv = [binary, "--kubeconfig", str(kubeconfig), "port-forward", "bench", ":80"]
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+)", process.stdout.readline())
+            if found is None:
+                yield []
+                return
+            local = int(found.group(1))
+
+            def run() -> int:
+                received = 0
+                with socket.create_connection(("127.0.0.1", local)) as sock:
+                    while data := sock.recv(1 << 20):
+                        received += len(data)
+                return received
+
+            yield [Case("kubectl port-forward", run)]
+        finally:
+            process.terminate()

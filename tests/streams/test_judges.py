@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import http.client
 import re
+import signal
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +16,10 @@ from typing import Any
 
 import pytest
 
+from kgen.client import ResourceClient
+from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer, ContainerProcess
-from tests.streams.conftest import MakePod, echo
+from tests.streams.conftest import PODS, MakePod, echo
 from tests.streams.shell import shell
 from tests.testing.test_kubectl import Kubectl, _binary
 
@@ -264,3 +268,56 @@ def test_kubectl_port_forward_over_plain_spdy_gets_a_clear_refusal(
     assert done.returncode == 1
     assert "port-forward over plain SPDY is not served here" in done.stderr
     assert "SPDY/3.1+portforward.k8s.io (kubectl 1.31 and later)" in done.stderr
+
+
+@pytest.mark.kubectl
+def test_testserver_forward_option_serves_kubectl_port_forward(
+    specs_dir: Path, container: tuple[str, int], tmp_path: Path
+) -> None:
+    """``kgen testserver --forward '*:80=HOST:PORT'``: kubectl port-forwards to any pod's port
+    80 and reaches the server at HOST:PORT; a malformed ``--forward`` is a usage error."""
+    kubeconfig = tmp_path / "kubeconfig"
+    specs = specs_dir / "kubernetes" / "v1.35" / "openapi-v3"
+    command = [sys.executable, "-m", "kgen", "testserver", "--spec", str(specs)]
+    command += [
+        "--kubeconfig-out",
+        str(kubeconfig),
+        "--forward",
+        f"*:80={container[0]}:{container[1]}",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().split()[-1]
+            while "press Ctrl-C" not in server.stdout.readline():
+                pass
+            with RESTClient(Config(host=url)) as rest:
+                pods: Any = ResourceClient(rest, PODS, dict, dict, "default")
+                pods.create({"metadata": {"name": "web"}, "spec": {"containers": [{"name": "c"}]}})
+                _running_pod(lambda: "web", pods)
+            kubectl = Kubectl(_binary("1.33"), kubeconfig, "default", tmp_path / "cache")
+            argv = kubectl.argv("port-forward", "web", ":80")
+            with subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kubectl.env
+            ) as forward:
+                try:
+                    assert forward.stdout is not None
+                    line = forward.stdout.readline()
+                    found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80", line)
+                    assert found, line
+                    conn = http.client.HTTPConnection("127.0.0.1", int(found.group(1)), timeout=10)
+                    conn.request("GET", "/from-the-cli")
+                    assert conn.getresponse().read() == b"hello from /from-the-cli\n"
+                    conn.close()
+                finally:
+                    forward.terminate()
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.communicate(timeout=20)
+    assert server.returncode == 0
+    bad = subprocess.run(
+        [*command[:6], "--forward", "web=127.0.0.1:80"], capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "expected [NS/]POD:PORT=HOST:PORT" in bad.stderr

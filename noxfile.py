@@ -51,7 +51,8 @@ def format_(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks (medians and side-by-side ratios); not part of the test suite.
 
-    The peers measured side by side (lightkube, the official client) are installed here only.
+    The peers measured side by side (lightkube, the official client, httpx against aiohttp) are
+    installed here only.
     """
-    session.install("-e", ".[dev]", "lightkube", "kubernetes")
+    session.install("-e", ".[dev]", "lightkube", "kubernetes", "httpx")
     session.run("python", "-m", "bench", *session.posargs)

@@ -28,12 +28,16 @@ Decisions worth knowing:
 * The server's ``Warning`` headers (deprecations and the like) are logged by default; set
   ``Config.warning_handler`` (a :class:`WarningWriter`, :class:`NoWarnings`...) or
   :func:`set_default_warning_handler` to do otherwise.
+* The async client, :class:`AsyncRESTClient` (:mod:`kgen.rest.aio`, on aiohttp: install
+  ``kgen[async]``), runs the same rules from asyncio tasks; it is imported on first use.
 * Logs go to the ``kgen.rest`` logger; tokens, passwords, keys and ``Authorization`` headers
   never appear in logs, reprs or exception messages.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from kgen.rest._duration import go_duration
-from kgen.rest._ratelimit import RateLimiter, TokenBucket
+from kgen.rest._ratelimit import AsyncRateLimiter, AsyncTokenBucket, RateLimiter, TokenBucket
 from kgen.rest._stream import BodyStream
 from kgen.rest._useragent import build_user_agent, default_user_agent
 from kgen.rest.auth import AuthProvider
@@ -72,10 +76,18 @@ from kgen.rest.warning_handlers import (
 )
 from kgen.rest.watch import EventType, Watch, WatchEvent
 
+if TYPE_CHECKING:
+    from kgen.rest.aio import AsyncBodyStream as AsyncBodyStream
+    from kgen.rest.aio import AsyncRequest as AsyncRequest
+    from kgen.rest.aio import AsyncRESTClient as AsyncRESTClient
+    from kgen.rest.aio import AsyncWatch as AsyncWatch
+
 __all__ = [
     "DEFAULT_BURST",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_QPS",
+    "AsyncRateLimiter",
+    "AsyncTokenBucket",
     "AuthProvider",
     "BodyStream",
     "Config",
@@ -119,3 +131,15 @@ __all__ = [
     "is_unauthorized",
     "set_default_warning_handler",
 ]
+
+# Not in __all__: a star import must not need aiohttp.
+_ASYNC = frozenset({"AsyncBodyStream", "AsyncRESTClient", "AsyncRequest", "AsyncWatch"})
+
+
+def __getattr__(name: str) -> Any:
+    """The async client's names, imported on first use (they need aiohttp: ``kgen[async]``)."""
+    if name in _ASYNC:
+        from kgen.rest import aio
+
+        return getattr(aio, name)
+    raise AttributeError(f"module 'kgen.rest' has no attribute {name!r}")

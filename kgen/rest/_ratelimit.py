@@ -1,14 +1,16 @@
 """Client-side rate limiting: the :class:`RateLimiter` protocol and the :class:`TokenBucket`
-built from ``Config.qps``/``burst``."""
+built from ``Config.qps``/``burst``; for the async client, :class:`AsyncRateLimiter` and
+:class:`AsyncTokenBucket`, which runs the same bucket arithmetic and awaits instead of blocking."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["RateLimiter", "TokenBucket"]
+__all__ = ["AsyncRateLimiter", "AsyncTokenBucket", "RateLimiter", "TokenBucket"]
 
 
 @runtime_checkable
@@ -59,3 +61,58 @@ class TokenBucket:
         delay = self.reserve()
         if delay > 0:
             self._sleep(delay)
+
+
+@runtime_checkable
+class AsyncRateLimiter(Protocol):
+    """Admits the requests of an async client; shared by all its tasks."""
+
+    async def wait(self) -> None:
+        """Wait (without blocking the event loop) until one more request may be sent."""
+
+
+class AsyncTokenBucket:
+    """:class:`TokenBucket`'s arithmetic (``burst`` at once, then ``qps`` per second, served in
+    the order tokens were reserved) with an awaitable :meth:`wait`.
+
+    Safe to share between the tasks of any event loops and threads (the bucket's own lock is
+    held only to reserve). A waiter cancelled while it sleeps has still used its token, as a
+    request that was sent would have. ``clock`` and ``sleep`` (a coroutine function) are
+    injectable for tests.
+    """
+
+    def __init__(
+        self,
+        qps: float,
+        burst: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.bucket = TokenBucket(qps, burst, clock=clock)
+        self._sleep = sleep
+
+    @classmethod
+    def sharing(
+        cls, bucket: TokenBucket, *, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+    ) -> AsyncTokenBucket:
+        """An async face on an existing ``bucket``: its tokens are shared with whoever else uses
+        it (a sync client built from the same ``Config.rate_limiter``, say)."""
+        limiter = cls.__new__(cls)
+        limiter.bucket = bucket
+        limiter._sleep = sleep
+        return limiter
+
+    @property
+    def qps(self) -> float:
+        return self.bucket.qps
+
+    @property
+    def burst(self) -> int:
+        return self.bucket.burst
+
+    async def wait(self) -> None:
+        """Reserve a token and sleep until it is due (see :meth:`TokenBucket.reserve`)."""
+        delay = self.bucket.reserve()
+        if delay > 0:
+            await self._sleep(delay)

@@ -1,12 +1,6 @@
-"""Reading response bodies: whole (within a deadline), chunks as they arrive (logs, watches),
-interrupting a blocked reader from another thread, and decoding watch frames into
-:class:`WatchEvent` objects.
-
-The API server writes one watch frame per line: ``{"type": ..., "object": ...}``. Each object is
-decoded by msgspec straight from the line's bytes into the requested type (a model, or ``dict``),
-in one pass over the line for the usual frames; ``ERROR`` frames (whose object is a ``Status``)
-and frames that do not decode take a second, careful pass that says what is wrong.
-"""
+"""Reading ``requests`` response bodies: whole (within a deadline), chunks as they arrive (logs,
+watches, decoded by :class:`~kgen.rest._frames.WatchDecoder`), and interrupting a blocked
+reader from another thread."""
 
 from __future__ import annotations
 
@@ -16,12 +10,11 @@ import socket
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-import msgspec
 import requests
 import urllib3
 
-from kgen.meta import Status, StatusCause, StatusDetails
-from kgen.rest.watch import EVENT_TYPES, WatchEvent
+from kgen.rest._frames import WatchDecoder
+from kgen.rest.watch import WatchEvent
 
 __all__ = ["BodyStream", "body_chunks", "interrupt", "read_body", "read_events"]
 
@@ -29,15 +22,6 @@ _log = logging.getLogger("kgen.rest")
 
 _READ_SIZE = 64 * 1024
 _BOUNDED_READ_SIZE = 1024 * 1024
-
-
-class _Frame(msgspec.Struct):
-    type: str
-    object: msgspec.Raw
-
-
-_frame_decoder = msgspec.json.Decoder(_Frame)
-_status_decoder = msgspec.json.Decoder(Status)
 
 
 def read_body(
@@ -111,15 +95,13 @@ def read_events(response: requests.Response, object_type: type[Any]) -> Iterator
     event (an ``InternalError`` Status with a ``ClientWatchDecoding`` cause) and ends it. The
     response is closed when the generator finishes or is closed.
     """
-    decoders = _decoders(object_type)
+    decoder = WatchDecoder(object_type)
     try:
-        for line in _lines(response):
-            try:
-                event = _decode(line, *decoders)
-            except (msgspec.DecodeError, ValueError) as err:
-                yield WatchEvent("ERROR", _decoding_status(str(err)))
+        for chunk in body_chunks(response):
+            yield from decoder.feed(chunk)
+            if decoder.broken:
                 return
-            yield event
+        yield from decoder.finish()
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
         _log.debug("watch stream ended: %s", type(err).__name__)
     finally:
@@ -192,66 +174,3 @@ class BodyStream(Iterator[bytes]):
         """Stop reading and release the connection."""
         self._chunks.close()
         self._response.close()
-
-
-def _lines(response: requests.Response) -> Iterator[bytes]:
-    buffer = bytearray()
-    for chunk in body_chunks(response):
-        start = len(buffer)
-        buffer += chunk
-        end = buffer.find(b"\n", start)
-        if end < 0:
-            continue
-        begin = 0
-        while end >= 0:
-            line = bytes(buffer[begin:end])
-            if line.strip():
-                yield line
-            begin = end + 1
-            end = buffer.find(b"\n", begin)
-        del buffer[:begin]
-    if bytes(buffer).strip():
-        yield bytes(buffer)
-
-
-def _decoders(
-    object_type: type[Any],
-) -> tuple[msgspec.json.Decoder[Any], msgspec.json.Decoder[Any]]:
-    """A decoder of whole frames whose object is an ``object_type`` (the one-pass path), and one
-    of ``object_type`` alone (tens of microseconds to build: once per watch is cheap)."""
-    typed_frame = msgspec.defstruct("TypedFrame", [("type", str), ("object", object_type)])
-    return msgspec.json.Decoder(typed_frame), msgspec.json.Decoder(object_type)
-
-
-def _decode(
-    line: bytes, typed_frame: msgspec.json.Decoder[Any], decoder: msgspec.json.Decoder[Any]
-) -> WatchEvent[Any]:
-    try:
-        frame: Any = typed_frame.decode(line)
-    except msgspec.DecodeError:
-        pass  # the careful path below says what is wrong
-    else:
-        if frame.type in EVENT_TYPES and frame.type != "ERROR":
-            return WatchEvent(frame.type, frame.object)
-    return _decode_in_two_passes(line, decoder)
-
-
-def _decode_in_two_passes(line: bytes, decoder: msgspec.json.Decoder[Any]) -> WatchEvent[Any]:
-    frame = _frame_decoder.decode(line)
-    if frame.type not in EVENT_TYPES:
-        raise ValueError(f"unknown watch event type {frame.type!r}")
-    if frame.type == "ERROR":
-        return WatchEvent("ERROR", _status_decoder.decode(frame.object))
-    return WatchEvent(frame.type, decoder.decode(frame.object))  # type: ignore[arg-type]
-
-
-def _decoding_status(detail: str) -> Status:
-    return Status(
-        api_version="v1",
-        kind="Status",
-        status="Failure",
-        code=500,
-        reason="InternalError",
-        message=f"could not decode an event of the watch stream: {detail}",
-        details=StatusDetails(causes=(StatusCause(reason="ClientWatchDecoding", message=detail),)),
-    )

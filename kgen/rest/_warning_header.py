@@ -19,7 +19,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["ServerWarning", "parse_warning_headers"]
+from kgen.rest.warning_handlers import WarningHandler, default_warning_handler
+
+__all__ = ["ServerWarning", "hand_over_warnings", "parse_warning_headers"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,18 @@ def parse_warning_headers(values: Iterable[str]) -> list[ServerWarning]:
     for value in values:
         found.extend(_warnings_of(value))
     return found
+
+
+def hand_over_warnings(handler: WarningHandler | None, values: list[str]) -> None:
+    """Give every warning of a final response's ``Warning`` header lines ``values`` to
+    ``handler``, or to the process-wide default when it is ``None`` (looked up now): what the
+    sync and async clients both do with each final response."""
+    if not values:
+        return
+    if handler is None:
+        handler = default_warning_handler()
+    for warning in parse_warning_headers(values):
+        handler.handle_warning(warning.code, warning.agent, warning.text)
 
 
 def _warnings_of(value: str) -> Iterator[ServerWarning]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import ssl
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -17,35 +15,19 @@ import urllib3
 
 from kgen.rest._backoff import backoff_from_env
 from kgen.rest._credentials import Credentials
+from kgen.rest._headers import outgoing_headers
 from kgen.rest._ratelimit import RateLimiter, TokenBucket
 from kgen.rest._transport import REPEATED_HEADERS_ATTR, KgenAdapter, TLSSettings
+from kgen.rest._upgrade import UpgradeSettings, upgrade_settings
 from kgen.rest._useragent import default_user_agent
-from kgen.rest._warning_header import parse_warning_headers
+from kgen.rest._warning_header import hand_over_warnings
 from kgen.rest.auth import AuthProvider
 from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config
 from kgen.rest.request import Request
-from kgen.rest.warning_handlers import default_warning_handler
 
 __all__ = ["RESTClient", "UpgradeSettings"]
 
 _log = logging.getLogger("kgen.rest")
-
-DEFAULT_ACCEPT = "application/json, */*"
-
-
-@dataclass(frozen=True)
-class UpgradeSettings:
-    """How to open a non-HTTP connection (a WebSocket) as a :class:`RESTClient` would.
-
-    ``headers`` are ``(name, value)`` pairs, a name possibly repeated (impersonation);
-    ``ssl`` is ``None`` for plain HTTP; ``server_hostname`` overrides the name TLS verifies
-    (``Config.tls_server_name``); ``proxy`` is ``Config.proxy_url`` (``None``: the environment's).
-    """
-
-    headers: tuple[tuple[str, str], ...]
-    ssl: ssl.SSLContext | None
-    server_hostname: str | None
-    proxy: str | None
 
 
 class RESTClient:
@@ -144,19 +126,13 @@ class RESTClient:
         present the identity of this client's requests and to reach the server the same way.
         The TLS context is new and belongs to the caller. Does not throttle; thread-safe.
         """
-        merged = requests.structures.CaseInsensitiveDict[str]({"User-Agent": self.user_agent})
-        repeated: list[tuple[str, str]] = []
-        self._credentials.apply(merged, repeated)
-        headers = (*merged.items(), *repeated)
-        proxy = self.config.proxy_url or None
-        if not self.base_origin.startswith("https://"):
-            return UpgradeSettings(headers, None, None, proxy)
-        if self._tls is None:
-            return UpgradeSettings(headers, ssl.create_default_context(), None, proxy)
-        provider = self._credentials.provider
-        pair = provider.client_certificate() if provider is not None else None
-        context = self._tls.build_context(pair or self._tls.file_pair())
-        return UpgradeSettings(headers, context, self._tls.server_name or None, proxy)
+        return upgrade_settings(
+            credentials=self._credentials,
+            user_agent=self.user_agent,
+            https=self.base_origin.startswith("https://"),
+            tls=self._tls,
+            proxy=self.config.proxy_url or None,
+        )
 
     # -- used by Request (same package) ------------------------------------------------------
 
@@ -179,22 +155,19 @@ class RESTClient:
 
         Returns the response and whether the auth provider supplied its credentials.
         """
-        merged = requests.structures.CaseInsensitiveDict[str](
-            {"Accept": DEFAULT_ACCEPT, "User-Agent": self.user_agent}
+        outgoing = outgoing_headers(
+            headers,
+            user_agent=self.user_agent,
+            disable_compression=self.config.disable_compression,
+            has_body=body is not None,
+            credentials=self._credentials,
         )
-        if self.config.disable_compression:
-            merged["Accept-Encoding"] = "identity"
-        merged.update(headers)
-        if body is not None and "Content-Type" not in merged:
-            merged["Content-Type"] = "application/json"
-        repeated: list[tuple[str, str]] = []
-        from_provider = self._credentials.apply(merged, repeated)
         if self._adapter is not None and self._tls is not None:
             provider = self._credentials.provider
             pair = provider.client_certificate() if provider is not None else None
             self._adapter.use_client_certificate(pair or self._tls.file_pair())
-        for name in dict.fromkeys(name for name, _ in repeated):
-            merged[name] = ", ".join(value for key, value in repeated if key == name)
+        merged = outgoing.joined()
+        repeated = outgoing.repeated
         prepared = self._session.prepare_request(
             requests.Request(method, url, headers=merged, data=body, auth=_keep_headers)
         )
@@ -206,7 +179,7 @@ class RESTClient:
         _log.debug("%s %s", method, url)
         response = self._session.send(prepared, timeout=timeout, **settings)
         _log.debug("%s %s -> %d", method, url, response.status_code)
-        return response, from_provider
+        return response, outgoing.from_provider
 
     def _handle_warnings(self, response: requests.Response) -> None:
         """Hand the warnings of a final response to the config's warning handler, or to the
@@ -218,11 +191,7 @@ class RESTClient:
             values = raw.headers.getlist("Warning")
         else:
             values = [response.headers["Warning"]]
-        handler = self.config.warning_handler
-        if handler is None:
-            handler = default_warning_handler()
-        for warning in parse_warning_headers(values):
-            handler.handle_warning(warning.code, warning.agent, warning.text)
+        hand_over_warnings(self.config.warning_handler, values)
 
     # -- lifetime --------------------------------------------------------------------------
 

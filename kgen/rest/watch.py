@@ -18,7 +18,7 @@ from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 from kgen.meta import Status
 from kgen.rest.errors import StatusError
 
-__all__ = ["EVENT_TYPES", "EventType", "Watch", "WatchEvent"]
+__all__ = ["EVENT_TYPES", "EventType", "Watch", "WatchEvent", "watch_error"]
 
 T = TypeVar("T")
 
@@ -37,6 +37,15 @@ class WatchEvent(Generic[T]):
 
     type: EventType
     object: T
+
+
+def watch_error(obj: object) -> StatusError:
+    """The error an ``ERROR`` event's object stands for (its ``Status``, or a failure naming
+    what came instead): what sync and async watches raise instead of handing the event out."""
+    status = obj if isinstance(obj, Status) else None
+    if status is None:
+        status = Status(status="Failure", message=f"watch error: {obj!r}")
+    return StatusError(status)
 
 
 class Watch(Generic[T]):
@@ -113,10 +122,7 @@ class Watch(Generic[T]):
             raise StopIteration
         if event.type == "ERROR":
             self.stop()
-            status = event.object
-            if not isinstance(status, Status):
-                status = Status(status="Failure", message=f"watch error: {status!r}")
-            raise StatusError(status)
+            raise watch_error(event.object)
         return event
 
     def __enter__(self) -> Watch[T]:

@@ -3,15 +3,19 @@
 The typed clients of every resource whose API declares ``exec``/``attach`` (and the dynamic
 client) call into this package: ``client.exec(name, command)`` runs a command to completion
 (:class:`ExecResult`), ``client.open_exec(...)`` gives an interactive :class:`ExecSession`,
-``client.attach(...)`` attaches to the running process. The wire protocols are
-``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io`` (:mod:`kgen.streams._channel`).
+``client.attach(...)`` attaches to the running process. For asyncio,
+:func:`open_async_session` opens an :class:`AsyncExecSession` from a
+:class:`kgen.rest.AsyncRESTClient` request and :func:`run_async` drives it to its end. The wire
+protocols are ``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io``
+(:mod:`kgen.streams._channel`).
 ``client.port_forward(name, ports)`` gives a :class:`PortForwarder`: local listeners like
 ``kubectl port-forward`` and in-process :class:`PortStream` connections, over the kubelet's
 port-forward framing (:mod:`kgen.streams._portforward_channel`).
 """
 
+from kgen.streams._async import AsyncExecSession, open_async_session, run_async
 from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
-from kgen.streams._exec import ExecResult, ExecSession, Output, open_session, run
+from kgen.streams._exec import ExecSession, open_session, run
 from kgen.streams._portforward import (
     ForwardedPort,
     PortForwarder,
@@ -20,11 +24,13 @@ from kgen.streams._portforward import (
     open_port_forward,
     parse_port_spec,
 )
+from kgen.streams._session import ExecResult, Output
 from kgen.streams._websocket import StreamError, open_websocket
 
 __all__ = [
     "V4",
     "V5",
+    "AsyncExecSession",
     "Channel",
     "ExecResult",
     "ExecSession",
@@ -36,9 +42,11 @@ __all__ = [
     "PortStream",
     "StreamError",
     "TerminalSize",
+    "open_async_session",
     "open_port_forward",
     "open_session",
     "open_websocket",
     "parse_port_spec",
     "run",
+    "run_async",
 ]

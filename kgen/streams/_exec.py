@@ -1,9 +1,11 @@
-"""Exec and attach sessions over the remote-command WebSocket protocols.
+"""Exec and attach sessions over the remote-command WebSocket protocols, on threads.
 
 Two shapes: :class:`ExecSession`, an open session (write stdin, read stdout and stderr as they
 come, resize the TTY, close stdin, wait for the exit code), and :func:`run`, which drives a
 session to its end and returns an :class:`ExecResult`. The typed clients reach both through
-``exec``/``open_exec``/``attach`` (:mod:`kgen.client`); this module is what they call.
+``exec``/``open_exec``/``attach`` (:mod:`kgen.client`); this module is what they call. What a
+session sends and how it ends is :mod:`kgen.streams._session`'s; the asyncio twin of this module
+is :mod:`kgen.streams._async`.
 
 Exit codes come from the error channel as the kubelet reports them: 0 for ``Success``, the
 ``ExitCode`` cause of ``NonZeroExitCode``. A session the server ends with any other failure
@@ -16,60 +18,23 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import IO, Any, Literal
+from typing import IO
 
-import msgspec
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 from websockets.sync.client import ClientConnection
 
-from kgen.meta import Status, decode
-from kgen.rest import Request, StatusError
-from kgen.streams._channel import (
-    V4,
-    V5,
-    Channel,
-    FramingError,
-    TerminalSize,
-    close_message,
-    exit_code_of,
-    message,
-    parse,
-    resize_message,
+from kgen.rest import Request
+from kgen.streams._session import (
+    PROTOCOLS,
+    STDIN_CHUNK,
+    ExecResult,
+    Output,
+    SessionState,
+    with_options,
 )
 from kgen.streams._websocket import StreamError, open_websocket
 
-__all__ = ["STDIN_CHUNK", "ExecResult", "ExecSession", "Output", "open_session", "run"]
-
-STDIN_CHUNK = 64 * 1024
-"""Bytes per stdin message when :func:`run` streams a file."""
-
-PROTOCOLS = (V5, V4)
-"""Offered in this order: v5 for its stdin close signal, v4 for servers before 1.30."""
-
-
-@dataclass(frozen=True)
-class Output:
-    """One chunk of output: ``stream`` says whose."""
-
-    stream: Literal["stdout", "stderr"]
-    data: bytes
-
-
-@dataclass(frozen=True)
-class ExecResult:
-    """A finished command: everything it wrote and how it ended."""
-
-    stdout: bytes
-    stderr: bytes
-    exit_code: int
-
-    def check(self) -> ExecResult:
-        """``self`` when the command succeeded; ``RuntimeError`` with its stderr otherwise."""
-        if self.exit_code != 0:
-            tail = self.stderr[-2000:].decode(errors="replace").strip()
-            raise RuntimeError(f"command exited with code {self.exit_code}: {tail}")
-        return self
+__all__ = ["ExecSession", "open_session", "run"]
 
 
 class ExecSession:
@@ -82,47 +47,35 @@ class ExecSession:
 
     def __init__(self, connection: ClientConnection, description: str) -> None:
         self._connection = connection
-        self._description = description
-        self._status: dict[str, Any] | None = None
-        self._ended = False
-        self._stdin_closed = False
+        self._state = SessionState(str(connection.subprotocol), description)
 
     @property
     def protocol(self) -> str:
         """The subprotocol the server chose (``v5.channel.k8s.io`` or ``v4.channel.k8s.io``)."""
-        return str(self._connection.subprotocol)
+        return self._state.protocol
 
     # -- writing -------------------------------------------------------------------------------
 
     def write(self, data: bytes | str) -> None:
         """Send ``data`` to the process's stdin (blocks while the network is slow)."""
-        if self._stdin_closed:
-            raise ValueError(f"{self._description}: stdin is closed")
-        raw = data.encode() if isinstance(data, str) else data
-        self._send(message(Channel.STDIN, raw))
+        self._send(self._state.stdin_frame(data))
 
     def close_stdin(self) -> None:
         """Signal end of input: the process reads EOF. Needs ``v5.channel.k8s.io``; a ``v4``
         server cannot be told (``StreamError``), only the whole session can be closed."""
-        if self._stdin_closed:
-            return
-        if self.protocol != V5:
-            raise StreamError(
-                f"{self._description}: the server speaks {self.protocol}, which cannot close "
-                "stdin alone (v5.channel.k8s.io can); close the session instead"
-            )
-        self._stdin_closed = True
-        self._send(close_message(Channel.STDIN))
+        frame = self._state.close_stdin_frame()
+        if frame is not None:
+            self._send(frame)
 
     def resize(self, width: int, height: int) -> None:
         """Tell the process's TTY its new size in character cells."""
-        self._send(resize_message(TerminalSize(width, height)))
+        self._send(self._state.resize_frame(width, height))
 
     def _send(self, frame: bytes) -> None:
         try:
             self._connection.send(frame)
         except ConnectionClosed as err:
-            raise StreamError(f"{self._description}: the connection is closed ({err})") from err
+            raise self._state.closed(err) from err
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -130,23 +83,20 @@ class ExecSession:
         """The next chunk of output, or ``None`` once the session has ended. Raises
         ``TimeoutError`` when nothing arrives within ``timeout`` seconds, :class:`StreamError`
         when the connection drops before the end."""
+        state = self._state
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._ended:
+        while not state.ended:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
                 frame = self._connection.recv(timeout=left)
             except TimeoutError:
-                raise TimeoutError(f"{self._description}: no output within {timeout}s") from None
+                raise state.timed_out(timeout) from None
             except ConnectionClosedOK:
-                self._ended = True
+                state.ended = True
                 break
             except ConnectionClosed as err:
-                self._ended = True
-                raise StreamError(
-                    f"{self._description}: the connection dropped before the command ended "
-                    f"({err})"
-                ) from err
-            output = self._take(frame)
+                raise state.dropped(err) from err
+            output = state.take(frame)
             if output is not None:
                 return output
         return None
@@ -155,26 +105,6 @@ class ExecSession:
         """Every chunk of output until the session ends (errors as :meth:`read`)."""
         while (output := self.read()) is not None:
             yield output
-
-    def _take(self, frame: bytes | str) -> Output | None:
-        try:
-            channel, data = parse(frame)
-        except FramingError as err:
-            raise StreamError(f"{self._description}: {err}") from None
-        if channel == Channel.STDOUT:
-            return Output("stdout", data)
-        if channel == Channel.STDERR:
-            return Output("stderr", data)
-        if channel == Channel.ERROR and data:
-            try:
-                status = msgspec.json.decode(data)
-            except msgspec.DecodeError:
-                raise StreamError(
-                    f"{self._description}: the error channel carried no Status: {data[:200]!r}"
-                ) from None
-            if isinstance(status, dict):
-                self._status = status
-        return None
 
     # -- the end -------------------------------------------------------------------------------
 
@@ -188,30 +118,17 @@ class ExecSession:
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.read(None if deadline is None else max(0.0, deadline - time.monotonic())):
             pass
-        return self._exit_code()
+        return self._state.exit_code()
 
     @property
     def exit_code(self) -> int | None:
         """The exit code once the session has ended (``None`` before); raises as :meth:`wait`
         when the session ended with a failure that is not an exit code."""
-        return self._exit_code() if self._ended else None
-
-    def _exit_code(self) -> int:
-        if self._status is None:
-            return 0  # the channel closed without a Status: the command succeeded
-        code = exit_code_of(self._status)
-        if code is not None:
-            return code
-        status = decode(msgspec.json.encode(self._status), Status)
-        if not isinstance(status.code, int) or not status.code:
-            status = msgspec.structs.replace(status, code=500)
-        error = StatusError(status)
-        error.add_note(self._description)
-        raise error
+        return self._state.exit_code() if self._state.ended else None
 
     def close(self) -> None:
         """End the session now (the process's stdin and output are cut); idempotent."""
-        self._ended = True
+        self._state.ended = True
         self._connection.close()
 
     def __enter__(self) -> ExecSession:
@@ -231,19 +148,10 @@ def open_session(
     open_timeout: float | None = 30.0,
     description: str = "",
 ) -> ExecSession:
-    """Open ``request`` (GET of ``<pod>/exec`` or ``<pod>/attach``) as a session, adding the
-    query parameters of ``command``, ``container``, ``stdin`` and ``tty`` (stdout always;
-    stderr unless ``tty``, whose terminal merges it into stdout). Errors as
-    :func:`kgen.streams.open_websocket`."""
-    request = request.timeout(None)
-    for word in command:
-        request = request.param("command", word)
-    if container:
-        request = request.param("container", container)
-    flags = {"stdin": stdin, "stdout": True, "stderr": not tty, "tty": tty}
-    for name, on in flags.items():
-        if on:
-            request = request.param(name, "true")
+    """Open ``request`` (GET of ``<pod>/exec`` or ``<pod>/attach``) as a session with the query
+    parameters of ``command``, ``container``, ``stdin`` and ``tty``
+    (:func:`kgen.streams._session.with_options`). Errors as :func:`kgen.streams.open_websocket`."""
+    request = with_options(request, command, container, stdin, tty)
     connection = open_websocket(request, PROTOCOLS, open_timeout=open_timeout)
     return ExecSession(connection, description or request.url().split("?")[0])
 
@@ -291,25 +199,30 @@ def _feed(session: ExecSession, stdin: bytes | str | IO[bytes], failure: list[OS
     """Send ``stdin`` and close it. A session that ends first just stops the feeding; a file
     that cannot be read ends the session and is recorded in ``failure``."""
     try:
-        if isinstance(stdin, bytes | str):
-            data = stdin.encode() if isinstance(stdin, str) else stdin
-            for start in range(0, len(data), STDIN_CHUNK):
-                session.write(data[start : start + STDIN_CHUNK])
-        else:
-            while chunk := _read_chunk(stdin, failure):
-                session.write(chunk)
-            if failure:
-                session.close()
-                return
-        if session.protocol == V5:
+        for chunk in _chunks(stdin, failure):
+            session.write(chunk)
+        if failure:
+            session.close()
+            return
+        if session.protocol == PROTOCOLS[0]:
             session.close_stdin()
     except (StreamError, ValueError):
         return  # the session ended (the command did not read all of its input)
 
 
-def _read_chunk(source: IO[bytes], failure: list[OSError]) -> bytes:
-    try:
-        return source.read(STDIN_CHUNK)
-    except OSError as error:
-        failure.append(error)
-        return b""
+def _chunks(stdin: bytes | str | IO[bytes], failure: list[OSError]) -> Iterator[bytes]:
+    """``stdin`` in :data:`STDIN_CHUNK` pieces; a read error ends them, recorded in ``failure``."""
+    if isinstance(stdin, bytes | str):
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        for start in range(0, len(data), STDIN_CHUNK):
+            yield data[start : start + STDIN_CHUNK]
+        return
+    while True:
+        try:
+            chunk = stdin.read(STDIN_CHUNK)
+        except OSError as error:
+            failure.append(error)
+            return
+        if not chunk:
+            return
+        yield chunk

@@ -21,7 +21,7 @@ from kgen.rest import Request, StatusError, UnexpectedResponseError
 from kgen.rest.errors import response_error
 from kgen.streams._tlssocket import connect_tls
 
-__all__ = ["MAX_MESSAGE", "StreamError", "open_websocket"]
+__all__ = ["MAX_MESSAGE", "StreamError", "open_websocket", "refusal"]
 
 MAX_MESSAGE = 16 * 1024 * 1024
 """The largest message accepted from the server (the kubelet sends at most a few KiB)."""
@@ -72,7 +72,7 @@ def open_websocket(
             max_size=MAX_MESSAGE,
         )
     except InvalidStatus as err:
-        raise _refusal(err, url) from None
+        raise refusal(err, url) from None
     except (OSError, TimeoutError, InvalidHandshake) as err:
         raise StreamError(f"cannot open a stream to {url}: {err}") from err
     connection.__enter__()  # the connection is the caller's to close (no "use as with" warning)
@@ -92,7 +92,8 @@ def _proxied(proxy: str | None, host: str) -> bool:
     )
 
 
-def _refusal(err: InvalidStatus, url: str) -> StatusError | UnexpectedResponseError:
+def refusal(err: InvalidStatus, url: str) -> StatusError | UnexpectedResponseError:
+    """The error for a server that answered the upgrade with something other than 101."""
     response = err.response
     error = response_error(
         response.status_code,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import http.client
 import re
 import signal
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,9 +107,10 @@ def test_the_official_client_stream(server: APIServer, make_pod: MakePod, tmp_pa
     api_client = kubernetes.config.new_client_from_config(
         str(server.write_kubeconfig(tmp_path / "kubeconfig"))
     )
+    response: Any = None
     try:
         core = kubernetes.client.CoreV1Api(api_client)
-        response: Any = stream(
+        response = stream(
             core.connect_get_namespaced_pod_exec,
             name,
             "default",
@@ -135,6 +138,10 @@ def test_the_official_client_stream(server: APIServer, make_pod: MakePod, tmp_pa
         assert joined == "together\n"
     finally:
         api_client.close()
+        response = None
+        with warnings.catch_warnings():  # the official client leaves its sockets to the collector
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 def test_the_official_client_portforward(
@@ -174,6 +181,9 @@ def test_the_official_client_portforward(
         forward.close()
     finally:
         api_client.close()
+        with warnings.catch_warnings():  # the official client leaves its sockets to the collector
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 TUNNELLING_KUBECTLS = ("1.31", "1.33")

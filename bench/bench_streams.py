@@ -10,19 +10,32 @@ counts the bytes it received. Cases, in one process, round-robin:
   on), to compare the two libraries on this workload without kgen's session around them.
 * ``official stream()``: the official client's ``kubernetes.stream.stream`` reading the same
   command to its end (skipped when ``kubernetes`` is not installed).
+
+Port-forward throughput, in the same run: a port handler sends ``--pf-mb`` MiB (256 KiB writes)
+on each connection to port 80 of the pod, read to its end by:
+
+* ``kgen connect()``: an in-process :class:`kgen.streams.PortStream`;
+* ``kgen listener``: a TCP client of a ``PortForwarder``'s local listener (kubectl's shape:
+  one more copy, through the loopback socket);
+* ``official portforward()``: the official client's ``kubernetes.stream.portforward`` socket;
+* ``kubectl port-forward``: a TCP client of ``kubectl port-forward bench :80`` (the ``kubectl``
+  on PATH, 1.31 or later: SPDY tunnelled in a WebSocket, the test server's other protocol),
+  started once before the reps.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 from bench._support import Case, run_round_robin, shared_dir, table
 from kgen.client import GroupVersionResource, ResourceClient
 from kgen.rest import Config, RESTClient
-from kgen.testing import APIServer, ContainerProcess
+from kgen.testing import APIServer, ContainerProcess, PortConnection
 
 CHUNK = b"0123456789abcdef" * (256 * 1024 // 16)
 
@@ -31,8 +44,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=200, help="MiB of stdout per run (default 200)")
     parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument(
+        "--pf-mb", type=int, default=100, help="MiB per port-forward connection (0 skips)"
+    )
     args = parser.parse_args(argv)
     total = args.mb * 1024 * 1024
+    pf_total = args.pf_mb * 1024 * 1024
 
     def produce(process: ContainerProcess) -> int:
         for _ in range(total // len(CHUNK)):
@@ -40,7 +57,8 @@ def main(argv: list[str] | None = None) -> None:
         return 0
 
     openapi = shared_dir() / "specs" / "kubernetes" / "v1.35" / "openapi-v3"
-    with APIServer(specs=[openapi]) as server:
+    # anonymous requests allowed: kubectl sends no token over plain HTTP
+    with APIServer(specs=[openapi], allow_anonymous=True) as server, ExitStack() as stack:
         server.containers.on_exec(produce)
         config = Config(host=server.url, bearer_token=server.token, qps=-1)
         rest = RESTClient(config)
@@ -55,12 +73,80 @@ def main(argv: list[str] | None = None) -> None:
         cases += _websocket_client_case(url, server.token)
         cases += _official_case(server, Path(".bench-results"))
         run_round_robin(cases, args.reps)
+        forward_cases = []
+        if pf_total:
+
+            def send(connection: PortConnection) -> None:
+                for _ in range(pf_total // len(CHUNK)):
+                    connection.socket.sendall(CHUNK)
+
+            server.containers.on_port(send, pod="bench", port=80)
+            forward_cases = _port_forward_cases(server, pods, Path(".bench-results"))
+            forward_cases += stack.enter_context(
+                _kubectl_case(server, pods, Path(".bench-results"))
+            )
+            run_round_robin(forward_cases, args.reps)
         rest.close()
     print(f"input: {args.mb} MiB of stdout per run, {args.reps} reps after a warm-up\n")
-    print(table(cases, "kgen", unit="ms"))
+    _report(cases, "kgen", total)
+    if forward_cases:
+        print(f"\nport-forward: {args.pf_mb} MiB per connection, {args.reps} reps\n")
+        _report(forward_cases, "kgen connect()", pf_total)
+
+
+def _report(cases: list[Case], baseline: str, total: int) -> None:
+    print(table(cases, baseline, unit="ms"))
     print("\n| case | median MB/s |\n|---|---|")
     for case in cases:
         print(f"| {case.name} | {total / 1e6 / statistics.median(case.results):,.0f} |")
+
+
+def _port_forward_cases(
+    server: APIServer, pods: ResourceClient[dict[str, Any], dict[str, Any]], folder: Path
+) -> list[Case]:
+    import socket
+
+    def connect() -> int:
+        received = 0
+        with pods.port_forward("bench").connect(80) as stream:
+            while data := stream.recv(1 << 20):
+                received += len(data)
+        return received
+
+    def listener() -> int:
+        received = 0
+        with (
+            pods.port_forward("bench", [":80"]) as forwarder,
+            socket.create_connection(("127.0.0.1", forwarder.local_port(80))) as sock,
+        ):
+            while data := sock.recv(1 << 20):
+                received += len(data)
+        return received
+
+    cases = [Case("kgen connect()", connect), Case("kgen listener", listener)]
+    try:
+        import kubernetes
+        from kubernetes.stream import portforward
+    except ImportError:
+        return cases
+    folder.mkdir(exist_ok=True)
+    api = kubernetes.config.new_client_from_config(
+        str(server.write_kubeconfig(folder / "streams-kubeconfig"))
+    )
+    core = kubernetes.client.CoreV1Api(api)
+
+    def official() -> int:
+        forward = portforward(
+            core.connect_get_namespaced_pod_portforward, "bench", "default", ports="80"
+        )
+        sock = forward.socket(80)
+        received = 0
+        while data := sock.recv(1 << 20):
+            received += len(data)
+        forward.close()
+        return received
+
+    return [*cases, Case("official portforward()", official)]
 
 
 def _websockets_case(url: str, token: str) -> Case:
@@ -147,3 +233,45 @@ def _official_case(server: APIServer, folder: Path) -> list[Case]:
         return received
 
     return [Case("official stream()", run)]
+
+
+@contextmanager
+def _kubectl_case(
+    server: APIServer, pods: ResourceClient[dict[str, Any], dict[str, Any]], folder: Path
+) -> Iterator[list[Case]]:
+    """The ``kubectl port-forward`` case while kubectl runs (none without a kubectl 1.31+)."""
+    import re
+    import shutil
+    import socket
+    import subprocess
+
+    binary = shutil.which("kubectl")
+    if binary is None:
+        yield []
+        return
+    pod = pods.get("bench")
+    pod["status"] = {"phase": "Running"}  # kubectl forwards only to a running pod
+    pods.update_status(pod)
+    kubeconfig = server.write_kubeconfig(folder / "streams-kubeconfig")
+    argv = [binary, "--kubeconfig", str(kubeconfig), "port-forward", "bench", ":80"]
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as process:
+        try:
+            assert process.stdout is not None
+            found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+)", process.stdout.readline())
+            if found is None:
+                yield []
+                return
+            local = int(found.group(1))
+
+            def run() -> int:
+                received = 0
+                with socket.create_connection(("127.0.0.1", local)) as sock:
+                    while data := sock.recv(1 << 20):
+                        received += len(data)
+                return received
+
+            yield [Case("kubectl port-forward", run)]
+        finally:
+            process.terminate()

@@ -4,7 +4,8 @@ Public surface: :class:`ClientBase` (construction and subresource helpers) and o
 verb family (:class:`GetMixin`, :class:`ListMixin`, :class:`WatchMixin`, :class:`CreateMixin`,
 :class:`UpdateMixin`, :class:`UpdateStatusMixin`, :class:`PatchMixin`,
 :class:`ApplyStatusMixin`, :class:`DeleteMixin`, :class:`DeleteCollectionMixin`, and the
-streaming :class:`ExecMixin`, :class:`AttachMixin`, :class:`LogsMixin`), from which a generated client takes exactly
+streaming :class:`ExecMixin`, :class:`AttachMixin`, :class:`LogsMixin`,
+:class:`PortForwardMixin`), from which a generated client takes exactly
 the verbs its resource serves; :class:`ResourceClient`, all of
 them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionResource`,
 :class:`GroupResource`, :class:`GroupKind`, :class:`GroupVersionKind`, with
@@ -12,7 +13,7 @@ them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionR
 """
 
 from kgen.client._base import ClientBase, FieldValidation, PatchData, PropagationPolicy
-from kgen.client._connect import AttachMixin, ExecMixin, LogOptions, LogsMixin
+from kgen.client._connect import AttachMixin, ExecMixin, LogOptions, LogsMixin, PortForwardMixin
 from kgen.client._patch import PatchType
 from kgen.client._resource import ResourceClient
 from kgen.client._schema import (
@@ -56,6 +57,7 @@ __all__ = [
     "PatchData",
     "PatchMixin",
     "PatchType",
+    "PortForwardMixin",
     "PropagationPolicy",
     "ResourceClient",
     "UpdateMixin",

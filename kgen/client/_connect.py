@@ -1,9 +1,10 @@
-"""The streaming subresources of a typed client: ``exec``, ``attach`` and ``log`` (pods).
+"""The streaming subresources of a typed client: ``exec``, ``attach``, ``log`` and
+``portforward`` (pods).
 
 Generated clients inherit these mixins when the API documents declare the subresource (the
-connect operations of ``pods/exec`` and ``pods/attach``, the GET of ``pods/log``);
-:class:`kgen.client.ResourceClient` always has them. The protocols are :mod:`kgen.streams`'s.
-Thread-safety is the base's; each call opens its own connection.
+connect operations of ``pods/exec``, ``pods/attach`` and ``pods/portforward``, the GET of
+``pods/log``); :class:`kgen.client.ResourceClient` always has them. The protocols are
+:mod:`kgen.streams`'s. Thread-safety is the base's; each call opens its own connection.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from typing import IO, TypedDict, TypeVar, Unpack
 
 from kgen.client._base import ClientBase
 from kgen.rest import Request
-from kgen.streams import ExecResult, ExecSession, LogStream, open_session, run
+from kgen.streams import ExecResult, ExecSession, LogStream, PortForwarder, open_session, run
 
-__all__ = ["AttachMixin", "ExecMixin", "LogOptions", "LogsMixin"]
+__all__ = ["AttachMixin", "ExecMixin", "LogOptions", "LogsMixin", "PortForwardMixin"]
 
 T = TypeVar("T")
 L = TypeVar("L")
@@ -201,3 +202,29 @@ def _rfc3339(when: datetime | str) -> str:
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError(f"logs: since_time must be timezone-aware, got {when!r}")
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class PortForwardMixin(ClientBase[T, L]):
+    """``port_forward``: local listeners and in-process connections to a pod's ports."""
+
+    def port_forward(
+        self, name: str, ports: Sequence[int | str] = (), *, address: str = "127.0.0.1"
+    ) -> PortForwarder:
+        """Forward to the ports of pod ``name``: ``ports`` as kubectl writes them (``8080:80``,
+        ``80``, ``:80`` for any free local port) are listened on at ``address`` once the
+        forwarder starts (``with``, or ``start()``); ``connect(port)`` opens an in-process
+        connection to any port. Gets the pod first, so a missing pod raises
+        :class:`kgen.rest.StatusError` (NotFound) here, as kubectl reports it; a bad port
+        spec raises ``ValueError``."""
+        forwarder = PortForwarder(
+            lambda: self._named(self._rest.get(), name, "portforward"),
+            ports,
+            address=address,
+            description=f"port-forward to {self._describe_pod(name)}",
+        )
+        self._request(self._rest.get(), name=name, strict_namespace=True).do()
+        return forwarder
+
+    def _describe_pod(self, name: str) -> str:
+        where = f"{self._namespace}/{name}" if self._namespace else name
+        return f"{self._resource.resource} {where}"

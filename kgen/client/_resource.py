@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from kgen.client._connect import AttachMixin, ExecMixin, LogsMixin
+from kgen.client._connect import AttachMixin, ExecMixin, LogsMixin, PortForwardMixin
 from kgen.client._verbs import (
     ApplyStatusMixin,
     CreateMixin,
@@ -44,6 +44,7 @@ class ResourceClient(
     ExecMixin[T, L],
     AttachMixin[T, L],
     LogsMixin[T, L],
+    PortForwardMixin[T, L],
 ):
     """Every verb of one resource, in one namespace (or cluster-wide), decoding into ``T``/``L``.
 

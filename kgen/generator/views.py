@@ -88,7 +88,7 @@ class ResourceView:
     list_type: TypeRef | None
     subresource_methods: tuple[SubresourceMethod, ...]
     streams: frozenset[str] = frozenset()
-    """The streaming subresources the API declares (``exec``, ``attach``, ``log``)."""
+    """The streaming subresources the API declares (``exec``, ``attach``, ``log``, ``portforward``)."""
 
     @property
     def mixins(self) -> tuple[str, ...]:
@@ -174,7 +174,7 @@ class GroupVersionView:
 
 _CONNECT_ONLY = frozenset({"proxy", "exec", "attach", "portforward", "log"})
 """Subresources that stream (upgrade the connection, or a text body): no subresource method;
-exec, attach and log come as mixins (``_STREAM_MIXINS``)."""
+exec, attach, log and portforward come as mixins (``_STREAM_MIXINS``)."""
 _VERB_KINDS = {"get": "get", "update": "update", "put": "update", "create": "create"}
 _VERB_KINDS |= {"post": "create", "patch": "patch"}
 _MIXINS = (
@@ -190,12 +190,17 @@ _MIXINS = (
     ("apply_status", "ApplyStatusMixin"),
 )
 """kgen verb -> the ``kgen.client`` mixin that brings it (``PatchMixin`` brings ``apply`` too)."""
-_STREAM_MIXINS = (("exec", "ExecMixin"), ("attach", "AttachMixin"), ("log", "LogsMixin"))
+_STREAM_MIXINS = (
+    ("exec", "ExecMixin"),
+    ("attach", "AttachMixin"),
+    ("log", "LogsMixin"),
+    ("portforward", "PortForwardMixin"),
+)
 """Streaming subresource -> the ``kgen.client`` mixin that brings its methods."""
 _BASE_METHODS = frozenset(
     {"create", "update", "update_status", "delete", "delete_collection", "get", "list", "watch"}
     | {"list_with", "watch_with", "patch", "apply", "apply_status", "stream", "SERVED_VERBS"}
-    | {"exec", "open_exec", "attach", "logs", "stream_logs"}
+    | {"exec", "open_exec", "attach", "logs", "stream_logs", "port_forward"}
     | {"get_subresource", "create_subresource", "update_subresource", "patch_subresource"}
     | {"rest_client", "resource", "target_namespace", "rest", "namespace"}
 )

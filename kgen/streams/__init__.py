@@ -1,4 +1,4 @@
-"""kgen.streams: exec and attach to a pod's containers over WebSocket, and their logs.
+"""kgen.streams: exec, attach and port-forward to a pod over WebSocket, and its logs.
 
 The typed clients of every resource whose API declares ``exec``/``attach`` (and the dynamic
 client) call into this package: ``client.exec(name, command)`` runs a command to completion
@@ -9,12 +9,23 @@ client) call into this package: ``client.exec(name, command)`` runs a command to
 protocols are ``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io``
 (:mod:`kgen.streams._channel`). Where ``log`` is declared, ``client.stream_logs(name,
 follow=True)`` reads a container's log as it is written (:class:`LogStream`, plain HTTP).
+``client.port_forward(name, ports)`` gives a :class:`PortForwarder`: local listeners like
+``kubectl port-forward`` and in-process :class:`PortStream` connections, over the kubelet's
+port-forward framing (:mod:`kgen.streams._portforward_channel`).
 """
 
 from kgen.streams._async import AsyncExecSession, open_async_session, run_async
 from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
 from kgen.streams._exec import ExecSession, open_session, run
 from kgen.streams._logs import LogStream
+from kgen.streams._portforward import (
+    ForwardedPort,
+    PortForwarder,
+    PortForwardError,
+    PortStream,
+    open_port_forward,
+    parse_port_spec,
+)
 from kgen.streams._session import ExecResult, Output
 from kgen.streams._websocket import StreamError, open_websocket
 
@@ -25,14 +36,20 @@ __all__ = [
     "Channel",
     "ExecResult",
     "ExecSession",
+    "ForwardedPort",
     "FramingError",
     "LogStream",
     "Output",
+    "PortForwardError",
+    "PortForwarder",
+    "PortStream",
     "StreamError",
     "TerminalSize",
     "open_async_session",
+    "open_port_forward",
     "open_session",
     "open_websocket",
+    "parse_port_spec",
     "run",
     "run_async",
 ]

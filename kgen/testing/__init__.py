@@ -10,8 +10,9 @@
 
   ``server.faults`` injects faults (:class:`Faults`), ``server.compact()`` expires history,
   ``server.tracker`` reaches the objects directly, ``server.requests`` lists what was asked,
-  ``server.containers`` says what exec and attach run (:class:`ContainerProcess`) and holds
-  the containers' logs (:class:`ContainerLog`).
+  ``server.containers`` says what exec and attach run (:class:`ContainerProcess`), holds
+  the containers' logs (:class:`ContainerLog`) and says what answers a port-forwarded port
+  (:class:`PortConnection`).
 * :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
 * :class:`Fake` / :class:`FakeTransport`: a ``requests`` adapter that serves a session from the
   same request handler without sockets, with client-go style reactors and recorded actions.
@@ -28,6 +29,7 @@ from kgen.testing._fake import Action, Fake, FakeTransport, Reactor
 from kgen.testing._faults import Fault, Faults
 from kgen.testing._logs import ContainerLog
 from kgen.testing._options import ListOptions, WriteOptions
+from kgen.testing._ports import PortConnection
 from kgen.testing._server import APIServer
 from kgen.testing._tracker import ObjectTracker
 from kgen.testing._watch import WatchStream
@@ -46,6 +48,7 @@ __all__ = [
     "Input",
     "ListOptions",
     "ObjectTracker",
+    "PortConnection",
     "Reactor",
     "Rule",
     "Sink",

@@ -5,7 +5,8 @@ kubeconfig. Over plain HTTP kubectl sends no credentials, so the server then adm
 requests; with ``--tls-cert``/``--tls-key`` (or ``--self-signed-tls``, certificates made by
 :mod:`kgen.cert`) it requires the printed token. The namespace controller and the garbage
 collector (:mod:`kgen.testing.controllers`) run unless ``--no-controllers`` asks for a bare
-store.
+store. ``--forward web:80=127.0.0.1:8000`` says what answers a pod's port for port-forward
+(``kubectl port-forward web 8080:80`` then reaches the server at 127.0.0.1:8000).
 """
 
 from __future__ import annotations
@@ -86,6 +87,14 @@ __all__ = ["testserver"]
     help="Run no controllers: deleting a namespace or an owner removes what it holds at once, "
     "and namespaces get no default ServiceAccount or kube-root-ca.crt.",
 )
+@click.option(
+    "--forward",
+    "forwards",
+    multiple=True,
+    metavar="[NS/]POD:PORT=HOST:PORT",
+    help="Port-forwarded connections to PORT of POD (* for any pod) go to HOST:PORT "
+    "(repeatable).",
+)
 def testserver(
     specs: tuple[Path, ...],
     discovery: tuple[Path, ...],
@@ -98,8 +107,10 @@ def testserver(
     self_signed_tls: bool,
     token: str,
     no_controllers: bool,
+    forwards: tuple[str, ...],
 ) -> None:
     """Serve an in-process Kubernetes API server built from API documents until Ctrl-C."""
+    targets = [_forward(text) for text in forwards]
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     tls = (tls_cert.read_bytes(), tls_key.read_bytes()) if tls_cert and tls_key else None
@@ -125,6 +136,8 @@ def testserver(
         )
     except SpecError as err:
         raise click.ClickException(str(err)) from None
+    for namespace, pod, pod_port, to in targets:
+        server.containers.forward(namespace=namespace, pod=pod, port=pod_port, to=to)
     try:
         server.start()
     except OSError as err:
@@ -153,6 +166,20 @@ def testserver(
             signal.signal(sig, handler)
         server.stop()
         click.echo("stopped")
+
+
+def _forward(text: str) -> tuple[str | None, str | None, int, tuple[str, int]]:
+    """``(namespace, pod, port, (host, port))`` of one ``--forward``; a usage error naming
+    what is wrong otherwise."""
+    where, _, to = text.partition("=")
+    target, _, port_text = where.rpartition(":")
+    host, _, to_port = to.rpartition(":")
+    namespace, _, pod = target.rpartition("/")
+    if not (target and host and port_text.isdigit() and to_port.isdigit()):
+        raise click.UsageError(f"--forward {text!r}: expected [NS/]POD:PORT=HOST:PORT")
+    if not (0 < int(port_text) < 65536 and 0 < int(to_port) < 65536):
+        raise click.UsageError(f"--forward {text!r}: ports are 1-65535")
+    return namespace or None, None if pod == "*" else pod, int(port_text), (host, int(to_port))
 
 
 def _self_signed(host: str) -> tuple[tuple[bytes, bytes], bytes]:

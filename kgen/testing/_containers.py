@@ -13,6 +13,9 @@ What ``pods/<name>/log`` reads is written by the test too:
 :class:`kgen.testing.ContainerLog` (``write``, ``end``), ``restart(...)`` starts a new instance
 (:mod:`kgen.testing._logs`).
 
+What answers a pod's port when a client port-forwards is registered here too (``on_port``,
+``forward``) and described in :mod:`kgen.testing._ports`.
+
 Thread-safety: registering and finding handlers may happen from any thread. A handler runs in
 the server thread of its connection; several sessions run concurrently. A handler must return
 once its stdin ends or its output can no longer be written (the client left, or the server is
@@ -31,6 +34,7 @@ from typing import Any, Literal
 
 from kgen.streams._channel import TerminalSize
 from kgen.testing._logs import ContainerLog, ContainerLogs
+from kgen.testing._ports import PortHandler, PortHandlers, PortTarget
 
 __all__ = ["ContainerHandler", "ContainerHandlers", "ContainerProcess", "Input", "Sink"]
 
@@ -177,6 +181,7 @@ class ContainerHandlers:
     def __init__(self) -> None:
         self._registrations: list[_Registration] = []
         self._lock = threading.Lock()
+        self._ports = PortHandlers()
         self.logs = ContainerLogs()
         """Every container's log, current and previous instance (``pods/<name>/log``)."""
 
@@ -213,10 +218,41 @@ class ContainerHandlers:
         """Run ``handler`` for attach requests matching every given name."""
         return self._add("attach", handler, namespace, pod, container)
 
+    def on_port(
+        self,
+        handler: PortHandler,
+        *,
+        namespace: str | None = None,
+        pod: str | None = None,
+        port: int | None = None,
+    ) -> PortHandler:
+        """Serve port-forwarded connections to ``port`` of matching pods with ``handler``
+        (:mod:`kgen.testing._ports`). Returns ``handler``."""
+        self._ports.add(handler, namespace, pod, port)
+        return handler
+
+    def forward(
+        self,
+        *,
+        to: tuple[str, int],
+        namespace: str | None = None,
+        pod: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        """Connect port-forwarded connections to ``port`` of matching pods to the TCP address
+        ``to`` (a server the test runs as the container)."""
+        self._ports.add(to, namespace, pod, port)
+
+    def find_port(self, namespace: str, pod: str, port: int) -> PortTarget | None:
+        """What answers ``port`` of this pod (``None``: the port is closed)."""
+        return self._ports.find(namespace, pod, port)
+
     def clear(self) -> None:
-        """Forget every handler and every log (their followers reach the end)."""
+        """Forget every handler (exec, attach and ports) and every log (their followers
+        reach the end)."""
         with self._lock:
             self._registrations.clear()
+        self._ports.clear()
         self.logs.clear()
 
     def find(

@@ -45,6 +45,7 @@ from kgen.testing._options import (
     WriteOptions,
     Written,
 )
+from kgen.testing._portforward import open_session as open_port_forward
 from kgen.testing._protobody import CONTENT_TYPE as PROTOBUF_BODY
 from kgen.testing._protobody import decode_body as decode_protobuf_body
 from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
@@ -314,7 +315,7 @@ class Handler:
         info = target.info
         watch = request.param("watch") in ("true", "1")
         verb = self._verb(request.method, collection, watch)
-        if target.subresource in _REMOTE_COMMANDS:
+        if target.subresource in _REMOTE_COMMANDS or target.subresource == "portforward":
             verb = "create"  # as kube-apiserver 1.35 authorizes the WebSocket upgrade
         if not (info.key in SELF_REVIEWS and verb == "create"):  # open to every user
             self.auth.authorize(
@@ -359,6 +360,16 @@ class Handler:
             if verb != "get":
                 raise APIError.method_not_allowed(verb, "pods/log")
             return self._log(request, target)
+        if info.key == ("", "pods") and target.subresource == "portforward":
+            pod = self.tracker.get(info, target.namespace, target.name)
+            session = open_port_forward(
+                self.containers,
+                pod,
+                list(request.query.get("ports", [])),
+                path=request.path,
+                headers=dict(request.headers),
+            )
+            return Response(101, upgrade=session.serve)
         if target.subresource and target.subresource not in _WHOLE_OBJECT_SUBRESOURCES.get(
             info.key, ("status",)
         ):

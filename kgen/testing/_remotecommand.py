@@ -39,7 +39,14 @@ from kgen.streams._tlssocket import SerializedTLSSocket
 from kgen.testing._containers import ContainerHandlers, ContainerProcess, Input, Sink, StreamKind
 from kgen.testing._errors import APIError
 
-__all__ = ["MAX_OUTPUT_MESSAGE", "Session", "check_streams", "choose_container", "new_process"]
+__all__ = [
+    "MAX_OUTPUT_MESSAGE",
+    "Session",
+    "accept_websocket",
+    "check_streams",
+    "choose_container",
+    "new_process",
+]
 
 MAX_OUTPUT_MESSAGE = 1024 * 1024
 """Output a handler writes at once is sent in messages of at most this many bytes."""
@@ -103,21 +110,11 @@ class Session:
     def serve(self, sock: socket.socket) -> None:
         """Complete the handshake on ``sock`` (whose HTTP request was already read), then run
         the session. A handshake the client cannot complete is answered with its error."""
-        protocol = ServerProtocol(subprotocols=_PROTOCOLS, max_size=MAX_OUTPUT_MESSAGE * 16)
-        raw = self._request_line + "".join(f"{k}: {v}\r\n" for k, v in self._headers.items())
-        protocol.receive_data((raw + "\r\n").encode("latin-1"))
-        events = protocol.events_received()
-        if not events:
+        connection = accept_websocket(
+            sock, self._request_line, self._headers, _PROTOCOLS, MAX_OUTPUT_MESSAGE * 16
+        )
+        if connection is None:
             return
-        request = events[0]
-        response = protocol.accept(request)  # type: ignore[arg-type]
-        protocol.send_response(response)
-        sock.sendall(b"".join(protocol.data_to_send()))
-        if response.status_code != 101:
-            return
-        if isinstance(sock, ssl.SSLSocket):
-            sock = SerializedTLSSocket(sock)  # type: ignore[assignment]
-        connection = Connection(sock, protocol, ping_interval=None)
         try:
             self._run(connection)
         finally:
@@ -195,6 +192,42 @@ class Session:
         finally:
             process.stdin.end()
             process.disconnected.set()
+
+
+def accept_websocket(
+    sock: socket.socket,
+    request_line: str,
+    headers: dict[str, str],
+    protocols: list[Subprotocol],
+    max_size: int,
+) -> Connection | None:
+    """Complete the WebSocket handshake of the request already read from ``sock`` (its
+    ``request_line`` and lowercased ``headers``), choosing among ``protocols``; the open
+    connection (on a :class:`SerializedTLSSocket` for TLS), or ``None`` when the handshake was
+    refused (the refusal has been sent). A protocol that is not an RFC 6455 token
+    (``SPDY/3.1+portforward.k8s.io``, which kubectl offers) is matched here, as the WebSocket
+    library would refuse the header."""
+    offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
+    untokened = next((p for p in protocols if "/" in p and p in offered), None)
+    if untokened is not None:
+        headers = {k: v for k, v in headers.items() if k != "sec-websocket-protocol"}
+        protocols = []
+    protocol = ServerProtocol(subprotocols=protocols or None, max_size=max_size)
+    raw = request_line + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    protocol.receive_data((raw + "\r\n").encode("latin-1"))
+    events = protocol.events_received()
+    if not events:
+        return None
+    response = protocol.accept(events[0])  # type: ignore[arg-type]
+    if untokened is not None and response.status_code == 101:
+        response.headers["Sec-WebSocket-Protocol"] = untokened
+    protocol.send_response(response)
+    sock.sendall(b"".join(protocol.data_to_send()))
+    if response.status_code != 101:
+        return None
+    if isinstance(sock, ssl.SSLSocket):
+        sock = SerializedTLSSocket(sock)  # type: ignore[assignment]
+    return Connection(sock, protocol, ping_interval=None)
 
 
 def new_process(

@@ -381,7 +381,8 @@ class APIServer:
 
     @property
     def containers(self) -> ContainerHandlers:
-        """The handlers exec and attach run (``server.containers.on_exec(handler, pod="web")``)
-        and the containers' logs (``server.containers.log(namespace, pod, container)``);
-        see :class:`kgen.testing.ContainerProcess`."""
+        """The handlers exec and attach run (``server.containers.on_exec(handler, pod="web")``),
+        the containers' logs (``server.containers.log(namespace, pod, container)``) and what
+        answers a port-forwarded port (``on_port``, ``forward``); see
+        :class:`kgen.testing.ContainerProcess` and :class:`kgen.testing.PortConnection`."""
         return self.handler.containers

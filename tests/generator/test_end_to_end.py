@@ -283,12 +283,14 @@ def test_real_crds_clientset_and_informers(packages: tuple[Path, Any], specs_dir
 
 
 def test_kubernetes_135_pods_exec_and_attach(packages: tuple[Path, Any], specs_dir: Path) -> None:
-    """The generated PodClient has exec/attach because the documents declare pods/exec and
-    pods/attach; it runs a command through the server's handler and gets a typed refusal."""
+    """The generated PodClient has exec/attach/port_forward because the documents declare
+    pods/exec, pods/attach and pods/portforward; it runs a command through the server's
+    handler, forwards to a port, and gets a typed refusal."""
     core = _k135("models.core_v1")
     typed = _k135("typed.core_v1")
-    assert {"exec", "open_exec", "attach"} <= set(dir(typed.PodClient))
+    assert {"exec", "open_exec", "attach", "port_forward"} <= set(dir(typed.PodClient))
     assert not hasattr(typed.ServiceClient, "exec")
+    assert not hasattr(typed.ServiceClient, "port_forward")
 
     def echo(process: Any) -> int:
         process.stdout.write(" ".join(process.command[1:]) + "\n")
@@ -306,6 +308,9 @@ def test_kubernetes_135_pods_exec_and_attach(packages: tuple[Path, Any], specs_d
         )
         result = pods.exec("web", ["echo", "typed", "exec"])
         assert (result.stdout, result.exit_code) == (b"typed exec\n", 7)
+        server.containers.on_port(lambda c: c.socket.sendall(f"port {c.port}".encode()))
+        with pods.port_forward("web").connect(8080) as stream:
+            assert stream.makefile().read() == b"port 8080"
         with pytest.raises(StatusError, match='pods "gone" not found'):
             pods.exec("gone", ["true"])
 

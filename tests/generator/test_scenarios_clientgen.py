@@ -52,8 +52,9 @@ CANONICAL = (
     "ApplyStatusMixin",
 )
 """client-go's verb order (create ... apply_status; apply comes with PatchMixin)."""
-STREAMS = ("ExecMixin", "AttachMixin", "LogsMixin")
-"""The streaming subresources' mixins, after the verbs (pods/exec, pods/attach, pods/log)."""
+STREAMS = ("ExecMixin", "AttachMixin", "LogsMixin", "PortForwardMixin")
+"""The streaming subresources' mixins, after the verbs (pods/exec, pods/attach, pods/log,
+pods/portforward)."""
 
 
 def _module(name: str) -> Any:

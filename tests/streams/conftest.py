@@ -1,8 +1,11 @@
-"""A TLS test server on the real 1.35 OpenAPI documents, and pods to exec into."""
+"""A TLS test server on the real 1.35 OpenAPI documents, pods to exec into, and what listens
+on their ports (a real HTTP server, an echo handler)."""
 
 from __future__ import annotations
 
+import http.server
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,7 +14,7 @@ import trustme
 
 from kgen.client import GroupVersionResource, ResourceClient
 from kgen.rest import Config, RESTClient
-from kgen.testing import APIServer
+from kgen.testing import APIServer, PortConnection
 
 PODS = GroupVersionResource("", "v1", "pods")
 _names = itertools.count()
@@ -69,3 +72,36 @@ def make_pod(pods: ResourceClient[dict[str, Any], dict[str, Any]]) -> MakePod:
         return name
 
     return make
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    """The "container": answers every GET with its path and a header naming it."""
+
+    def do_GET(self) -> None:
+        body = f"hello from {self.path}\n".encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Served-By", "the-container")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def container() -> Iterator[tuple[str, int]]:
+    """A real HTTP server on a free loopback port, playing the pod's web server."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield "127.0.0.1", httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+def echo(connection: PortConnection) -> None:
+    """Sends back every byte, upper-cased, until the client's side ends."""
+    while data := connection.socket.recv(65536):
+        connection.socket.sendall(data.upper())

@@ -5,7 +5,13 @@ kubectl (WebSocket v5 from 1.30 on) and the official Python client (``kubernetes
 from __future__ import annotations
 
 import gc
+import http.client
+import re
+import signal
+import socket
 import subprocess
+import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,8 +20,10 @@ from typing import Any
 
 import pytest
 
+from kgen.client import ResourceClient
+from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer, ContainerProcess
-from tests.streams.conftest import MakePod
+from tests.streams.conftest import PODS, MakePod, echo
 from tests.streams.shell import shell
 from tests.testing.test_kubectl import Kubectl, _binary
 
@@ -246,3 +254,192 @@ def test_the_official_client_reads_and_follows_logs(
         with warnings.catch_warnings():  # the official client leaves its sockets to the collector
             warnings.simplefilter("ignore", ResourceWarning)
             gc.collect()
+
+
+def test_the_official_client_portforward(
+    server: APIServer, make_pod: MakePod, container: tuple[str, int], tmp_path: Path
+) -> None:
+    """``kubernetes.stream.portforward`` opens one WebSocket for three ports (``ports=80,9090,81``):
+    an HTTP request to a real server behind one, a handler behind the other, and the error
+    text for a port nothing answers, each on its own channels."""
+    kubernetes = pytest.importorskip("kubernetes")
+    from kubernetes.stream import portforward
+
+    name = make_pod()
+    server.containers.forward(pod=name, port=80, to=container)
+    server.containers.on_port(echo, pod=name, port=9090)
+    api_client = kubernetes.config.new_client_from_config(
+        str(server.write_kubeconfig(tmp_path / "kubeconfig"))
+    )
+    try:
+        core = kubernetes.client.CoreV1Api(api_client)
+        forward = portforward(
+            core.connect_get_namespaced_pod_portforward, name, "default", ports="80,9090,81"
+        )
+        conn = http.client.HTTPConnection("pod")
+        conn.sock = forward.socket(80)
+        conn.request("GET", "/judged")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"hello from /judged\n")
+        side = forward.socket(9090)
+        side.settimeout(10)
+        side.sendall(b"second port")
+        assert side.recv(100) == b"SECOND PORT"
+        refused = forward.socket(81)
+        refused.settimeout(10)
+        assert refused.recv(100) == b""
+        assert f"error forwarding port 81 to pod default/{name}" in forward.error(81)
+        assert forward.error(80) is None and forward.error(9090) is None
+        forward.close()
+    finally:
+        api_client.close()
+        with warnings.catch_warnings():  # the official client leaves its sockets to the collector
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
+
+
+TUNNELLING_KUBECTLS = ("1.31", "1.33")
+"""kubectl tunnels port-forward's SPDY in a WebSocket from 1.31 (plain SPDY before)."""
+
+
+def _running_pod(make_pod: MakePod, pods: Any) -> str:
+    name = make_pod()
+    pod = pods.get(name)
+    pod["status"] = {"phase": "Running"}  # kubectl forwards only to a running pod
+    pods.update_status(pod)
+    return name
+
+
+@pytest.mark.kubectl
+@pytest.mark.parametrize("version", TUNNELLING_KUBECTLS)
+def test_kubectl_port_forward(
+    server: APIServer,
+    make_pod: MakePod,
+    pods: Any,
+    container: tuple[str, int],
+    version: str,
+    tmp_path: Path,
+) -> None:
+    """``kubectl port-forward POD :80 :9090 :81`` (SPDY/3.1 in a WebSocket): an HTTP request
+    reaches the container's real server, five concurrent connections (one of 9 MB) are
+    echoed whole by a handler, and a port nothing answers makes kubectl report the kubelet's
+    error and end ("lost connection to pod")."""
+    name = _running_pod(make_pod, pods)
+    server.containers.forward(pod=name, port=80, to=container)
+    server.containers.on_port(echo, pod=name, port=9090)
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    kubectl = Kubectl(_binary(version), kubeconfig, "default", tmp_path / "cache")
+    argv = kubectl.argv("port-forward", name, ":80", ":9090", ":81")
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kubectl.env
+    ) as process:
+        try:
+            assert process.stdout is not None and process.stderr is not None
+            local: dict[int, int] = {}
+            while len(local) < 3 and (line := process.stdout.readline()):
+                found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)", line)
+                if found:
+                    local[int(found.group(2))] = int(found.group(1))
+            assert sorted(local) == [80, 81, 9090], process.stderr.read()
+            conn = http.client.HTTPConnection("127.0.0.1", local[80], timeout=10)
+            conn.request("GET", "/through-kubectl")
+            response = conn.getresponse()
+            assert (response.status, response.read()) == (200, b"hello from /through-kubectl\n")
+            conn.close()
+            results: dict[int, bytes] = {}
+
+            def echoed(i: int, size: int) -> None:
+                with socket.create_connection(("127.0.0.1", local[9090]), timeout=20) as sock:
+                    payload = (b"via kubectl %d " % i) * (size // 16)
+                    sender = threading.Thread(target=sock.sendall, args=(payload,))
+                    sender.start()
+                    received = bytearray()
+                    while len(received) < len(payload) and (chunk := sock.recv(1 << 20)):
+                        received += chunk
+                    sender.join()
+                    results[i] = len(received) if received == payload.upper() else -1
+
+            clients = [threading.Thread(target=echoed, args=(i, 64 * 1024)) for i in range(4)]
+            clients.append(threading.Thread(target=echoed, args=(4, 10 * 1024 * 1024)))
+            for client in clients:
+                client.start()
+            for client in clients:
+                client.join()
+            sizes = {i: 14 * (64 * 1024 // 16) for i in range(4)} | {4: 14 * (10 << 20) // 16}
+            assert results == sizes  # each connection echoed whole, the last 9 MB
+            with socket.create_connection(("127.0.0.1", local[81]), timeout=10) as sock:
+                assert sock.recv(100) == b""
+            assert process.wait(timeout=20) == 1
+            errors = process.stderr.read()
+        finally:
+            process.kill()
+    assert "an error occurred forwarding" in errors and "-> 81: error forwarding port 81" in errors
+    assert "connection refused" in errors and "lost connection to pod" in errors
+
+
+@pytest.mark.kubectl
+def test_kubectl_port_forward_over_plain_spdy_gets_a_clear_refusal(
+    server: APIServer, make_pod: MakePod, pods: Any, tmp_path: Path
+) -> None:
+    """kubectl 1.30 and older forward over plain SPDY, which is not served: the error says
+    what is."""
+    name = _running_pod(make_pod, pods)
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    old = Kubectl(_binary("1.30"), kubeconfig, "default", tmp_path / "cache")
+    done = old.run("port-forward", name, "0:80", check=False)
+    assert done.returncode == 1
+    assert "port-forward over plain SPDY is not served here" in done.stderr
+    assert "SPDY/3.1+portforward.k8s.io (kubectl 1.31 and later)" in done.stderr
+
+
+@pytest.mark.kubectl
+def test_testserver_forward_option_serves_kubectl_port_forward(
+    specs_dir: Path, container: tuple[str, int], tmp_path: Path
+) -> None:
+    """``kgen testserver --forward '*:80=HOST:PORT'``: kubectl port-forwards to any pod's port
+    80 and reaches the server at HOST:PORT; a malformed ``--forward`` is a usage error."""
+    kubeconfig = tmp_path / "kubeconfig"
+    specs = specs_dir / "kubernetes" / "v1.35" / "openapi-v3"
+    command = [sys.executable, "-m", "kgen", "testserver", "--spec", str(specs)]
+    command += [
+        "--kubeconfig-out",
+        str(kubeconfig),
+        "--forward",
+        f"*:80={container[0]}:{container[1]}",
+    ]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as server:
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().split()[-1]
+            while "press Ctrl-C" not in server.stdout.readline():
+                pass
+            with RESTClient(Config(host=url)) as rest:
+                pods: Any = ResourceClient(rest, PODS, dict, dict, "default")
+                pods.create({"metadata": {"name": "web"}, "spec": {"containers": [{"name": "c"}]}})
+                _running_pod(lambda: "web", pods)
+            kubectl = Kubectl(_binary("1.33"), kubeconfig, "default", tmp_path / "cache")
+            argv = kubectl.argv("port-forward", "web", ":80")
+            with subprocess.Popen(
+                argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kubectl.env
+            ) as forward:
+                try:
+                    assert forward.stdout is not None
+                    line = forward.stdout.readline()
+                    found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80", line)
+                    assert found, line
+                    conn = http.client.HTTPConnection("127.0.0.1", int(found.group(1)), timeout=10)
+                    conn.request("GET", "/from-the-cli")
+                    assert conn.getresponse().read() == b"hello from /from-the-cli\n"
+                    conn.close()
+                finally:
+                    forward.terminate()
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.communicate(timeout=20)
+    assert server.returncode == 0
+    bad = subprocess.run(
+        [*command[:6], "--forward", "web=127.0.0.1:80"], capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "expected [NS/]POD:PORT=HOST:PORT" in bad.stderr

@@ -33,7 +33,14 @@ from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._tracker import ObjectTracker
-from kgen.testing.controllers import ControllerRunner, GarbageCollector, NamespaceController
+from kgen.testing.controllers import (
+    DEFAULT_NODES,
+    ControllerRunner,
+    GarbageCollector,
+    Kubelet,
+    NamespaceController,
+    Scheduler,
+)
 
 __all__ = ["APIServer"]
 
@@ -202,7 +209,9 @@ class APIServer:
     expect) removes a deleted namespace and collects dependents within the DELETE; ``True`` runs
     the namespace controller and the garbage collector of :mod:`kgen.testing.controllers` on
     threads of the server between :meth:`start` and :meth:`stop` (``kube-root-ca.crt`` then
-    publishes ``ca_pem``, or a CA made for the purpose when there is none).
+    publishes ``ca_pem``, or a CA made for the purpose when there is none), and with them the
+    scheduler and the kubelets of ``nodes``: pods are bound, run, and removed after their grace
+    period.
     """
 
     def __init__(
@@ -225,6 +234,7 @@ class APIServer:
         bookmark_interval: float = 60.0,
         version: Mapping[str, str] | None = None,
         controllers: bool = False,
+        nodes: Sequence[str] = DEFAULT_NODES,
     ) -> None:
         paths = [Path(p) for p in specs]
         if model is None:
@@ -263,7 +273,12 @@ class APIServer:
             root_ca = ca_pem or generate_self_signed_ca("kgen-testing-ca").cert_pem
             self._controllers = ControllerRunner(
                 self.tracker.store,
-                [NamespaceController(self.tracker, root_ca), GarbageCollector(self.tracker)],
+                [
+                    NamespaceController(self.tracker, root_ca),
+                    GarbageCollector(self.tracker),
+                    Scheduler(self.tracker),
+                    Kubelet(self.tracker, nodes, self.handler.version.get("gitVersion", "")),
+                ],
             )
 
     # --- lifecycle ----------------------------------------------------------------------------

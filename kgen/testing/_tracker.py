@@ -69,6 +69,7 @@ _NO_GENERATION = frozenset(
 """Built-in resources with a status subresource whose objects carry no ``generation``."""
 _DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 _NAMESPACES = ("", "namespaces")
+_PODS = ("", "pods")
 
 
 def _now() -> str:
@@ -963,6 +964,13 @@ class ObjectTracker:
                 ).object
             return Written(info.present(new), deletion.response_code(body_options, False))
         last = deletion.mark(info, old, now, body_options) or old
+        if last is not old and info.key == _PODS and last["metadata"]["deletionGracePeriodSeconds"]:
+            # A bound pod stays, marked, until its kubelet has stopped it (controllers.kubelet).
+            if not options.dry_run:
+                last = self.store.commit(
+                    info.key, key, "MODIFIED", functools.partial(_with_rv, last)
+                ).object
+            return Written(info.present(last), 200)
         if not options.dry_run:
             gone = copy_json(last)
             self.store.commit(info.key, key, "DELETED", functools.partial(_with_rv, gone))

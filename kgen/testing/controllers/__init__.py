@@ -9,6 +9,10 @@ operations, as a real controller acts only through the API, and reacts to the st
   ConfigMap.
 * :class:`GarbageCollector` (``garbage_collector``): dependents follow their owners by
   ownerReferences, in the background, in the foreground, or orphaned.
+* :class:`Scheduler` (``scheduler``): pending pods are bound to a Ready node that fits them.
+* :class:`Kubelet` (``kubelet``): the nodes register and stay Ready; the pods bound to them run
+  (Pending, then Running with container statuses and conditions) and go when their grace period
+  after a delete is over.
 
 :class:`ControllerRunner` (``_runner``) is the loop they share; a :class:`Controller` is anything
 with ``name``, ``observe``, ``initial`` and ``sync``.
@@ -16,12 +20,17 @@ with ``name``, ``observe``, ``initial`` and ``sync``.
 
 from kgen.testing.controllers._runner import Controller, ControllerRunner
 from kgen.testing.controllers.garbage_collector import GarbageCollector
+from kgen.testing.controllers.kubelet import DEFAULT_NODES, Kubelet
 from kgen.testing.controllers.namespace import ROOT_CA_CONFIGMAP, NamespaceController
+from kgen.testing.controllers.scheduler import Scheduler
 
 __all__ = [
+    "DEFAULT_NODES",
     "ROOT_CA_CONFIGMAP",
     "Controller",
     "ControllerRunner",
     "GarbageCollector",
+    "Kubelet",
     "NamespaceController",
+    "Scheduler",
 ]

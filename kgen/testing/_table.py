@@ -162,6 +162,46 @@ def _selector(obj: JSON) -> str:
 
 _TEMPLATE = ("spec", "template", "spec", "containers")
 
+
+def _node_status(obj: JSON) -> str:
+    """``Ready``/``NotReady``/``Unknown`` from the Ready condition, ``,SchedulingDisabled`` when
+    cordoned, as kube's node printer writes it."""
+    ready = next(
+        (
+            c
+            for c in (obj.get("status") or {}).get("conditions") or []
+            if isinstance(c, dict) and c.get("type") == "Ready"
+        ),
+        None,
+    )
+    text = {"True": "Ready", "False": "NotReady"}.get((ready or {}).get("status", ""), "Unknown")
+    if (obj.get("spec") or {}).get("unschedulable"):
+        text += ",SchedulingDisabled"
+    return text
+
+
+def _node_roles(obj: JSON) -> str:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    roles = {
+        k.removeprefix("node-role.kubernetes.io/")
+        for k in labels
+        if k.startswith("node-role.kubernetes.io/")
+    }
+    if labels.get("kubernetes.io/role"):
+        roles.add(labels["kubernetes.io/role"])
+    return ",".join(sorted(r for r in roles if r)) or "<none>"
+
+
+def _node_address(kind: str) -> Cell:
+    def get(obj: JSON) -> str:
+        for address in (obj.get("status") or {}).get("addresses") or []:
+            if isinstance(address, dict) and address.get("type") == kind:
+                return str(address.get("address", ""))
+        return "<none>"
+
+    return get
+
+
 # (group, plural) -> the columns after NAME, as kube-apiserver prints them (priority 1: -o wide)
 _COLUMNS: dict[tuple[str, str], list[_Column]] = {
     ("", "pods"): [
@@ -173,6 +213,19 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
         _Column("Node", "string", _or_none(_path("spec", "nodeName")), 1),
         _Column("Nominated Node", "string", _or_none(_path("status", "nominatedNodeName")), 1),
         _Column("Readiness Gates", "string", lambda obj: "<none>", 1),
+    ],
+    ("", "nodes"): [
+        _Column("Status", "string", _node_status),
+        _Column("Roles", "string", _node_roles),
+        _age_column(),
+        _Column("Version", "string", _path("status", "nodeInfo", "kubeletVersion")),
+        _Column("Internal-IP", "string", _node_address("InternalIP"), 1),
+        _Column("External-IP", "string", _node_address("ExternalIP"), 1),
+        _Column("OS-Image", "string", _path("status", "nodeInfo", "osImage"), 1),
+        _Column("Kernel-Version", "string", _path("status", "nodeInfo", "kernelVersion"), 1),
+        _Column(
+            "Container-Runtime", "string", _path("status", "nodeInfo", "containerRuntimeVersion"), 1
+        ),
     ],
     ("", "configmaps"): [_Column("Data", "integer", _count("data", "binaryData")), _age_column()],
     ("", "secrets"): [

@@ -19,8 +19,10 @@ import msgspec
 import requests
 
 from kgen.rest._duration import go_duration
+from kgen.rest._response import response_error
 from kgen.rest._retry import DEFAULT_MAX_RETRIES
 from kgen.rest.config import Config
+from kgen.rest.errors import StatusError, UnexpectedResponseError
 from kgen.rest.options import ListOptions
 
 __all__ = ["RequestBuilder", "RequestTarget"]
@@ -200,6 +202,22 @@ class RequestBuilder:
         query = urlencode(sorted(params, key=lambda kv: kv[0]))
         url = self._target.base_origin + quote(path, safe=_PATH_SAFE)
         return f"{url}?{query}" if query else url
+
+    def _status_error(
+        self, code: int, headers: Mapping[str, str], body: bytes, previous: Exception | None
+    ) -> StatusError | UnexpectedResponseError:
+        """The error for an error answer to this request (see :func:`response_error`), naming
+        its resource and name, with the previous attempt's error as a note."""
+        return response_error(
+            code,
+            self._method,
+            body,
+            content_type=headers.get("Content-Type", ""),
+            retry_after=headers.get("Retry-After"),
+            resource=self._resource or "",
+            name=self._name or "",
+            previous=previous,
+        )
 
     def _fail(self, message: str) -> None:
         if self._builder_error is None:

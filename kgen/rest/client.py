@@ -20,6 +20,7 @@ from kgen.rest._ratelimit import RateLimiter, TokenBucket
 from kgen.rest._transport import REPEATED_HEADERS_ATTR, KgenAdapter, TLSSettings
 from kgen.rest._upgrade import UpgradeSettings, upgrade_settings
 from kgen.rest._useragent import default_user_agent
+from kgen.rest._verbs import RequestVerbs
 from kgen.rest._warning_header import hand_over_warnings
 from kgen.rest.auth import AuthProvider
 from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config
@@ -30,7 +31,7 @@ __all__ = ["RESTClient", "UpgradeSettings"]
 _log = logging.getLogger("kgen.rest")
 
 
-class RESTClient:
+class RESTClient(RequestVerbs[Request]):
     """Sends requests to the API server described by a :class:`Config`.
 
     Make one per config and share it: it is thread-safe, keeps one pooled
@@ -94,28 +95,7 @@ class RESTClient:
         """The config's auth provider, if any."""
         return self._credentials.provider
 
-    # -- verb helpers ----------------------------------------------------------------------
-
-    def get(self) -> Request:
-        """A GET request."""
-        return Request(self, "GET")
-
-    def post(self) -> Request:
-        """A POST request."""
-        return Request(self, "POST")
-
-    def put(self) -> Request:
-        """A PUT request."""
-        return Request(self, "PUT")
-
-    def delete(self) -> Request:
-        """A DELETE request."""
-        return Request(self, "DELETE")
-
-    def patch(self, patch_type: str) -> Request:
-        """A PATCH request whose ``Content-Type`` is ``patch_type``
-        (e.g. ``application/merge-patch+json``)."""
-        return Request(self, "PATCH").header("Content-Type", str(patch_type))
+    # -- requests (get, post, put, delete and patch come from RequestVerbs) ---------------
 
     def verb(self, method: str) -> Request:
         """A request with any HTTP method."""

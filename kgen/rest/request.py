@@ -29,7 +29,7 @@ import urllib3
 
 from kgen.rest._builder import RequestBuilder
 from kgen.rest._duration import go_duration
-from kgen.rest._response import Result, response_error
+from kgen.rest._response import Result
 from kgen.rest._retry import DEFAULT_MAX_RETRIES, RETRY_AFTER_ON_CONNECTION_ERROR, Attempts, Mode
 from kgen.rest._stream import BodyStream, interrupt, read_body, read_events
 from kgen.rest.errors import StatusError, UnexpectedResponseError
@@ -203,16 +203,7 @@ class Request(RequestBuilder):
     def _error(
         self, response: requests.Response, body: bytes, previous: Exception | None
     ) -> StatusError | UnexpectedResponseError:
-        return response_error(
-            response.status_code,
-            self._method,
-            body,
-            content_type=response.headers.get("Content-Type", ""),
-            retry_after=response.headers.get("Retry-After"),
-            resource=self._resource or "",
-            name=self._name or "",
-            previous=previous,
-        )
+        return self._status_error(response.status_code, response.headers, body, previous)
 
     def _read(self, response: requests.Response, deadline: float | None) -> bytes:
         """The whole body, by ``deadline`` if there is one (``requests.ReadTimeout`` otherwise,

@@ -25,6 +25,7 @@ from kgen.rest._ratelimit import AsyncRateLimiter, AsyncTokenBucket, RateLimiter
 from kgen.rest._transport import TLSSettings
 from kgen.rest._upgrade import UpgradeSettings, upgrade_settings
 from kgen.rest._useragent import default_user_agent
+from kgen.rest._verbs import RequestVerbs
 from kgen.rest._warning_header import hand_over_warnings
 from kgen.rest.aio._connector import Connector
 from kgen.rest.aio._request import AsyncRequest
@@ -44,7 +45,7 @@ DEFAULT_IDLE_TIMEOUT = 90.0
 keeps idle connections for)."""
 
 
-class AsyncRESTClient:
+class AsyncRESTClient(RequestVerbs[AsyncRequest]):
     """Sends requests to the API server described by a :class:`Config`, from asyncio tasks.
 
     The same rules as :class:`~kgen.rest.RESTClient` (URL building, headers and credentials,
@@ -115,28 +116,7 @@ class AsyncRESTClient:
         """The config's auth provider, if any."""
         return self._credentials.provider
 
-    # -- verb helpers ----------------------------------------------------------------------
-
-    def get(self) -> AsyncRequest:
-        """A GET request."""
-        return AsyncRequest(self, "GET")
-
-    def post(self) -> AsyncRequest:
-        """A POST request."""
-        return AsyncRequest(self, "POST")
-
-    def put(self) -> AsyncRequest:
-        """A PUT request."""
-        return AsyncRequest(self, "PUT")
-
-    def delete(self) -> AsyncRequest:
-        """A DELETE request."""
-        return AsyncRequest(self, "DELETE")
-
-    def patch(self, patch_type: str) -> AsyncRequest:
-        """A PATCH request whose ``Content-Type`` is ``patch_type``
-        (e.g. ``application/merge-patch+json``, ``application/apply-patch+yaml``)."""
-        return AsyncRequest(self, "PATCH").header("Content-Type", str(patch_type))
+    # -- requests (get, post, put, delete and patch come from RequestVerbs) ---------------
 
     def verb(self, method: str) -> AsyncRequest:
         """A request with any HTTP method."""

@@ -25,7 +25,7 @@ import aiohttp
 from kgen.rest._builder import RequestBuilder
 from kgen.rest._duration import go_duration
 from kgen.rest._frames import WatchDecoder
-from kgen.rest._response import Result, continue_token, response_error
+from kgen.rest._response import Result, continue_token
 from kgen.rest._retry import RETRY_AFTER_ON_CONNECTION_ERROR, Attempts, Mode
 from kgen.rest.aio._connector import abort
 from kgen.rest.aio._stream import AsyncBodyStream
@@ -239,16 +239,7 @@ class AsyncRequest(RequestBuilder):
     def _error(
         self, response: aiohttp.ClientResponse, body: bytes, previous: Exception | None
     ) -> StatusError | UnexpectedResponseError:
-        return response_error(
-            response.status,
-            self._method,
-            body,
-            content_type=response.headers.get("Content-Type", ""),
-            retry_after=response.headers.get("Retry-After"),
-            resource=self._resource or "",
-            name=self._name or "",
-            previous=previous,
-        )
+        return self._status_error(response.status, response.headers, body, previous)
 
     async def _read(self, response: aiohttp.ClientResponse, attempts: Attempts) -> bytes:
         """The whole body (the connection then goes back to the pool), within the deadline if

@@ -12,9 +12,29 @@ import io
 import os
 import tarfile
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
-from kgen.testing import ContainerProcess
+from kgen.testing import ContainerProcess, Input
+
+
+class _Raw(io.RawIOBase):
+    """``process.stdin`` read by what arrives (``read1``), so that a buffered reader on top
+    reads it in linear time whatever the sizes asked."""
+
+    def __init__(self, stdin: Input) -> None:
+        self._stdin = stdin
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._left or self._stdin.read1()
+        view = memoryview(buffer).cast("B")
+        size = min(len(view), len(data))
+        view[:size] = data[:size]
+        self._left = data[size:]
+        return size
 
 
 class FakeFS:
@@ -36,7 +56,7 @@ class FakeFS:
             if not self.path(directory).is_dir():
                 process.stderr.write(f"tar: {directory}: Cannot open: No such file or directory\n")
                 return 2
-            stdin = cast(IO[bytes], process.stdin)
+            stdin = cast(IO[bytes], io.BufferedReader(_Raw(process.stdin), 1 << 16))
             with tarfile.open(fileobj=stdin, mode="r|") as archive:
                 archive.extractall(self.path(directory), filter="tar")
             return 0
@@ -59,7 +79,8 @@ class FakeFS:
 def hostile_tar(process: ContainerProcess) -> int:
     """A container whose ``tar cf - PATH`` answers an archive of PATH (``data``) that tries to
     write outside the copy's destination: ``../`` climbs, a symlink to ``/etc`` and a file
-    written through it, a symlink escaping by ``..``, beside entries that are fine."""
+    written through it, a symlink escaping by ``..``, one escaping through another symlink,
+    beside entries that are fine."""
     prefix = process.command[3].lstrip("/")
     with tarfile.open(fileobj=cast(IO[bytes], process.stdout), mode="w|") as archive:
         _add_dir(archive, prefix)
@@ -69,6 +90,8 @@ def hostile_tar(process: ContainerProcess) -> int:
         _add_file(archive, f"{prefix}/etc/owned", b"owned\n")
         _add_link(archive, f"{prefix}/up", "../..")
         _add_link(archive, f"{prefix}/here", "ok.txt")
+        _add_link(archive, f"{prefix}/loop", ".")
+        _add_link(archive, f"{prefix}/esc", "loop/..")  # inside on paper, outside through loop
     return 0
 
 

@@ -99,8 +99,8 @@ def test_a_hostile_archive_writes_nothing_outside(
     dest = tmp_path / "deep" / "dest"
     with caplog.at_level(logging.WARNING, "kgen.streams"):
         skipped = pods.copy_from_pod(make_pod(), "/data", dest)
-    assert skipped == ["data/../../escaped.txt", "data/etc", "data/up"]
-    assert len(caplog.records) == 3 and "outside" in caplog.records[0].getMessage()
+    assert skipped == ["data/../../escaped.txt", "data/etc", "data/up", "data/esc"]
+    assert len(caplog.records) == 4 and "outside" in caplog.records[0].getMessage()
     assert (
         not (tmp_path / "escaped.txt").exists() and not (tmp_path / "deep" / "escaped.txt").exists()
     )
@@ -108,6 +108,7 @@ def test_a_hostile_archive_writes_nothing_outside(
         "etc": ("dir",),
         "etc/owned": ("file", b"owned\n", 0o644),  # a plain directory, not /etc
         "here": ("link", "ok.txt"),
+        "loop": ("link", "."),
         "ok.txt": ("file", b"fine\n", 0o644),
     }
 
@@ -180,3 +181,31 @@ def test_kubectl_refuses_the_hostile_archive_too(
     assert "is outside target destination, skipping" in done.stderr
     assert not (tmp_path / "deep" / "escaped.txt").exists()
     assert sorted(snapshot(dest)) == ["etc", "etc/owned", "ok.txt"]
+
+
+def test_a_large_file_streams_both_ways(
+    pods: Pods, make_pod: MakePod, fs: FakeFS, tmp_path: Path
+) -> None:
+    """24 MiB each way, in 64 KiB stdin messages and stdout chunks extracted as they come."""
+    name = make_pod()
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(1 << 20) * 24)
+    pods.copy_to_pod(name, big, "/data")
+    assert fs.path("/data/big.bin").read_bytes() == big.read_bytes()
+    pods.copy_from_pod(name, "/data/big.bin", tmp_path / "back.bin")
+    assert (tmp_path / "back.bin").read_bytes() == big.read_bytes()
+
+
+def test_the_container_is_chosen(
+    server: APIServer, pods: Pods, make_pod: MakePod, tmp_path: Path
+) -> None:
+    sidecar = FakeFS(tmp_path / "sidecar")
+    (tmp_path / "sidecar" / "data").mkdir(parents=True)
+    server.containers.on_exec(sidecar, container="sidecar")
+    name = make_pod("web", "sidecar")
+    with pytest.raises(StatusError, match="choose one of: \\[web sidecar\\]"):
+        pods.copy_to_pod(name, __file__, "/data")
+    pods.copy_to_pod(name, __file__, "/data", container="sidecar")
+    assert sidecar.path(f"/data/{Path(__file__).name}").read_bytes() == Path(__file__).read_bytes()
+    pods.copy_from_pod(name, "/data", tmp_path / "back", container="sidecar")
+    assert sorted(snapshot(tmp_path / "back")) == [Path(__file__).name]

@@ -148,8 +148,8 @@ def _extract(
     if entry.isdir():
         os.makedirs(target, exist_ok=True)
         return True
-    if os.path.islink(target):
-        os.unlink(target)
+    if os.path.islink(target) or (entry.issym() and os.path.isfile(target)):
+        os.unlink(target)  # replaced, never written through
     if entry.issym():
         os.symlink(entry.linkname, target)
         return True

@@ -85,6 +85,10 @@ def test_a_tree_with_spaces_and_a_symlink_both_ways(
     back = tmp_path / "back"
     assert pods.copy_from_pod(name, "/data/copied tree", back) == []
     assert snapshot(back) == snapshot(tree)
+    (back / "link to one").unlink()
+    (back / "link to one").write_text("a file where the symlink was\n")
+    pods.copy_from_pod(name, "/data/copied tree", back)  # again, over the first copy
+    assert snapshot(back) == snapshot(tree)
     assert (back / "link to one").read_text() == "one\n"
 
 

@@ -117,14 +117,16 @@ def test_a_hostile_archive_writes_nothing_outside(
     }
 
 
+def elsewhere(process: ContainerProcess) -> int:
+    """A ``tar cf -`` that answers with entries under ``etc`` whatever path is asked."""
+    process.command = ("tar", "cf", "-", "/etc")
+    return hostile_tar(process)
+
+
 def test_an_entry_not_under_the_copied_path_fails_the_copy(
     server: APIServer, pods: Pods, make_pod: MakePod, tmp_path: Path
 ) -> None:
-    def absolute(process: ContainerProcess) -> int:
-        process.command = ("tar", "cf", "-", "/etc")  # answers for /etc whatever is asked
-        return hostile_tar(process)
-
-    server.containers.on_exec(absolute)
+    server.containers.on_exec(elsewhere)
     with pytest.raises(CopyError, match="tar contents corrupted: entry 'etc' is not under 'data'"):
         pods.copy_from_pod(make_pod(), "/data", tmp_path / "dest")
     assert not (tmp_path / "dest").exists()
@@ -185,6 +187,11 @@ def test_kubectl_refuses_the_hostile_archive_too(
     assert "is outside target destination, skipping" in done.stderr
     assert not (tmp_path / "deep" / "escaped.txt").exists()
     assert sorted(snapshot(dest)) == ["etc", "etc/owned", "ok.txt"]
+    server.containers.clear()
+    server.containers.on_exec(elsewhere)
+    refused = kubectl.run("cp", f"{make_pod()}:/data", str(tmp_path / "other"), check=False)
+    assert refused.returncode == 1 and "tar contents corrupted" in refused.stderr
+    assert not (tmp_path / "other").exists()
 
 
 def test_a_large_file_streams_both_ways(

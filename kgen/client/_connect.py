@@ -9,6 +9,7 @@ connect operations of ``pods/exec``, ``pods/attach`` and ``pods/portforward``, t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import IO, TypedDict, TypeVar, Unpack
@@ -16,6 +17,7 @@ from typing import IO, TypedDict, TypeVar, Unpack
 from kgen.client._base import ClientBase
 from kgen.rest import Request
 from kgen.streams import ExecResult, ExecSession, LogStream, PortForwarder, open_session, run
+from kgen.streams._cp import OpenExec, copy_from_pod, copy_to_pod
 
 __all__ = ["AttachMixin", "ExecMixin", "LogOptions", "LogsMixin", "PortForwardMixin"]
 
@@ -24,7 +26,8 @@ L = TypeVar("L")
 
 
 class ExecMixin(ClientBase[T, L]):
-    """``exec`` (run a command to its end) and ``open_exec`` (an interactive session)."""
+    """``exec`` (run a command to its end), ``open_exec`` (an interactive session), and
+    ``copy_to_pod``/``copy_from_pod`` (``kubectl cp``: tar over exec)."""
 
     def exec(
         self,
@@ -71,6 +74,51 @@ class ExecMixin(ClientBase[T, L]):
             stdin=stdin,
             tty=tty,
             description=f"exec {' '.join(command)!r} in {self._describe(name, container)}",
+        )
+
+    def copy_to_pod(
+        self,
+        name: str,
+        local_path: str | os.PathLike[str],
+        remote_path: str,
+        *,
+        container: str | None = None,
+    ) -> None:
+        """Copy a local file or directory tree to ``remote_path`` in a container of ``name``
+        (into it when it is a directory there), as ``kubectl cp`` does: ``tar`` in the
+        container reads an archive streamed to its stdin. Blocks until the copy ends. Errors
+        as :meth:`exec`, ``FileNotFoundError`` for a missing ``local_path``,
+        :class:`kgen.streams.CopyError` with tar's stderr when it fails
+        (:mod:`kgen.streams._cp`)."""
+        copy_to_pod(
+            self._exec_opener(name, container),
+            local_path,
+            remote_path,
+            f"copy to {self._describe(name, container)}",
+        )
+
+    def copy_from_pod(
+        self,
+        name: str,
+        remote_path: str,
+        local_path: str | os.PathLike[str],
+        *,
+        container: str | None = None,
+    ) -> list[str]:
+        """Copy ``remote_path`` (a file or directory tree) from a container of ``name`` to
+        ``local_path``, as ``kubectl cp`` does: ``tar cf -`` in the container, extracted as it
+        arrives. Entries that would land outside ``local_path`` are skipped with a warning and
+        returned. Blocks until the copy ends. Errors as :meth:`copy_to_pod`."""
+        return copy_from_pod(
+            self._exec_opener(name, container),
+            remote_path,
+            local_path,
+            f"copy from {self._describe(name, container)}",
+        )
+
+    def _exec_opener(self, name: str, container: str | None) -> OpenExec:
+        return lambda command, stdin: self.open_exec(
+            name, command, container=container, stdin=stdin
         )
 
     def _describe(self, name: str, container: str | None) -> str:

@@ -201,6 +201,7 @@ _BASE_METHODS = frozenset(
     {"create", "update", "update_status", "delete", "delete_collection", "get", "list", "watch"}
     | {"list_with", "watch_with", "patch", "apply", "apply_status", "stream", "SERVED_VERBS"}
     | {"exec", "open_exec", "attach", "logs", "stream_logs", "port_forward"}
+    | {"copy_to_pod", "copy_from_pod"}
     | {"get_subresource", "create_subresource", "update_subresource", "patch_subresource"}
     | {"rest_client", "resource", "target_namespace", "rest", "namespace"}
 )

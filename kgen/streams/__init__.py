@@ -11,11 +11,14 @@ protocols are ``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io``
 follow=True)`` reads a container's log as it is written (:class:`LogStream`, plain HTTP).
 ``client.port_forward(name, ports)`` gives a :class:`PortForwarder`: local listeners like
 ``kubectl port-forward`` and in-process :class:`PortStream` connections, over the kubelet's
-port-forward framing (:mod:`kgen.streams._portforward_channel`).
+port-forward framing (:mod:`kgen.streams._portforward_channel`). ``client.copy_to_pod`` and
+``client.copy_from_pod`` copy files as ``kubectl cp`` does, tar over exec
+(:mod:`kgen.streams._cp`).
 """
 
 from kgen.streams._async import AsyncExecSession, open_async_session, run_async
 from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
+from kgen.streams._cp import CopyError
 from kgen.streams._exec import ExecSession, open_session, run
 from kgen.streams._logs import LogStream
 from kgen.streams._portforward import (
@@ -34,6 +37,7 @@ __all__ = [
     "V5",
     "AsyncExecSession",
     "Channel",
+    "CopyError",
     "ExecResult",
     "ExecSession",
     "ForwardedPort",

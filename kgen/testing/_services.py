@@ -54,8 +54,9 @@ _NODE_PORT_TYPES = ("NodePort", "LoadBalancer")
 _Cause = tuple[str, str, str]
 
 
-def kubernetes_service(secure_port: int = 443) -> JSON:
-    """The ``default/kubernetes`` Service kube-apiserver maintains (at the range's first IP)."""
+def kubernetes_service() -> JSON:
+    """The ``default/kubernetes`` Service kube-apiserver maintains, at the range's first IP
+    (port 443 to kubeadm's secure port 6443)."""
     return {
         "apiVersion": "v1",
         "kind": "Service",
@@ -66,7 +67,7 @@ def kubernetes_service(secure_port: int = 443) -> JSON:
         },
         "spec": {
             "clusterIP": KUBERNETES_SERVICE_IP,
-            "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": secure_port}],
+            "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
         },
     }
 

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
 from kgen.testing import APIServer
 
 from .conftest import Client
+from .test_controllers import eventually
 
 SPECS = ("kubernetes", "v1.35", "openapi-v3")
 
@@ -191,3 +193,197 @@ def test_a_deleted_service_gives_its_ip_and_node_port_back(api: Client) -> None:
     again = _post(api, ns, {**body, "metadata": {"name": "other"}})
     assert again["spec"]["clusterIP"] == "10.96.0.50"
     assert again["spec"]["ports"][0]["nodePort"] == 31000
+
+
+# --- with controllers: EndpointSlices and Endpoints -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    specs_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[APIServer, Path]]:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    folder = tmp_path_factory.mktemp("services")
+    with APIServer(
+        specs=[specs_dir.joinpath(*SPECS)],
+        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
+        ca_pem=ca.cert_pem.bytes(),
+        controllers=True,
+    ) as server:
+        ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        yield server, server.write_kubeconfig(folder / "kubeconfig")
+
+
+@pytest.fixture
+def live(cluster: tuple[APIServer, Path]) -> Iterator[Client]:
+    c = Client(cluster[0])
+    c.session.verify = str(cluster[1].parent / "ca.pem")
+    yield c
+    c.close()
+
+
+def _pod(name: str, labels: dict[str, str], port_name: str = "http", number: int = 8080) -> Any:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "nginx:1.25",
+                    "ports": [{"name": port_name, "containerPort": number}],
+                }
+            ]
+        },
+    }
+
+
+def _slices(client: Client, ns: str, service: str) -> list[dict[str, Any]]:
+    answer = client.request(
+        "GET",
+        f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices",
+        params={"labelSelector": f"kubernetes.io/service-name={service}"},
+    )
+    assert answer.status_code == 200, answer.text
+    items: list[dict[str, Any]] = answer.json()["items"]
+    return items
+
+
+def _endpoints(client: Client, ns: str, service: str) -> dict[str, Any] | None:
+    answer = client.request("GET", f"/api/v1/namespaces/{ns}/endpoints/{service}")
+    return answer.json() if answer.status_code == 200 else None
+
+
+def _addresses(slices: list[dict[str, Any]]) -> set[str]:
+    return {a for s in slices for e in s.get("endpoints") or [] for a in e["addresses"]}
+
+
+def test_the_kubernetes_service_is_at_the_first_ip(live: Client) -> None:
+    svc = live.request("GET", "/api/v1/namespaces/default/services/kubernetes").json()
+    assert svc["spec"]["clusterIP"] == "10.96.0.1"
+    assert svc["spec"]["ports"][0]["port"] == 443
+
+
+def test_running_pods_show_up_in_slices_and_endpoints_then_leave(live: Client) -> None:
+    ns = _namespace(live, "endpoints")
+    made = _post(
+        live,
+        ns,
+        _service(
+            "web",
+            selector={"app": "web"},
+            ports=[{"name": "http", "port": 80, "targetPort": "http"}],
+        ),
+    )
+    placeholder = eventually(lambda: _slices(live, ns, "web"), "a placeholder slice")
+    assert len(placeholder) == 1 and not placeholder[0].get("endpoints")
+    assert "ports" not in placeholder[0]
+    pods_path = f"/api/v1/namespaces/{ns}/pods"
+    for i, number in enumerate((8080, 8080, 9090)):
+        body = _pod(f"web-{i}", {"app": "web"}, number=number)
+        assert live.request("POST", pods_path, json=body).status_code == 201
+    other = _pod("other", {"app": "db"})
+    assert live.request("POST", pods_path, json=other).status_code == 201
+
+    def ready_pods() -> list[dict[str, Any]] | None:
+        items = live.request("GET", pods_path).json()["items"]
+        ips = {p["metadata"]["name"]: p["status"].get("podIP") for p in items}
+        if not all(ips.values()):
+            return None
+        slices = _slices(live, ns, "web")
+        web = {ip for name, ip in ips.items() if name.startswith("web")}
+        return items if _addresses(slices) == web else None
+
+    pods = {p["metadata"]["name"]: p for p in eventually(ready_pods, "three endpoints")}
+    slices = _slices(live, ns, "web")
+    assert len(slices) == 2  # the named port resolves to 8080 for two pods, 9090 for one
+    by_port = {s["ports"][0]["port"]: s for s in slices}
+    assert set(by_port) == {8080, 9090}
+    slice_ = by_port[8080]
+    assert slice_["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
+    assert slice_["addressType"] == "IPv4"
+    assert slice_["metadata"]["name"].startswith("web-")
+    assert len(slice_["metadata"]["name"]) == len("web-") + 5
+    assert slice_["metadata"]["labels"] == {
+        "kubernetes.io/service-name": "web",
+        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+    }
+    assert slice_["metadata"]["ownerReferences"] == [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "name": "web",
+            "uid": made["metadata"]["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+    ]
+    endpoint = next(e for e in slice_["endpoints"] if e["targetRef"]["name"] == "web-0")
+    pod = pods["web-0"]
+    assert endpoint == {
+        "addresses": [pod["status"]["podIP"]],
+        "conditions": {"ready": True, "serving": True, "terminating": False},
+        "nodeName": pod["spec"]["nodeName"],
+        "targetRef": {
+            "kind": "Pod",
+            "namespace": ns,
+            "name": "web-0",
+            "uid": pod["metadata"]["uid"],
+        },
+    }
+    legacy = _endpoints(live, ns, "web")
+    assert legacy is not None
+    subsets = sorted(legacy["subsets"], key=lambda s: s["ports"][0]["port"])
+    assert [s["ports"] for s in subsets] == [
+        [{"name": "http", "port": 8080, "protocol": "TCP"}],
+        [{"name": "http", "port": 9090, "protocol": "TCP"}],
+    ]
+    assert sorted(a["targetRef"]["name"] for a in subsets[0]["addresses"]) == ["web-0", "web-1"]
+    assert subsets[1]["addresses"][0]["ip"] == pods["web-2"]["status"]["podIP"]
+    assert subsets[1]["addresses"][0]["nodeName"] == pods["web-2"]["spec"]["nodeName"]
+
+    assert live.request("DELETE", f"{pods_path}/web-2").status_code == 200
+    gone = pods["web-2"]["status"]["podIP"]
+    eventually(lambda: gone not in _addresses(_slices(live, ns, "web")), "web-2 leaves")
+    assert len(_slices(live, ns, "web")) == 1  # its port group went with it
+
+    def legacy_without_web_2() -> bool:
+        current = _endpoints(live, ns, "web") or {}
+        return all(a["ip"] != gone for s in current.get("subsets") or [] for a in s["addresses"])
+
+    eventually(legacy_without_web_2, "web-2 leaves the Endpoints")
+    assert live.request("DELETE", f"/api/v1/namespaces/{ns}/services/web").status_code == 200
+    eventually(lambda: not _slices(live, ns, "web"), "the slices go with the service")
+    eventually(lambda: _endpoints(live, ns, "web") is None, "the Endpoints go with the service")
+
+
+def test_a_pod_not_ready_is_listed_as_not_ready(live: Client) -> None:
+    ns = _namespace(live, "not-ready")
+    _post(live, ns, _service("web", selector={"app": "web"}, ports=[{"port": 80}]))
+    pods_path = f"/api/v1/namespaces/{ns}/pods"
+    assert live.request("POST", pods_path, json=_pod("p", {"app": "web"})).status_code == 201
+    eventually(lambda: _addresses(_slices(live, ns, "web")), "p in the slice")
+    pod = live.request("GET", f"{pods_path}/p").json()
+    for condition in pod["status"]["conditions"]:
+        if condition["type"] in ("Ready", "ContainersReady"):
+            condition["status"] = "False"
+    written = live.request("PUT", f"{pods_path}/p/status", json=pod)
+    assert written.status_code == 200, written.text
+
+    def unready() -> list[dict[str, Any]] | None:
+        current = _endpoints(live, ns, "web") or {}
+        subsets = current.get("subsets") or []
+        return subsets if subsets and "notReadyAddresses" in subsets[0] else None
+
+    subsets = eventually(unready, "p not ready in the Endpoints")
+    assert "addresses" not in subsets[0]
+    assert subsets[0]["ports"] == [{"port": 80, "protocol": "TCP"}]
+    slice_ = _slices(live, ns, "web")[0]
+    assert slice_["endpoints"][0]["conditions"] == {
+        "ready": False,
+        "serving": False,
+        "terminating": False,
+    }
+    assert slice_["ports"] == [{"name": "", "port": 80, "protocol": "TCP"}]

@@ -17,6 +17,7 @@ from kgen.testing import APIServer
 
 from .conftest import Client
 from .test_controllers import eventually
+from .test_kubectl import VERSIONS, Kubectl, _binary
 
 SPECS = ("kubernetes", "v1.35", "openapi-v3")
 
@@ -387,3 +388,61 @@ def test_a_pod_not_ready_is_listed_as_not_ready(live: Client) -> None:
         "terminating": False,
     }
     assert slice_["ports"] == [{"name": "", "port": 80, "protocol": "TCP"}]
+
+
+@pytest.fixture(params=VERSIONS)
+def kubectl(
+    request: pytest.FixtureRequest, cluster: tuple[APIServer, Path], tmp_path: Path
+) -> Kubectl:
+    version = str(request.param)
+    tool = Kubectl(_binary(version), cluster[1], "default", tmp_path)
+    tool.namespace = f"svc-{version.replace('.', '-')}"
+    tool.run("create", "namespace", tool.namespace)
+    return tool
+
+
+@pytest.mark.kubectl
+def test_kubectl_expose_get_and_describe(kubectl: Kubectl) -> None:
+    kubectl.run("run", "x", "--image=nginx:1.25", "--port=8080", "--labels=app=x")
+    kubectl.run("wait", "--for=condition=Ready", "pod/x", "--timeout=30s")
+    ip = kubectl.json("get", "pod", "x")["status"]["podIP"]
+    assert kubectl.run("expose", "pod/x", "--port=80", "--target-port=8080").stdout == (
+        "service/x exposed\n"
+    )
+    cluster_ip = kubectl.json("get", "svc", "x")["spec"]["clusterIP"]
+    assert ipaddress.ip_address(cluster_ip) in ipaddress.ip_network("10.96.0.0/12")
+    rows = [line.split() for line in kubectl.run("get", "svc").stdout.splitlines()]
+    assert rows[0] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"]
+    assert rows[1][:5] == ["x", "ClusterIP", cluster_ip, "<none>", "80/TCP"]
+
+    def slice_rows() -> list[list[str]] | None:
+        lines = kubectl.run("get", "endpointslices").stdout.splitlines()
+        found = [line.split() for line in lines]
+        return found if len(found) == 2 and found[1][3] == ip else None
+
+    rows = eventually(slice_rows, "the pod in kubectl get endpointslices")
+    assert rows[0] == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+    assert rows[1][0].startswith("x-") and rows[1][1:4] == ["IPv4", "8080", ip]
+    endpoints = kubectl.run("get", "endpoints", "x").stdout.splitlines()
+    assert endpoints[1].split()[:2] == ["x", f"{ip}:8080"]
+    described = kubectl.run("describe", "svc", "x").stdout
+    for line in (
+        f"IP:                {cluster_ip}",
+        "IP Families:       IPv4",
+        "TargetPort:        8080/TCP",
+        f"Endpoints:         {ip}:8080",
+        "Session Affinity:  None",
+    ):
+        assert any(
+            row.split() == line.split() for row in described.splitlines()
+        ), f"{line!r} not in:\n{described}"
+    created = kubectl.run("create", "service", "nodeport", "np", "--tcp=80:8080")
+    assert created.stdout == "service/np created\n"  # a protobuf body from kubectl 1.33
+    row = kubectl.run("get", "svc", "np").stdout.splitlines()[1].split()
+    node_port = kubectl.json("get", "svc", "np")["spec"]["ports"][0]["nodePort"]
+    assert row[1] == "NodePort" and row[4] == f"80:{node_port}/TCP"
+    kubectl.run("delete", "pod", "x")
+    eventually(
+        lambda: kubectl.run("get", "endpoints", "x").stdout.splitlines()[1].split()[1] == "<none>",
+        "x leaves the Endpoints",
+    )

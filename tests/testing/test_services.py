@@ -390,6 +390,64 @@ def test_a_pod_not_ready_is_listed_as_not_ready(live: Client) -> None:
     assert slice_["ports"] == [{"name": "", "port": 80, "protocol": "TCP"}]
 
 
+def test_a_terminating_pod_is_terminating_in_its_slice_and_leaves_its_endpoints(
+    live: Client,
+) -> None:
+    ns = _namespace(live, "terminating")
+    _post(live, ns, _service("web", selector={"app": "web"}, ports=[{"port": 80}]))
+    pods_path = f"/api/v1/namespaces/{ns}/pods"
+    held = _pod("held", {"app": "web"})
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    assert live.request("POST", pods_path, json=held).status_code == 201
+    eventually(lambda: _addresses(_slices(live, ns, "web")), "held in the slice")
+    eventually(lambda: (_endpoints(live, ns, "web") or {}).get("subsets"), "held in Endpoints")
+    assert live.request("DELETE", f"{pods_path}/held").status_code == 200
+
+    def terminating() -> dict[str, Any] | None:
+        endpoints = _slices(live, ns, "web")[0].get("endpoints") or []
+        return endpoints[0] if endpoints and endpoints[0]["conditions"]["terminating"] else None
+
+    endpoint = eventually(terminating, "held terminating in its slice")
+    assert endpoint["conditions"] == {"ready": False, "serving": True, "terminating": True}
+    eventually(
+        lambda: not (_endpoints(live, ns, "web") or {"subsets": [1]}).get("subsets"),
+        "held leaves the Endpoints",
+    )
+    pod = live.request("GET", f"{pods_path}/held").json()
+    pod["metadata"]["finalizers"] = []
+    assert live.request("PUT", f"{pods_path}/held", json=pod).status_code == 200
+    eventually(lambda: not _addresses(_slices(live, ns, "web")), "held leaves its slice")
+
+
+def test_a_changed_selector_moves_the_endpoints_and_a_deleted_slice_comes_back(
+    live: Client,
+) -> None:
+    ns = _namespace(live, "reselect")
+    _post(live, ns, _service("web", selector={"app": "a"}, ports=[{"port": 80}]))
+    pods_path = f"/api/v1/namespaces/{ns}/pods"
+    for name in ("a", "b"):
+        assert live.request("POST", pods_path, json=_pod(name, {"app": name})).status_code == 201
+
+    def ip_of(name: str) -> str | None:
+        status = live.request("GET", f"{pods_path}/{name}").json()["status"]
+        return status.get("podIP")
+
+    a, b = eventually(lambda: ip_of("a"), "a runs"), eventually(lambda: ip_of("b"), "b runs")
+    eventually(lambda: _addresses(_slices(live, ns, "web")) == {a}, "a in the slice")
+    patched = live.request(
+        "PATCH",
+        f"/api/v1/namespaces/{ns}/services/web",
+        json={"spec": {"selector": {"app": "b"}}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert patched.status_code == 200, patched.text
+    eventually(lambda: _addresses(_slices(live, ns, "web")) == {b}, "b replaces a")
+    slice_name = _slices(live, ns, "web")[0]["metadata"]["name"]
+    slice_path = f"/apis/discovery.k8s.io/v1/namespaces/{ns}/endpointslices/{slice_name}"
+    assert live.request("DELETE", slice_path).status_code == 200
+    eventually(lambda: _addresses(_slices(live, ns, "web")) == {b}, "the slice is put back")
+
+
 @pytest.fixture(params=VERSIONS)
 def kubectl(
     request: pytest.FixtureRequest, cluster: tuple[APIServer, Path], tmp_path: Path

@@ -1,7 +1,8 @@
 """Request bodies in Kubernetes' protobuf encoding, for the kinds kubectl's typed clients send.
 
 kubectl's imperative commands (``create namespace``, ``create configmap``, ``create secret``,
-``create serviceaccount``, ``auth can-i``, ``auth whoami``, ``certificate approve|deny``) send
+``create serviceaccount``, ``auth can-i``, ``auth whoami``, ``certificate approve|deny``,
+``create service``) send
 ``application/vnd.kubernetes.protobuf`` bodies: the magic ``k8s\\x00`` then a
 ``runtime.Unknown`` envelope (type meta, raw message). Protobuf field numbers are not part of
 the OpenAPI documents, so the server knows the messages of just these kinds, written down
@@ -27,8 +28,8 @@ _MAGIC = b"k8s\x00"
 JSON = dict[str, Any]
 Field = tuple[str, str]
 """``(json name, kind)``; kinds: string, int, bool, bytes (base64), strings (repeated),
-map (string to string), bytemap (string to base64), time, the name of a message, or a
-message name in brackets (repeated)."""
+map (string to string), bytemap (string to base64), time, intstr (an IntOrString), the name
+of a message, or a message name in brackets (repeated)."""
 
 _MESSAGES: dict[str, dict[int, Field]] = {
     "ObjectMeta": {
@@ -59,6 +60,39 @@ _MESSAGES: dict[str, dict[int, Field]] = {
         5: ("immutable", "bool"),
     },
     "ServiceAccount": {1: ("metadata", "ObjectMeta"), 4: ("automountServiceAccountToken", "bool")},
+    "Service": {1: ("metadata", "ObjectMeta"), 2: ("spec", "ServiceSpec")},
+    "ServiceSpec": {
+        1: ("ports", "[ServicePort]"),
+        2: ("selector", "map"),
+        3: ("clusterIP", "string"),
+        4: ("type", "string"),
+        5: ("externalIPs", "strings"),
+        7: ("sessionAffinity", "string"),
+        8: ("loadBalancerIP", "string"),
+        9: ("loadBalancerSourceRanges", "strings"),
+        10: ("externalName", "string"),
+        11: ("externalTrafficPolicy", "string"),
+        12: ("healthCheckNodePort", "int"),
+        13: ("publishNotReadyAddresses", "bool"),
+        14: ("sessionAffinityConfig", "SessionAffinityConfig"),
+        17: ("ipFamilyPolicy", "string"),
+        18: ("clusterIPs", "strings"),
+        19: ("ipFamilies", "strings"),
+        20: ("allocateLoadBalancerNodePorts", "bool"),
+        21: ("loadBalancerClass", "string"),
+        22: ("internalTrafficPolicy", "string"),
+        23: ("trafficDistribution", "string"),
+    },
+    "ServicePort": {
+        1: ("name", "string"),
+        2: ("protocol", "string"),
+        3: ("port", "int"),
+        4: ("targetPort", "intstr"),
+        5: ("nodePort", "int"),
+        6: ("appProtocol", "string"),
+    },
+    "SessionAffinityConfig": {1: ("clientIP", "ClientIPConfig")},
+    "ClientIPConfig": {1: ("timeoutSeconds", "int")},
     "SelfSubjectAccessReview": {
         1: ("metadata", "ObjectMeta"),
         2: ("spec", "SelfSubjectAccessReviewSpec"),
@@ -111,6 +145,7 @@ _KINDS = {
     ("v1", "ConfigMap"),
     ("v1", "Secret"),
     ("v1", "ServiceAccount"),
+    ("v1", "Service"),
     ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
     ("authentication.k8s.io/v1", "SelfSubjectReview"),
     ("certificates.k8s.io/v1", "CertificateSigningRequest"),
@@ -189,6 +224,19 @@ def _time(value: int | bytes) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _int_or_string(value: int | bytes) -> int | str:
+    """An ``IntOrString``: its ``strVal`` when its type is 1, else its ``intVal``."""
+    kind, number, text = 0, 0, ""
+    for field, item in _fields(value if isinstance(value, bytes) else b""):
+        if field == 1 and isinstance(item, int):
+            kind = item
+        elif field == 2 and isinstance(item, int):
+            number = item
+        elif field == 3:
+            text = _text(item)
+    return text if kind == 1 else number
+
+
 def _message(name: str, data: bytes) -> JSON:
     layout = _MESSAGES[name]
     out: JSON = {}
@@ -215,6 +263,8 @@ def _message(name: str, data: bytes) -> JSON:
         elif kind == "time":
             if moment := _time(value):
                 out[key] = moment
+        elif kind == "intstr":
+            out[key] = _int_or_string(value)
         elif kind == "bytes":
             out[key] = base64.b64encode(value if isinstance(value, bytes) else b"").decode()
         elif kind.startswith("["):

@@ -32,10 +32,13 @@ from kgen.testing._crds import crd_extras, crd_manifests
 from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
 from kgen.testing._openapi import OpenAPIDocuments
+from kgen.testing._services import SERVICES, kubernetes_service
 from kgen.testing._tracker import ObjectTracker
 from kgen.testing.controllers import (
     DEFAULT_NODES,
     ControllerRunner,
+    EndpointsController,
+    EndpointSliceController,
     GarbageCollector,
     Kubelet,
     NamespaceController,
@@ -269,6 +272,8 @@ class APIServer:
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._controllers: ControllerRunner | None = None
+        if controllers and self.tracker.registry.stored_one(*SERVICES) is not None:
+            self.tracker.add(kubernetes_service())  # kube-apiserver's own, at 10.96.0.1
         if controllers:
             root_ca = ca_pem or generate_self_signed_ca("kgen-testing-ca").cert_pem
             self._controllers = ControllerRunner(
@@ -278,6 +283,8 @@ class APIServer:
                     GarbageCollector(self.tracker),
                     Scheduler(self.tracker),
                     Kubelet(self.tracker, nodes, self.handler.version.get("gitVersion", "")),
+                    EndpointSliceController(self.tracker),
+                    EndpointsController(self.tracker),
                 ],
             )
 

@@ -106,8 +106,64 @@ def _deploy_ready(obj: JSON) -> str:
 
 def _ports(obj: JSON) -> str:
     ports = (obj.get("spec") or {}).get("ports") or []
-    text = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in ports)
+    text = ",".join(
+        f"{p.get('port')}{':' + str(p['nodePort']) if p.get('nodePort') else ''}"
+        f"/{p.get('protocol', 'TCP')}"
+        for p in ports
+    )
     return text or "<none>"
+
+
+def _external_ip(obj: JSON) -> str:
+    """kube's service printer: the external IPs, the load balancer's (``<pending>`` while it
+    has none) or the external name."""
+    spec = obj.get("spec") or {}
+    if spec.get("type") == "ExternalName":
+        return str(spec.get("externalName") or "<none>")
+    ips = [str(ip) for ip in spec.get("externalIPs") or []]
+    if spec.get("type") == "LoadBalancer":
+        ingress = ((obj.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        found = [str(i.get("ip") or i.get("hostname") or "") for i in ingress]
+        ips = [ip for ip in found if ip] + ips
+        return ",".join(ips) or "<pending>"
+    return ",".join(ips) or "<none>"
+
+
+def _first_three(items: list[str], empty: str) -> str:
+    """kube's printers' ``a,b,c + N more...`` of a list, ``empty`` when there is nothing."""
+    if not items:
+        return empty
+    more = f" + {len(items) - 3} more..." if len(items) > 3 else ""
+    return ",".join(items[:3]) + more
+
+
+def _endpoints(obj: JSON) -> str:
+    subsets = obj.get("subsets") or []
+    if not subsets:
+        return "<none>"
+    listed: list[str] = []
+    for subset in subsets:
+        addresses = [str(a.get("ip")) for a in subset.get("addresses") or []]
+        ports = subset.get("ports") or []
+        if not ports:
+            listed += addresses
+        for port in ports:
+            listed += [
+                f"[{ip}]:{port.get('port')}" if ":" in ip else f"{ip}:{port.get('port')}"
+                for ip in addresses
+            ]
+    return _first_three(listed, "")
+
+
+def _slice_ports(obj: JSON) -> str:
+    ports = obj.get("ports") or []
+    return _first_three([str(p.get("port", "<unset>")) for p in ports], "<unset>")
+
+
+def _slice_endpoints(obj: JSON) -> str:
+    return _first_three(
+        [str(a) for e in obj.get("endpoints") or [] for a in e.get("addresses") or []], "<unset>"
+    )
 
 
 def _or_none(cell: Cell) -> Cell:
@@ -237,7 +293,7 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
     ("", "services"): [
         _Column("Type", "string", _path("spec", "type")),
         _Column("Cluster-IP", "string", _or_none(_path("spec", "clusterIP"))),
-        _Column("External-IP", "string", lambda obj: "<none>"),
+        _Column("External-IP", "string", _external_ip),
         _Column("Port(s)", "string", _ports),
         _age_column(),
         _Column(
@@ -250,6 +306,13 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
             or "<none>",
             1,
         ),
+    ],
+    ("", "endpoints"): [_Column("Endpoints", "string", _endpoints), _age_column()],
+    ("discovery.k8s.io", "endpointslices"): [
+        _Column("AddressType", "string", _path("addressType")),
+        _Column("Ports", "string", _slice_ports),
+        _Column("Endpoints", "string", _slice_endpoints),
+        _age_column(),
     ],
     ("apiextensions.k8s.io", "customresourcedefinitions"): [
         _Column("Created At", "date", _path("metadata", "creationTimestamp"))

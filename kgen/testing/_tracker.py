@@ -50,6 +50,7 @@ from kgen.testing._patch import PatchError, json_patch, merge_patch, strategic_m
 from kgen.testing._registry import Registry, ResourceInfo
 from kgen.testing._scale import scale_of, set_replicas
 from kgen.testing._schema import Checker, SchemaView
+from kgen.testing._services import SERVICES, allocate_on_create, allocate_on_update
 from kgen.testing._store import JSON, Store, copy_json
 from kgen.testing._validation import check_identity, check_metadata, field_values
 from kgen.testing._watch import WatchStart, WatchStream, stream_events
@@ -501,6 +502,8 @@ class ObjectTracker:
         with self.store.lock:
             if self.store.get(info.key, key) is not None:
                 raise APIError.already_exists(info.plural, info.group, key[1])
+            if info.key == SERVICES:
+                allocate_on_create(obj, self.store.items(SERVICES)[1], self._rng)
             if options.dry_run:
                 return Written(obj, 201, warnings)
             event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
@@ -630,6 +633,13 @@ class ObjectTracker:
     ) -> Written:
         key = self._key(info, namespace, new["metadata"]["name"])
         self._admit(info, new)
+        if info.key == SERVICES:
+            others = [
+                s
+                for s in self.store.items(SERVICES)[1]
+                if s["metadata"].get("uid") != old["metadata"].get("uid")
+            ]
+            allocate_on_update(old, new, others, self._rng)
         generation = old["metadata"].get("generation")
         if generation is not None and _spec_of(new) != _spec_of(old):
             new["metadata"]["generation"] = int(generation) + 1

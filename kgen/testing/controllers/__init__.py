@@ -13,12 +13,17 @@ operations, as a real controller acts only through the API, and reacts to the st
 * :class:`Kubelet` (``kubelet``): the nodes register and stay Ready; the pods bound to them run
   (Pending, then Running with container statuses and conditions) and go when their grace period
   after a delete is over.
+* :class:`EndpointSliceController` (``endpointslice``) and :class:`EndpointsController`
+  (``endpoints``): each Service with a selector has the EndpointSlices and the Endpoints of the
+  pods it selects, by readiness, with their ports resolved.
 
 :class:`ControllerRunner` (``_runner``) is the loop they share; a :class:`Controller` is anything
 with ``name``, ``observe``, ``initial`` and ``sync``.
 """
 
 from kgen.testing.controllers._runner import Controller, ControllerRunner
+from kgen.testing.controllers.endpoints import EndpointsController
+from kgen.testing.controllers.endpointslice import EndpointSliceController
 from kgen.testing.controllers.garbage_collector import GarbageCollector
 from kgen.testing.controllers.kubelet import DEFAULT_NODES, Kubelet
 from kgen.testing.controllers.namespace import ROOT_CA_CONFIGMAP, NamespaceController
@@ -29,6 +34,8 @@ __all__ = [
     "ROOT_CA_CONFIGMAP",
     "Controller",
     "ControllerRunner",
+    "EndpointSliceController",
+    "EndpointsController",
     "GarbageCollector",
     "Kubelet",
     "NamespaceController",

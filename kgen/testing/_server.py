@@ -36,9 +36,11 @@ from kgen.testing._tracker import ObjectTracker
 from kgen.testing.controllers import (
     DEFAULT_NODES,
     ControllerRunner,
+    DeploymentController,
     GarbageCollector,
     Kubelet,
     NamespaceController,
+    ReplicaSetController,
     Scheduler,
 )
 
@@ -278,6 +280,8 @@ class APIServer:
                     GarbageCollector(self.tracker),
                     Scheduler(self.tracker),
                     Kubelet(self.tracker, nodes, self.handler.version.get("gitVersion", "")),
+                    ReplicaSetController(self.tracker),
+                    DeploymentController(self.tracker),
                 ],
             )
 

@@ -37,11 +37,13 @@ from kgen.testing._tracker import ObjectTracker
 from kgen.testing.controllers import (
     DEFAULT_NODES,
     ControllerRunner,
+    DeploymentController,
     EndpointsController,
     EndpointSliceController,
     GarbageCollector,
     Kubelet,
     NamespaceController,
+    ReplicaSetController,
     Scheduler,
 )
 
@@ -285,6 +287,8 @@ class APIServer:
                     Kubelet(self.tracker, nodes, self.handler.version.get("gitVersion", "")),
                     EndpointSliceController(self.tracker),
                     EndpointsController(self.tracker),
+                    ReplicaSetController(self.tracker),
+                    DeploymentController(self.tracker),
                 ],
             )
 

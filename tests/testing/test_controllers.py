@@ -73,13 +73,13 @@ def _gone(client: Client, path: str) -> bool:
     return client.request("GET", path).status_code == 404
 
 
-def _owner(obj: dict[str, Any], block: bool = True) -> dict[str, Any]:
+def _owner(obj: dict[str, Any], block: bool = True, controller: bool = True) -> dict[str, Any]:
     return {
         "apiVersion": obj["apiVersion"],
         "kind": obj["kind"],
         "name": obj["metadata"]["name"],
         "uid": obj["metadata"]["uid"],
-        "controller": True,
+        "controller": controller,
         "blockOwnerDeletion": block,
     }
 
@@ -95,7 +95,9 @@ POD_SPEC = {"containers": [{"name": "c", "image": "nginx"}]}
 
 
 def _chain(client: Client, ns: str, pods: int = 2, block: bool = True) -> dict[str, Any]:
-    """A Deployment owning a ReplicaSet owning pods, made by hand (no Deployment controller)."""
+    """A Deployment owning a ReplicaSet owning pods, made by hand. The workload controllers
+    leave it as it is: the Deployment is paused, both want no replicas, and the pods (whose
+    references to the ReplicaSet are not controller ones) match no selector."""
     labels = {"app": "web"}
     template = {"metadata": {"labels": labels}, "spec": POD_SPEC}
     deploy = _create(
@@ -105,7 +107,12 @@ def _chain(client: Client, ns: str, pods: int = 2, block: bool = True) -> dict[s
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": {"name": "web"},
-            "spec": {"selector": {"matchLabels": labels}, "template": template},
+            "spec": {
+                "replicas": 0,
+                "paused": True,
+                "selector": {"matchLabels": labels},
+                "template": template,
+            },
         },
     )
     rs = _create(
@@ -114,8 +121,8 @@ def _chain(client: Client, ns: str, pods: int = 2, block: bool = True) -> dict[s
         {
             "apiVersion": "apps/v1",
             "kind": "ReplicaSet",
-            "metadata": {"name": "web-1", "ownerReferences": [_owner(deploy)]},
-            "spec": {"selector": {"matchLabels": labels}, "template": template},
+            "metadata": {"name": "web-1", "labels": labels, "ownerReferences": [_owner(deploy)]},
+            "spec": {"replicas": 0, "selector": {"matchLabels": labels}, "template": template},
         },
     )
     made = [
@@ -127,8 +134,7 @@ def _chain(client: Client, ns: str, pods: int = 2, block: bool = True) -> dict[s
                 "kind": "Pod",
                 "metadata": {
                     "name": f"web-1-{i}",
-                    "labels": labels,
-                    "ownerReferences": [_owner(rs, block)],
+                    "ownerReferences": [_owner(rs, block, controller=False)],
                 },
                 "spec": POD_SPEC,
             },
@@ -447,9 +453,10 @@ def test_orphan_deletion_keeps_dependents_without_the_reference(client: Client, 
 
 def test_dangling_owner_references(client: Client, ns: str) -> None:
     rs = _chain(client, ns, pods=0)["rs"]
-    ghost = {**_owner(rs), "name": "ghost", "uid": "00000000-0000-4000-8000-000000000000"}
-    stale = {**_owner(rs), "uid": "00000000-0000-4000-8000-000000000001"}  # right name, old uid
-    for name, refs in (("ghost", [ghost]), ("stale", [stale]), ("mixed", [ghost, _owner(rs)])):
+    live = _owner(rs, controller=False)  # not a controller one: the ReplicaSet would release it
+    ghost = {**live, "name": "ghost", "uid": "00000000-0000-4000-8000-000000000000"}
+    stale = {**live, "uid": "00000000-0000-4000-8000-000000000001"}  # right name, old uid
+    for name, refs in (("ghost", [ghost]), ("stale", [stale]), ("mixed", [ghost, live])):
         _create(
             client,
             f"{NS}/{ns}/pods",
@@ -463,7 +470,7 @@ def test_dangling_owner_references(client: Client, ns: str) -> None:
         ),
         "the dangling reference is dropped",
     )
-    assert mixed["metadata"]["ownerReferences"] == [_owner(rs)]
+    assert mixed["metadata"]["ownerReferences"] == [live]
 
 
 def test_without_controllers_the_store_is_bare() -> None:

@@ -16,17 +16,24 @@ operations, as a real controller acts only through the API, and reacts to the st
 * :class:`EndpointSliceController` (``endpointslice``) and :class:`EndpointsController`
   (``endpoints``): each Service with a selector has the EndpointSlices and the Endpoints of the
   pods it selects, by readiness, with their ports resolved.
+* :class:`ReplicaSetController` (``replicaset``): each ReplicaSet keeps ``spec.replicas`` pods
+  made from its template, adopting and releasing by its selector, with its status.
+* :class:`DeploymentController` (``deployment``): each Deployment gets a ReplicaSet per pod
+  template, rolled out by its strategy (RollingUpdate or Recreate), with revisions, history
+  cleanup, scaling, pausing and its status conditions.
 
 :class:`ControllerRunner` (``_runner``) is the loop they share; a :class:`Controller` is anything
 with ``name``, ``observe``, ``initial`` and ``sync``.
 """
 
 from kgen.testing.controllers._runner import Controller, ControllerRunner
+from kgen.testing.controllers.deployment import DeploymentController
 from kgen.testing.controllers.endpoints import EndpointsController
 from kgen.testing.controllers.endpointslice import EndpointSliceController
 from kgen.testing.controllers.garbage_collector import GarbageCollector
 from kgen.testing.controllers.kubelet import DEFAULT_NODES, Kubelet
 from kgen.testing.controllers.namespace import ROOT_CA_CONFIGMAP, NamespaceController
+from kgen.testing.controllers.replicaset import ReplicaSetController
 from kgen.testing.controllers.scheduler import Scheduler
 
 __all__ = [
@@ -34,10 +41,12 @@ __all__ = [
     "ROOT_CA_CONFIGMAP",
     "Controller",
     "ControllerRunner",
+    "DeploymentController",
     "EndpointSliceController",
     "EndpointsController",
     "GarbageCollector",
     "Kubelet",
     "NamespaceController",
+    "ReplicaSetController",
     "Scheduler",
 ]

@@ -402,6 +402,7 @@ def test_testserver_forward_option_serves_kubectl_port_forward(
     specs = specs_dir / "kubernetes" / "v1.35" / "openapi-v3"
     command = [sys.executable, "-m", "kgen", "testserver", "--spec", str(specs)]
     command += [
+        "--no-controllers",  # a bare store: this is about --forward, not the pods' lifecycle
         "--kubeconfig-out",
         str(kubeconfig),
         "--forward",

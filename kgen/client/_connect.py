@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import IO, TypedDict, TypeVar, Unpack
+from typing import IO, Any, TypedDict, TypeVar, Unpack
 
 from kgen.client._base import ClientBase
 from kgen.rest import Request
@@ -73,7 +73,7 @@ class ExecMixin(ClientBase[T, L]):
             container=container,
             stdin=stdin,
             tty=tty,
-            description=f"exec {' '.join(command)!r} in {self._describe(name, container)}",
+            description=f"exec {' '.join(command)!r} in {_describe(self, name, container)}",
         )
 
     def copy_to_pod(
@@ -94,7 +94,7 @@ class ExecMixin(ClientBase[T, L]):
             self._exec_opener(name, container),
             local_path,
             remote_path,
-            f"copy to {self._describe(name, container)}",
+            f"copy to {_describe(self, name, container)}",
         )
 
     def copy_from_pod(
@@ -113,18 +113,12 @@ class ExecMixin(ClientBase[T, L]):
             self._exec_opener(name, container),
             remote_path,
             local_path,
-            f"copy from {self._describe(name, container)}",
+            f"copy from {_describe(self, name, container)}",
         )
 
     def _exec_opener(self, name: str, container: str | None) -> OpenExec:
         return lambda command, stdin: self.open_exec(
             name, command, container=container, stdin=stdin
-        )
-
-    def _describe(self, name: str, container: str | None) -> str:
-        where = f"{self._namespace}/{name}" if self._namespace else name
-        return f"{self._resource.resource} {where}" + (
-            f" container {container}" if container else ""
         )
 
 
@@ -142,13 +136,12 @@ class AttachMixin(ClientBase[T, L]):
         """Attach to the process of a container of ``name`` (its stdin when ``stdin``, its
         output as it writes it). The caller must close the session. Errors as ``exec``."""
         request = self._named(self._rest.get(), name, "attach")
-        where = f"{self._namespace}/{name}" if self._namespace else name
         return open_session(
             request,
             container=container,
             stdin=stdin,
             tty=tty,
-            description=f"attach to {self._resource.resource} {where}",
+            description=f"attach to {_describe(self, name)}",
         )
 
 
@@ -209,12 +202,9 @@ class LogsMixin(ClientBase[T, L]):
         it is now. No timeout applies once the stream is open; a dropped connection raises
         :class:`kgen.streams.StreamError`. Errors on opening as :meth:`logs`."""
         request = self._log_request(name, follow, options)
-        where = f"{self._namespace}/{name}" if self._namespace else name
-        container = options.get("container")
         return LogStream(
             request.timeout(None).stream(),
-            f"log of {self._resource.resource} {where}"
-            + (f" container {container}" if container else ""),
+            f"log of {_describe(self, name, options.get('container'))}",
         )
 
     def _log_request(self, name: str, follow: bool, options: LogOptions) -> Request:
@@ -268,11 +258,14 @@ class PortForwardMixin(ClientBase[T, L]):
             lambda: self._named(self._rest.get(), name, "portforward"),
             ports,
             address=address,
-            description=f"port-forward to {self._describe_pod(name)}",
+            description=f"port-forward to {_describe(self, name)}",
         )
         self._request(self._rest.get(), name=name, strict_namespace=True).do()
         return forwarder
 
-    def _describe_pod(self, name: str) -> str:
-        where = f"{self._namespace}/{name}" if self._namespace else name
-        return f"{self._resource.resource} {where}"
+
+def _describe(client: ClientBase[Any, Any], name: str, container: str | None = None) -> str:
+    """``pods ns/name container c``: what a stream's errors name."""
+    namespace = client.target_namespace
+    where = f"{namespace}/{name}" if namespace else name
+    return f"{client.resource.resource} {where}" + (f" container {container}" if container else "")

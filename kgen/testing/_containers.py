@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -48,7 +47,7 @@ class Input:
     from the connection's reader thread while the handler reads)."""
 
     def __init__(self) -> None:
-        self._chunks: deque[bytes] = deque()
+        self._buffer = bytearray()
         self._ended = False
         self._ready = threading.Condition()
 
@@ -56,7 +55,7 @@ class Input:
         """Append ``data`` (the server's reader thread calls this)."""
         if data:
             with self._ready:
-                self._chunks.append(data)
+                self._buffer += data
                 self._ready.notify_all()
 
     def end(self) -> None:
@@ -74,25 +73,25 @@ class Input:
         """Up to ``size`` bytes (all of the input, to its end, when ``size < 0``); ``b""`` at
         EOF. Blocks until ``size`` bytes are there or the input ends."""
         with self._ready:
-            while not self._ended and (size < 0 or sum(map(len, self._chunks)) < size):
+            while not self._ended and (size < 0 or len(self._buffer) < size):
                 self._ready.wait()
             return self._take(size)
 
     def read1(self) -> bytes:
         """Whatever has arrived (at least one byte), or ``b""`` at EOF."""
         with self._ready:
-            while not self._chunks and not self._ended:
+            while not self._buffer and not self._ended:
                 self._ready.wait()
             return self._take(-1)
 
     def readline(self) -> bytes:
         """One line with its ``\\n`` (the rest of the input at EOF)."""
         with self._ready:
-            while not self._ended and b"\n" not in b"".join(self._chunks):
+            searched = 0
+            while (end := self._buffer.find(b"\n", searched)) < 0 and not self._ended:
+                searched = len(self._buffer)
                 self._ready.wait()
-            joined = b"".join(self._chunks)
-            end = joined.find(b"\n")
-            return self._take(len(joined) if end < 0 else end + 1)
+            return self._take(len(self._buffer) if end < 0 else end + 1)
 
     def __iter__(self) -> Iterator[bytes]:
         """The lines of the input."""
@@ -100,12 +99,11 @@ class Input:
             yield line
 
     def _take(self, size: int) -> bytes:
-        joined = b"".join(self._chunks)
-        size = len(joined) if size < 0 else min(size, len(joined))
-        self._chunks.clear()
-        if size < len(joined):
-            self._chunks.append(joined[size:])
-        return joined[:size]
+        """The first ``size`` buffered bytes (all when ``size < 0``), removed from the buffer."""
+        size = len(self._buffer) if size < 0 else min(size, len(self._buffer))
+        taken = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return taken
 
 
 class Sink:

@@ -280,6 +280,15 @@ class _Parser:
         self.index += 1
         return token
 
+    @staticmethod
+    def _as_word(token: tuple[str, str, int]) -> tuple[str, str, int]:
+        """Where a key or value is expected, ``in`` and ``notin`` are plain words.
+
+        labels.Parser.consume(Values) reads them so, which makes ``in=0`` and ``a in (notin)``
+        valid selectors.
+        """
+        return ("id", token[1], token[2]) if token[0] in _SET_OPS else token
+
     def _fail(self, token: tuple[str, str, int], expected: str) -> SelectorError:
         found = f"{token[1]!r}" if token[0] != "end" else "end of string"
         return SelectorError(
@@ -303,7 +312,7 @@ class _Parser:
         negated = self._peek()[0] == "!"
         if negated:
             self._next()
-        token = self._next()
+        token = self._as_word(self._next())
         if token[0] != "id":
             raise self._fail(token, "a label key")
         key = token[1]
@@ -318,7 +327,7 @@ class _Parser:
         op = op_token[0]
         if op in _SET_OPS:
             return self._build(key, op, self._set_values())
-        value = self._peek()
+        value = self._as_word(self._peek())
         if value[0] == "id":
             self._next()
             return self._build(key, op, (value[1],))
@@ -333,7 +342,7 @@ class _Parser:
         values: list[str] = []
         expect_value = True
         while True:
-            token = self._next()
+            token = self._as_word(self._next())
             if token[0] == ")":
                 if expect_value and values:
                     values.append("")

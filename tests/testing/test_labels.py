@@ -31,6 +31,10 @@ from kgen.labels import Requirement, Selector, SelectorError
         ("n<3", {"n": "2"}, {"n": "x"}),
         ("example.com/role=x", {"example.com/role": "x"}, {"role": "x"}),
         ("app=", {"app": ""}, {"app": "x"}),
+        ("in=0", {"in": "0"}, {"in": "1"}),
+        ("a=in", {"a": "in"}, {"a": "notin"}),
+        ("notin in (in, notin)", {"notin": "notin"}, {"notin": "x"}),
+        ("!in", {"x": "1"}, {"in": ""}),
     ],
 )
 def test_parse_and_match(

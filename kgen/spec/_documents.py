@@ -65,23 +65,38 @@ def _construct_plain_string(loader: yaml.SafeLoader, node: yaml.Node) -> str:
 _YAMLLoader.add_constructor("tag:yaml.org,2002:value", _construct_plain_string)
 _YAMLLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_plain_string)
 
-_BYTE_OFFSET = re.compile(r"\(byte (\d+)\)")
+_BYTE_OFFSET = re.compile(r"\s*\(byte (\d+)\)")
 
 
-def _line_col(text: bytes, offset: int) -> str:
+def _line_col(text: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of byte ``offset`` (columns count characters, not bytes)."""
     line = text.count(b"\n", 0, offset) + 1
-    col = offset - (text.rfind(b"\n", 0, offset) + 1) + 1
-    return f"line {line}, column {col}"
+    start = text.rfind(b"\n", 0, offset) + 1
+    return line, len(text[start:offset].decode("utf-8", "replace")) + 1
 
 
 def _parse_json(raw: bytes, source: str) -> Any:
+    """Decode JSON; a :class:`SpecError` at ``FILE:LINE:COL`` says what is wrong otherwise.
+
+    msgspec gives a byte offset for most errors and none for truncated input, which is
+    reported at the end of the file."""
     try:
         return msgspec.json.decode(raw)
     except msgspec.DecodeError as exc:
         message = str(exc)
         found = _BYTE_OFFSET.search(message)
-        where = f" at {_line_col(raw, int(found.group(1)))}" if found else ""
-        raise SpecError(source, "", f"malformed JSON{where}: {message}") from None
+        if found:
+            offset = int(found.group(1))
+            message = message[: found.start()] + message[found.end() :]
+        else:
+            offset = len(raw.rstrip())
+        message = message.removeprefix("JSON is malformed: ")
+        if message == "Input data was truncated":
+            message = "unexpected end of file (truncated JSON)"
+        line, column = _line_col(raw, offset)
+        raise SpecError(
+            source, "", f"malformed JSON: {message}", line=line, column=column
+        ) from None
 
 
 def _jsonable(value: Any, source: str, index: int | None, path: list[str | int]) -> Any:
@@ -125,9 +140,16 @@ def _parse_yaml(raw: bytes, source: str) -> Iterator[tuple[int | None, Any]]:
         loaded = list(yaml.load_all(raw, Loader=_YAMLLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(source, "", f"malformed YAML{where}: {problem}") from None
+        if exc.context and exc.problem and exc.context_mark is not None:
+            problem = f"{problem} ({exc.context} at line {exc.context_mark.line + 1})"
+        raise SpecError(
+            source,
+            "",
+            f"malformed YAML: {problem}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
     except yaml.YAMLError as exc:
         raise SpecError(source, "", f"malformed YAML: {exc}") from None
     present = [(i, value) for i, value in enumerate(loaded) if value is not None]
@@ -209,6 +231,8 @@ def read_documents(path: Path) -> list[Document]:
             raw = file.read_bytes()
         except OSError as exc:
             raise SpecError(source, "", f"cannot read: {exc.strerror or exc}") from None
+        if not raw.strip():
+            raise SpecError(source, "", "empty file")
         if file.suffix.lower() == ".json" or raw.lstrip()[:1] in (b"{", b"["):
             documents.extend(_classify(_parse_json(raw, source), source, None))
         else:

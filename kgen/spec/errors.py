@@ -16,19 +16,32 @@ class SpecError(Exception):
     ``source`` names the file (or other origin) and ``pointer`` is the RFC 6901 JSON pointer of
     the offending value inside it (``""`` for the whole document). ``document`` is the 0-based
     index of the document in a multi-document YAML stream, or ``None``. ``message`` says what is
-    wrong, in words meant for the person who wrote the document.
+    wrong, in words meant for the person who wrote the document. ``line`` and ``column``
+    (1-based) say where a document failed to parse; the message then reads
+    ``FILE:LINE:COL: what``, the form compilers and editors jump to.
     """
 
     def __init__(
-        self, source: str, pointer: str, message: str, *, document: int | None = None
+        self,
+        source: str,
+        pointer: str,
+        message: str,
+        *,
+        document: int | None = None,
+        line: int | None = None,
+        column: int | None = None,
     ) -> None:
         self.source = source
         self.pointer = pointer
         self.message = message
         self.document = document
+        self.line = line
+        self.column = column
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.source}:{self.line}:{self.column or 1}: {self.message}"
         where = self.source
         if self.document is not None:
             where += f" (document {self.document + 1})"

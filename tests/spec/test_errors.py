@@ -56,13 +56,35 @@ def test_malformed_json_names_line_and_column(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load([path])
     assert info.value.source == str(path)
-    assert "malformed JSON at line 3" in str(info.value)
+    assert (info.value.line, info.value.column) == (3, 19)
+    assert str(info.value) == f"{path}:3:19: malformed JSON: object keys must be strings"
 
 
-def test_malformed_yaml_names_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, "bad.yaml", "kind: CustomResourceDefinition\nspec: [unclosed\n")
-    with pytest.raises(SpecError, match=r"malformed YAML at line 3"):
+def test_truncated_json_is_reported_at_its_end(tmp_path: Path) -> None:
+    path = _write(tmp_path, "cut.json", '{\n  "swagger": "2.0",\n  "paths": {')
+    with pytest.raises(SpecError) as info:
         load([path])
+    assert (
+        str(info.value) == f"{path}:3:13: malformed JSON: unexpected end of file (truncated JSON)"
+    )
+
+
+@pytest.mark.parametrize("content", ["", "  \n\n", "\n"])
+@pytest.mark.parametrize("name", ["empty.json", "empty.yaml"])
+def test_empty_file_says_so(tmp_path: Path, name: str, content: str) -> None:
+    path = _write(tmp_path, name, content)
+    with pytest.raises(SpecError) as info:
+        load([path])
+    assert str(info.value) == f"{path}: empty file"
+
+
+def test_malformed_yaml_names_line_and_column_from_its_mark(tmp_path: Path) -> None:
+    path = _write(tmp_path, "bad.yaml", "kind: CustomResourceDefinition\nspec: [unclosed\n")
+    with pytest.raises(SpecError) as info:
+        load([path])
+    assert (info.value.line, info.value.column) == (3, 1)
+    assert str(info.value).startswith(f"{path}:3:1: malformed YAML: did not find expected ")
+    assert "(while parsing a flow sequence at line 2)" in str(info.value)
 
 
 @pytest.mark.parametrize(

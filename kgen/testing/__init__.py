@@ -31,6 +31,7 @@ from kgen.testing._logs import ContainerLog
 from kgen.testing._options import ListOptions, WriteOptions
 from kgen.testing._ports import PortConnection
 from kgen.testing._server import APIServer
+from kgen.testing._tls import ServingPairError
 from kgen.testing._tracker import ObjectTracker
 from kgen.testing._watch import WatchStream
 
@@ -51,6 +52,7 @@ __all__ = [
     "PortConnection",
     "Reactor",
     "Rule",
+    "ServingPairError",
     "Sink",
     "User",
     "WatchStream",

@@ -7,12 +7,19 @@ requests; with ``--tls-cert``/``--tls-key`` (or ``--self-signed-tls``, certifica
 collector (:mod:`kgen.testing.controllers`) run unless ``--no-controllers`` asks for a bare
 store. ``--forward web:80=127.0.0.1:8000`` says what answers a pod's port for port-forward
 (``kubectl port-forward web 8080:80`` then reaches the server at 127.0.0.1:8000).
+
+Bad options end before anything is loaded or written: a ``--kubeconfig-out`` whose folder is
+missing or not writable, a ``--tls-cert``/``--tls-key`` OpenSSL refuses (the bad file is named
+with the reason). SIGINT and SIGTERM stop it at any point, also while the documents load; it
+then joins every thread it started and exits 0, as a server that shut down cleanly does.
 """
 
 from __future__ import annotations
 
+import os
 import signal
-import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
@@ -21,6 +28,7 @@ import click
 from kgen.cert import generate_self_signed_ca, generate_serving_cert
 from kgen.spec import SpecError
 from kgen.testing._server import APIServer
+from kgen.testing._tls import ServingPairError, serving_context
 
 __all__ = ["testserver"]
 
@@ -111,6 +119,8 @@ def testserver(
 ) -> None:
     """Serve an in-process Kubernetes API server built from API documents until Ctrl-C."""
     targets = [_forward(text) for text in forwards]
+    if kubeconfig_out is not None:
+        _check_writable(kubeconfig_out)
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     tls = (tls_cert.read_bytes(), tls_key.read_bytes()) if tls_cert and tls_key else None
@@ -122,50 +132,103 @@ def testserver(
                 "and --ca"
             )
         tls, ca_pem = _self_signed(host)
-    try:
-        server = APIServer(
-            specs=list(specs),
-            discovery=list(discovery),
-            host=host,
-            port=port,
-            tls=tls,
-            ca_pem=ca_pem,
-            token=token,
-            allow_anonymous=tls is None,
-            controllers=not no_controllers,
-        )
-    except SpecError as err:
-        raise click.ClickException(str(err)) from None
-    for namespace, pod, pod_port, to in targets:
-        server.containers.forward(namespace=namespace, pod=pod, port=pod_port, to=to)
-    try:
-        server.start()
-    except OSError as err:
-        raise click.ClickException(
-            f"cannot listen on {host}:{port}: {err.strerror or err}"
-        ) from None
-    done = threading.Event()
+    elif tls is not None and tls_cert is not None and tls_key is not None:
+        try:
+            serving_context(*tls)
+        except ServingPairError as err:
+            option, path = (
+                ("--tls-cert", tls_cert) if err.part == "certificate" else ("--tls-key", tls_key)
+            )
+            raise click.BadParameter(f"{path}: {err.reason}", param_hint=f"'{option}'") from None
+    with _stopped_by_signals():
+        try:
+            server = APIServer(
+                specs=list(specs),
+                discovery=list(discovery),
+                host=host,
+                port=port,
+                tls=tls,
+                ca_pem=ca_pem,
+                token=token,
+                allow_anonymous=tls is None,
+                controllers=not no_controllers,
+            )
+        except SpecError as err:
+            raise click.ClickException(str(err)) from None
+        for namespace, pod, pod_port, to in targets:
+            server.containers.forward(namespace=namespace, pod=pod, port=pod_port, to=to)
+        try:
+            try:
+                server.start()
+            except OSError as err:
+                raise click.ClickException(
+                    f"cannot listen on {host}:{port}: {err.strerror or err}"
+                ) from None
+            _serve(server, token, tls is not None, kubeconfig_out)
+        finally:
+            signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)  # a second Ctrl-C waits
+            try:
+                server.stop()
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    click.echo("stopped")
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Stop(BaseException):
+    """Raised in the main thread by SIGINT or SIGTERM; ends the command wherever it is."""
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`_Stop` for the block's duration (the handlers
+    before are restored after); a stop is a clean exit, not an error."""
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        done.set()
+        raise _Stop
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
     try:
-        click.echo(f"kgen test API server listening on {server.url}")
-        click.echo(f"token: {token}" + ("" if tls else " (plain HTTP: anonymous requests allowed)"))
-        if kubeconfig_out is not None:
-            server.write_kubeconfig(kubeconfig_out)
-            click.echo(
-                f"kubeconfig written to {kubeconfig_out} (use: KUBECONFIG={kubeconfig_out} kubectl get ns)"
-            )
-        click.echo("press Ctrl-C to stop")
-        while not done.wait(0.5):
-            pass
+        yield
+    except _Stop:
+        pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        server.stop()
-        click.echo("stopped")
+
+
+def _serve(server: APIServer, token: str, tls: bool, kubeconfig_out: Path | None) -> None:
+    """Print the address (and write the kubeconfig), then block until a signal stops it."""
+    click.echo(f"kgen test API server listening on {server.url}")
+    click.echo(f"token: {token}" + ("" if tls else " (plain HTTP: anonymous requests allowed)"))
+    if kubeconfig_out is not None:
+        try:
+            server.write_kubeconfig(kubeconfig_out)
+        except OSError as err:
+            raise click.ClickException(
+                f"cannot write the kubeconfig {kubeconfig_out}: {err.strerror or err}"
+            ) from None
+        click.echo(
+            f"kubeconfig written to {kubeconfig_out} (use: KUBECONFIG={kubeconfig_out} kubectl get ns)"
+        )
+    click.echo("press Ctrl-C to stop")
+    while True:
+        signal.pause()  # returns after any handled signal; _Stop ends the loop
+
+
+def _check_writable(path: Path) -> None:
+    """A usage error unless ``path`` can be written: its folder exists and is writable."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        problem = f"{path}: the folder {folder} {what}"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        problem = f"{path}: the folder {folder} is not writable"
+    else:
+        return
+    raise click.BadParameter(problem, param_hint="'--kubeconfig-out'")
 
 
 def _forward(text: str) -> tuple[str | None, str | None, int, tuple[str, int]]:

@@ -33,6 +33,7 @@ from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._services import SERVICES, kubernetes_service
+from kgen.testing._tls import serving_context
 from kgen.testing._tracker import ObjectTracker
 from kgen.testing.controllers import (
     DEFAULT_NODES,
@@ -297,19 +298,11 @@ class APIServer:
     def _context(self) -> ssl.SSLContext | None:
         if self._tls is None:
             return None
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        with tempfile.TemporaryDirectory() as folder:
-            cert, key = Path(folder, "cert.pem"), Path(folder, "key.pem")
-            cert.write_bytes(self._tls[0])
-            key.write_bytes(self._tls[1])
-            context.load_cert_chain(cert, key)
-        if self._client_ca_pem:
-            context.load_verify_locations(cadata=self._client_ca_pem.decode())
-            context.verify_mode = ssl.CERT_OPTIONAL
-        return context
+        return serving_context(*self._tls, self._client_ca_pem)
 
     def start(self) -> APIServer:
-        """Bind and serve on a background thread; returns self."""
+        """Bind and serve on a background thread; returns self. A certificate and key OpenSSL
+        refuses raise :class:`kgen.testing.ServingPairError` naming the bad one."""
         if self._httpd is not None:
             return self
         self._httpd = _HTTPServer((self._host, self._port), self.handler, self._context())
@@ -361,7 +354,12 @@ class APIServer:
         return f"{scheme}://{self._host}:{self.port}"
 
     def config_dict(self, namespace: str = "default") -> dict[str, Any]:
-        """A kubeconfig (as a dict) with one context, ``kgen-testing``, using the token."""
+        """A kubeconfig (as a dict) with one context, ``kgen-testing``, using the token.
+
+        Over plain HTTP the user holds no token: clients built on clientcmd (kubectl, client-go,
+        :mod:`kgen.config`) send no credentials to an ``http://`` server, so a token there is
+        never used and only draws kgen.config's "credentials not used" warning. Such a server
+        admits kubectl only with ``allow_anonymous=True`` (as ``kgen testserver`` does)."""
         cluster: dict[str, Any] = {"server": self.url}
         if self.ca_pem:
             import base64
@@ -371,7 +369,7 @@ class APIServer:
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": "kgen-testing", "cluster": cluster}],
-            "users": [{"name": "kgen-testing", "user": {"token": self.token}}],
+            "users": [{"name": "kgen-testing", "user": {"token": self.token} if self._tls else {}}],
             "contexts": [
                 {
                     "name": "kgen-testing",
@@ -387,10 +385,21 @@ class APIServer:
         }
 
     def write_kubeconfig(self, path: str | os.PathLike[str]) -> Path:
-        """Write :meth:`config_dict` as YAML to ``path`` (mode 0600); returns the path."""
+        """Write :meth:`config_dict` as YAML to ``path`` (mode 0600); returns the path.
+
+        The file appears whole or not at all (written beside ``path``, then renamed over it); an
+        :class:`OSError` (a missing folder, no permission) leaves nothing behind."""
         target = Path(path)
-        target.write_text(yaml.safe_dump(self.config_dict(), sort_keys=False))
-        target.chmod(0o600)
+        text = yaml.safe_dump(self.config_dict(), sort_keys=False)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(fd, "w") as out:  # mkstemp made it 0600
+                out.write(text)
+            os.replace(temporary, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
         return target
 
     # --- test controls ------------------------------------------------------------------------

@@ -66,7 +66,11 @@ def _options(function: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Read /openapi/v3 (or /openapi/v2) and discovery from the current kubeconfig.",
         ),
-        click.option("--package", help=f"Python package to generate [default: {DEFAULT_PACKAGE}]."),
+        click.option(
+            "--package",
+            help="Python package to generate (dotted, e.g. acme.kube). Required with --spec or "
+            f"--from-cluster; kgen's example CRDs alone generate {DEFAULT_PACKAGE}.",
+        ),
         click.option(
             "--output-dir",
             "-o",

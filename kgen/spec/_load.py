@@ -52,10 +52,14 @@ class _Builder:
     from_crds: set[tuple[str, str]] = field(default_factory=set)
     """Group/versions a CRD describes in full (scope, verbs, subresources): nothing to derive."""
 
-    def add_definitions(self, doc: Document, defs: dict[str, JSONSchema], where: str) -> None:
+    def add_definitions(
+        self, doc: Document, defs: dict[str, JSONSchema], where: str, count_conflicts: bool = True
+    ) -> None:
+        """Add the definitions not yet known; a differing redefinition counts as a conflict
+        unless ``count_conflicts`` is false (a v2 fallback beside v3 documents)."""
         for name, schema in defs.items():
             if name in self.schemas:
-                if self.schemas[name] != schema:
+                if count_conflicts and self.schemas[name] != schema:
                     self.conflicts += 1
                 continue
             self.schemas[name] = schema
@@ -138,14 +142,51 @@ def _overlay(
     )
 
 
+def _one_family(b: _Builder, docs: list[Document]) -> list[Document]:
+    """The OpenAPI documents to read when v2 and v3 documents are given together (a server's
+    whole folder: ``swagger.json`` beside ``openapi-v3/``).
+
+    The v3 documents win for every group/version they serve, as kubectl reads ``/openapi/v3``
+    first and falls back to ``/openapi/v2``: they describe the same types in another dialect
+    (``allOf`` around a ``$ref``, defaults), so merging them definition by definition would only
+    find differences. A v2 document is kept, after the v3 ones, only for group/versions no v3
+    document serves; the choice is noted once."""
+    v3 = [d for d in docs if d.kind == "openapi-v3"]
+    v2 = [d for d in docs if d.kind == "openapi-v2"]
+    if not (v3 and v2):
+        return docs
+    served = {(group, version) for doc in v3 for group, version, _ in resources_from_paths(doc)}
+    extra = [
+        d
+        for d in v2
+        if {(group, version) for group, version, _ in resources_from_paths(d)} - served
+    ]
+    v2_names = ", ".join(sorted({d.source for d in v2}))
+    if extra:
+        b.notes.append(
+            f"OpenAPI v2 ({v2_names}) and v3 documents given: v3 wins where both serve a "
+            "group/version (kubectl reads /openapi/v3 first); v2 adds only the rest"
+        )
+    else:
+        b.notes.append(
+            f"OpenAPI v2 ({v2_names}) and v3 documents given: using v3 (kubectl reads "
+            "/openapi/v3 first); the v2 documents serve nothing more and are not read"
+        )
+    return [*v3, *extra]
+
+
 def _read_openapi(b: _Builder, docs: list[Document]) -> None:
     """Definitions of every OpenAPI document (nested objects written inline, as servers
     publish CRDs, hoisted into definitions of their own), and the resources their paths serve
-    (the first document to describe a resource wins, so a v2 and a v3 document of one server
-    agree)."""
+    (the first document to describe a resource wins). With v2 and v3 documents together,
+    :func:`_one_family` decides which are read; v2 then only adds what v3 lacks."""
     found_paths: dict[tuple[str, str, str], tuple[PathResource, Document]] = {}
+    served_by_v3: set[tuple[str, str]] = set()
     hoisted = 0
-    for doc in docs:
+    for doc in _one_family(b, docs):
+        if doc.kind == "openapi-v3":
+            served_by_v3.update((g, v) for g, v, _ in resources_from_paths(doc))
+        fallback = doc.kind == "openapi-v2" and bool(served_by_v3)
         defs, where = definitions_of(doc)
         taken = set(b.schemas) | set(defs)
         for name, schema in list(defs.items()):
@@ -155,9 +196,10 @@ def _read_openapi(b: _Builder, docs: list[Document]) -> None:
                 hoister.root(schema, [*where.strip("/").split("/"), name])
                 defs.update(hoister.out)
                 hoisted += 1
-        b.add_definitions(doc, defs, where)
+        b.add_definitions(doc, defs, where, count_conflicts=not fallback)
         for key, res in resources_from_paths(doc).items():
-            found_paths.setdefault(key, (res, doc))
+            if not (fallback and key[:2] in served_by_v3):
+                found_paths.setdefault(key, (res, doc))
     if hoisted:
         b.notes.append(
             f"nested objects of {hoisted} definitions hoisted into definitions of their own"

@@ -18,7 +18,10 @@ predicates of :mod:`kgen.rest.errors`::
 Decisions worth knowing:
 
 * ``do()`` raises :class:`StatusError` for any non-2xx answer (the server's ``Status``, or one
-  made from the HTTP code), so a returned :class:`Result` is always a success.
+  made from the HTTP code), so a returned :class:`Result` is always a success. A request that
+  got no answer (refused, unresolvable host, TLS handshake, reset, timeout) raises
+  :class:`ConnectionFailedError` naming the host and what failed, in both clients; it is also
+  the transport's own error class (``requests.ConnectionError``, ``aiohttp.ClientError``...).
 * A bearer token file is read when the client is built (if no static token is given) and again
   whenever the token in hand is 50 seconds old (a one-minute lifetime minus ten seconds of
   leeway, as Kubernetes clients do); if a re-read fails, the last good token is kept. A rotated
@@ -44,6 +47,7 @@ from kgen.rest.auth import AuthProvider
 from kgen.rest.client import RESTClient, UpgradeSettings
 from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config, ImpersonationConfig
 from kgen.rest.errors import (
+    ConnectionFailedError,
     StatusError,
     UnexpectedResponseError,
     is_already_exists,
@@ -91,6 +95,7 @@ __all__ = [
     "AuthProvider",
     "BodyStream",
     "Config",
+    "ConnectionFailedError",
     "EventType",
     "ImpersonationConfig",
     "ListOptions",

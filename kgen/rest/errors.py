@@ -17,6 +17,7 @@ import msgspec
 from kgen.meta import UNSET, Status, StatusCause, StatusDetails
 
 __all__ = [
+    "ConnectionFailedError",
     "StatusError",
     "UnexpectedResponseError",
     "as_status",
@@ -41,6 +42,45 @@ __all__ = [
 ]
 
 _MAX_BODY_IN_MESSAGE = 1024
+
+
+class ConnectionFailedError(Exception):
+    """A request that got no answer: the connection was refused, the host name did not
+    resolve, the TLS handshake failed, the connection was reset, or it timed out.
+
+    ``method`` and ``url`` name the request, ``host`` the ``host:port`` it went to, ``what``
+    what failed; ``__cause__`` is the transport's own error. Raised by the sync and the async
+    client alike once their retries are spent; each raised error is also an instance of the
+    transport's error class (``requests.ConnectionError``, ``requests.Timeout``,
+    ``aiohttp.ClientError``, ``TimeoutError``), so handlers written for those still catch it.
+    """
+
+    def __init__(self, *, method: str, url: str, host: str, what: str) -> None:
+        # Kept under private names behind properties: a transport's class may have its own
+        # read-only ``host`` (aiohttp's connector errors do), which these take precedence over.
+        self._request = (method, url, host, what)
+        self.args = (str(self),)
+
+    @property
+    def method(self) -> str:
+        return self._request[0]
+
+    @property
+    def url(self) -> str:
+        return self._request[1]
+
+    @property
+    def host(self) -> str:
+        """``host:port`` the request went to."""
+        return self._request[2]
+
+    @property
+    def what(self) -> str:
+        """What failed: ``connection refused``, ``TLS handshake failed: ...``, ..."""
+        return self._request[3]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url}: cannot reach {self.host}: {self.what}"
 
 
 class StatusError(Exception):

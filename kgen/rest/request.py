@@ -28,6 +28,7 @@ import requests
 import urllib3
 
 from kgen.rest._builder import RequestBuilder
+from kgen.rest._connection import connection_failed
 from kgen.rest._duration import go_duration
 from kgen.rest._response import Result
 from kgen.rest._retry import DEFAULT_MAX_RETRIES, RETRY_AFTER_ON_CONNECTION_ERROR, Attempts, Mode
@@ -167,7 +168,7 @@ class Request(RequestBuilder):
                 if outcome == "end":
                     _log.info("watch %s: connection failed, ending the watch empty", url)
                     return None, attempts
-                raise
+                raise connection_failed(err, self._method, url) from err
             attempts.on_answer(response.status_code)
             if attempts.ask_provider(response.status_code, from_provider):
                 provider = client.auth_provider

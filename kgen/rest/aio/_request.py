@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 import aiohttp
 
 from kgen.rest._builder import RequestBuilder
+from kgen.rest._connection import connection_failed
 from kgen.rest._duration import go_duration
 from kgen.rest._frames import WatchDecoder
 from kgen.rest._response import Result, continue_token
@@ -194,10 +195,8 @@ class AsyncRequest(RequestBuilder):
                     _log.info("watch %s: connection failed, ending the watch empty", url)
                     return None, attempts
                 if isinstance(err, TimeoutError) and not str(err):
-                    raise TimeoutError(
-                        f"{self._method} {url}: timed out after {go_duration(self._timeout or 0)}"
-                    ) from err
-                raise
+                    err = TimeoutError(f"timed out after {go_duration(self._timeout or 0)}")
+                raise connection_failed(err, self._method, url) from err
             try:
                 if await self._retried(response, attempts, from_provider):
                     continue

@@ -21,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import HTTPHeaderDict, PoolManager
 from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from kgen.rest.config import Config
 
@@ -77,8 +78,12 @@ class TLSSettings:
         self._lock = threading.Lock()
         self._checked_at = clock()
         self._file_pair = (self.cert, self.key)
-        if self.insecure:
-            _log.warning("TLS verification of the API server is disabled (Config.insecure)")
+        if self.insecure:  # said once per client; urllib3's per-request warning is silenced
+            _log.warning(
+                "TLS verification of %s is disabled (Config.insecure, insecure-skip-tls-verify):"
+                " its certificate is not checked",
+                config.host or "the API server",
+            )
         self.build_context(None)  # validate eagerly
 
     def build_context(self, client_pair: tuple[bytes, bytes] | None) -> ssl.SSLContext:
@@ -178,8 +183,8 @@ class KgenAdapter(HTTPAdapter):
     """
 
     def __init__(self, tls: TLSSettings | None, *, pool_maxsize: int = 32) -> None:
+        self._tls = tls  # before super().__init__, which makes the pool manager
         super().__init__(pool_connections=4, pool_maxsize=pool_maxsize)
-        self._tls = tls
         self._lock = threading.Lock()
         self._pair = (tls.cert, tls.key) if tls and tls.cert else None
         self._rejected: tuple[bytes, bytes] | None = None
@@ -190,10 +195,23 @@ class KgenAdapter(HTTPAdapter):
     ) -> None:
         pool_kwargs.setdefault("socket_options", _keepalive_options())
         super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self._quiet_if_insecure(self.poolmanager)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         proxy_kwargs.setdefault("socket_options", _keepalive_options())
-        return super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        self._quiet_if_insecure(manager)
+        return manager
+
+    def _quiet_if_insecure(self, manager: PoolManager) -> None:
+        """With ``insecure``, this adapter's HTTPS pools skip urllib3's InsecureRequestWarning
+        (one per request): :class:`TLSSettings` has said it once. Only this adapter's pools are
+        changed; no warning filter of the process is touched."""
+        if self._tls is not None and self._tls.insecure:
+            manager.pool_classes_by_scheme = {
+                "http": HTTPConnectionPool,
+                "https": _UnverifiedHTTPSPool,
+            }
 
     def use_client_certificate(self, pair: tuple[bytes, bytes] | None) -> None:
         """Present ``pair`` (PEM cert, key) from now on; a no-op when it is unchanged or
@@ -253,6 +271,16 @@ class KgenAdapter(HTTPAdapter):
         if repeated:
             request.headers = _with_repeated(request.headers, repeated)  # type: ignore[assignment]
         return super().send(request, **kwargs)
+
+
+class _UnverifiedHTTPSPool(HTTPSConnectionPool):
+    """An HTTPS pool of an ``insecure`` client: urllib3 2's ``_validate_conn`` minus its
+    per-request InsecureRequestWarning (kgen warns once per client instead)."""
+
+    def _validate_conn(self, conn: Any) -> None:
+        HTTPConnectionPool._validate_conn(self, conn)
+        if conn.is_closed:
+            conn.connect()
 
 
 def _close_pools(manager: PoolManager) -> None:

@@ -33,7 +33,6 @@ from .server import SERVER_NAME, Seen, Server
 
 pytestmark = [
     pytest.mark.kubectl,
-    pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
     pytest.mark.skipif(DIRECT_KUBECTL is None, reason="kubectl is not installed"),
 ]
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import requests
 import trustme
+import urllib3
 
 from kgen.rest import Config, RESTClient
 
@@ -108,11 +110,35 @@ def test_server_name_is_checked_instead_of_the_address(
 def test_insecure_skips_verification_and_warns(
     tls_server: LoopbackServer, make_client: MakeClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    tls_server.reply(200, b"{}")
-    with caplog.at_level(logging.WARNING, logger="kgen.rest"):
+    for _ in range(3):
+        tls_server.reply(200, b"{}")
+    with (
+        caplog.at_level(logging.WARNING, logger="kgen"),
+        warnings.catch_warnings(record=True) as seen,
+    ):
+        warnings.simplefilter("always")
         client = make_client(tls_server, insecure=True)
-    assert "verification" in caplog.text
-    assert client.get().abs_path("/a").do().status_code == 200
+        for _ in range(3):
+            assert client.get().abs_path("/a").do().status_code == 200
+    assert [r.getMessage() for r in caplog.records] == [  # kgen's one warning, per client
+        f"TLS verification of {tls_server.url} is disabled (Config.insecure, "
+        "insecure-skip-tls-verify): its certificate is not checked"
+    ]
+    assert [
+        w for w in seen if issubclass(w.category, urllib3.exceptions.InsecureRequestWarning)
+    ] == []
+
+
+def test_urllib3s_warning_is_silenced_in_kgens_sessions_only(
+    tls_server: LoopbackServer, make_client: MakeClient
+) -> None:
+    tls_server.reply(200, b"{}")
+    tls_server.reply(200, b"{}")
+    make_client(tls_server, insecure=True).get().abs_path("/a").do()
+    with warnings.catch_warnings(record=True) as seen, requests.Session() as own:
+        warnings.simplefilter("always")
+        assert own.get(tls_server.url + "/a", verify=False, timeout=10).status_code == 200
+    assert [w.category for w in seen] == [urllib3.exceptions.InsecureRequestWarning]
 
 
 def test_without_tls_settings_an_unknown_server_is_not_trusted(

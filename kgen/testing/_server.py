@@ -285,7 +285,12 @@ class APIServer:
                     NamespaceController(self.tracker, root_ca),
                     GarbageCollector(self.tracker),
                     Scheduler(self.tracker),
-                    Kubelet(self.tracker, nodes, self.handler.version.get("gitVersion", "")),
+                    Kubelet(
+                        self.tracker,
+                        nodes,
+                        self.handler.version.get("gitVersion", ""),
+                        handlers=self.handler.containers,
+                    ),
                     EndpointSliceController(self.tracker),
                     EndpointsController(self.tracker),
                     ReplicaSetController(self.tracker),

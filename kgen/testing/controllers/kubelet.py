@@ -8,18 +8,22 @@
   (``Ready`` True; memory, disk and PID pressure False), their heartbeat renewed every
   :data:`HEARTBEAT` seconds, with the node's Lease in ``kube-node-lease``;
 * the pods bound to the node (``spec.nodeName``): their status goes from Pending to Running as
-  the kubelet reports it: ``hostIP``/``podIP``, ``startTime``, init containers terminated
-  ``Completed`` first, then every container running, started and ready with a ``containerID``,
-  an ``imageID`` and ``restartCount`` 0, and the conditions ``PodScheduled``,
-  ``PodReadyToStartContainers``, ``Initialized``, ``ContainersReady`` and ``Ready``;
+  the kubelet reports it (:mod:`kgen.testing.controllers._pod_status`): ``hostIP``/``podIP``,
+  ``startTime``, init containers terminated ``Completed`` first, then each container as its
+  runtime reports it (:mod:`kgen.testing._runtime`: by default running from the first sync),
+  ready once running, or, with a ``readinessProbe``, while what the test registered answers
+  the probe (:mod:`kgen.testing._probes`, re-probed every ``periodSeconds``), and the
+  conditions ``PodScheduled``, ``PodReadyToStartContainers``, ``Initialized``,
+  ``ContainersReady`` and ``Ready``. Only a change of the kubelet's own view is written (a
+  status another client writes stays until then);
 * graceful deletion: a pod the tracker has marked with a ``deletionTimestamp`` and its grace
   period (bound pods wait for their kubelet when the controllers run) is removed by its kubelet
   once its containers have stopped, which here is at once, as a kubelet does for containers
   that exit on SIGTERM: the grace period is the most a pod may take.
 
 What its containers do when exec'd or attached is the test's (:mod:`kgen.testing._containers`).
-Not reproduced: readiness and liveness probes, restarts and CrashLoopBackOff, resources,
-volumes, images actually pulled, a node that goes NotReady.
+Not reproduced: liveness and startup probes, resources, volumes, images actually pulled, a node
+that goes NotReady.
 """
 
 from __future__ import annotations
@@ -30,10 +34,14 @@ from collections.abc import Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from kgen.testing._containers import ContainerHandlers
 from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
+from kgen.testing._probes import Readiness
+from kgen.testing._runtime import ContainerRuntime, HandlerRuntime
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._pod_status import pod_status
 
 __all__ = ["DEFAULT_NODES", "HEARTBEAT", "Kubelet"]
 
@@ -55,12 +63,22 @@ class Kubelet:
     name = "kubelet"
 
     def __init__(
-        self, tracker: ObjectTracker, nodes: Sequence[str] = DEFAULT_NODES, version: str = ""
+        self,
+        tracker: ObjectTracker,
+        nodes: Sequence[str] = DEFAULT_NODES,
+        version: str = "",
+        *,
+        handlers: ContainerHandlers | None = None,
+        runtime: ContainerRuntime | None = None,
     ) -> None:
         self._tracker = tracker
+        self._runtime: ContainerRuntime = runtime or HandlerRuntime()
+        self._readiness = Readiness(handlers or ContainerHandlers())
         self._nodes = {name: index for index, name in enumerate(nodes)}
         self._version = version or "v1.35.0"
         self._pod_ips: dict[tuple[str, str], str] = {}
+        self._written: dict[tuple[str, str], tuple[str, JSON]] = {}
+        """The uid and the status last written per pod (see :meth:`_sync_pod`)."""
 
     # --- runner protocol ----------------------------------------------------------------------
 
@@ -227,23 +245,49 @@ class Kubelet:
         except APIError as err:
             if err.code == 404:
                 self._pod_ips.pop((namespace, name), None)
+                self._runtime.forget(namespace, name)
+                self._written.pop((namespace, name), None)
                 return None
             raise
-        if pod["metadata"].get("deletionTimestamp"):
-            self._remove(pods, pod)  # nothing runs to be stopped: gone before its grace is over
+        meta = pod["metadata"]
+        if meta.get("deletionTimestamp"):
+            grace = meta.get("deletionGracePeriodSeconds")
+            self._runtime.kill(pod, float(30 if grace is None else grace))
+            self._readiness.forget(meta.get("uid", ""))
+            self._written.pop((namespace, name), None)
+            self._remove(pods, pod)  # its containers have stopped: gone before its grace is over
             return None
-        if (pod.get("status") or {}).get("phase") in ("Running", "Succeeded", "Failed"):
+        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return None
-        pod["status"] = self._running(pod)
-        pod["metadata"].pop("resourceVersion", None)
-        try:
-            self._tracker.update(pods, namespace, pod, self._options(), subresource="status")
-        except APIError as err:
-            if err.code == 409:
-                return 0.01  # changed meanwhile: look again
-            if err.code != 404:
-                raise
-        return None
+        ip = self._pod_ip(pod["spec"]["nodeName"], (namespace, name))
+        now = self._tracker.now()
+        states, again = self._runtime.sync(pod, ip, now)
+        ready: dict[str, bool] = {}
+        for container in pod["spec"].get("containers") or []:
+            state = states.get(container.get("name", ""))
+            started = state.state["running"].get("startedAt") if state and state.running else None
+            ready[container.get("name", "")], wait = self._readiness.ready(
+                pod, container, None if started is None else _parse(started).timestamp()
+            )
+            again = min(again, wait)
+        status = pod_status(pod, ip, self._host_ip(pod["spec"]["nodeName"]), states, ready, now)
+        uid = meta.get("uid", "")
+        if (uid, status) != self._written.get((namespace, name)) and status != pod.get("status"):
+            # only what the kubelet's own view changes is written, as its status manager
+            # compares with its cache: a status another client writes stays until then
+            pod["status"] = status
+            meta.pop("resourceVersion", None)
+            try:
+                self._tracker.update(pods, namespace, pod, self._options(), subresource="status")
+            except APIError as err:
+                if err.code == 409:
+                    return 0.01  # changed meanwhile: look again
+                if err.code != 404:
+                    raise
+            self._written[(namespace, name)] = (uid, status)
+        if status["phase"] in ("Succeeded", "Failed"):
+            return None
+        return None if again == float("inf") else max(again, 0.01)
 
     def _remove(self, pods: Any, pod: JSON) -> None:
         meta = pod["metadata"]
@@ -253,93 +297,6 @@ class Kubelet:
         except APIError as err:
             if err.code not in (404, 409):
                 raise
-
-    def _running(self, pod: JSON) -> JSON:
-        now = self._tracker.now()
-        spec = pod.get("spec") or {}
-        node = spec["nodeName"]
-        old = pod.get("status") or {}
-        meta = pod["metadata"]
-        ip = self._pod_ip(node, (meta["namespace"], meta["name"]))
-        started = old.get("startTime") or now
-
-        def container_id(container: JSON) -> str:
-            seed = f"{meta.get('uid')}/{container.get('name')}".encode()
-            return "containerd://" + hashlib.sha256(seed).hexdigest()
-
-        def image_id(image: str) -> str:
-            digest = hashlib.sha256(image.encode()).hexdigest()
-            repository = (
-                image.split("@")[0].rsplit(":", 1)[0] if "/" in image or ":" in image else image
-            )
-            if "/" not in repository:
-                repository = f"docker.io/library/{repository}"
-            return f"{repository}@sha256:{digest}"
-
-        def status_of(container: JSON, state: JSON, ready: bool) -> JSON:
-            image = container.get("image", "")
-            return {
-                "name": container.get("name", ""),
-                "state": state,
-                "lastState": {},
-                "ready": ready,
-                "restartCount": 0,
-                "image": image,
-                "imageID": image_id(image),
-                "containerID": container_id(container),
-                "started": ready,
-            }
-
-        def condition(kind: str) -> JSON:
-            return {
-                "type": kind,
-                "status": "True",
-                "lastProbeTime": None,
-                "lastTransitionTime": now,
-            }
-
-        status: JSON = {
-            "phase": "Running",
-            "conditions": [
-                condition(kind)
-                for kind in (
-                    "PodReadyToStartContainers",
-                    "Initialized",
-                    "Ready",
-                    "ContainersReady",
-                    "PodScheduled",
-                )
-            ],
-            "hostIP": self._host_ip(node),
-            "hostIPs": [{"ip": self._host_ip(node)}],
-            "podIP": ip,
-            "podIPs": [{"ip": ip}],
-            "startTime": started,
-            "qosClass": old.get("qosClass", "BestEffort"),
-        }
-        if spec.get("initContainers"):
-            status["initContainerStatuses"] = [
-                status_of(
-                    c,
-                    {
-                        "terminated": {
-                            "exitCode": 0,
-                            "reason": "Completed",
-                            "startedAt": started,
-                            "finishedAt": now,
-                            "containerID": container_id(c),
-                        }
-                    },
-                    False,
-                )
-                | {"started": False}
-                for c in spec["initContainers"]
-            ]
-        status["containerStatuses"] = [
-            status_of(c, {"running": {"startedAt": now}}, True)
-            for c in spec.get("containers") or []
-        ]
-        return status
 
     def _host_ip(self, node: str) -> str:
         return f"10.0.0.{self._nodes[node] + 10}"

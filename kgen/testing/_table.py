@@ -317,6 +317,15 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): [
         _Column("Created At", "date", _path("metadata", "creationTimestamp"))
     ],
+    ("apps", "replicasets"): [
+        _Column("Desired", "integer", _zero(_path("spec", "replicas"))),
+        _Column("Current", "integer", _zero(_path("status", "replicas"))),
+        _Column("Ready", "integer", _zero(_path("status", "readyReplicas"))),
+        _age_column(),
+        _Column("Containers", "string", _containers_of(*_TEMPLATE), 1),
+        _Column("Images", "string", _images_of(*_TEMPLATE), 1),
+        _Column("Selector", "string", _selector, 1),
+    ],
     ("apps", "deployments"): [
         _Column("Ready", "string", _deploy_ready),
         _Column("Up-to-date", "integer", _zero(_path("status", "updatedReplicas"))),

@@ -25,14 +25,19 @@ keyed by Deployment:
   ``unavailableReplicas``, ``observedGeneration``, ``collisionCount`` and the conditions
   ``Available`` (``MinimumReplicasAvailable``/``MinimumReplicasUnavailable``) and
   ``Progressing`` (``NewReplicaSetCreated``, ``FoundNewReplicaSet``, ``ReplicaSetUpdated``,
-  ``NewReplicaSetAvailable``, ``DeploymentPaused``, ``DeploymentResumed``) with kube's
+  ``NewReplicaSetAvailable``, ``DeploymentPaused``, ``DeploymentResumed``,
+  ``ProgressDeadlineExceeded``) with kube's
   messages. A Deployment being deleted only has its status synced.
 
 Differences from kube: the pod-template hash is FNV-32a over the template's canonical JSON
 (sorted keys) and the collision count, encoded as kube encodes it; kube hashes a Go
 pretty-print of the struct, so the names differ from a real cluster's for the same template
 (they are stable and distinct per template, which is what clients rely on).
-``progressDeadlineSeconds`` is not enforced (no ``ProgressDeadlineExceeded``), and the old
+(kube's value comes from ``dump.ForHash``, spew's ``%#v`` of the Go struct: Go type and field
+names, every zero-valued field, pointers followed; the OpenAPI documents do not carry the Go
+field order or types, so that text cannot be rebuilt from JSON.) ``progressDeadlineSeconds`` is
+enforced as kube does (``ProgressDeadlineExceeded`` once the Progressing condition has not been
+updated for that long; the Deployment is synced again when the deadline passes). The old
 in-API rollback (``spec.rollbackTo``, gone from apps/v1) is not there: kubectl's rollout undo
 patches the template client-side, which works as kube's does.
 """
@@ -41,7 +46,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from kgen.labels import from_label_selector
@@ -50,7 +55,12 @@ from kgen.testing._options import WriteOptions
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._store import JSON, Event, copy_json
 from kgen.testing._tracker import ObjectTracker
-from kgen.testing.controllers.replicaset import MANAGER, controller_of, owner_reference
+from kgen.testing.controllers.replicaset import (
+    MANAGER,
+    controller_of,
+    owner_reference,
+    parse_time,
+)
 
 __all__ = ["DeploymentController", "pod_template_hash", "resolve_fenceposts"]
 
@@ -70,6 +80,7 @@ _NOT_COPIED = {
     "deprecated.deployment.rollback.to",
 }
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
+_NO_DEADLINE = 2**31 - 1  # kube's "no progress deadline" (math.MaxInt32)
 
 
 def pod_template_hash(template: Mapping[str, Any], collision_count: int | None = None) -> str:
@@ -78,7 +89,7 @@ def pod_template_hash(template: Mapping[str, Any], collision_count: int | None =
     value = 0x811C9DC5
     data = json.dumps(_without_hash(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count is not None:
-        data += collision_count.to_bytes(4, "little")
+        data += collision_count.to_bytes(8, "little")  # kube writes an 8-byte buffer
     for byte in data:
         value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
     return "".join(_SAFE[b % len(_SAFE)] for b in str(value).encode())
@@ -101,8 +112,19 @@ def resolve_fenceposts(surge: Any, unavailable: Any, replicas: int) -> tuple[int
     return up, (1 if up == 0 and down == 0 else down)
 
 
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def _without_hash(template: Mapping[str, Any]) -> JSON:
-    clean = copy_json(dict(template))
+    """``template`` without its ``pod-template-hash`` label and without nulls: kube compares
+    decoded Go structs, where ``creationTimestamp: null`` (which kubectl's rollout undo sends)
+    is the same as no field at all."""
+    clean: JSON = _without_nulls(copy_json(dict(template)))
     labels = (clean.get("metadata") or {}).get("labels")
     if isinstance(labels, dict):
         labels.pop(HASH_LABEL, None)
@@ -175,15 +197,16 @@ class DeploymentController:
         if key[0] == "namespace":
             for d in self._tracker.list(deployments, key[1])["items"]:
                 _Sync(self._tracker, deployments, sets, d).run()
-            return None
+            return None  # a timed-out one is synced by its own key
         try:
             d = self._tracker.get(deployments, key[1], key[2])
         except APIError as err:
             if err.code == 404:
                 return None
             raise
-        _Sync(self._tracker, deployments, sets, d).run()
-        return None
+        one = _Sync(self._tracker, deployments, sets, d)
+        one.run()
+        return one.resync
 
 
 class _Sync:
@@ -210,6 +233,8 @@ class _Sync:
             )
         )
         self.condition_note: tuple[str, str] | None = None
+        self.resync: float | None = None
+        """Seconds after which the Deployment is to be synced again (its progress deadline)."""
 
     # --- the steps ----------------------------------------------------------------------------
 
@@ -604,6 +629,7 @@ class _Sync:
         elif note is not None:
             message = f'{"Created new" if note[0] == "NewReplicaSetCreated" else "Found new"} replica set "{note[1]}"'
             put("Progressing", "True", note[0], message)
+        deadline = self.spec.get("progressDeadlineSeconds")
         if (
             new is not None
             and not self.spec.get("paused")
@@ -625,6 +651,8 @@ class _Sync:
                     f'ReplicaSet "{name}" is progressing.',
                     touch=True,
                 )
+            elif isinstance(deadline, int) and deadline < _NO_DEADLINE:
+                self._time_out(conditions, name, deadline, put)
         order = [c["type"] for c in self._conditions()]
         order += [k for k in ("Available", "Progressing") if k not in order]
         status["conditions"] = [conditions[k] for k in order if k in conditions]
@@ -632,6 +660,23 @@ class _Sync:
             return
         self.d["status"] = status
         self.d = self._update(self.deployments, self.d, subresource="status")
+
+    def _time_out(
+        self, conditions: dict[str, JSON], name: str, deadline: int, put: Callable[..., None]
+    ) -> None:
+        """kube's DeploymentTimedOut: no progress for ``deadline`` seconds since the Progressing
+        condition was last updated is ``ProgressDeadlineExceeded``; until then, ask to be synced
+        again when the deadline passes (kube's requeueStuckDeployment)."""
+        progressing = conditions.get("Progressing")
+        if progressing is None or progressing.get("reason") == "ProgressDeadlineExceeded":
+            return
+        since = parse_time(str(progressing.get("lastUpdateTime") or self.tracker.now()))
+        left = (since - parse_time(self.tracker.now())).total_seconds() + deadline
+        if left >= 0:
+            self.resync = left + 0.01
+            return
+        message = f'ReplicaSet "{name}" has timed out progressing.'
+        put("Progressing", "False", "ProgressDeadlineExceeded", message)
 
     def _update(self, info: ResourceInfo, obj: JSON, subresource: str = "") -> JSON:
         """Store ``obj`` (keeping its resourceVersion: a conflict raises and the key is

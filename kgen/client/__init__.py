@@ -5,7 +5,7 @@ verb family (:class:`GetMixin`, :class:`ListMixin`, :class:`WatchMixin`, :class:
 :class:`UpdateMixin`, :class:`UpdateStatusMixin`, :class:`PatchMixin`,
 :class:`ApplyStatusMixin`, :class:`DeleteMixin`, :class:`DeleteCollectionMixin`, and the
 streaming :class:`ExecMixin`, :class:`AttachMixin`, :class:`LogsMixin`,
-:class:`PortForwardMixin`), from which a generated client takes exactly
+:class:`PortForwardMixin`, :class:`ProxyMixin`), from which a generated client takes exactly
 the verbs its resource serves; :class:`ResourceClient`, all of
 them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionResource`,
 :class:`GroupResource`, :class:`GroupKind`, :class:`GroupVersionKind`, with
@@ -13,7 +13,14 @@ them at once; :class:`PatchType`; and the names of things: :class:`GroupVersionR
 """
 
 from kgen.client._base import ClientBase, FieldValidation, PatchData, PropagationPolicy
-from kgen.client._connect import AttachMixin, ExecMixin, LogOptions, LogsMixin, PortForwardMixin
+from kgen.client._connect import (
+    AttachMixin,
+    ExecMixin,
+    LogOptions,
+    LogsMixin,
+    PortForwardMixin,
+    ProxyMixin,
+)
 from kgen.client._patch import PatchType
 from kgen.client._resource import ResourceClient
 from kgen.client._schema import (
@@ -59,6 +66,7 @@ __all__ = [
     "PatchType",
     "PortForwardMixin",
     "PropagationPolicy",
+    "ProxyMixin",
     "ResourceClient",
     "UpdateMixin",
     "UpdateStatusMixin",

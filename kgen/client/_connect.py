@@ -1,25 +1,25 @@
 """The streaming subresources of a typed client: ``exec``, ``attach``, ``log`` and
-``portforward`` (pods).
+``portforward`` (pods), and ``proxy`` (pods, services, nodes).
 
 Generated clients inherit these mixins when the API documents declare the subresource (the
-connect operations of ``pods/exec``, ``pods/attach`` and ``pods/portforward``, the GET of
-``pods/log``); :class:`kgen.client.ResourceClient` always has them. The protocols are
+connect operations of ``pods/exec``, ``pods/attach``, ``pods/portforward`` and ``*/proxy``,
+the GET of ``pods/log``); :class:`kgen.client.ResourceClient` always has them. The protocols are
 :mod:`kgen.streams`'s. Thread-safety is the base's; each call opens its own connection.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import IO, Any, TypedDict, TypeVar, Unpack
 
 from kgen.client._base import ClientBase
-from kgen.rest import Request
+from kgen.rest import Request, Result
 from kgen.streams import ExecResult, ExecSession, LogStream, PortForwarder, open_session, run
 from kgen.streams._cp import OpenExec, copy_from_pod, copy_to_pod
 
-__all__ = ["AttachMixin", "ExecMixin", "LogOptions", "LogsMixin", "PortForwardMixin"]
+__all__ = ["AttachMixin", "ExecMixin", "LogOptions", "LogsMixin", "PortForwardMixin", "ProxyMixin"]
 
 T = TypeVar("T")
 L = TypeVar("L")
@@ -262,6 +262,89 @@ class PortForwardMixin(ClientBase[T, L]):
         )
         self._request(self._rest.get(), name=name, strict_namespace=True).do()
         return forwarder
+
+
+class ProxyMixin(ClientBase[T, L]):
+    """``proxy`` and ``proxy_get``: HTTP to the object through the API server (the ``proxy``
+    subresource: a pod's port, a service's endpoint, a node's kubelet), as client-go's
+    ``ProxyGet`` and ``kubectl get --raw .../proxy/...`` send it. The answer is the server's
+    behind it, unchanged."""
+
+    def proxy(
+        self,
+        method: str,
+        name: str,
+        path: str = "",
+        *,
+        port: int | str | None = None,
+        scheme: str | None = None,
+        params: Mapping[str, str | Sequence[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | Mapping[str, Any] | None = None,
+        timeout: float | None = None,
+    ) -> Result:
+        """Send ``method`` ``path`` (with the query ``params``, ``headers`` and ``body``: bytes
+        as-is, a mapping as JSON) to ``[scheme:]name[:port]``'s proxy: ``port`` a number, or
+        for a service a port name (the default: the pod's first declared port, the service's
+        unnamed port, the kubelet's); ``scheme`` ``http`` or ``https``. A trailing ``/`` on
+        ``path`` is kept; ``..`` segments are refused (``ValueError``) rather than resolved
+        out of the proxy. Returns the 2xx answer whole (``status_code``, ``headers``,
+        ``body``).
+
+        Blocks until the answer has arrived, at most ``timeout`` seconds (``None``: no limit
+        here; the API server gives up on a silent pod). Raises
+        :class:`kgen.rest.StatusError` for any other answer: the API server's (NotFound,
+        Forbidden, BadRequest ``address not allowed`` for a pod without an IP,
+        ServiceUnavailable for no endpoints or a port nothing answers) or the pod's own
+        (made from its code, its body as the message;
+        :class:`kgen.rest.UnexpectedResponseError` for a code with no Status reason).
+        """
+        segments = [s for s in path.split("/") if s]
+        if ".." in segments or "." in segments:
+            raise ValueError(f"proxy: path {path!r} may not contain '.' or '..' segments")
+        if scheme not in (None, "", "http", "https"):
+            raise ValueError(f"proxy: scheme must be 'http' or 'https', not {scheme!r}")
+        target = ":".join(
+            [*([scheme] if scheme else []), name, *([str(port)] if port is not None else [])]
+        )
+        request = self._named(self._rest.verb(method), target, "proxy").timeout(timeout)
+        if segments:
+            request = request.suffix(
+                *segments[:-1], segments[-1] + ("/" if path.endswith("/") else "")
+            )
+        elif path.endswith("/"):
+            request = request.suffix("/")
+        for key, value in (params or {}).items():
+            for one in [value] if isinstance(value, str) else value:
+                request = request.param(key, one)
+        for key, value in (headers or {}).items():
+            request = request.header(key, value)
+        if body is not None:
+            request = request.body(body)
+        return request.do()
+
+    def proxy_get(
+        self,
+        name: str,
+        path: str = "",
+        *,
+        port: int | str | None = None,
+        scheme: str | None = None,
+        params: Mapping[str, str | Sequence[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Result:
+        """``GET`` through the proxy, as :meth:`proxy`."""
+        return self.proxy(
+            "GET",
+            name,
+            path,
+            port=port,
+            scheme=scheme,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+        )
 
 
 def _describe(client: ClientBase[Any, Any], name: str, container: str | None = None) -> str:

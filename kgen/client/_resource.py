@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from kgen.client._connect import AttachMixin, ExecMixin, LogsMixin, PortForwardMixin
+from kgen.client._connect import (
+    AttachMixin,
+    ExecMixin,
+    LogsMixin,
+    PortForwardMixin,
+    ProxyMixin,
+)
 from kgen.client._verbs import (
     ApplyStatusMixin,
     CreateMixin,
@@ -45,6 +51,7 @@ class ResourceClient(
     AttachMixin[T, L],
     LogsMixin[T, L],
     PortForwardMixin[T, L],
+    ProxyMixin[T, L],
 ):
     """Every verb of one resource, in one namespace (or cluster-wide), decoding into ``T``/``L``.
 

@@ -88,7 +88,8 @@ class ResourceView:
     list_type: TypeRef | None
     subresource_methods: tuple[SubresourceMethod, ...]
     streams: frozenset[str] = frozenset()
-    """The streaming subresources the API declares (``exec``, ``attach``, ``log``, ``portforward``)."""
+    """The streaming subresources the API declares (``exec``, ``attach``, ``log``,
+    ``portforward``, ``proxy``)."""
 
     @property
     def mixins(self) -> tuple[str, ...]:
@@ -174,7 +175,7 @@ class GroupVersionView:
 
 _CONNECT_ONLY = frozenset({"proxy", "exec", "attach", "portforward", "log"})
 """Subresources that stream (upgrade the connection, or a text body): no subresource method;
-exec, attach, log and portforward come as mixins (``_STREAM_MIXINS``)."""
+exec, attach, log, portforward and proxy come as mixins (``_STREAM_MIXINS``)."""
 _VERB_KINDS = {"get": "get", "update": "update", "put": "update", "create": "create"}
 _VERB_KINDS |= {"post": "create", "patch": "patch"}
 _MIXINS = (
@@ -195,12 +196,13 @@ _STREAM_MIXINS = (
     ("attach", "AttachMixin"),
     ("log", "LogsMixin"),
     ("portforward", "PortForwardMixin"),
+    ("proxy", "ProxyMixin"),
 )
 """Streaming subresource -> the ``kgen.client`` mixin that brings its methods."""
 _BASE_METHODS = frozenset(
     {"create", "update", "update_status", "delete", "delete_collection", "get", "list", "watch"}
     | {"list_with", "watch_with", "patch", "apply", "apply_status", "stream", "SERVED_VERBS"}
-    | {"exec", "open_exec", "attach", "logs", "stream_logs", "port_forward"}
+    | {"exec", "open_exec", "attach", "logs", "stream_logs", "port_forward", "proxy", "proxy_get"}
     | {"copy_to_pod", "copy_from_pod"}
     | {"get_subresource", "create_subresource", "update_subresource", "patch_subresource"}
     | {"rest_client", "resource", "target_namespace", "rest", "namespace"}

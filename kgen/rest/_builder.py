@@ -58,6 +58,7 @@ class RequestBuilder:
         self._name: str | None = None
         self._subresource: str | None = None
         self._suffix: list[str] = []
+        self._suffix_trailing = False
         self._params: list[tuple[str, str]] = []
         self._headers = requests.structures.CaseInsensitiveDict[str]()
         self._body: bytes | BinaryIO | None = None
@@ -108,8 +109,11 @@ class RequestBuilder:
         return self
 
     def suffix(self, *parts: str) -> Self:
-        """Append path segments after the name and subresource."""
+        """Append path segments after the name and subresource. A trailing ``/`` on the last
+        is kept (it matters to the server behind a ``proxy`` subresource)."""
         self._suffix.extend(parts)
+        if parts:
+            self._suffix_trailing = parts[-1].endswith("/")
         return self
 
     def param(self, key: str, value: str) -> Self:
@@ -195,6 +199,8 @@ class RequestBuilder:
         segments += tail
         path = posixpath.normpath("/" + "/".join(s.strip("/") for s in segments if s))
         if self._abs_trailing and path != "/" and not (self._namespace or any(tail)):
+            path += "/"
+        if self._suffix_trailing and any(self._suffix) and not path.endswith("/"):
             path += "/"
         params = list(self._params)
         if self._timeout:

@@ -3,7 +3,8 @@ answer (:func:`response_error`), the same for every transport."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
@@ -26,6 +27,8 @@ class Result:
     status_code: int
     body: bytes
     content_type: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """The response's headers (case-insensitive names)."""
 
     @property
     def was_created(self) -> bool:

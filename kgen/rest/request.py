@@ -73,7 +73,9 @@ class Request(RequestBuilder):
         body = self._read(response, attempts.deadline)
         if not 200 <= response.status_code <= 206:
             raise self._error(response, body, attempts.previous)
-        return Result(response.status_code, body, response.headers.get("Content-Type", ""))
+        return Result(
+            response.status_code, body, response.headers.get("Content-Type", ""), response.headers
+        )
 
     def stream(self) -> BodyStream:
         """Send the request (rate limited) and yield the 2xx response body as it arrives (logs,

@@ -180,6 +180,7 @@ class ContainerHandlers:
         self._registrations: list[_Registration] = []
         self._lock = threading.Lock()
         self._ports = PortHandlers()
+        self._node_ports = PortHandlers()
         self.logs = ContainerLogs()
         """Every container's log, current and previous instance (``pods/<name>/log``)."""
 
@@ -245,12 +246,32 @@ class ContainerHandlers:
         """What answers ``port`` of this pod (``None``: the port is closed)."""
         return self._ports.find(namespace, pod, port)
 
+    def on_node_port(
+        self, handler: PortHandler, *, node: str | None = None, port: int | None = None
+    ) -> PortHandler:
+        """Serve connections to ``port`` of matching nodes (the kubelet's 10250, or any port
+        ``nodes/<name>:<port>/proxy`` names) with ``handler``; its :class:`PortConnection` has
+        an empty ``namespace`` and the Node as ``pod``. Returns ``handler``."""
+        self._node_ports.add(handler, "", node, port)
+        return handler
+
+    def forward_node(
+        self, *, to: tuple[str, int], node: str | None = None, port: int | None = None
+    ) -> None:
+        """Connect connections to ``port`` of matching nodes to the TCP address ``to``."""
+        self._node_ports.add(to, "", node, port)
+
+    def find_node_port(self, node: str, port: int) -> PortTarget | None:
+        """What answers ``port`` of this node (``None``: the port is closed)."""
+        return self._node_ports.find("", node, port)
+
     def clear(self) -> None:
-        """Forget every handler (exec, attach and ports) and every log (their followers
+        """Forget every handler (exec, attach, pod and node ports) and every log (their followers
         reach the end)."""
         with self._lock:
             self._registrations.clear()
         self._ports.clear()
+        self._node_ports.clear()
         self.logs.clear()
 
     def find(

@@ -50,6 +50,7 @@ from kgen.testing._protobody import CONTENT_TYPE as PROTOBUF_BODY
 from kgen.testing._protobody import decode_body as decode_protobuf_body
 from kgen.testing._protobuf import CONTENT_TYPE as PROTOBUF_V2_TYPE
 from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
+from kgen.testing._proxy import Proxy, proxy_verb, split_proxy_path
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._remotecommand import Session, check_streams, choose_container, new_process
 from kgen.testing._reviews import REVIEWS, SELF_REVIEWS, review
@@ -154,6 +155,8 @@ class Handler:
         """``(method, path?query)`` of every request, in arrival order (for tests)."""
         self.containers = ContainerHandlers()
         """What exec and attach run (see :mod:`kgen.testing._containers`)."""
+        self.proxy = Proxy(tracker, self.containers)
+        """Where ``pods``, ``services`` and ``nodes`` ``proxy`` go (:mod:`kgen.testing._proxy`)."""
         self._requests_lock = threading.Lock()
 
     # --- entry point --------------------------------------------------------------------------
@@ -311,10 +314,14 @@ class Handler:
         return verb
 
     def _resource(self, request: Request, user: User, parts: list[str]) -> Response:
+        parts, proxied = split_proxy_path(parts, request.path)
         target, collection = self._target(parts)
         info = target.info
         watch = request.param("watch") in ("true", "1")
-        verb = self._verb(request.method, collection, watch)
+        if proxied is not None:
+            verb = proxy_verb(request.method)
+        else:
+            verb = self._verb(request.method, collection, watch)
         if target.subresource in _REMOTE_COMMANDS or target.subresource == "portforward":
             verb = "create"  # as kube-apiserver 1.35 authorizes the WebSocket upgrade
         if not (info.key in SELF_REVIEWS and verb == "create"):  # open to every user
@@ -339,6 +346,8 @@ class Handler:
             and verb not in ("list", "watch", "deletecollection")
         ) and (verb != "create" or not target.name):
             raise APIError.path_not_found()
+        if proxied is not None:
+            return self._proxy(request, target, proxied)
         if info.key in REVIEWS and verb == "create":
             answer = review(info.plural, self._body(request), user, self.auth, target.namespace)
             answer["apiVersion"], answer["kind"] = info.api_version, info.kind
@@ -447,6 +456,25 @@ class Handler:
             flags=flags,
         )
         return Response(101, upgrade=session.serve)
+
+    def _proxy(self, request: Request, target: _Target, tail: str) -> Response:
+        """``pods``, ``services`` or ``nodes`` ``<name>/proxy[/<path>]``: relayed to what
+        answers there (:mod:`kgen.testing._proxy`)."""
+        status, headers, body = self.proxy.serve(
+            request.method,
+            target.info.plural,
+            target.namespace,
+            target.name,
+            tail,
+            request.path,
+            request.query,
+            request.headers,
+            request.body,
+        )
+        if isinstance(body, bytes):
+            return Response(status, headers, body)
+        headers.append(("Transfer-Encoding", "chunked"))
+        return Response(status, headers, stream=body, on_close=getattr(body, "close", None))
 
     def _log(self, request: Request, target: _Target) -> Response:
         """``pods/<name>/log``: the options checked as kube-apiserver checks them, the

@@ -40,7 +40,7 @@ from kgen.streams._portforward_channel import (
 )
 from kgen.testing._containers import ContainerHandlers
 from kgen.testing._errors import APIError
-from kgen.testing._ports import PortConnection
+from kgen.testing._ports import Dialled, PortConnection, dial
 from kgen.testing._remotecommand import accept_websocket
 from kgen.testing._spdy import (
     DATA,
@@ -322,8 +322,7 @@ class _Forward:
         self._send_error = send_error
         self._sock: socket.socket | None = None
         self._error: str | None = None
-        self._handler_error: BaseException | None = None
-        self._handler: threading.Thread | None = None
+        self._dialled: Dialled | None = None
         metadata = pod.get("metadata") or {}
         self._namespace = str(metadata.get("namespace", ""))
         self._name = str(metadata.get("name", ""))
@@ -338,23 +337,20 @@ class _Forward:
                 f"{where}: connection refused (nothing answers this port: the test registers "
                 "server.containers.on_port or server.containers.forward)"
             )
-        elif isinstance(target, tuple):
-            try:
-                self._sock = socket.create_connection(target, timeout=10)
-                self._sock.settimeout(None)
-            except OSError as err:
-                self._error = f"{where} (forwarded to {target[0]}:{target[1]}): {err}"
-        else:
-            ours, theirs = socket.socketpair()
-            self._sock = ours
-            view = PortConnection(self._namespace, self._name, self.port, self._pod, theirs)
-            self._handler = threading.Thread(
-                target=self._serve,
-                args=(target, view),
-                name=f"kgen-pod-port-handler-{self.port}",
-                daemon=True,
+            return
+        try:
+            self._dialled = dial(
+                target,
+                lambda sock: PortConnection(
+                    self._namespace, self._name, self.port, self._pod, sock
+                ),
             )
-            self._handler.start()
+        except OSError as err:
+            assert isinstance(target, tuple)
+            self._error = f"{where} (forwarded to {target[0]}:{target[1]}): {err}"
+            return
+        self._sock = self._dialled.socket
+        self._sock.settimeout(None)
 
     def refuse(self, reason: str) -> None:
         """Connect to nothing: the error channel reports ``reason``."""
@@ -364,14 +360,6 @@ class _Forward:
     def _where(self) -> str:
         return f"{self._namespace}/{self._name}"
 
-    def _serve(self, handler: Callable[[PortConnection], None], view: PortConnection) -> None:
-        try:
-            handler(view)
-        except BaseException as err:  # the handler is test code: report what broke
-            self._handler_error = err
-        finally:
-            view.socket.close()
-
     def run(self) -> None:
         """Copy from the pod's side to the client until it ends, then report a failure."""
         sock = self._sock
@@ -379,12 +367,11 @@ class _Forward:
             while sock is not None and (data := sock.recv(CHUNK)):
                 self._send_data(data)
         self.cut()
-        if self._handler is not None:
-            self._handler.join()
-            if self._handler_error is not None:
+        if self._dialled is not None:
+            failure = self._dialled.finish()
+            if failure is not None:
                 self._error = (
-                    f"port handler for pod {self._where} port {self.port} failed: "
-                    f"{self._handler_error!r}"
+                    f"port handler for pod {self._where} port {self.port} failed: {failure!r}"
                 )
         if self._error is not None:
             text = f"error forwarding port {self.port} to pod {self._where}, uid {self._uid}: "

@@ -20,13 +20,14 @@ of its own, one per forwarded connection, and must return once its socket reache
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PortConnection", "PortHandler", "PortHandlers", "PortTarget"]
+__all__ = ["Dialled", "PortConnection", "PortHandler", "PortHandlers", "PortTarget", "dial"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,56 @@ channel, naming it."""
 
 PortTarget = PortHandler | tuple[str, int]
 """What answers a port: a handler, or the ``(host, port)`` address connections go to."""
+
+
+class Dialled:
+    """One open connection to what answers a port (:func:`dial`): ``socket`` is the caller's
+    end; :meth:`finish` closes it and waits for a handler to return."""
+
+    def __init__(
+        self, sock: socket.socket, handler: PortHandler | None, view: PortConnection | None
+    ) -> None:
+        self.socket = sock
+        self.error: BaseException | None = None
+        """What the handler raised, once :meth:`finish` has waited for it."""
+        self._thread: threading.Thread | None = None
+        if handler is not None and view is not None:
+            self._thread = threading.Thread(
+                target=self._serve,
+                args=(handler, view),
+                name=f"kgen-pod-port-handler-{view.port}",
+                daemon=True,
+            )
+            self._thread.start()
+
+    def _serve(self, handler: PortHandler, view: PortConnection) -> None:
+        try:
+            handler(view)
+        except BaseException as err:  # the handler is test code: report what broke
+            self.error = err
+        finally:
+            view.socket.close()
+
+    def finish(self) -> BaseException | None:
+        """Close the caller's end (the handler reads EOF), wait for the handler, and return
+        what it raised. Idempotent."""
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)
+        self.socket.close()
+        if self._thread is not None:
+            self._thread.join()
+        return self.error
+
+
+def dial(target: PortTarget, view: Callable[[socket.socket], PortConnection]) -> Dialled:
+    """Connect to ``target``: a TCP connection to an address (``OSError`` when that fails), or
+    a socket pair whose other end a new thread hands to the handler, as ``view(its_end)``
+    describes the connection."""
+    if callable(target):
+        ours, theirs = socket.socketpair()
+        return Dialled(ours, target, view(theirs))
+    sock = socket.create_connection(target, timeout=10)
+    return Dialled(sock, None, None)
 
 
 @dataclass(frozen=True)

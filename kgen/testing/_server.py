@@ -178,7 +178,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if response.stream is None:
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
-            self.wfile.write(response.body)
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
             return
         self.end_headers()
         self.wfile.flush()
@@ -197,6 +198,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+    do_HEAD = do_OPTIONS = _serve  # served by the proxy subresource (405 elsewhere)
 
 
 class APIServer:

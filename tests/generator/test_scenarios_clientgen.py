@@ -52,9 +52,9 @@ CANONICAL = (
     "ApplyStatusMixin",
 )
 """client-go's verb order (create ... apply_status; apply comes with PatchMixin)."""
-STREAMS = ("ExecMixin", "AttachMixin", "LogsMixin", "PortForwardMixin")
+STREAMS = ("ExecMixin", "AttachMixin", "LogsMixin", "PortForwardMixin", "ProxyMixin")
 """The streaming subresources' mixins, after the verbs (pods/exec, pods/attach, pods/log,
-pods/portforward)."""
+pods/portforward, and pods, services and nodes proxy)."""
 
 
 def _module(name: str) -> Any:

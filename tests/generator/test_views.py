@@ -72,7 +72,7 @@ def test_typed_clients_inherit_one_mixin_per_served_verb_family(k135: APIModel) 
     assert _resource(k135, "authentication.k8s.io", "v1", "tokenreviews").mixins == ("CreateMixin",)
     pods = _resource(k135, "", "v1", "pods").mixins
     assert pods[:3] == ("CreateMixin", "UpdateMixin", "UpdateStatusMixin")
-    assert pods[-6:-4] == ("PatchMixin", "ApplyStatusMixin") and len(pods) == 14
+    assert pods[-7:-5] == ("PatchMixin", "ApplyStatusMixin") and len(pods) == 15
     config_maps = _resource(k135, "", "v1", "configmaps").mixins
     assert "UpdateStatusMixin" not in config_maps and "ApplyStatusMixin" not in config_maps
     assert "PatchMixin" in config_maps
@@ -106,15 +106,23 @@ def test_subresource_methods_are_typed_from_the_spec(k135: APIModel) -> None:
 
 
 def test_streaming_subresources_bring_their_mixins(k135: APIModel) -> None:
-    """pods/exec, pods/attach and pods/portforward are connect operations, pods/log a text
-    stream: the pod client inherits their mixins; resources without them (services have only
-    proxy) do not."""
+    """pods/exec, pods/attach, pods/portforward and */proxy are connect operations, pods/log a
+    text stream: the pod client inherits their mixins; services and nodes (only proxy) get the
+    proxy one alone; resources without any get none."""
     pods = _resource(k135, "", "v1", "pods")
-    assert pods.mixins[-4:] == ("ExecMixin", "AttachMixin", "LogsMixin", "PortForwardMixin")
-    assert "LogsMixin" not in _resource(k135, "", "v1", "services").mixins
-    assert "PortForwardMixin" not in _resource(k135, "", "v1", "services").mixins
-    assert "ExecMixin" not in _resource(k135, "", "v1", "services").mixins
+    assert pods.mixins[-5:] == (
+        "ExecMixin",
+        "AttachMixin",
+        "LogsMixin",
+        "PortForwardMixin",
+        "ProxyMixin",
+    )
+    for plural in ("services", "nodes"):
+        mixins = _resource(k135, "", "v1", plural).mixins
+        assert mixins[-1] == "ProxyMixin"
+        assert not {"LogsMixin", "PortForwardMixin", "ExecMixin"} & set(mixins)
     assert "ExecMixin" not in _resource(k135, "apps", "v1", "deployments").mixins
+    assert "ProxyMixin" not in _resource(k135, "", "v1", "configmaps").mixins
 
 
 def test_filters(k135: APIModel) -> None:

@@ -72,7 +72,9 @@ class AsyncRequest(RequestBuilder):
         body = await self._read(response, attempts)
         if not 200 <= response.status <= 206:
             raise self._error(response, body, attempts.previous)
-        return Result(response.status, body, response.headers.get("Content-Type", ""))
+        return Result(
+            response.status, body, response.headers.get("Content-Type", ""), response.headers
+        )
 
     def pages(self, limit: int) -> AsyncIterator[Result]:
         """List page by page: each page is a :meth:`do` with ``limit`` and, after the first,

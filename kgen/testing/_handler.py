@@ -115,6 +115,12 @@ def json_response(status: int, obj: Any, content_type: str = "application/json")
     return Response(status, [("Content-Type", content_type)], _encoder.encode(obj))
 
 
+def _rendered(status: int, output: Output, info: ResourceInfo, obj: JSON) -> Response:
+    """``obj`` in the negotiated representation (JSON or protobuf)."""
+    content_type, body = output.encode(info, obj)
+    return Response(status, [("Content-Type", content_type)], body)
+
+
 def error_response(err: APIError) -> Response:
     response = Response(err.code, [("Content-Type", "application/json")], err.body())
     response.headers.extend(err.headers.items())
@@ -386,10 +392,10 @@ class Handler:
         output = negotiate(request.headers.get("accept", ""), info)
         if verb == "get":
             obj = self.tracker.get(info, target.namespace, target.name)
-            return json_response(200, output.render(info, obj))
+            return _rendered(200, output, info, obj)
         if verb == "list":
             listed = self.tracker.list(info, target.namespace, _list_options(request), copy=False)
-            return json_response(200, output.render(info, listed))
+            return _rendered(200, output, info, listed)
         if verb == "watch":
             return self._watch(request, info, target.namespace, watch_faults, output)
         options = self._write_options(request, user)
@@ -416,7 +422,7 @@ class Handler:
                     info, target.namespace, _list_options(request), options
                 )
             )
-        response = json_response(written.code, output.render(info, written.object))
+        response = _rendered(written.code, output, info, written.object)
         for warning in written.warnings:
             response.headers.append(("Warning", f'299 - "{_escape(warning)}"'))
         return response
@@ -598,11 +604,11 @@ class Handler:
                                 else b"{not json at all}\n"
                             )
                             return
-                yield _encoder.encode(output.event(info, event)) + b"\n"
+                yield output.frame(info, event)
 
         return Response(
             200,
-            [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
+            [("Content-Type", output.stream_type), ("Transfer-Encoding", "chunked")],
             stream=lines(),
             on_close=close if callable(close) else None,
         )

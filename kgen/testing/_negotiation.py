@@ -15,8 +15,13 @@ kube-apiserver's rules, for the representations this server can make:
 * In a watch every event's object is converted on its own; one that cannot be (an object
   asked for as a list) is sent as it is. ``Table`` watches leave bookmarks as they are.
 
-Deliberate difference: whatever media type is negotiated, the body is JSON (the server has
-no YAML, protobuf or CBOR encoder for objects), as it was before negotiation existed.
+Bodies: ``application/vnd.kubernetes.protobuf`` is served for the built-in kinds of the
+derived protobuf table (objects, lists, ``Status``, ``PartialObjectMetadata`` and watch
+streams; see :mod:`kgen.testing._protoencode`). Custom resources have no protobuf form, as in
+kube-apiserver: a protobuf clause is passed over for them (``protobuf, */*`` gets JSON, a
+protobuf-only Accept a 406). Deliberate differences: a built-in kind the table lacks (the
+``apiextensions.k8s.io`` kinds, whose .proto file is not in the derived set) is treated like a
+custom resource, and YAML, when negotiated, is answered in JSON (JSON is YAML).
 
 Pure functions and an immutable :class:`Output`; thread-safe.
 """
@@ -26,8 +31,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from kgen.testing._errors import APIError
 from kgen.testing._partial import META_GROUP, as_partial, as_partial_list
+from kgen.testing._protobody import CONTENT_TYPE as PROTOBUF
+from kgen.testing._protobody import table as protobuf_table
+from kgen.testing._protoencode import encodable, encode_object, encode_watch_event
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._table import to_table
 
@@ -43,6 +53,8 @@ _PARTIAL_LIST = "PartialObjectMetadataList"
 _TABLE = "Table"
 _TABLE_MEDIA = ("application/json", "application/yaml")
 _STREAMING_MEDIA = ("application/json", "application/vnd.kubernetes.protobuf")
+_JSON = "application/json"
+_encoder = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,28 @@ class Output:
 
     kind: str = ""
     version: str = "v1"
+    media_type: str = _JSON
+    """``application/json`` or ``application/vnd.kubernetes.protobuf``: how bodies are written."""
+
+    def encode(self, info: ResourceInfo, obj: JSON) -> tuple[str, bytes]:
+        """``(Content-Type, body)`` answering with ``obj`` (see :meth:`render`)."""
+        body = self.render(info, obj)
+        if self.media_type == PROTOBUF and encodable(body):
+            return PROTOBUF, encode_object(body)
+        return _JSON, _encoder.encode(body)
+
+    @property
+    def stream_type(self) -> str:
+        """The Content-Type of a watch stream in this representation."""
+        return f"{PROTOBUF};stream=watch" if self.media_type == PROTOBUF else _JSON
+
+    def frame(self, info: ResourceInfo, event: JSON) -> bytes:
+        """One watch event as the stream sends it: a length-prefixed protobuf frame, or a
+        JSON line."""
+        converted = self.event(info, event)
+        if self.media_type == PROTOBUF:
+            return encode_watch_event(converted)
+        return _encoder.encode(converted) + b"\n"
 
     def render(self, info: ResourceInfo, obj: JSON) -> JSON:
         """The body answering with ``obj`` (an object of ``info``, its list, or a Status).
@@ -100,8 +134,9 @@ def negotiate(accept: str, info: ResourceInfo) -> Output:
     :class:`APIError` when the server can serve none of its clauses."""
     if not accept.strip():
         return Output()
+    served_types = SERVED_MEDIA_TYPES if _has_protobuf(info) else _NO_PROTOBUF
     for media_type, params in _clauses(accept):
-        for served in SERVED_MEDIA_TYPES:
+        for served in served_types:
             if _matches(media_type, served):
                 output = _acceptable(served, params)
                 if output is not None:
@@ -109,8 +144,16 @@ def negotiate(accept: str, info: ResourceInfo) -> Output:
     raise APIError(
         406,
         "NotAcceptable",
-        f"only the following media types are accepted: {', '.join(SERVED_MEDIA_TYPES)}",
+        f"only the following media types are accepted: {', '.join(served_types)}",
     )
+
+
+_NO_PROTOBUF = tuple(media for media in SERVED_MEDIA_TYPES if media != PROTOBUF)
+
+
+def _has_protobuf(info: ResourceInfo) -> bool:
+    """Whether objects of ``info`` can be sent in protobuf (built-in kinds of the table)."""
+    return not info.custom and protobuf_table().message_of(info.api_version, info.kind) is not None
 
 
 def _clauses(accept: str) -> list[tuple[str, dict[str, str]]]:
@@ -145,13 +188,14 @@ def _acceptable(served: str, params: dict[str, str]) -> Output | None:
     stream = params.get("stream", "")
     if stream and (stream != "watch" or served not in _STREAMING_MEDIA):
         return None
+    media = PROTOBUF if served == PROTOBUF else _JSON
     if not any(key in params for key in ("as", "g", "v")):
-        return Output()
+        return Output(media_type=media)
     kind, group, version = params.get("as", ""), params.get("g", ""), params.get("v", "")
     if group != META_GROUP or version not in ("v1", "v1beta1"):
         return None
     if kind in (_PARTIAL, _PARTIAL_LIST) or (kind == _TABLE and served in _TABLE_MEDIA):
-        return Output(kind, version)
+        return Output(kind, version, media)
     return None
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from kgen.testing import APIServer
+from kgen.testing._protobody import decode_body
 from tests.testing.conftest import Client
 
 PARTIAL = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
@@ -98,11 +99,12 @@ def test_a_list_of_media_types_picks_the_first_the_server_can_serve(
     # an unknown group/version is no transform this server has: the next clause is served
     v2 = PARTIAL.replace("v=v1", "v=v2")
     assert _get(client, f"{made}/a", f"{v2},{PARTIAL}")["kind"] == "PartialObjectMetadata"
-    # client-go's metadata client asks for protobuf first; the answer is JSON all the same
+    # client-go's metadata client asks for protobuf first, and gets it
     proto = PARTIAL.replace("application/json", "application/vnd.kubernetes.protobuf")
-    assert _get(client, f"{made}/a", f"{proto},application/json")["kind"] == (
-        "PartialObjectMetadata"
-    )
+    answer = client.request("GET", f"{made}/a", headers={"Accept": f"{proto},application/json"})
+    assert answer.headers["Content-Type"] == "application/vnd.kubernetes.protobuf"
+    partial = decode_body(answer.content)
+    assert partial["kind"] == "PartialObjectMetadata" and partial["metadata"]["name"] == "a"
     # quality outranks order; a wildcard serves JSON
     assert _get(client, made, f"application/json;q=0.5,{PARTIAL_LIST}")["kind"] == (
         "PartialObjectMetadataList"

@@ -128,9 +128,31 @@ def _load(inputs: Inputs) -> APIModel:
         raise _BadInput(str(exc)) from exc
 
 
+GENERATOR_TOOLS = ("jinja2", "black")
+"""The modules generation needs beyond kgen's runtime: the ``kgen[generate]`` extra."""
+
+
+def _require_generator_tools() -> None:
+    """A one-line error naming the extra when jinja2 or black is not installed."""
+    import importlib
+
+    missing = []
+    for name in GENERATOR_TOOLS:
+        try:
+            importlib.import_module(name)  # rendering imports them next anyway
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise click.ClickException(
+            f"generating code needs {' and '.join(missing)}, which plain kgen (the runtime) does "
+            "not install: pip install 'kgen[generate]'"
+        )
+
+
 def _render(
     inputs: Inputs, input_hash: str, emitters: Sequence[str], quiet: bool
 ) -> dict[str, dict[str, str]]:
+    _require_generator_tools()
     from kgen.generator.emit import render_package
     from kgen.generator.formatting import FormatError
     from kgen.generator.views import GenerateError

@@ -17,11 +17,16 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
+from kgen.cache._handlers import ResourceEventHandler
 from kgen.cache._index import NAMESPACE_INDEX, Indexers, meta_namespace_index_func
 from kgen.cache._indexer import TransformFunc
 from kgen.cache._lister import Lister
 from kgen.cache._listwatch import ListWatch, ListWatchClient, TweakListOptionsFunc
-from kgen.cache._shared_informer import SharedIndexInformer, wait_for_cache_sync
+from kgen.cache._shared_informer import (
+    ResourceEventHandlerRegistration,
+    SharedIndexInformer,
+    wait_for_cache_sync,
+)
 
 __all__ = [
     "GenericInformer",
@@ -230,3 +235,13 @@ class TypedInformer(Generic[T]):
     def lister(self) -> Lister[T]:
         """A lister over the shared informer's cache."""
         return Lister(self.informer().get_indexer(), self.lister_resource, self.lister_group)
+
+    def add_event_handler(
+        self, handler: ResourceEventHandler, resync_period: float | None = None
+    ) -> ResourceEventHandlerRegistration:
+        """Register ``handler`` on the factory's shared informer of this type (made now if it
+        was not yet), as ``informer().add_event_handler``: client-go's typed informers are the
+        shared informer, so ``factory.core_v1.pods().add_event_handler(h)`` is the Go
+        ``Core().V1().Pods().Informer().AddEventHandler(h)`` in one step. Handlers run on the
+        informer's delivery threads."""
+        return self.informer().add_event_handler(handler, resync_period)

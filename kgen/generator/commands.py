@@ -86,6 +86,18 @@ def _options(function: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--exclude-group", multiple=True, help="Skip these groups (same form)."),
         click.option(
+            "--distribution",
+            metavar="NAME",
+            help="Also write a pip-installable project NAME around the package into the "
+            "output folder (pyproject.toml, README.md): pip install OUTPUT-DIR.",
+        ),
+        click.option(
+            "--distribution-version",
+            default="0.1.0",
+            show_default=True,
+            help="The version of the --distribution project.",
+        ),
+        click.option(
             "--check", is_flag=True, help="Write nothing; exit 1 if the output would change."
         ),
         click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
@@ -128,9 +140,31 @@ def _load(inputs: Inputs) -> APIModel:
         raise _BadInput(str(exc)) from exc
 
 
+GENERATOR_TOOLS = ("jinja2", "black")
+"""The modules generation needs beyond kgen's runtime: the ``kgen[generate]`` extra."""
+
+
+def _require_generator_tools() -> None:
+    """A one-line error naming the extra when jinja2 or black is not installed."""
+    import importlib
+
+    missing = []
+    for name in GENERATOR_TOOLS:
+        try:
+            importlib.import_module(name)  # rendering imports them next anyway
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise click.ClickException(
+            f"generating code needs {' and '.join(missing)}, which plain kgen (the runtime) does "
+            "not install: pip install 'kgen[generate]'"
+        )
+
+
 def _render(
     inputs: Inputs, input_hash: str, emitters: Sequence[str], quiet: bool
 ) -> dict[str, dict[str, str]]:
+    _require_generator_tools()
     from kgen.generator.emit import render_package
     from kgen.generator.formatting import FormatError
     from kgen.generator.views import GenerateError
@@ -175,6 +209,7 @@ def _run(emitters: Sequence[str], options: dict[str, Any]) -> None:
         raise _BadInput(
             f"--package {package!r} is not a dotted Python module name (e.g. acme.kube)"
         )
+    distribution = _check_distribution(options)
     with _cluster_documents(options["from_cluster"]) as (cluster_specs, cluster_discovery):
         specs = tuple(options["specs"]) or cluster_specs or (DEFAULT_SPEC,)
         inputs = Inputs(
@@ -190,7 +225,9 @@ def _run(emitters: Sequence[str], options: dict[str, Any]) -> None:
         except OSError as exc:
             raise _BadInput(f"cannot read {exc.filename}: {exc.strerror}") from exc
         stamps = {e: generator_fingerprint(input_hash, e) for e in emitters}
+        project = _project_files(distribution, options, package, inputs)
         if all(is_up_to_date(root, e, stamps[e]) for e in emitters):
+            _sync_project(project, options, check, quiet)
             _say(quiet, f"{root}: up to date")
             return
         rendered = _render(inputs, input_hash, emitters, quiet)
@@ -200,6 +237,7 @@ def _run(emitters: Sequence[str], options: dict[str, Any]) -> None:
     owned = owned_entries(emitters)
     if check:
         changes = compare(root, files, owned)
+        _sync_project(project, options, check, quiet)
         if changes:
             click.echo(f"{root}: generated code is out of date:\n{changes.report()}")
             sys.exit(1)
@@ -211,8 +249,63 @@ def _run(emitters: Sequence[str], options: dict[str, Any]) -> None:
         )
     except OSError as exc:
         raise _BadInput(f"cannot write {root}: {exc}") from exc
+    _sync_project(project, options, check, quiet)
     summary = f"{len(changes.added)} added, {len(changes.changed)} changed"
     _say(quiet, f"{root}: {len(files)} files ({summary}, {len(changes.removed)} removed)")
+
+
+def _check_distribution(options: dict[str, Any]) -> str | None:
+    """The ``--distribution`` name, checked (with its version) before anything is read."""
+    from kgen.generator.distribution import is_distribution_name, is_version
+
+    name: str | None = options.get("distribution")
+    if name is None:
+        return None
+    if not is_distribution_name(name):
+        raise _BadInput(
+            f"--distribution {name!r} is not a project name (letters, digits and . - _ "
+            "inside, e.g. acme-kube-client)"
+        )
+    if not is_version(options["distribution_version"]):
+        raise _BadInput(
+            f"--distribution-version {options['distribution_version']!r} is not a version "
+            "(e.g. 1.2.0)"
+        )
+    return name
+
+
+def _project_files(
+    name: str | None, options: dict[str, Any], package: str, inputs: Inputs
+) -> dict[str, str]:
+    if name is None:
+        return {}
+    from kgen.generator.distribution import distribution_files
+
+    return distribution_files(name, package, options["distribution_version"], inputs.source_names)
+
+
+def _sync_project(
+    project: dict[str, str], options: dict[str, Any], check: bool, quiet: bool
+) -> None:
+    """Write (or, with ``--check``, compare) the ``--distribution`` files; exit 1 on a
+    difference under ``--check``."""
+    if not project:
+        return
+    from kgen.generator.distribution import compare_files, write_files
+
+    folder = Path(options["output_dir"])
+    if check:
+        stale = compare_files(folder, project)
+        if stale:
+            click.echo(f"{folder}: project files out of date: {', '.join(stale)}")
+            sys.exit(1)
+        return
+    try:
+        written = write_files(folder, project)
+    except OSError as exc:
+        raise _BadInput(f"cannot write {exc.filename or folder}: {exc.strerror or exc}") from exc
+    if written:
+        _say(quiet, f"{folder}: project files written: {', '.join(written)}")
 
 
 def _command(name: str, emitters: Sequence[str], help_text: str) -> click.Command:

@@ -88,8 +88,26 @@ class _Renderer:
         files.update(self.per_group_version("typed", "typed.py.j2", "kgen clientset", self.gvs))
         served = {(gv.group, gv.version) for gv in self.gvs}
         fake_gvs = [gv for key, gv in sorted(self.api.group_versions.items()) if key in served]
-        files["fake/__init__.py"] = self.render("fake.py.j2", "kgen clientset", fake_gvs=fake_gvs)
+        files["fake/__init__.py"] = self.render(
+            "fake.py.j2", "kgen clientset", fake_gvs=fake_gvs, example=self._fake_example()
+        )
         return files
+
+    def _fake_example(self) -> str:
+        """The usage lines of the fake clientset's docstring, naming this package's own
+        attributes: core/v1 pods where the package has them, else its first listable
+        resource (nothing when it has none)."""
+        found = [(gv, r) for gv in self.gvs for r in gv.resources if {"create", "list"} <= r.verbs]
+        found.sort(key=lambda pair: (pair[0].module != "core_v1" or pair[1].plural != "pods"))
+        if not found:
+            return ""
+        gv, r = found[0]
+        scope = '"default"' if r.namespaced else ""
+        return (
+            "    cs = new_simple_clientset(obj_a, obj_b)\n"
+            f'    cs.fake.prepend_reactor("create", "{r.plural}", reactor)\n'
+            f"    cs.{gv.module}.{r.accessor}({scope}).list(); cs.actions\n\n"
+        )
 
     def listers(self) -> dict[str, str]:
         listed = (gv for gv in self.gvs if gv.listed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,39 @@ def test_a_seeded_object_without_a_namespace_lands_in_default(example_package: P
     fake = FakeClientset(_cluster("x"))
     assert _names(fake.databases_v1.postgres_clusters("default").list().items) == ["x"]
     assert meta_namespace(fake.databases_v1.postgres_clusters("default").get("x")) == "default"
+
+
+_DOC_CALL = re.compile(r"cs\.((?:\w+\.)*\w+)\(")
+_DOC_REACTOR = re.compile(r'prepend_reactor\("(\w+)", "([\w/]+)"')
+
+
+def _check_docstring(module: Any) -> list[str]:
+    """Every ``cs.<attr>...`` the fake's docstring names exists on a FakeClientset, and the
+    reactor's resource is one the package serves; returns the chains found."""
+    doc = module.__doc__ or ""
+    chains = _DOC_CALL.findall(doc)
+    fake = module.new_simple_clientset()
+    for chain in chains:
+        target = fake
+        for part in chain.split("."):
+            assert hasattr(target, part), f"the docstring names cs.{chain}; {part!r} is missing"
+            target = getattr(target, part)
+            if part != chain.split(".")[-1] and callable(target):
+                break
+    served = {r for gv in module.api_model().group_versions.values() for r in gv.resources}
+    for _verb, resource in _DOC_REACTOR.findall(doc):
+        assert resource in served
+    return chains
+
+
+def test_the_fake_docstring_names_real_attributes(
+    example_package: Path, packages: tuple[Path, dict[str, Any]]
+) -> None:
+    """Rendered from the package's own group/versions: kgen's example CRDs have no core_v1."""
+    example = importlib.import_module("kgen_databases.fake")
+    assert _check_docstring(example) == ["fake.prepend_reactor", "databases_v1.postgres_clusters"]
+    assert "core_v1" not in (example.__doc__ or "")
+    k135 = importlib.import_module("k135.fake")
+    assert _check_docstring(k135) == ["fake.prepend_reactor", "core_v1.pods"]
+    crds = importlib.import_module("crds.fake")
+    assert len(_check_docstring(crds)) == 2

@@ -3,9 +3,9 @@
 """A fake clientset for unit tests: the real Clientset over kgen.testing's in-memory API server (no
 sockets), with client-go style reactors and a record of every action.
 
-    cs = new_simple_clientset(pod_a, pod_b)
-    cs.fake.prepend_reactor("create", "pods", reactor)
-    cs.core_v1.pods("default").list(); cs.actions
+    cs = new_simple_clientset(obj_a, obj_b)
+    cs.fake.prepend_reactor("create", "postgresclusters", reactor)
+    cs.databases_v1.postgres_clusters("default").list(); cs.actions
 
 The fake server knows this package's resources but not their schemas, so, like client-go's fake,
 it neither validates nor defaults objects. Each FakeClientset has its own store; it is

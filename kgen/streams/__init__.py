@@ -5,7 +5,11 @@ client) call into this package: ``client.exec(name, command)`` runs a command to
 (:class:`ExecResult`), ``client.open_exec(...)`` gives an interactive :class:`ExecSession`,
 ``client.attach(...)`` attaches to the running process. For asyncio,
 :func:`open_async_session` opens an :class:`AsyncExecSession` from a
-:class:`kgen.rest.AsyncRESTClient` request and :func:`run_async` drives it to its end. The wire
+:class:`kgen.rest.AsyncRESTClient` request and :func:`run_async` drives it to its end;
+:func:`open_async_logs` reads a log as an :class:`AsyncLogStream` (``async for`` lines, or
+chunks) and :func:`open_async_port_forward` connects to a pod's port as an
+:class:`AsyncPortStream` (``read``/``readline``/``readexactly``/``write``), sharing their
+framing with the threaded flavours. The wire
 protocols are ``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io``
 (:mod:`kgen.streams._channel`). Where ``log`` is declared, ``client.stream_logs(name,
 follow=True)`` reads a container's log as it is written (:class:`LogStream`, plain HTTP).
@@ -17,6 +21,8 @@ port-forward framing (:mod:`kgen.streams._portforward_channel`). ``client.copy_t
 """
 
 from kgen.streams._async import AsyncExecSession, open_async_session, run_async
+from kgen.streams._async_logs import AsyncLogStream, open_async_logs
+from kgen.streams._async_portforward import AsyncPortStream, open_async_port_forward
 from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
 from kgen.streams._cp import CopyError
 from kgen.streams._exec import ExecSession, open_session, run
@@ -36,6 +42,8 @@ __all__ = [
     "V4",
     "V5",
     "AsyncExecSession",
+    "AsyncLogStream",
+    "AsyncPortStream",
     "Channel",
     "CopyError",
     "ExecResult",
@@ -49,6 +57,8 @@ __all__ = [
     "PortStream",
     "StreamError",
     "TerminalSize",
+    "open_async_logs",
+    "open_async_port_forward",
     "open_async_session",
     "open_port_forward",
     "open_session",

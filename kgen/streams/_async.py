@@ -35,7 +35,7 @@ from kgen.streams._websocket import MAX_MESSAGE, StreamError, refusal
 if TYPE_CHECKING:
     from kgen.rest.aio import AsyncRequest
 
-__all__ = ["AsyncExecSession", "open_async_session", "run_async"]
+__all__ = ["AsyncExecSession", "open_async_session", "open_async_websocket", "run_async"]
 
 
 class AsyncExecSession:
@@ -146,33 +146,8 @@ async def open_async_session(
     client's rate limiter, credentials, TLS and proxy. Errors as
     :func:`kgen.streams.open_websocket`."""
     request = with_options(request, command, container, stdin, tty)
-    rest = request.client
-    if rest.rate_limiter is not None:
-        await rest.rate_limiter.wait()
-    settings = await rest.upgrade_settings()
+    connection = await open_async_websocket(request, PROTOCOLS, open_timeout=open_timeout)
     url = request.url()
-    try:
-        connection = await connect(
-            "ws" + url[len("http") :],
-            ssl=settings.ssl,
-            server_hostname=settings.server_hostname,
-            subprotocols=[Subprotocol(p) for p in PROTOCOLS],
-            additional_headers=list(settings.headers),
-            user_agent_header=None,
-            proxy=settings.proxy or True,
-            open_timeout=open_timeout,
-            compression=None,
-            max_size=MAX_MESSAGE,
-        )
-    except InvalidStatus as err:
-        raise refusal(err, url) from None
-    except (OSError, TimeoutError, InvalidHandshake) as err:
-        raise StreamError(f"cannot open a stream to {url}: {err}") from err
-    if connection.subprotocol not in PROTOCOLS:
-        await connection.close()
-        raise StreamError(
-            f"{url}: the server agreed on none of the stream protocols {', '.join(PROTOCOLS)}"
-        )
     return AsyncExecSession(connection, description or url.split("?")[0])
 
 
@@ -230,3 +205,45 @@ async def _read(session: AsyncExecSession, source: IO[bytes]) -> bytes:
     except OSError:
         await session.close()
         raise
+
+
+async def open_async_websocket(
+    request: AsyncRequest,
+    protocols: Sequence[str],
+    *,
+    open_timeout: float | None = 30.0,
+    max_size: int = MAX_MESSAGE,
+) -> ClientConnection:
+    """Open ``request`` as a WebSocket speaking one of ``protocols``, through the client's rate
+    limiter, credentials, TLS and proxy: the asyncio twin of
+    :func:`kgen.streams.open_websocket`, with its errors (a StatusError for a refusal the
+    server explains, :class:`StreamError` for a connection that cannot be made or a protocol
+    the server did not agree on)."""
+    rest = request.client
+    if rest.rate_limiter is not None:
+        await rest.rate_limiter.wait()
+    settings = await rest.upgrade_settings()
+    url = request.url()
+    try:
+        connection = await connect(
+            "ws" + url[len("http") :],
+            ssl=settings.ssl,
+            server_hostname=settings.server_hostname,
+            subprotocols=[Subprotocol(p) for p in protocols],
+            additional_headers=list(settings.headers),
+            user_agent_header=None,
+            proxy=settings.proxy or True,
+            open_timeout=open_timeout,
+            compression=None,
+            max_size=max_size,
+        )
+    except InvalidStatus as err:
+        raise refusal(err, url) from None
+    except (OSError, TimeoutError, InvalidHandshake) as err:
+        raise StreamError(f"cannot open a stream to {url}: {err}") from err
+    if connection.subprotocol not in protocols:
+        await connection.close()
+        raise StreamError(
+            f"{url}: the server agreed on none of the stream protocols {', '.join(protocols)}"
+        )
+    return connection

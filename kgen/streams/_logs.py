@@ -20,7 +20,47 @@ import urllib3
 from kgen.rest import BodyStream
 from kgen.streams._websocket import StreamError
 
-__all__ = ["LogStream"]
+__all__ = ["LogLines", "LogStream"]
+
+
+class LogLines:
+    """The line splitting of a log, without I/O, shared by :class:`LogStream` and
+    :class:`kgen.streams.AsyncLogStream`: chunks go in (:meth:`feed`, :meth:`end`), complete
+    lines come out (:meth:`pop`), decoded as UTF-8 with bytes that are not replaced. Belongs
+    to one reader."""
+
+    def __init__(self) -> None:
+        self._pending = b""
+        self._lines: deque[str] = deque()
+
+    def feed(self, chunk: bytes) -> None:
+        """Take a chunk of the body."""
+        data = self._pending + chunk
+        end = data.rfind(b"\n")
+        if end < 0:
+            self._pending = data
+            return
+        # a "\n" never falls inside a UTF-8 sequence: the complete lines decode at once
+        self._lines.extend(data[:end].decode(errors="replace").split("\n"))
+        self._pending = data[end + 1 :]
+
+    def end(self) -> None:
+        """The body has ended: an unterminated rest becomes the last line."""
+        if self._pending:
+            self._lines.append(self._pending.decode(errors="replace"))
+            self._pending = b""
+
+    def pop(self) -> str | None:
+        """The next complete line (without its ``\\n``), ``None`` until more is fed."""
+        return self._lines.popleft() if self._lines else None
+
+    def take_bytes(self) -> bytes:
+        """Everything fed and not popped, as bytes (lines encoded again as UTF-8), emptied:
+        where a reader of lines turns to reading chunks."""
+        buffered = "".join(line + "\n" for line in self._lines).encode() + self._pending
+        self._lines.clear()
+        self._pending = b""
+        return buffered
 
 
 class LogStream(Iterator[str]):
@@ -39,39 +79,27 @@ class LogStream(Iterator[str]):
         self._description = description
         self._closed = False
         self._ended = False
-        self._pending = b""
-        self._lines: deque[str] = deque()
+        self._lines = LogLines()
 
     def __next__(self) -> str:
         """The next complete line (a last line without ``\\n`` when the stream ends); errors
         as :meth:`chunks`."""
-        while not self._lines:
+        while (line := self._lines.pop()) is None:
             chunk = self._next_chunk()
             if chunk is None:
-                if not self._pending:
+                self._lines.end()
+                if (line := self._lines.pop()) is None:
                     raise StopIteration
-                self._lines.append(self._pending.decode(errors="replace"))
-                self._pending = b""
-                break
-            data = self._pending + chunk
-            end = data.rfind(b"\n")
-            if end < 0:
-                self._pending = data
-                continue
-            # a "\n" never falls inside a UTF-8 sequence: the complete lines decode at once
-            self._lines.extend(data[:end].decode(errors="replace").split("\n"))
-            self._pending = data[end + 1 :]
-        return self._lines.popleft()
+                return line
+            self._lines.feed(chunk)
+        return line
 
     def chunks(self) -> Iterator[bytes]:
         """The log's bytes as the server sends them, until the stream ends. After a line
         iteration, the lines it had decoded but not returned come first, encoded again as
         UTF-8 (so bytes that were not UTF-8 come back replaced). Raises :class:`StreamError`
         when the connection drops before the end."""
-        buffered = "".join(line + "\n" for line in self._lines).encode() + self._pending
-        self._lines.clear()
-        self._pending = b""
-        if buffered:
+        if buffered := self._lines.take_bytes():
             yield buffered
         while (chunk := self._next_chunk()) is not None:
             yield chunk

@@ -33,7 +33,7 @@ from websockets.sync.client import ClientConnection
 
 from kgen.rest import Request
 from kgen.streams._channel import FramingError
-from kgen.streams._portforward_channel import PROTOCOL, Receiver, check_port, data_message
+from kgen.streams._portforward_channel import PROTOCOL, OnePort, check_port
 from kgen.streams._websocket import StreamError, open_websocket
 
 __all__ = [
@@ -76,11 +76,10 @@ class PortStream:
         """The pod's port."""
         self._connection = connection
         self._description = description
-        self._receiver = Receiver([port])
+        self._port = OnePort(port)
         self._pending = b""
         self._offset = 0
         self._timeout: float | None = None
-        self._error: str | None = None
         self._ended = False
         self._files = 0
         self._closing = False
@@ -89,7 +88,7 @@ class PortStream:
     @property
     def error(self) -> str | None:
         """The error text the server sent for the port, if any (``recv`` raises it too)."""
-        return self._error
+        return self._port.error
 
     def settimeout(self, timeout: float | None) -> None:
         """How long ``recv`` waits for data (``None``: as long as it takes)."""
@@ -104,8 +103,8 @@ class PortStream:
         failure the server reported, :class:`StreamError` when the connection drops."""
         deadline = None if self._timeout is None else time.monotonic() + self._timeout
         while self._offset >= len(self._pending):
-            if self._error is not None:
-                raise PortForwardError(self.port, f"{self._description}: {self._error}")
+            if self._port.error is not None:
+                raise PortForwardError(self.port, f"{self._description}: {self._port.error}")
             if self._ended:
                 return b""
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -128,25 +127,19 @@ class PortStream:
             self._ended = True
             raise StreamError(f"{self._description}: the connection dropped ({err})") from err
         try:
-            taken = self._receiver.take(frame)
+            data = self._port.take(frame)
         except FramingError as err:
             self.close()
             raise StreamError(f"{self._description}: {err}") from None
-        if taken is None:
-            return
-        _, kind, data = taken
-        if kind == "data":
+        if data is not None:
             self._pending, self._offset = data, 0  # only called once the last one is read
-        elif data:
-            self._error = (self._error or "") + data.decode(errors="replace")
 
     def sendall(self, data: bytes | bytearray | memoryview) -> None:
         """Send ``data`` to the pod's side (in messages of :data:`CHUNK` bytes); blocks while
         the network is slow. :class:`StreamError` once the connection is closed."""
-        view = memoryview(data).cast("B")
-        for start in range(0, len(view), CHUNK):
+        for message in self._port.messages(data, CHUNK):
             try:
-                self._connection.send(data_message(0, bytes(view[start : start + CHUNK])))
+                self._connection.send(message)
             except ConnectionClosed as err:
                 raise StreamError(f"{self._description}: the connection is closed") from err
 

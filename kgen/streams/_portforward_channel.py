@@ -15,13 +15,14 @@ functions and :class:`Receiver`, so the framing is written once. All are pure; a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 from kgen.streams._channel import V4, FramingError
 
 __all__ = [
     "PROTOCOL",
+    "OnePort",
     "Receiver",
     "check_port",
     "data_message",
@@ -117,6 +118,37 @@ class Receiver:
             )
         self._started[channel] = True
         return None
+
+
+class OnePort:
+    """The client's side of one port on its own WebSocket, without I/O, shared by the threaded
+    :class:`kgen.streams.PortStream` and :class:`kgen.streams.AsyncPortStream`: what a message
+    from the server means (:meth:`take`) and the messages that carry data to it
+    (:meth:`messages`). The error text the server sends accumulates in :attr:`error`."""
+
+    def __init__(self, port: int) -> None:
+        self.port = check_port(port)
+        self.error: str | None = None
+        self._receiver = Receiver([port])
+
+    def take(self, frame: bytes | str) -> bytes | None:
+        """The data a message carries; ``None`` for one that carries none (a channel's
+        opening port number, error text). :class:`FramingError` as :meth:`Receiver.take`."""
+        taken = self._receiver.take(frame)
+        if taken is None:
+            return None
+        _, kind, data = taken
+        if kind == "data":
+            return data
+        if data:
+            self.error = (self.error or "") + data.decode(errors="replace")
+        return None
+
+    def messages(self, data: bytes | bytearray | memoryview, chunk: int) -> Iterator[bytes]:
+        """``data`` as messages on the port's data channel, ``chunk`` bytes at most each."""
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), chunk):
+            yield data_message(0, bytes(view[start : start + chunk]))
 
 
 def _split(frame: bytes | str) -> tuple[int, bytes]:

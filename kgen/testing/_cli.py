@@ -7,6 +7,9 @@ requests; with ``--tls-cert``/``--tls-key`` (or ``--self-signed-tls``, certifica
 collector (:mod:`kgen.testing.controllers`) run unless ``--no-controllers`` asks for a bare
 store. ``--forward web:80=127.0.0.1:8000`` says what answers a pod's port for port-forward
 (``kubectl port-forward web 8080:80`` then reaches the server at 127.0.0.1:8000).
+``--kubelet local`` runs each pod's containers as local processes
+(:mod:`kgen.testing._localruntime`): ``kubectl logs``, ``exec``, ``attach`` and
+``port-forward`` then reach real processes.
 
 Bad options end before anything is loaded or written: a ``--kubeconfig-out`` whose folder is
 missing or not writable, a ``--tls-cert``/``--tls-key`` OpenSSL refuses (the bad file is named
@@ -103,6 +106,15 @@ __all__ = ["testserver"]
     help="Port-forwarded connections to PORT of POD (* for any pod) go to HOST:PORT "
     "(repeatable).",
 )
+@click.option(
+    "--kubelet",
+    type=click.Choice(["handlers", "local"]),
+    default="handlers",
+    show_default=True,
+    help="What runs pods' containers: nothing (handlers registered in Python answer exec, "
+    "logs and ports) or local processes (each container's command and args run on this "
+    "machine; the image is ignored).",
+)
 def testserver(
     specs: tuple[Path, ...],
     discovery: tuple[Path, ...],
@@ -116,6 +128,7 @@ def testserver(
     token: str,
     no_controllers: bool,
     forwards: tuple[str, ...],
+    kubelet: str,
 ) -> None:
     """Serve an in-process Kubernetes API server built from API documents until Ctrl-C."""
     targets = [_forward(text) for text in forwards]
@@ -152,9 +165,12 @@ def testserver(
                 token=token,
                 allow_anonymous=tls is None,
                 controllers=not no_controllers,
+                kubelet=kubelet,
             )
         except SpecError as err:
             raise click.ClickException(str(err)) from None
+        except ValueError as err:  # --kubelet local with --no-controllers
+            raise click.UsageError(str(err)) from None
         for namespace, pod, pod_port, to in targets:
             server.containers.forward(namespace=namespace, pod=pod, port=pod_port, to=to)
         try:

@@ -29,13 +29,20 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from kgen.streams._channel import TerminalSize
 from kgen.testing._logs import ContainerLog, ContainerLogs
 from kgen.testing._ports import PortHandler, PortHandlers, PortTarget
 
-__all__ = ["ContainerHandler", "ContainerHandlers", "ContainerProcess", "Input", "Sink"]
+__all__ = [
+    "ContainerHandler",
+    "ContainerHandlers",
+    "ContainerProcess",
+    "HandlerProvider",
+    "Input",
+    "Sink",
+]
 
 StreamKind = Literal["exec", "attach"]
 
@@ -151,6 +158,21 @@ ContainerHandler = Callable[[ContainerProcess], "int | None"]
 session with an InternalError naming it."""
 
 
+class HandlerProvider(Protocol):
+    """Handlers and ports found by who runs the containers rather than registered by the test
+    (:class:`kgen.testing._localruntime.LocalRuntime`). Called from any thread."""
+
+    def handler(
+        self, kind: StreamKind, namespace: str, pod: str, container: str
+    ) -> ContainerHandler | None:
+        """What runs an exec or attach of this container, ``None`` if it is not running."""
+        ...
+
+    def port(self, namespace: str, pod: str, port: int) -> PortTarget | None:
+        """What answers this pod's port, ``None`` if nothing could."""
+        ...
+
+
 @dataclass(frozen=True)
 class _Registration:
     kind: StreamKind
@@ -183,6 +205,9 @@ class ContainerHandlers:
         self._node_ports = PortHandlers()
         self.logs = ContainerLogs()
         """Every container's log, current and previous instance (``pods/<name>/log``)."""
+        self.provider: HandlerProvider | None = None
+        """What answers when no registration matches (the local runtime's processes,
+        ``APIServer(kubelet="local")``); registrations the test makes come first."""
 
     def log(self, namespace: str, pod: str, container: str) -> ContainerLog:
         """The current log of a container, for the test to write to (``.write("line\\n")``)
@@ -244,7 +269,10 @@ class ContainerHandlers:
 
     def find_port(self, namespace: str, pod: str, port: int) -> PortTarget | None:
         """What answers ``port`` of this pod (``None``: the port is closed)."""
-        return self._ports.find(namespace, pod, port)
+        found = self._ports.find(namespace, pod, port)
+        if found is None and self.provider is not None:
+            return self.provider.port(namespace, pod, port)
+        return found
 
     def on_node_port(
         self, handler: PortHandler, *, node: str | None = None, port: int | None = None
@@ -284,7 +312,8 @@ class ContainerHandlers:
                 r for r in self._registrations if r.matches(kind, namespace, pod, container)
             ]
         if not candidates:
-            return None
+            provider = self.provider
+            return None if provider is None else provider.handler(kind, namespace, pod, container)
         best = max(range(len(candidates)), key=lambda i: (candidates[i].specificity, i))
         return candidates[best].handler
 

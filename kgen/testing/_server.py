@@ -31,6 +31,7 @@ from kgen.testing._containers import ContainerHandlers
 from kgen.testing._crds import crd_extras, crd_manifests
 from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
+from kgen.testing._localruntime import LocalRuntime
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._services import SERVICES, kubernetes_service
 from kgen.testing._tls import serving_context
@@ -219,7 +220,11 @@ class APIServer:
     threads of the server between :meth:`start` and :meth:`stop` (``kube-root-ca.crt`` then
     publishes ``ca_pem``, or a CA made for the purpose when there is none), and with them the
     scheduler and the kubelets of ``nodes``: pods are bound, run, and removed after their grace
-    period.
+    period. ``kubelet``: ``"handlers"`` (the default) runs nothing, what the test registers on
+    :attr:`containers` answers; ``"local"`` (with ``controllers=True``) runs each container's
+    command as a local process (:mod:`kgen.testing._localruntime`), restarted after a crash
+    with a back-off of ``crash_backoff`` = (initial, max) seconds, killed with its pod or when
+    the server stops.
     """
 
     def __init__(
@@ -243,6 +248,8 @@ class APIServer:
         version: Mapping[str, str] | None = None,
         controllers: bool = False,
         nodes: Sequence[str] = DEFAULT_NODES,
+        kubelet: str = "handlers",
+        crash_backoff: tuple[float, float] = (10.0, 300.0),
     ) -> None:
         paths = [Path(p) for p in specs]
         if model is None:
@@ -279,6 +286,7 @@ class APIServer:
         self._controllers: ControllerRunner | None = None
         if controllers and self.tracker.registry.stored_one(*SERVICES) is not None:
             self.tracker.add(kubernetes_service())  # kube-apiserver's own, at 10.96.0.1
+        self._runtime = _runtime(kubelet, controllers, self.handler.containers, crash_backoff)
         if controllers:
             root_ca = ca_pem or generate_self_signed_ca("kgen-testing-ca").cert_pem
             self._controllers = ControllerRunner(
@@ -292,6 +300,7 @@ class APIServer:
                         nodes,
                         self.handler.version.get("gitVersion", ""),
                         handlers=self.handler.containers,
+                        runtime=self._runtime,
                     ),
                     EndpointSliceController(self.tracker),
                     EndpointsController(self.tracker),
@@ -331,6 +340,8 @@ class APIServer:
             return
         if self._controllers is not None:
             self._controllers.stop()
+        if self._runtime is not None:
+            self._runtime.close()  # the kubelet has stopped: kill what it ran
         self.handler.stopping.set()
         self.tracker.store.close_watchers()
         self._httpd.shutdown()
@@ -428,3 +439,19 @@ class APIServer:
         answers a port-forwarded port (``on_port``, ``forward``); see
         :class:`kgen.testing.ContainerProcess` and :class:`kgen.testing.PortConnection`."""
         return self.handler.containers
+
+
+def _runtime(
+    kind: str, controllers: bool, handlers: ContainerHandlers, backoff: tuple[float, float]
+) -> LocalRuntime | None:
+    """The container runtime of ``kubelet=kind``: ``None`` for handlers (the kubelet's own
+    default), processes for ``local`` (which needs the kubelet, so the controllers)."""
+    if kind == "handlers":
+        return None
+    if kind != "local":
+        raise ValueError(f"kubelet={kind!r}: expected 'handlers' or 'local'")
+    if not controllers:
+        raise ValueError(
+            "kubelet='local' runs pods' containers as processes: it needs controllers=True"
+        )
+    return LocalRuntime(handlers, crash_backoff=backoff)

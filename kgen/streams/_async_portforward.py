@@ -1,0 +1,143 @@
+"""Port-forward for asyncio: one connection to a pod's port as an asyncio stream pair.
+
+The twin of :func:`kgen.streams.open_port_forward` over ``websockets``' asyncio client, on
+:class:`kgen.rest.AsyncRESTClient`'s identity. What the server's messages mean and how data is
+framed is :class:`kgen.streams._portforward_channel.OnePort`, as for the threaded
+:class:`kgen.streams.PortStream`; only the moving of bytes differs. A task of the stream's own
+reads the WebSocket into an ``asyncio.StreamReader`` (so ``read``, ``readline`` and
+``readexactly`` behave as on a TCP connection); the end of the pod's side is EOF, and a failure
+the server reports for the port is raised once what came before it has been read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import TYPE_CHECKING
+
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
+
+from kgen.streams._async import open_async_websocket
+from kgen.streams._channel import FramingError
+from kgen.streams._portforward import CHUNK, PortForwardError
+from kgen.streams._portforward_channel import PROTOCOL, OnePort, check_port
+from kgen.streams._websocket import StreamError
+
+if TYPE_CHECKING:
+    from kgen.rest.aio import AsyncRequest
+
+__all__ = ["AsyncPortStream", "open_async_port_forward"]
+
+
+class AsyncPortStream:
+    """One forwarded connection to a pod's port, for one event loop; use ``async with``.
+
+    :meth:`read`, :meth:`readline` and :meth:`readexactly` read what the pod's side sent
+    (``b""``, or a short line, at its end) and raise :class:`kgen.streams.PortForwardError`
+    for a failure the server reported once the data before it is read, :class:`StreamError`
+    for a connection that dropped; :meth:`write` sends. One task may read while another
+    writes. :meth:`close` ends the connection and its reading task."""
+
+    def __init__(self, connection: ClientConnection, port: int, description: str) -> None:
+        self.port = port
+        """The pod's port."""
+        self._connection = connection
+        self._description = description
+        self._port = OnePort(port)
+        self._reader = asyncio.StreamReader(limit=CHUNK)
+        self._failure: StreamError | None = None
+        self._keepalive = connection.keepalive_task
+        self._pump = asyncio.create_task(self._receive(), name=f"kgen-port-forward-{port}")
+
+    @property
+    def error(self) -> str | None:
+        """The error text the server sent for the port, if any."""
+        return self._port.error
+
+    async def _receive(self) -> None:
+        try:
+            async for frame in self._connection:
+                data = self._port.take(frame)
+                if data:
+                    self._reader.feed_data(data)
+        except ConnectionClosedOK:
+            pass
+        except ConnectionClosed as err:
+            self._failure = StreamError(f"{self._description}: the connection dropped ({err})")
+        except FramingError as err:
+            self._failure = StreamError(f"{self._description}: {err}")
+            await self._connection.close()
+        finally:
+            self._reader.feed_eof()
+
+    def _raise_failure(self) -> None:
+        if self._port.error is not None:
+            raise PortForwardError(self.port, f"{self._description}: {self._port.error}")
+        if self._failure is not None:
+            raise self._failure
+
+    async def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes as soon as some have arrived (``n < 0``: everything to the end);
+        ``b""`` at the end of the pod's side."""
+        data = await self._reader.read(n)
+        if not data or n < 0:
+            self._raise_failure()
+        return data
+
+    async def readline(self) -> bytes:
+        """One line with its ``\\n`` (what is left, without, at the end)."""
+        line = await self._reader.readline()
+        if not line.endswith(b"\n"):
+            self._raise_failure()
+        return line
+
+    async def readexactly(self, n: int) -> bytes:
+        """Exactly ``n`` bytes; ``asyncio.IncompleteReadError`` when the pod's side ends
+        first (the server's failure, if it reported one, instead)."""
+        try:
+            return await self._reader.readexactly(n)
+        except asyncio.IncompleteReadError:
+            self._raise_failure()
+            raise
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Send ``data`` to the pod's side (in messages of :data:`CHUNK` bytes), waiting while
+        the network is slow; :class:`StreamError` once the connection is closed."""
+        for message in self._port.messages(data, CHUNK):
+            try:
+                await self._connection.send(message)
+            except ConnectionClosed as err:
+                raise StreamError(f"{self._description}: the connection is closed") from err
+
+    async def close(self) -> None:
+        """End the connection (the pod's side sees it end) and wait for the reading and
+        keep-alive tasks; idempotent."""
+        await self._connection.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._pump
+        if self._keepalive is not None:
+            await asyncio.gather(self._keepalive, return_exceptions=True)
+
+    async def __aenter__(self) -> AsyncPortStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+async def open_async_port_forward(
+    request: AsyncRequest,
+    port: int,
+    *,
+    open_timeout: float | None = 30.0,
+    description: str = "",
+) -> AsyncPortStream:
+    """Open ``request`` (an async GET of ``<pod>/portforward``) as a connection to the pod's
+    ``port``. Errors as :func:`kgen.streams.open_port_forward` (NotFound for a missing pod; a
+    port nothing listens on opens, and its first read raises
+    :class:`kgen.streams.PortForwardError`)."""
+    request = request.timeout(None).param("ports", str(check_port(port)))
+    connection = await open_async_websocket(request, (PROTOCOL,), open_timeout=open_timeout)
+    where = description or request.url().split("?")[0]
+    return AsyncPortStream(connection, port, f"{where} port {port}")

@@ -17,6 +17,11 @@
   once its containers have stopped, which here is at once, as a kubelet does for containers
   that exit on SIGTERM: the grace period is the most a pod may take.
 
+* run to completion: the containers of a Job's pods exit :data:`_COMPLETION` seconds after
+  they start running, with the code :func:`exit_code` reads from their command (``false``,
+  ``exit N``; 0 otherwise), and the pod ends Succeeded or Failed, not ready
+  (``PodCompleted``); other pods run until deleted.
+
 What its containers do when exec'd or attached is the test's (:mod:`kgen.testing._containers`).
 Not reproduced: readiness and liveness probes, restarts and CrashLoopBackOff, resources,
 volumes, images actually pulled, a node that goes NotReady.
@@ -26,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -35,7 +41,7 @@ from kgen.testing._options import WriteOptions
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
 
-__all__ = ["DEFAULT_NODES", "HEARTBEAT", "Kubelet"]
+__all__ = ["DEFAULT_NODES", "HEARTBEAT", "Kubelet", "exit_code"]
 
 DEFAULT_NODES = ("kgen-node-1",)
 HEARTBEAT = 10.0
@@ -46,6 +52,8 @@ _NODES = ("", "nodes")
 _LEASES = ("coordination.k8s.io", "leases")
 _LEASE_NAMESPACE = "kube-node-lease"
 _MANAGER = "kubelet"
+_COMPLETION = 0.05
+"""Seconds a Job's pod runs before its containers exit."""
 _CAPACITY = {"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "100Gi"}
 
 
@@ -232,9 +240,12 @@ class Kubelet:
         if pod["metadata"].get("deletionTimestamp"):
             self._remove(pods, pod)  # nothing runs to be stopped: gone before its grace is over
             return None
-        if (pod.get("status") or {}).get("phase") in ("Running", "Succeeded", "Failed"):
+        phase = (pod.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed") or (
+            phase == "Running" and not _runs_to_completion(pod)
+        ):
             return None
-        pod["status"] = self._running(pod)
+        pod["status"] = self._running(pod) if phase != "Running" else self._completed(pod)
         pod["metadata"].pop("resourceVersion", None)
         try:
             self._tracker.update(pods, namespace, pod, self._options(), subresource="status")
@@ -243,7 +254,44 @@ class Kubelet:
                 return 0.01  # changed meanwhile: look again
             if err.code != 404:
                 raise
-        return None
+        return _COMPLETION if phase != "Running" and _runs_to_completion(pod) else None
+
+    def _completed(self, pod: JSON) -> JSON:
+        """The status of a pod whose containers have all exited (see :func:`exit_code`):
+        Succeeded when every one exited 0, Failed otherwise; not ready (``PodCompleted``)."""
+        now = self._tracker.now()
+        status: JSON = dict(pod.get("status") or {})
+        codes = []
+        containers = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or []}
+        statuses = []
+        for old in status.get("containerStatuses") or []:
+            code = exit_code(containers.get(old.get("name")) or {})
+            codes.append(code)
+            running = (old.get("state") or {}).get("running") or {}
+            terminated = {
+                "exitCode": code,
+                "reason": "Completed" if code == 0 else "Error",
+                "startedAt": running.get("startedAt", now),
+                "finishedAt": now,
+                "containerID": old.get("containerID", ""),
+            }
+            statuses.append(
+                {**old, "state": {"terminated": terminated}, "ready": False, "started": False}
+            )
+        status["containerStatuses"] = statuses
+        status["phase"] = "Succeeded" if all(c == 0 for c in codes) else "Failed"
+        conditions = []
+        for condition in status.get("conditions") or []:
+            if condition.get("type") in ("Ready", "ContainersReady"):
+                condition = {
+                    **condition,
+                    "status": "False",
+                    "lastTransitionTime": now,
+                    "reason": "PodCompleted",
+                }
+            conditions.append(condition)
+        status["conditions"] = conditions
+        return status
 
     def _remove(self, pods: Any, pod: JSON) -> None:
         meta = pod["metadata"]
@@ -356,6 +404,29 @@ class Kubelet:
     @staticmethod
     def _options(**body: object) -> WriteOptions:
         return WriteOptions(field_manager=_MANAGER, body_options=dict(body))
+
+
+def _runs_to_completion(pod: JSON) -> bool:
+    """Whether the pod's containers end by themselves: a Job's pods (controller reference kind
+    ``Job``) do, as their commands would; every other pod's containers run until deleted."""
+    return any(
+        isinstance(r, dict) and r.get("controller") and r.get("kind") == "Job"
+        for r in pod["metadata"].get("ownerReferences") or []
+    )
+
+
+_EXIT = re.compile(r"(?:^|[;&|]\s*)exit\s+(\d+)\s*;?\s*$")
+
+
+def exit_code(container: JSON) -> int:
+    """The exit code of a container that runs to completion, read from its command as a shell
+    would end it: ``false`` exits 1, a script ending in ``exit N`` (``sh -c "...; exit 3"``)
+    exits N, anything else exits 0 (nothing runs, so nothing else can fail)."""
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+    if (words and words[-1].strip() == "false") or words[:1] == ["false"]:
+        return 1
+    found = _EXIT.search(words[-1].strip()) if words else None
+    return int(found.group(1)) % 256 if found else 0
 
 
 def _parse(stamp: str) -> datetime:

@@ -133,6 +133,29 @@ def _job(obj: JSON) -> None:
     _set(spec, "completionMode", "NonIndexed")
     _set(spec, "suspend", False)
     _template(spec)
+    _job_selector(obj, spec)
+
+
+def _job_selector(obj: JSON, spec: JSON) -> None:
+    """kube-apiserver's Job strategy: without ``manualSelector``, a created Job selects its pods
+    by ``batch.kubernetes.io/controller-uid`` and its template carries the four job labels."""
+    uid = (obj.get("metadata") or {}).get("uid")
+    if not uid or spec.get("manualSelector") or spec.get("selector"):
+        return
+    name = obj["metadata"].get("name", "")
+    spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    template = spec.get("template")
+    if isinstance(template, dict):
+        labels = template.setdefault("metadata", {}).setdefault("labels", {})
+        if isinstance(labels, dict):
+            labels.update(
+                {
+                    "batch.kubernetes.io/controller-uid": uid,
+                    "batch.kubernetes.io/job-name": name,
+                    "controller-uid": uid,
+                    "job-name": name,
+                }
+            )
 
 
 def _service(obj: JSON) -> None:

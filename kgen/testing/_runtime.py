@@ -5,7 +5,9 @@ pod's status; where that state comes from is a :class:`ContainerRuntime`:
 
 * :class:`HandlerRuntime` (the default): nothing runs; every container is running from the
   moment its kubelet first syncs the pod, and what it does when exec'd, attached, port-forwarded
-  or logged is the test's (:mod:`kgen.testing._containers`);
+  or logged is the test's (:mod:`kgen.testing._containers`). A Job's pods run to completion:
+  their containers terminate :data:`COMPLETION` seconds after they started, with the code
+  :func:`exit_code` reads from their command;
 * :class:`kgen.testing._localruntime.LocalRuntime` (``APIServer(kubelet="local")``): each
   container's command runs as a local process.
 
@@ -16,12 +18,17 @@ called by the server once the kubelet has stopped.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["ContainerRuntime", "ContainerState", "HandlerRuntime"]
+__all__ = ["COMPLETION", "ContainerRuntime", "ContainerState", "HandlerRuntime", "exit_code"]
 
 JSON = dict[str, Any]
+
+COMPLETION = 0.05
+"""Seconds a Job pod's container of :class:`HandlerRuntime` runs before it exits."""
 
 
 @dataclass(frozen=True)
@@ -68,16 +75,35 @@ class ContainerRuntime(Protocol):
 
 
 class HandlerRuntime:
-    """Containers that run nothing and never stop (see the module docstring). Stateless."""
+    """Containers that run nothing: they never stop, except a Job's, which exit
+    :data:`COMPLETION` seconds after they started (see the module docstring). Stateless."""
 
     def sync(self, pod: JSON, pod_ip: str, now: str) -> tuple[dict[str, ContainerState], float]:
         old = {s.get("name"): s for s in (pod.get("status") or {}).get("containerStatuses") or []}
+        completes = _runs_to_completion(pod)
         states = {}
+        again = float("inf")
         for container in (pod.get("spec") or {}).get("containers") or []:
             name = container.get("name", "")
-            started = ((old.get(name) or {}).get("state") or {}).get("running", {}).get("startedAt")
-            states[name] = ContainerState({"running": {"startedAt": started or now}})
-        return states, float("inf")
+            state = (old.get(name) or {}).get("state") or {}
+            if completes and "terminated" in state:
+                states[name] = ContainerState(state)
+                continue
+            started = state.get("running", {}).get("startedAt") or now
+            left = COMPLETION - (_parse(now) - _parse(started)).total_seconds()
+            if completes and left <= 0:
+                code = exit_code(container)
+                ended = {
+                    "exitCode": code,
+                    "reason": "Completed" if code == 0 else "Error",
+                    "startedAt": started,
+                    "finishedAt": now,
+                }
+                states[name] = ContainerState({"terminated": ended})
+            else:
+                states[name] = ContainerState({"running": {"startedAt": started}})
+                again = min(again, left) if completes else again
+        return states, again
 
     def kill(self, pod: JSON, grace: float) -> None:
         """Nothing runs: nothing to stop."""
@@ -87,3 +113,30 @@ class HandlerRuntime:
 
     def close(self) -> None:
         """Nothing runs."""
+
+
+def _runs_to_completion(pod: JSON) -> bool:
+    """Whether the pod's containers end by themselves: a Job's pods (controller reference kind
+    ``Job``) do, as their commands would; every other pod's containers run until deleted."""
+    return any(
+        isinstance(r, dict) and r.get("controller") and r.get("kind") == "Job"
+        for r in (pod.get("metadata") or {}).get("ownerReferences") or []
+    )
+
+
+_EXIT = re.compile(r"(?:^|[;&|]\s*)exit\s+(\d+)\s*;?\s*$")
+
+
+def exit_code(container: JSON) -> int:
+    """The exit code of a container that runs to completion, read from its command as a shell
+    would end it: ``false`` exits 1, a script ending in ``exit N`` (``sh -c "...; exit 3"``)
+    exits N, anything else exits 0 (nothing runs, so nothing else can fail)."""
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+    if (words and words[-1].strip() == "false") or words[:1] == ["false"]:
+        return 1
+    found = _EXIT.search(words[-1].strip()) if words else None
+    return int(found.group(1)) % 256 if found else 0
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

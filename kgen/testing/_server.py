@@ -39,14 +39,17 @@ from kgen.testing._tracker import ObjectTracker
 from kgen.testing.controllers import (
     DEFAULT_NODES,
     ControllerRunner,
+    DaemonSetController,
     DeploymentController,
     EndpointsController,
     EndpointSliceController,
     GarbageCollector,
+    JobController,
     Kubelet,
     NamespaceController,
     ReplicaSetController,
     Scheduler,
+    StatefulSetController,
 )
 
 __all__ = ["APIServer"]
@@ -306,6 +309,9 @@ class APIServer:
                     EndpointsController(self.tracker),
                     ReplicaSetController(self.tracker),
                     DeploymentController(self.tracker),
+                    StatefulSetController(self.tracker),
+                    DaemonSetController(self.tracker),
+                    JobController(self.tracker),
                 ],
             )
 

@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from kgen.testing._crds import PrinterColumn
@@ -85,7 +86,20 @@ def _pod_restarts(obj: JSON) -> int:
 def _pod_status(obj: JSON) -> str:
     if (obj.get("metadata") or {}).get("deletionTimestamp"):
         return "Terminating"
-    return str((obj.get("status") or {}).get("phase") or "Pending")
+    status = obj.get("status") or {}
+    reason = str(status.get("reason") or status.get("phase") or "Pending")
+    for container in reversed(status.get("containerStatuses") or []):  # kube's printPod
+        state = container.get("state") or {}
+        waiting, terminated = state.get("waiting") or {}, state.get("terminated")
+        if waiting.get("reason"):
+            reason = str(waiting["reason"])
+        elif terminated is not None and terminated.get("reason"):
+            reason = str(terminated["reason"])
+        elif terminated is not None:
+            code = terminated.get("exitCode", 0)
+            signal = terminated.get("signal")
+            reason = f"Signal:{signal}" if signal else f"ExitCode:{code}"
+    return reason
 
 
 def _count(*keys: str) -> Cell:
@@ -219,6 +233,59 @@ def _selector(obj: JSON) -> str:
 _TEMPLATE = ("spec", "template", "spec", "containers")
 
 
+def _sts_ready(obj: JSON) -> str:
+    status = obj.get("status") or {}
+    return f"{status.get('readyReplicas', 0)}/{(obj.get('spec') or {}).get('replicas', 1)}"
+
+
+def _node_selector(obj: JSON) -> str:
+    spec = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+    selector = spec.get("nodeSelector") or {}
+    return ",".join(f"{k}={v}" for k, v in sorted(selector.items())) or "<none>"
+
+
+def _job_conditions(obj: JSON) -> set[str]:
+    return {
+        str(c.get("type"))
+        for c in (obj.get("status") or {}).get("conditions") or []
+        if isinstance(c, dict) and c.get("status") == "True"
+    }
+
+
+def _job_status(obj: JSON) -> str:
+    """kube's job printer: Complete, Failed, Terminating, Suspended, FailureTarget, Running."""
+    conditions = _job_conditions(obj)
+    for kind in ("Complete", "Failed"):
+        if kind in conditions:
+            return kind
+    if (obj.get("metadata") or {}).get("deletionTimestamp"):
+        return "Terminating"
+    for kind in ("Suspended", "FailureTarget"):
+        if kind in conditions:
+            return kind
+    return "Running"
+
+
+def _job_completions(obj: JSON) -> str:
+    spec = obj.get("spec") or {}
+    succeeded = (obj.get("status") or {}).get("succeeded", 0)
+    if spec.get("completions") is not None:
+        return f"{succeeded}/{spec['completions']}"
+    parallelism = int(spec.get("parallelism") or 0)
+    return f"{succeeded}/1 of {parallelism}" if parallelism > 1 else f"{succeeded}/1"
+
+
+def _job_duration(obj: JSON) -> str:
+    status = obj.get("status") or {}
+    start = status.get("startTime")
+    if not start:
+        return ""
+    end = status.get("completionTime")
+    began = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+    until = datetime.fromisoformat(str(end).replace("Z", "+00:00")) if end else datetime.now(UTC)
+    return human_duration((until - began).total_seconds())
+
+
 def _node_status(obj: JSON) -> str:
     """``Ready``/``NotReady``/``Unknown`` from the Ready condition, ``,SchedulingDisabled`` when
     cordoned, as kube's node printer writes it."""
@@ -321,6 +388,33 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
         _Column("Desired", "integer", _zero(_path("spec", "replicas"))),
         _Column("Current", "integer", _zero(_path("status", "replicas"))),
         _Column("Ready", "integer", _zero(_path("status", "readyReplicas"))),
+        _age_column(),
+        _Column("Containers", "string", _containers_of(*_TEMPLATE), 1),
+        _Column("Images", "string", _images_of(*_TEMPLATE), 1),
+        _Column("Selector", "string", _selector, 1),
+    ],
+    ("apps", "statefulsets"): [
+        _Column("Ready", "string", _sts_ready),
+        _age_column(),
+        _Column("Containers", "string", _containers_of(*_TEMPLATE), 1),
+        _Column("Images", "string", _images_of(*_TEMPLATE), 1),
+    ],
+    ("apps", "daemonsets"): [
+        _Column("Desired", "integer", _zero(_path("status", "desiredNumberScheduled"))),
+        _Column("Current", "integer", _zero(_path("status", "currentNumberScheduled"))),
+        _Column("Ready", "integer", _zero(_path("status", "numberReady"))),
+        _Column("Up-to-date", "integer", _zero(_path("status", "updatedNumberScheduled"))),
+        _Column("Available", "integer", _zero(_path("status", "numberAvailable"))),
+        _Column("Node Selector", "string", _node_selector),
+        _age_column(),
+        _Column("Containers", "string", _containers_of(*_TEMPLATE), 1),
+        _Column("Images", "string", _images_of(*_TEMPLATE), 1),
+        _Column("Selector", "string", _selector, 1),
+    ],
+    ("batch", "jobs"): [
+        _Column("Status", "string", _job_status),
+        _Column("Completions", "string", _job_completions),
+        _Column("Duration", "string", _job_duration),
         _age_column(),
         _Column("Containers", "string", _containers_of(*_TEMPLATE), 1),
         _Column("Images", "string", _images_of(*_TEMPLATE), 1),

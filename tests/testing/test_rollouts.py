@@ -8,6 +8,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -142,3 +143,179 @@ def test_kubectl_rollout_status_fails_past_the_progress_deadline(kubectl: Kubect
     assert progressing["reason"] == "ProgressDeadlineExceeded"
     assert progressing["message"].startswith('ReplicaSet "stuck-')
     assert progressing["message"].endswith('" has timed out progressing.')
+
+
+STATEFULSET = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  replicas: 3
+  serviceName: db
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      containers:
+      - name: c
+        image: postgres:16
+"""
+
+
+def _pods(kubectl: Kubectl, selector: str) -> list[dict[str, Any]]:
+    items = kubectl.json("get", "pods", "-l", selector)["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+
+def test_kubectl_rolls_a_statefulset_out_in_order(kubectl: Kubectl) -> None:
+    namespace = kubectl.namespace
+    kubectl.run("apply", "-f", "-", stdin=STATEFULSET)
+    done = kubectl.run("rollout", "status", "statefulset/db", "--timeout=60s").stdout
+    assert "partitioned roll out complete: 3 new pods have been updated" in done
+    pods = sorted(_pods(kubectl, "app=db"), key=lambda p: p["metadata"]["name"])
+    assert [p["metadata"]["name"] for p in pods] == ["db-0", "db-1", "db-2"]
+    created = [p["metadata"]["creationTimestamp"] for p in pods]
+    assert created == sorted(created)
+    sts = kubectl.json("get", "statefulset", "db")
+    status = sts["status"]
+    revision = status["updateRevision"]
+    assert status["currentRevision"] == revision and revision.startswith("db-")
+    for key in ("replicas", "readyReplicas", "currentReplicas", "updatedReplicas"):
+        assert status[key] == 3, key
+    for i, pod in enumerate(pods):
+        labels = pod["metadata"]["labels"]
+        assert labels["controller-revision-hash"] == revision
+        assert labels["statefulset.kubernetes.io/pod-name"] == f"db-{i}"
+        assert labels["apps.kubernetes.io/pod-index"] == str(i)
+        assert pod["spec"]["hostname"] == f"db-{i}" and pod["spec"]["subdomain"] == "db"
+    revisions = kubectl.json("get", "controllerrevisions")["items"]
+    assert [r["metadata"]["name"] for r in revisions] == [revision]
+    assert kubectl.run("get", "sts", "db").stdout.splitlines()[1].split()[1] == "3/3"
+
+    kubectl.run("set", "image", "statefulset/db", "c=postgres:17")
+    kubectl.run("rollout", "status", "statefulset/db", "--timeout=60s")
+    sts = kubectl.json("get", "statefulset", "db")
+    assert sts["status"]["updateRevision"] != revision
+    assert sts["status"]["currentRevision"] == sts["status"]["updateRevision"]
+    images = {p["spec"]["containers"][0]["image"] for p in _pods(kubectl, "app=db")}
+    assert images == {"postgres:17"}
+    assert _revisions(kubectl, "statefulset/db") == ["1", "2"]
+    kubectl.run("scale", "sts/db", "--replicas=1")
+    kubectl.run("wait", "--for=jsonpath={.status.replicas}=1", "sts/db", "--timeout=30s")
+    assert [p["metadata"]["name"] for p in _pods(kubectl, "app=db")] == ["db-0"]
+    assert namespace == kubectl.namespace
+
+
+def _revisions(kubectl: Kubectl, what: str) -> list[str]:
+    lines = kubectl.run("rollout", "history", what).stdout.splitlines()
+    return [line.split()[0] for line in lines[2:] if line.strip()]
+
+
+DAEMONSET = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+      - name: c
+        image: fluentd:1
+"""
+
+
+def test_kubectl_rolls_a_daemonset_out_on_every_node(kubectl: Kubectl) -> None:
+    kubectl.run("apply", "-f", "-", stdin=DAEMONSET)
+    done = kubectl.run("rollout", "status", "daemonset/agent", "--timeout=60s").stdout
+    assert done.splitlines()[-1] == 'daemon set "agent" successfully rolled out'
+    nodes = [n["metadata"]["name"] for n in kubectl.json("get", "nodes")["items"]]
+    pods = _pods(kubectl, "app=agent")
+    assert sorted(p["spec"]["nodeName"] for p in pods) == sorted(nodes)
+    status = kubectl.json("get", "daemonset", "agent")["status"]
+    for key in (
+        "desiredNumberScheduled",
+        "currentNumberScheduled",
+        "numberReady",
+        "updatedNumberScheduled",
+        "numberAvailable",
+    ):
+        assert status[key] == len(nodes), key
+    assert status["numberMisscheduled"] == 0
+    row = kubectl.run("get", "ds", "agent").stdout.splitlines()[1].split()
+    assert row[1:7] == [str(len(nodes))] * 5 + ["<none>"]
+    kubectl.run("set", "image", "daemonset/agent", "c=fluentd:2")
+    kubectl.run("rollout", "status", "daemonset/agent", "--timeout=60s")
+    images = {p["spec"]["containers"][0]["image"] for p in _pods(kubectl, "app=agent")}
+    assert images == {"fluentd:2"}
+    assert _revisions(kubectl, "daemonset/agent") == ["1", "2"]
+
+
+JOB = """
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+spec:
+  completions: {completions}
+  parallelism: 2
+  backoffLimit: 1
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: c
+        image: busybox
+        command: ["sh", "-c", "{script}"]
+"""
+
+
+def test_kubectl_waits_for_a_job_to_complete(kubectl: Kubectl) -> None:
+    job = JOB.format(name="pi", completions=3, script="echo done")
+    kubectl.run("apply", "-f", "-", stdin=job)
+    waited = kubectl.run("wait", "--for=condition=complete", "job/pi", "--timeout=60s")
+    assert waited.stdout.strip() == "job.batch/pi condition met"
+    got = kubectl.json("get", "job", "pi")
+    status = got["status"]
+    assert status["succeeded"] == 3 and "active" not in status and "failed" not in status
+    assert status["startTime"] <= status["completionTime"]
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert set(conditions) == {"SuccessCriteriaMet", "Complete"}
+    assert conditions["Complete"]["reason"] == "CompletionsReached"
+    assert conditions["Complete"]["message"] == "Reached expected number of succeeded pods"
+    uid = got["metadata"]["uid"]
+    assert got["spec"]["selector"] == {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    pods = _pods(kubectl, "job-name=pi")
+    assert len(pods) == 3
+    for pod in pods:
+        assert pod["status"]["phase"] == "Succeeded"
+        (state,) = pod["status"]["containerStatuses"]
+        assert state["state"]["terminated"]["exitCode"] == 0
+        assert state["state"]["terminated"]["reason"] == "Completed"
+    row = kubectl.run("get", "job", "pi").stdout.splitlines()[1].split()
+    assert row[:2] == ["pi", "Complete"] or row[1] == "3/3"  # 1.30 has no STATUS column
+    assert "Completed" in kubectl.run("get", "pods", "-l", "job-name=pi").stdout
+
+
+def test_kubectl_sees_a_job_fail_past_its_backoff_limit(kubectl: Kubectl) -> None:
+    job = JOB.format(name="bad", completions=1, script="echo no; exit 3")
+    kubectl.run("apply", "-f", "-", stdin=job)
+    waited = kubectl.run("wait", "--for=condition=failed", "job/bad", "--timeout=60s")
+    assert waited.stdout.strip() == "job.batch/bad condition met"
+    status = kubectl.json("get", "job", "bad")["status"]
+    assert status["failed"] == 2 and "succeeded" not in status
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert conditions["Failed"]["reason"] == "BackoffLimitExceeded"
+    assert conditions["Failed"]["message"] == "Job has reached the specified backoff limit"
+    codes = {
+        p["status"]["containerStatuses"][0]["state"]["terminated"]["exitCode"]
+        for p in _pods(kubectl, "job-name=bad")
+    }
+    assert codes == {3}

@@ -21,32 +21,44 @@ operations, as a real controller acts only through the API, and reacts to the st
 * :class:`DeploymentController` (``deployment``): each Deployment gets a ReplicaSet per pod
   template, rolled out by its strategy (RollingUpdate or Recreate), with revisions, history
   cleanup, scaling, pausing and its status conditions.
+* :class:`StatefulSetController` (``statefulset``): pods ``<set>-0`` … in order, rolled by
+  revision (ControllerRevisions), with their status.
+* :class:`DaemonSetController` (``daemonset``): one pod on every node that should run it,
+  rolled by revision, with its status.
+* :class:`JobController` (``job``): pods run to completion, counted against ``completions``,
+  ``parallelism`` and ``backoffLimit``, with the Complete/Failed conditions.
 
 :class:`ControllerRunner` (``_runner``) is the loop they share; a :class:`Controller` is anything
 with ``name``, ``observe``, ``initial`` and ``sync``.
 """
 
 from kgen.testing.controllers._runner import Controller, ControllerRunner
+from kgen.testing.controllers.daemonset import DaemonSetController
 from kgen.testing.controllers.deployment import DeploymentController
 from kgen.testing.controllers.endpoints import EndpointsController
 from kgen.testing.controllers.endpointslice import EndpointSliceController
 from kgen.testing.controllers.garbage_collector import GarbageCollector
+from kgen.testing.controllers.job import JobController
 from kgen.testing.controllers.kubelet import DEFAULT_NODES, Kubelet
 from kgen.testing.controllers.namespace import ROOT_CA_CONFIGMAP, NamespaceController
 from kgen.testing.controllers.replicaset import ReplicaSetController
 from kgen.testing.controllers.scheduler import Scheduler
+from kgen.testing.controllers.statefulset import StatefulSetController
 
 __all__ = [
     "DEFAULT_NODES",
     "ROOT_CA_CONFIGMAP",
     "Controller",
     "ControllerRunner",
+    "DaemonSetController",
     "DeploymentController",
     "EndpointSliceController",
     "EndpointsController",
     "GarbageCollector",
+    "JobController",
     "Kubelet",
     "NamespaceController",
     "ReplicaSetController",
     "Scheduler",
+    "StatefulSetController",
 ]

@@ -21,6 +21,10 @@
   once its containers have stopped, which here is at once, as a kubelet does for containers
   that exit on SIGTERM: the grace period is the most a pod may take.
 
+* run to completion: a Job's pods end Succeeded or Failed, not ready (``PodCompleted``), once
+  their runtime reports every container terminated (the default runtime's rule is in
+  :class:`kgen.testing._runtime.HandlerRuntime`); other pods run until deleted.
+
 What its containers do when exec'd or attached is the test's (:mod:`kgen.testing._containers`).
 Not reproduced: liveness and startup probes, resources, volumes, images actually pulled, a node
 that goes NotReady.

@@ -3,11 +3,13 @@
 :class:`Scheduler` does what kube-scheduler does in the simple cases, keyed by pod: a pod with no
 ``spec.nodeName`` (and not being deleted) is bound, through the ``pods/binding`` subresource as
 kube-scheduler binds, to the Ready node with the fewest pods among those that fit: its
-``nodeSelector`` labels match, it tolerates the node's ``NoSchedule``/``NoExecute`` taints, and
-the node is not cordoned (``spec.unschedulable``). A pod no node fits gets the condition
+``nodeSelector`` labels and its required node affinity (``matchExpressions`` on labels,
+``matchFields`` on ``metadata.name``, as a DaemonSet's pods carry) match, it tolerates the node's
+``NoSchedule``/``NoExecute`` taints, and the node is not cordoned (``spec.unschedulable``) unless
+the pod tolerates ``node.kubernetes.io/unschedulable``. A pod no node fits gets the condition
 ``PodScheduled=False`` with reason ``Unschedulable`` and kube-scheduler's message
 (``0/N nodes are available: ...``), and is tried again when nodes change and every few seconds.
-Not reproduced: affinity, topology spread, resource requests against allocatable, priorities,
+Not reproduced: preferred affinity, pod (anti-)affinity, topology spread, resource requests against allocatable, priorities,
 preemption, ``PreferNoSchedule``.
 """
 
@@ -22,12 +24,48 @@ from kgen.testing._options import WriteOptions
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
 
-__all__ = ["Scheduler", "tolerates"]
+__all__ = ["Scheduler", "fits_node", "tolerates"]
 
 _PODS = ("", "pods")
 _NODES = ("", "nodes")
 _RETRY = 5.0
 _MANAGER = "kube-scheduler"
+_UNSCHEDULABLE = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+
+
+def _requirement(requirement: Mapping[str, Any], value: str | None) -> bool:
+    operator = requirement.get("operator")
+    values = requirement.get("values") or []
+    if operator == "In":
+        return value in values
+    if operator == "NotIn":
+        return value not in values
+    if operator == "Exists":
+        return value is not None
+    if operator == "DoesNotExist":
+        return value is None
+    return False  # Gt/Lt are not read: such a term matches no node
+
+
+def _required_affinity(spec: Mapping[str, Any], node: JSON) -> bool:
+    """Whether ``node`` satisfies the pod's required node affinity (any term; every
+    ``matchExpressions`` on labels and ``matchFields`` on ``metadata.name`` of a term)."""
+    required = (
+        ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        )
+        or {}
+    ).get("nodeSelectorTerms")
+    if not required:
+        return True
+    labels = node["metadata"].get("labels") or {}
+    fields = {"metadata.name": node["metadata"]["name"]}
+    return any(
+        all(_requirement(r, labels.get(r.get("key", ""))) for r in t.get("matchExpressions") or [])
+        and all(_requirement(r, fields.get(r.get("key", ""))) for r in t.get("matchFields") or [])
+        for t in required
+        if t.get("matchExpressions") or t.get("matchFields")
+    )
 
 
 def tolerates(tolerations: Iterable[Mapping[str, Any]], taint: Mapping[str, Any]) -> bool:
@@ -170,16 +208,24 @@ def _fits(pod: JSON, node: JSON, reasons: Counter[str]) -> bool:
     if not ready:
         reasons["were not ready"] += 1
         return False
-    if node_spec.get("unschedulable"):
+    tolerations = spec.get("tolerations") or []
+    if node_spec.get("unschedulable") and not tolerates(tolerations, _UNSCHEDULABLE):
         reasons["were unschedulable"] += 1
         return False
     labels = node["metadata"].get("labels") or {}
-    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()) or (
+        not _required_affinity(spec, node)
+    ):
         reasons["didn't match Pod's node affinity/selector"] += 1
         return False
-    tolerations = spec.get("tolerations") or []
     for taint in node_spec.get("taints") or []:
         if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tolerations, taint):
             reasons[f"had untolerated taint {{{taint.get('key')}: {taint.get('value', '')}}}"] += 1
             return False
     return True
+
+
+def fits_node(spec: Mapping[str, Any], node: JSON) -> bool:
+    """Whether a pod with ``spec`` fits ``node`` by the scheduler's rules (what the DaemonSet
+    controller asks of every node)."""
+    return _fits({"metadata": {}, "spec": dict(spec)}, node, Counter())

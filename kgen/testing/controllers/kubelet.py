@@ -21,7 +21,11 @@
   once its containers have stopped, which here is at once, as a kubelet does for containers
   that exit on SIGTERM: the grace period is the most a pod may take.
 
-What its containers do when exec'd or attached is the test's (:mod:`kgen.testing._containers`).
+What its containers do when exec'd or attached is the test's (:mod:`kgen.testing._containers`),
+or, with the local runtime (:mod:`kgen.testing._localruntime`), what real processes do. A deleted
+pod's containers are stopped through the runtime (SIGTERM, SIGKILL after the grace period)
+before the pod is removed.
+
 Not reproduced: liveness and startup probes, resources, volumes, images actually pulled, a node
 that goes NotReady.
 """

@@ -111,7 +111,10 @@ def _exit_code(returncode: int) -> int:
 
 
 def _go_duration(seconds: float) -> str:
-    """``10s``, ``1m20s``, ``5m0s``: a whole number of seconds as Go prints a Duration."""
+    """``300ms``, ``10s``, ``1m20s``, ``5m0s``: a back-off as Go prints a Duration (whole
+    milliseconds below a second, whole seconds above)."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
     whole = int(seconds)
     minutes, rest = divmod(whole, 60)
     return f"{minutes}m{rest}s" if minutes else f"{rest}s"

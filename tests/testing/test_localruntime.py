@@ -101,7 +101,10 @@ def test_a_container_that_exits_is_restarted_with_a_growing_back_off(
     main = eventually(backing_off, "CrashLoopBackOff after two restarts")
     waiting = main["state"]["waiting"]
     assert waiting["reason"] == "CrashLoopBackOff"
-    assert waiting["message"].startswith("back-off 0s restarting failed container=main pod=crash_")
+    assert waiting["message"].startswith(
+        "back-off 600ms restarting failed container=main pod=crash_default("  # 300 ms doubled
+    )  # from the second restart on: the cap of crash_backoff=(0.3, 0.6)
+    assert waiting["message"].endswith(f"({pods.get('crash')['metadata']['uid']})")
     last = main["lastState"]["terminated"]
     assert (last["exitCode"], last["reason"]) == (3, "Error")
     assert last["startedAt"] and last["finishedAt"] and main["ready"] is False

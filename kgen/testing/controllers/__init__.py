@@ -11,8 +11,9 @@ operations, as a real controller acts only through the API, and reacts to the st
   ownerReferences, in the background, in the foreground, or orphaned.
 * :class:`Scheduler` (``scheduler``): pending pods are bound to a Ready node that fits them.
 * :class:`Kubelet` (``kubelet``): the nodes register and stay Ready; the pods bound to them run
-  (Pending, then Running with container statuses and conditions) and go when their grace period
-  after a delete is over.
+  (Pending, then Running with container statuses and conditions, ready as their readiness
+  probes answer) and go when their grace period after a delete is over; with
+  ``APIServer(kubelet="local")`` their containers run as local processes.
 * :class:`EndpointSliceController` (``endpointslice``) and :class:`EndpointsController`
   (``endpoints``): each Service with a selector has the EndpointSlices and the Endpoints of the
   pods it selects, by readiness, with their ports resolved.

@@ -25,7 +25,11 @@
   their runtime reports every container terminated (the default runtime's rule is in
   :class:`kgen.testing._runtime.HandlerRuntime`); other pods run until deleted.
 
-What its containers do when exec'd or attached is the test's (:mod:`kgen.testing._containers`).
+What its containers do when exec'd or attached is the test's (:mod:`kgen.testing._containers`),
+or, with the local runtime (:mod:`kgen.testing._localruntime`), what real processes do. A deleted
+pod's containers are stopped through the runtime (SIGTERM, SIGKILL after the grace period)
+before the pod is removed.
+
 Not reproduced: liveness and startup probes, resources, volumes, images actually pulled, a node
 that goes NotReady.
 """

@@ -19,8 +19,7 @@
 * graceful deletion: a pod the tracker has marked with a ``deletionTimestamp`` and its grace
   period (bound pods wait for their kubelet when the controllers run) is removed by its kubelet
   once its containers have stopped, which here is at once, as a kubelet does for containers
-  that exit on SIGTERM: the grace period is the most a pod may take.
-
+  that exit on SIGTERM: the grace period is the most a pod may take;
 * run to completion: a Job's pods end Succeeded or Failed, not ready (``PodCompleted``), once
   their runtime reports every container terminated (the default runtime's rule is in
   :class:`kgen.testing._runtime.HandlerRuntime`); other pods run until deleted.

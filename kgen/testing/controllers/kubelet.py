@@ -36,10 +36,14 @@ from collections.abc import Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+from kgen.record import EventRecorder, get_reference
 from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._events import ControllerEvents
 
 __all__ = ["DEFAULT_NODES", "HEARTBEAT", "Kubelet", "exit_code"]
 
@@ -69,6 +73,10 @@ class Kubelet:
         self._nodes = {name: index for index, name in enumerate(nodes)}
         self._version = version or "v1.35.0"
         self._pod_ips: dict[tuple[str, str], str] = {}
+        events = ControllerEvents(tracker)
+        self._events: dict[str, EventRecorder] = {
+            name: events.recorder("kubelet", name) for name in nodes
+        }
 
     # --- runner protocol ----------------------------------------------------------------------
 
@@ -254,6 +262,9 @@ class Kubelet:
                 return 0.01  # changed meanwhile: look again
             if err.code != 404:
                 raise
+            return None
+        if phase != "Running":
+            self._started(pod)
         return _COMPLETION if phase != "Running" and _runs_to_completion(pod) else None
 
     def _completed(self, pod: JSON) -> JSON:
@@ -293,7 +304,41 @@ class Kubelet:
         status["conditions"] = conditions
         return status
 
+    def _container_event(self, pod: JSON, path: str, reason: str, message: str) -> None:
+        recorder = self._events.get((pod.get("spec") or {}).get("nodeName", ""))
+        if recorder is not None:
+            ref = msgspec.structs.replace(get_reference(pod), field_path=path)
+            recorder.event(ref, "Normal", reason, message)
+
+    def _started(self, pod: JSON) -> None:
+        """The events a kubelet writes as it starts a pod's containers (images are never
+        pulled: ``Always`` says it pulled in no time)."""
+        spec = pod.get("spec") or {}
+        for field in ("initContainers", "containers"):
+            for container in spec.get(field) or []:
+                name, image = container.get("name", ""), container.get("image", "")
+                path = f"spec.{field}{{{name}}}"
+                if container.get("imagePullPolicy") == "Always":
+                    self._container_event(pod, path, "Pulling", f'Pulling image "{image}"')
+                    pulled = (
+                        f'Successfully pulled image "{image}" in 0s (0s including waiting).'
+                        " Image size: 0 bytes."
+                    )
+                else:
+                    pulled = (
+                        f'Container image "{image}" already present on machine'
+                        " and can be accessed by the pod"
+                    )
+                self._container_event(pod, path, "Pulled", pulled)
+                self._container_event(pod, path, "Created", f"Created container: {name}")
+                self._container_event(pod, path, "Started", f"Started container {name}")
+
     def _remove(self, pods: Any, pod: JSON) -> None:
+        if (pod.get("status") or {}).get("phase") == "Running":
+            for container in (pod.get("spec") or {}).get("containers") or []:
+                name = container.get("name", "")
+                path = f"spec.containers{{{name}}}"
+                self._container_event(pod, path, "Killing", f"Stopping container {name}")
         meta = pod["metadata"]
         options = self._options(gracePeriodSeconds=0, preconditions={"uid": meta.get("uid")})
         try:

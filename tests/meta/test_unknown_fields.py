@@ -147,3 +147,19 @@ def test_read_modify_write_update_keeps_new_fields_on_the_server(
                 assert stored["spec"][key] == value, key
         for key, value in pod["spec"]["containers"][0].items():
             assert stored["spec"]["containers"][0][key] == value, key
+
+
+def test_watch_events_keep_unknown_fields(k130: ModuleType, specs_dir: Path) -> None:
+    from kgen.rest._frames import WatchDecoder
+
+    pod = _pod(specs_dir)
+    frames = b"".join(
+        json.dumps({"type": kind, "object": pod}).encode() + b"\n" for kind in ("ADDED", "MODIFIED")
+    )
+    events = list(WatchDecoder(k130.Pod).feed(frames))
+    assert [e.type for e in events] == ["ADDED", "MODIFIED"]
+    assert all(json.loads(encode(e.object)) == pod for e in events)
+    status = b'{"kind":"Status","apiVersion":"v1","status":"Failure","code":410,"newer":1}'
+    (error,) = WatchDecoder(k130.Pod).feed(b'{"type":"ERROR","object":' + status + b"}\n")
+    assert error.type == "ERROR" and error.object.code == 410
+    assert json.loads(encode(error.object))["newer"] == 1

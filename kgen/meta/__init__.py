@@ -49,6 +49,7 @@ from kgen.meta._types import (
     StatusCause,
     StatusDetails,
 )
+from kgen.meta._unknown import Decoder, convert, unknown_fields
 
 __all__ = [
     "UNSET",
@@ -58,6 +59,7 @@ __all__ = [
     "APIResourceList",
     "APIVersions",
     "Condition",
+    "Decoder",
     "DeleteOptions",
     "FieldsV1",
     "GroupVersionForDiscovery",
@@ -80,6 +82,7 @@ __all__ = [
     "StatusDetails",
     "Time",
     "UnsetType",
+    "convert",
     "decode",
     "deep_copy",
     "encode",
@@ -91,4 +94,5 @@ __all__ = [
     "meta_namespace",
     "meta_resource_version",
     "meta_uid",
+    "unknown_fields",
 ]

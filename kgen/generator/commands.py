@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "register"]
 
 _BAD_INPUT = 2
-_ALL = ("models", "clientset", "listers", "informers")
+_ALL = ("models", "applyconfigurations", "clientset", "listers", "informers")
 
 
 class _BadInput(click.ClickException):

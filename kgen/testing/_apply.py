@@ -34,8 +34,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kgen.testing._errors import APIError
 from kgen.meta._fieldsv1 import FieldsError, Path, from_fields_v1, path_text, to_fields_v1
+from kgen.testing._errors import APIError
 from kgen.testing._schema import SchemaView
 from kgen.testing._typed import Comparison, ShapeError, Shapes
 

@@ -145,3 +145,45 @@ def test_apply_partial_extract_and_round_trip(ac135: str, specs_dir: Path) -> No
         assert isinstance(written, models.Deployment) and written.status.replicas == 3
         assert apps.extract_deployment(written, "ctl", "status").status == status.status
         assert apps.extract_deployment(written, "ctl").status is UNSET
+
+
+EXAMPLE_SPEC = Path(__file__).resolve().parents[2] / "openapi-specs" / "databases.kgen.dev.yaml"
+
+
+def test_crd_apply_and_extract(example_package: Path) -> None:
+    """The checked-in package of kgen's example CRDs: keyed users, a granular map, status."""
+    from kgen_databases.applyconfigurations import databases_v1 as ac
+    from kgen_databases.clientset import Clientset
+    from kgen_databases.models import databases_v1 as models
+
+    with APIServer(specs=[EXAMPLE_SPEC]) as server:
+        cs = Clientset(Config(host=server.url, bearer_token=server.token, qps=-1, timeout=10))
+        clusters = cs.databases_v1.postgres_clusters("default")
+        user = ac.PostgresClusterSpecUsersApplyConfiguration
+        mine = ac.apply_postgres_cluster("db", "default").__replace__(
+            spec=ac.PostgresClusterSpecApplyConfiguration(
+                version="16",
+                storage=ac.PostgresClusterSpecStorageApplyConfiguration(size="1Gi"),
+                parameters={"max_connections": "100"},
+                users=(user(name="app", databases=("a", "b")),),
+            )
+        )
+        got = clusters.apply(mine, field_manager="me")
+        assert isinstance(got, models.PostgresCluster) and got.spec.version == "16"
+        theirs = ac.apply_postgres_cluster("db", "default").__replace__(
+            spec=ac.PostgresClusterSpecApplyConfiguration(
+                parameters={"shared_buffers": "1GB"},
+                users=(user(name="admin", superuser=True),),
+            )
+        )
+        live = clusters.apply(theirs, field_manager="other")
+        assert live.spec.parameters == {"max_connections": "100", "shared_buffers": "1GB"}
+        assert encode(ac.extract_postgres_cluster(live, "me")) == encode(mine)
+        assert encode(ac.extract_postgres_cluster(live, "other")) == encode(theirs)
+
+        status = ac.apply_postgres_cluster("db", "default").__replace__(
+            status=ac.PostgresClusterStatusApplyConfiguration(phase="Running")
+        )
+        written = clusters.apply_status(status, field_manager="op")
+        assert written.status.phase == "Running"
+        assert ac.extract_postgres_cluster(written, "op", "status").status == status.status

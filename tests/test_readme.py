@@ -83,6 +83,7 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
             "print(json.dumps({'listed': sorted(p.metadata.name for p in pods.items),"
             " 'web': type(web).__name__ + ':' + web.metadata.name,"
             " 'cached': sorted(p.metadata.name for p in running),"
+            " 'scaled': [scaled.spec.replicas, mine.spec.replicas, repr(mine.spec.template)],"
             " 'exec': [output[0].decode(), output[1]]}))\n"
         )
         env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": str(tmp_path)}
@@ -99,5 +100,6 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
         "listed": ["web-1", "web-2"],
         "web": "Deployment:web",
         "cached": ["web-1", "web-2"],
+        "scaled": [3, 2, "UNSET"],
         "exec": ["hi\n", 3],
     }

@@ -103,6 +103,7 @@ class _ApplyModule(_Module):
         self.definitions = definitions
         self.local = {layout.classes[d][1] + _SUFFIX for d in definitions}
         self.class_vars = False
+        self.list_vars = False
         self.models_module = False
 
     def ref(self, definition: str) -> str:
@@ -159,6 +160,7 @@ class _ApplyModule(_Module):
         if schema.get("x-kubernetes-map-type") == "atomic":
             extra.append("    _atomic: ClassVar[bool] = True")
         if lists:
+            self.list_vars = True
             extra.append(
                 style.field(
                     "_lists", "ClassVar[Mapping[str, ListType]]", None, "{" + ", ".join(lists) + "}"
@@ -227,7 +229,7 @@ class _ApplyModule(_Module):
     def apply_header(self, names: list[str]) -> str:
         sections = [["from __future__ import annotations"]]
         standard = []
-        if self.class_vars or self.models_module:
+        if self.list_vars or self.models_module:
             standard.append("from collections.abc import Mapping")
         typing = (["Any"] if self.typing_any else []) + (["ClassVar"] if self.class_vars else [])
         if typing:
@@ -237,7 +239,7 @@ class _ApplyModule(_Module):
         third_party = ["import kgen.meta as _kgen_meta"] if self.meta_module else []
         third_party += ["import msgspec"] if self.field_alias else []
         imported = {"ApplyConfiguration"} | self.meta_names
-        imported |= {"ListType"} if self.class_vars else set()
+        imported |= {"ListType"} if self.list_vars else set()
         ordered = sorted(imported, key=lambda n: (not n.isupper(), not n[:1].isupper(), n))
         third_party.append(style.import_from("kgen.meta", ordered))
         sections.append(third_party)

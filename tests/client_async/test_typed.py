@@ -282,3 +282,26 @@ def test_from_kubeconfig_reads_the_context(server: APIServer, tmp_path: Path) ->
             return str(got.metadata.name)
 
     assert run(main) == name
+
+
+def test_open_exec_is_an_interactive_async_session(server: APIServer, config: Config) -> None:
+    server.containers.on_exec(shell)
+    clientset = module("aio").AsyncClientset
+    name = _unique("interactive")
+
+    async def main() -> tuple[list[bytes], int]:
+        async with clientset(config) as cs:
+            pods = cs.core_v1.pods("default")
+            await pods.create(_pod(name))
+            seen = []
+            async with await pods.open_exec(name, ["cat"], stdin=True) as session:
+                await session.write(b"alpha\n")
+                output = await session.read(timeout=10)
+                assert output is not None
+                seen.append(output.data)
+                await session.close_stdin()
+                seen.extend([output.data async for output in session])
+                code = await session.wait()
+            return seen, code
+
+    assert run(main) == ([b"alpha\n"], 0)

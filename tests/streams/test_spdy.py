@@ -4,11 +4,17 @@ port-forward with kubectl 1.30, against the TLS test server."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import http.client
+import os
+import pty
 import re
 import socket
 import ssl
+import struct
 import subprocess
+import termios
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -201,3 +207,41 @@ def test_kubectl_1_30_port_forward(
         finally:
             process.kill()
     assert "-> 81: error forwarding port 81" in errors and "connection refused" in errors
+
+
+@pytest.mark.kubectl
+def test_exec_with_a_terminal_sends_its_size(
+    server: APIServer, kubectl: Kubectl, make_pod: MakePod
+) -> None:
+    """``-it`` under a real terminal: no stderr stream, a ``resize`` stream whose first size is
+    the terminal's (v3 and later)."""
+
+    def report_size(process: ContainerProcess) -> int:
+        size = process.sizes.get(timeout=20)
+        process.stdout.write(f"tty={process.tty} {size.width}x{size.height}\n")
+        return 0
+
+    server.containers.on_exec(report_size)
+    name = make_pod()
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 31, 97, 0, 0))
+    try:
+        with subprocess.Popen(
+            kubectl.argv("exec", "-it", name, "--", "stty", "size"),
+            stdin=terminal,
+            stdout=terminal,
+            stderr=terminal,
+            env=kubectl.env,
+        ) as process:
+            os.close(terminal)
+            terminal = -1
+            seen = bytearray()
+            with contextlib.suppress(OSError):  # EIO once kubectl has closed the terminal
+                while chunk := os.read(controller, 4096):
+                    seen += chunk
+            assert process.wait(timeout=30) == 0, seen
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+    assert "tty=True 97x31" in seen.decode(errors="replace")

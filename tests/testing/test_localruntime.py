@@ -353,3 +353,36 @@ def test_kubectl_run_rm_i_runs_the_args_and_cleans_up(pods: Objects, kubectl: Ku
     assert 'pod "once" deleted' in done.stdout + done.stderr
     names = lambda: [p["metadata"]["name"] for p in pods.list()["items"]]  # noqa: E731
     eventually(lambda: "once" not in names(), "the pod is removed")
+
+
+def test_a_failing_liveness_probe_restarts_the_process(pods: Objects, kubectl: Kubectl) -> None:
+    """The probe's command runs in the container; once it fails the process gets SIGTERM and
+    the container starts again (its command recreating what the probe looks for)."""
+    probe = {"exec": {"command": ["test", "-f", "alive"]}, "periodSeconds": 1}
+    script = "echo started; touch alive; exec sleep 1000"
+    pods.create(
+        _pod(
+            "lively",
+            "sh",
+            "-c",
+            script,
+            container={"livenessProbe": probe | {"failureThreshold": 1}},
+        )
+    )
+    first = eventually(
+        lambda: _main(pods, "lively").get("started") and _main(pods, "lively"), "runs"
+    )
+    kubectl.run("exec", "lively", "--", "rm", "alive")
+    again = eventually(
+        lambda: (s := _main(pods, "lively")).get("restartCount") == 1 and s.get("ready") and s,
+        "the container is restarted",
+        timeout=20,
+    )
+    ended = again["lastState"]["terminated"]
+    assert (ended["exitCode"], ended["reason"]) == (143, "Error")
+    assert again["containerID"] != first["containerID"]
+    assert kubectl.run("logs", "lively", "--previous").stdout == "started\n"
+    events = kubectl.json("get", "events", "--field-selector", "involvedObject.name=lively")
+    messages = {e["message"] for e in events["items"]}
+    assert "Container main failed liveness probe, will be restarted" in messages
+    assert "Liveness probe failed: " in messages  # ``test`` says nothing when it fails

@@ -12,7 +12,8 @@
   ``startTime``, init containers terminated ``Completed`` first, then each container as its
   runtime reports it (:mod:`kgen.testing._runtime`: by default running from the first sync),
   ready once running, or, with a ``readinessProbe``, while what the test registered answers
-  the probe (:mod:`kgen.testing._probes`, re-probed every ``periodSeconds``), and the
+  the probe (:mod:`kgen.testing._probes`, re-probed every ``periodSeconds``; liveness and
+  startup probes too), and the
   conditions ``PodScheduled``, ``PodReadyToStartContainers``, ``Initialized``,
   ``ContainersReady`` and ``Ready``. Only a change of the kubelet's own view is written (a
   status another client writes stays until then);
@@ -29,8 +30,11 @@ or, with the local runtime (:mod:`kgen.testing._localruntime`), what real proces
 pod's containers are stopped through the runtime (SIGTERM, SIGKILL after the grace period)
 before the pod is removed.
 
-Not reproduced: liveness and startup probes, resources, volumes, images actually pulled, a node
-that goes NotReady.
+A failed liveness or startup probe (:mod:`kgen.testing._probes`) kills and restarts the
+container through the runtime, with the kubelet's ``Unhealthy`` and ``Killing`` events; a
+startup probe holds back ``started``, readiness and liveness until it passes.
+
+Not reproduced: resources, volumes, images actually pulled, a node that goes NotReady.
 """
 
 from __future__ import annotations

@@ -21,9 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 
-from kgen.testing import APIServer, ContainerProcess
-from tests.streams.conftest import MakePod, echo
+from kgen.client import ResourceClient
+from kgen.rest import Config, RESTClient
+from kgen.testing import APIServer, ContainerProcess, PortConnection
+from tests.streams.conftest import PODS, MakePod, echo
 from tests.streams.fakefs import FakeFS
 from tests.streams.shell import shell
 from tests.streams.test_judges import _running_pod
@@ -245,3 +248,86 @@ def test_exec_with_a_terminal_sends_its_size(
         if terminal >= 0:
             os.close(terminal)
     assert "tty=True 97x31" in seen.decode(errors="replace")
+
+
+def _own_server(specs_dir: Path) -> APIServer:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    return APIServer(
+        specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
+        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
+        ca_pem=ca.cert_pem.bytes(),
+    ).start()
+
+
+@pytest.mark.kubectl
+def test_stopping_the_server_ends_open_spdy_sessions(specs_dir: Path, tmp_path: Path) -> None:
+    """An exec (kubectl 1.29, stdin still open) and a forwarded connection (kubectl 1.30) in
+    progress when the server stops: the handlers see the end, both kubectls end, and ``stop``
+    returns having joined the sessions."""
+    server = _own_server(specs_dir)
+    executing, exec_ended, port_ended = threading.Event(), threading.Event(), threading.Event()
+
+    def stuck(process: ContainerProcess) -> int:
+        process.stdout.write(b"partial\n")
+        executing.set()
+        if process.disconnected.wait(30):
+            exec_ended.set()
+        return 0
+
+    def hold(connection: PortConnection) -> None:
+        connection.socket.sendall(b"ready")
+        while connection.socket.recv(65536):
+            pass
+        port_ended.set()
+
+    server.containers.on_exec(stuck)
+    server.containers.on_port(hold, port=80)
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    old_exec = Kubectl(_binary("1.29"), kubeconfig, "default", tmp_path / "cache")
+    old_forward = Kubectl(_binary("1.30"), kubeconfig, "default", tmp_path / "cache")
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        with RESTClient(
+            Config(host=server.url, bearer_token=server.token, ca_data=server.ca_pem)
+        ) as rest:
+            pods: Any = ResourceClient(rest, PODS, dict, dict, "default")
+            pods.create({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}})
+            _running_pod(lambda: "p", pods)
+        execution = subprocess.Popen(
+            old_exec.argv("exec", "-i", "p", "--", "sleep"),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=old_exec.env,
+        )
+        processes.append(execution)
+        forward = subprocess.Popen(
+            old_forward.argv("port-forward", "p", ":80"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=old_forward.env,
+        )
+        processes.append(forward)
+        assert execution.stdout is not None and forward.stdout is not None
+        assert execution.stdout.readline() == "partial\n"
+        found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80", forward.stdout.readline())
+        assert found
+        with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=10) as sock:
+            assert sock.recv(5) == b"ready"
+            stopper = threading.Thread(target=server.stop)
+            stopper.start()
+            stopper.join(30)
+            assert not stopper.is_alive()
+            assert exec_ended.is_set() and port_ended.is_set()
+            assert sock.recv(100) == b""
+        # kubectl ends; with an empty error stream its v4 client reports success (client-go's
+        # reading of a connection that closes without a Status), so its code says nothing here
+        execution.wait(timeout=20)
+    finally:
+        for process in processes:
+            process.kill()
+            process.communicate()
+        server.stop()

@@ -120,7 +120,7 @@ class SPDYSession(Session):
         try:
             if "error" in streams:
                 link.sender.data(streams["error"], _status_bytes(self._protocol, status))
-            for stream in streams.values():
+            for stream in list(streams.values()):  # the reader may still add one
                 link.sender.data(stream, b"", fin=True)
         except OSError:
             process.disconnected.set()
@@ -130,7 +130,7 @@ class SPDYSession(Session):
         closes the connection or says GOAWAY."""
         process, streams = self.process, self._streams
         parser, opened, expected = Parser(), 0, self._expected()
-        resizes = bytearray()
+        resizes: bytearray | None = bytearray()
         try:
             for chunk in link.chunks():
                 for frame in parser.feed(chunk):
@@ -147,15 +147,19 @@ class SPDYSession(Session):
                         if frame.flags & FIN:
                             process.stdin.end()
                     elif frame.kind == DATA and frame.stream == streams.get("resize"):
-                        resizes += frame.data
-                        _take_sizes(resizes, process)
+                        if resizes is not None:
+                            resizes += frame.data
+                            try:
+                                _take_sizes(resizes, process)
+                            except FramingError:  # the kubelet stops reading sizes, only that
+                                resizes = None
                     elif frame.kind == RST_STREAM and frame.stream == streams.get("stdin"):
                         process.stdin.end()
                     elif frame.kind == PING:
                         link.sender.ping(frame.value)
                     elif frame.kind == GOAWAY:
                         return
-        except (SPDYError, FramingError, OSError):
+        except (SPDYError, OSError):
             pass
         finally:
             process.stdin.end()

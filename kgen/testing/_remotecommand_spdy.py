@@ -8,7 +8,7 @@ outcome on the error stream, and closes. The sub-protocol decides the error stre
 ``v4``/``v5`` the ``Status`` JSON that carries the exit code; ``v3``, ``v2`` and
 ``channel.k8s.io`` the failure's message only (nothing on success). Bytes on ``stdin`` feed
 the process, its FIN ends its input; ``resize`` carries concatenated ``{"Width","Height"}``
-objects.
+objects (a malformed one ends the reading of sizes, and only that, as the kubelet's decoder).
 
 Deviation: the kubelet's ``channel.k8s.io`` handler resets the error stream as soon as the
 streams are open (a 1.0 bug kept there), so its clients never read the status; here it is sent

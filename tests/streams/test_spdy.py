@@ -29,6 +29,7 @@ from kgen.testing import APIServer, ContainerProcess, PortConnection
 from tests.streams.conftest import PODS, MakePod, echo
 from tests.streams.fakefs import FakeFS
 from tests.streams.shell import shell
+from tests.streams.spdyclient import SPDYExec
 from tests.streams.test_judges import _running_pod
 from tests.testing.test_kubectl import Kubectl, _binary
 
@@ -331,3 +332,78 @@ def test_stopping_the_server_ends_open_spdy_sessions(specs_dir: Path, tmp_path: 
             process.kill()
             process.communicate()
         server.stop()
+
+
+def _exec_query(*command: str, **flags: bool) -> list[tuple[str, str]]:
+    return [("command", c) for c in command] + [(k, "true") for k, on in flags.items() if on]
+
+
+@pytest.mark.parametrize(
+    ("protocol", "failure"),
+    [
+        ("v5.channel.k8s.io", b'"reason":"NonZeroExitCode"'),
+        ("v4.channel.k8s.io", b'"reason":"NonZeroExitCode"'),
+        ("v3.channel.k8s.io", b"command terminated with non-zero exit code: exit status 3"),
+        ("v2.channel.k8s.io", b"command terminated with non-zero exit code: exit status 3"),
+        ("channel.k8s.io", b"command terminated with non-zero exit code: exit status 3"),
+    ],
+)
+def test_each_sub_protocol_reports_the_outcome_its_way(
+    server: APIServer, make_pod: MakePod, protocol: str, failure: bytes
+) -> None:
+    """v4 and v5 write the Status JSON on the error stream, older ones the failure's message
+    only and nothing on success; stdout and stderr on their streams either way."""
+    server.containers.on_exec(shell)
+    name = make_pod()
+    for script, error in (("echo out; echo err >&2; exit 3", failure), ("echo out", None)):
+        query = _exec_query("sh", "-c", script, stdout=True, stderr=True)
+        client = SPDYExec(server, name, query, protocol)
+        try:
+            assert f"X-Stream-Protocol-Version: {protocol}" in client.head
+            streams = [client.open(kind) for kind in ("error", "stdout", "stderr")]
+            got = client.collect(streams)
+        finally:
+            client.close()
+        assert got[streams[1]] == b"out\n"
+        assert got[streams[2]] == (b"err\n" if error else b"")
+        if error is not None:
+            assert error in got[streams[0]]
+        elif protocol.startswith(("v4", "v5")):
+            assert got[streams[0]] == b'{"metadata":{},"status":"Success"}'
+        else:
+            assert got[streams[0]] == b""
+
+
+@pytest.mark.parametrize("protocol", ["v3.channel.k8s.io", "v2.channel.k8s.io"])
+def test_a_terminal_gets_a_resize_stream_from_v3(
+    server: APIServer, make_pod: MakePod, protocol: str
+) -> None:
+    """With a TTY, v3 waits for a ``resize`` stream whose sizes may arrive split across frames
+    (a malformed one ends the sizes, not the session); v2 has no resizing and starts without."""
+    sizes: list[tuple[int, int]] = []
+
+    def terminal(process: ContainerProcess) -> int:
+        process.stdin.read()
+        while not process.sizes.empty():
+            size = process.sizes.get()
+            sizes.append((size.width, size.height))
+        process.stdout.write(f"{len(sizes)} sizes\n")
+        return 0
+
+    server.containers.on_exec(terminal)
+    query = _exec_query("sh", stdin=True, stdout=True, tty=True)
+    client = SPDYExec(server, make_pod(), query, protocol)
+    try:
+        kinds = ["error", "stdin", "stdout"]
+        streams = [client.open(kind) for kind in kinds]
+        if protocol.startswith("v3"):
+            resize = client.open("resize")
+            client.send(resize, b'{"Width":80,"Hei')
+            client.send(resize, b'ght":24}\n{"Width":100,"Height":30}')
+            client.send(resize, b'{"Width":"wide"}{"Width":1,"Height":1}')
+        client.send(streams[1], b"", fin=True)
+        got = client.collect(streams)
+    finally:
+        client.close()
+    expected = [(80, 24), (100, 30)] if protocol.startswith("v3") else []
+    assert sizes == expected and got[streams[2]] == f"{len(expected)} sizes\n".encode()

@@ -473,15 +473,7 @@ class Handler:
         """``pods``, ``services`` or ``nodes`` ``<name>/proxy[/<path>]``: relayed to what
         answers there (:mod:`kgen.testing._proxy`)."""
         status, headers, body = self.proxy.serve(
-            request.method,
-            target.info.plural,
-            target.namespace,
-            target.name,
-            tail,
-            request.path,
-            request.query,
-            request.headers,
-            request.body,
+            request, target.info.plural, target.namespace, target.name, tail
         )
         if isinstance(body, bytes):
             return Response(status, headers, body)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 import yaml
 
 from kgen.client import GroupVersionResource, ResourceClient
@@ -28,12 +27,9 @@ KUBECTL = "1.33"
 
 
 def _tls_server(specs_dir: Path, **options: Any) -> APIServer:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     return APIServer(
         specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
         controllers=True,
         kubelet="local",
         **options,

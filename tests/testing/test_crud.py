@@ -404,7 +404,7 @@ def test_nulls_are_dropped_unless_nullable(specs_dir: Path, tmp_path: Path) -> N
         answer = api.request(
             "POST", "/apis/apps/v1/namespaces/default/deployments", json=deployment
         )
-        unknown = r'unknown field \"spec.template.spec.containers[0].bogus\"'
+        unknown = r"unknown field \"spec.template.spec.containers[0].bogus\""
         assert unknown in answer.headers["Warning"]  # inside list items too, as kube prunes
         created = answer.json()
         assert "bogus" not in created["spec"]["template"]["spec"]["containers"][0]

@@ -97,6 +97,16 @@ class _HTTPServer(ThreadingHTTPServer):
         return conn, addr
 
 
+def _folded(items: Any) -> dict[str, str]:
+    """Request headers by lowercased name; a repeated one (kubectl's X-Stream-Protocol-Version
+    per sub-protocol) is folded into one comma-separated value, as HTTP defines it."""
+    headers: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -118,7 +128,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             method=self.command,
             path=url.path,
             query=parse_qs(url.query, keep_blank_values=True),
-            headers={k.lower(): v for k, v in self.headers.items()},
+            headers=_folded(self.headers.items()),
             body=body,
             peer_cert=peer_cert,
             disconnected=self._peer_closed,

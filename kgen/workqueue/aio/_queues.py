@@ -246,4 +246,3 @@ async def _wait(event: asyncio.Event, timeout: float) -> bool:
         async with asyncio.timeout(max(timeout, 0.0)):
             await event.wait()
     return event.is_set()
-

@@ -26,7 +26,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from kgen.cache._indexer import Indexer, ReflectorStore
 from kgen.cache._listwatch import ListerWatcher, ObjectList, WatchInterface
@@ -51,12 +51,19 @@ log = logging.getLogger("kgen.cache")
 INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
 """Marks the bookmark that ends the initial events of a streaming list."""
 
+
+class NamedReflector(Protocol):
+    """What :func:`default_watch_error_handler` needs of a reflector (either kind)."""
+
+    name: str
+
+
 WatchErrorHandler = Callable[["Reflector", BaseException], None]
 """Called (on the reflector's thread) with every error that ends a list-and-watch round,
 before the backoff delay."""
 
 
-def default_watch_error_handler(reflector: Reflector, err: BaseException) -> None:
+def default_watch_error_handler(reflector: NamedReflector, err: BaseException) -> None:
     """Log the error: quietly for an expired resource version, as a warning otherwise."""
     if is_expired_error(err) or is_expired_error(err.__cause__ or err):
         log.info("%s: watch closed: %s", reflector.name, err)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kgen._drive import drive
 from kgen.clock import REAL_CLOCK, Clock, wait_until
 from kgen.leaderelection._lock import LeaseLock
 from kgen.leaderelection._program import (
@@ -179,18 +180,7 @@ class LeaderElector:
 
     def _drive(self, program: Program) -> Any:
         """Run ``program``, performing each operation it yields; return what it returns."""
-        result: Any = None
-        error: Exception | None = None
-        while True:
-            try:
-                op = program.send(result) if error is None else program.throw(error)
-            except StopIteration as done:
-                return done.value
-            result, error = None, None
-            try:
-                result = self._perform(op)
-            except Exception as err:
-                error = err
+        return drive(program, self._perform)
 
     def _perform(self, op: Op) -> Any:
         if isinstance(op, Get):

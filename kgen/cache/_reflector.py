@@ -30,12 +30,11 @@ from typing import Any, Protocol
 
 from kgen.cache._indexer import Indexer, ReflectorStore
 from kgen.cache._listwatch import ListerWatcher, ObjectList, WatchInterface
-from kgen.cache._reflector_rules import ReflectorRules, WatchEnd
+from kgen.cache._reflector_rules import INITIAL_EVENTS_END_ANNOTATION, ReflectorRules, WatchEnd
 from kgen.cache._watch_errors import ListFailedError, is_expired_error
 from kgen.clock import REAL_CLOCK, Clock, wait_until
-from kgen.meta import meta_field, meta_resource_version
 from kgen.pager import DEFAULT_PAGE_SIZE, ListPager, PagedList
-from kgen.rest import ListOptions, is_too_large_resource_version
+from kgen.rest import ListOptions
 from kgen.retry import Backoff
 
 __all__ = [
@@ -47,9 +46,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("kgen.cache")
-
-INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
-"""Marks the bookmark that ends the initial events of a streaming list."""
 
 
 class NamedReflector(Protocol):
@@ -221,43 +217,23 @@ class Reflector:
 
     def _watch_list(self) -> WatchInterface[Any] | None:
         """Open a streaming list; return the watch once the initial events are stored."""
-        options = ListOptions(
-            resource_version=self._rules.watch_list_resource_version(),
-            resource_version_match="NotOlderThan",
-            send_initial_events=True,
-            allow_watch_bookmarks=True,
-            timeout_seconds=self._rules.watch_timeout(),
-        )
-        watch = self._lw.watch(options)
+        rules = self._rules
+        watch = self._lw.watch(rules.watch_list_options())
         self._set_watch(watch)
         temp: Indexer[Any] = Indexer()
         try:
             for event in watch:
                 if self._stop.is_set():
                     raise _StopRequested()
-                obj = event.object
-                if event.type == "BOOKMARK":
-                    annotations = meta_field(obj, "annotations")
-                    if (
-                        isinstance(annotations, Mapping)
-                        and annotations.get(INITIAL_EVENTS_END_ANNOTATION) == "true"
-                    ):
-                        bookmark_rv = meta_resource_version(obj)
-                        self._store.replace(temp.list(), bookmark_rv)
-                        self._rules.synced_to(bookmark_rv)
-                        return watch
-                    continue
-                if not self._rules.accepts(obj):
-                    continue
-                if event.type in ("ADDED", "MODIFIED"):
-                    temp.update(obj)
-                elif event.type == "DELETED":
-                    temp.delete(obj)
+                synced_rv = rules.initial_event(temp, event)
+                if synced_rv is not None:
+                    self._store.replace(temp.list(), synced_rv)
+                    rules.synced_to(synced_rv)
+                    return watch
         except Exception as err:
             watch.stop()
             self._set_watch(None)
-            if is_expired_error(err) or is_too_large_resource_version(err):
-                self._rules.mark_unavailable()
+            rules.watch_list_failed(err)
             raise
         watch.stop()
         self._set_watch(None)

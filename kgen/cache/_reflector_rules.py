@@ -16,16 +16,17 @@ import enum
 import logging
 import random
 import threading
+from collections.abc import Mapping
 from typing import Any
 
-from kgen.cache._indexer import ReflectorStore
+from kgen.cache._indexer import Indexer, ReflectorStore
 from kgen.cache._watch_errors import (
     VeryShortWatchError,
     is_connection_refused,
     is_expired_error,
 )
 from kgen.clock import Clock
-from kgen.meta import meta_resource_version
+from kgen.meta import meta_field, meta_resource_version
 from kgen.pager import DEFAULT_PAGE_SIZE, PagedList
 from kgen.rest import (
     ListOptions,
@@ -35,12 +36,19 @@ from kgen.rest import (
     is_too_many_requests,
 )
 
-__all__ = ["DEFAULT_MIN_WATCH_TIMEOUT", "ReflectorRules", "WatchEnd"]
+__all__ = [
+    "DEFAULT_MIN_WATCH_TIMEOUT",
+    "INITIAL_EVENTS_END_ANNOTATION",
+    "ReflectorRules",
+    "WatchEnd",
+]
 
 log = logging.getLogger("kgen.cache")
 
 DEFAULT_MIN_WATCH_TIMEOUT = 300.0
 """A watch asks the server to end it after a random time between this and twice this."""
+INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
+"""Marks the bookmark that ends the initial events of a streaming list."""
 
 
 class WatchEnd(enum.Enum):
@@ -136,6 +144,45 @@ class ReflectorRules:
         """Record a successful list (before the store is replaced with it)."""
         if options.resource_version == "0" and result.paginated:
             self._paginated_result = True
+
+    # -- streaming lists ----------------------------------------------------------------------
+
+    def watch_list_options(self) -> ListOptions:
+        """Options of a streaming list: a watch from the last version (``""`` when unavailable)
+        that first sends the current state as ADDED events, ended by a marked bookmark."""
+        return ListOptions(
+            resource_version=self.watch_list_resource_version(),
+            resource_version_match="NotOlderThan",
+            send_initial_events=True,
+            allow_watch_bookmarks=True,
+            timeout_seconds=self.watch_timeout(),
+        )
+
+    def initial_event(self, temp: Indexer[Any], event: WatchEvent[Any]) -> str | None:
+        """Apply one event of a streaming list's initial state to ``temp``; return the
+        resourceVersion of the bookmark that ends the initial events (then replace the store
+        with ``temp`` and call :meth:`synced_to`), else ``None``."""
+        obj = event.object
+        if event.type == "BOOKMARK":
+            annotations = meta_field(obj, "annotations")
+            if (
+                isinstance(annotations, Mapping)
+                and annotations.get(INITIAL_EVENTS_END_ANNOTATION) == "true"
+            ):
+                return meta_resource_version(obj)
+            return None
+        if not self.accepts(obj):
+            return None
+        if event.type in ("ADDED", "MODIFIED"):
+            temp.update(obj)
+        elif event.type == "DELETED":
+            temp.delete(obj)
+        return None
+
+    def watch_list_failed(self, err: BaseException) -> None:
+        """A streaming list failed with ``err``: an expired or too new version is unavailable."""
+        if is_expired_error(err) or is_too_large_resource_version(err):
+            self.mark_unavailable()
 
     # -- watching -----------------------------------------------------------------------------
 

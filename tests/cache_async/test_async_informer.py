@@ -395,3 +395,35 @@ def test_the_factory_shares_starts_on_demand_and_awaits_everything(
         assert late is informer and informer.is_stopped
 
     with_clients(server, namespace, main)
+
+
+def test_streaming_list_against_the_server(server: APIServer, namespace: str) -> None:
+    async def main(client: AsyncRESTClient, writes: Writes) -> None:
+        await writes.create("a", v="1")
+        await writes.create("b", v="1")
+        lw = AsyncListWatch.for_resource(
+            client, CONFIGMAPS, ConfigMap, ConfigMapList, namespace=namespace
+        )
+        informer: AsyncSharedIndexInformer[ConfigMap] = AsyncSharedIndexInformer(
+            lw, ConfigMap, use_watch_list=True
+        )
+        handler = PlainHandler()
+        informer.add_event_handler(handler)
+        async with informer:
+            assert await informer.wait_for_cache_sync(timeout=10)
+            await writes.delete("a")
+            await writes.create("c", v="1")
+            await until(
+                lambda: sorted(informer.get_indexer().list_keys())
+                == [f"{namespace}/b", f"{namespace}/c"]
+            )
+            await until(lambda: len(handler.events) == 4)
+        assert sorted(handler.events[:2]) == [("add-initial", "a", "1"), ("add-initial", "b", "1")]
+        assert handler.events[2:] == [("delete", "a", "1"), ("add", "c", "1")]
+        prefix = f"/api/v1/namespaces/{namespace}/configmaps?"
+        requests = [path for method, path in server.requests if path.startswith(prefix)]
+        assert requests and all("watch=true" in path for path in requests)
+        assert "sendInitialEvents=true" in requests[0]
+        assert "resourceVersionMatch=NotOlderThan" in requests[0]
+
+    with_clients(server, namespace, main)

@@ -52,7 +52,7 @@ T = TypeVar("T")
 
 class AsyncSharedIndexInformer(InformerCore[T]):
     """See the module docstring. Parameters as :class:`~kgen.cache.SharedIndexInformer`'s,
-    with an :class:`~kgen.cache.aio.AsyncListerWatcher` (no streaming list)."""
+    with an :class:`~kgen.cache.aio.AsyncListerWatcher`."""
 
     def __init__(
         self,
@@ -62,6 +62,7 @@ class AsyncSharedIndexInformer(InformerCore[T]):
         indexers: Indexers | None = None,
         *,
         name: str = "informer",
+        use_watch_list: bool = False,
         clock: Clock = REAL_CLOCK,
         backoff: Backoff | None = None,
     ) -> None:
@@ -69,6 +70,7 @@ class AsyncSharedIndexInformer(InformerCore[T]):
             object_type, resync_period, indexers, name=name, clock=clock, backoff=backoff
         )
         self._lw = lister_watcher
+        self._use_watch_list = use_watch_list
         self._tasks: list[asyncio.Task[None]] = []
         self._stopped_event = asyncio.Event()
 
@@ -121,6 +123,7 @@ class AsyncSharedIndexInformer(InformerCore[T]):
                 should_resync=self._should_resync,
                 clock=self._clock,
                 backoff=self._backoff,
+                use_watch_list=self._use_watch_list,
                 watch_error_handler=self._watch_error_handler or default_watch_error_handler,
             )
             self._reflector = reflector

@@ -59,15 +59,18 @@ class AsyncListWatchClient(Protocol):
 
 
 class AsyncListWatch:
-    """An :class:`AsyncListerWatcher` made of a list and a watch coroutine function."""
+    """An :class:`AsyncListerWatcher` made of a list and a watch coroutine function.
+    ``watch_list_semantics_unsupported`` tells a reflector not to try a streaming list."""
 
     def __init__(
         self,
         list_func: Callable[[ListOptions], Awaitable[ObjectList | Mapping[str, Any]]],
         watch_func: Callable[[ListOptions], Awaitable[AsyncWatchInterface[Any]]],
+        watch_list_semantics_unsupported: bool = False,
     ) -> None:
         self._list = list_func
         self._watch = watch_func
+        self.watch_list_semantics_unsupported = watch_list_semantics_unsupported
 
     @classmethod
     def from_client(

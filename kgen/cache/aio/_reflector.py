@@ -10,7 +10,9 @@ the last version; a 410 or another error ends the round, which is retried after 
 backoff and resync sleeps await the stop event, and :meth:`AsyncReflector.stop` ends the
 current watch at once.
 
-Streaming lists (``sendInitialEvents``) are the sync reflector's only; this one always lists.
+With ``use_watch_list`` the reflector first tries a streaming list (a watch with
+``sendInitialEvents`` whose initial events, ended by a marked bookmark, stand in for the list;
+the same rules), falling back to listing when that fails, as the sync reflector does.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kgen.cache._indexer import ReflectorStore
+from kgen.cache._indexer import Indexer, ReflectorStore
 from kgen.cache._listwatch import ObjectList
 from kgen.cache._reflector import default_watch_error_handler
 from kgen.cache._reflector_rules import ReflectorRules, WatchEnd
@@ -69,6 +71,7 @@ class AsyncReflector:
         backoff: Backoff | None = None,
         min_watch_timeout: float = 0.0,
         page_size: int = 0,
+        use_watch_list: bool = False,
         max_internal_error_retry_duration: float = 0.0,
         watch_error_handler: AsyncWatchErrorHandler = default_watch_error_handler,
         rand: random.Random | None = None,
@@ -89,6 +92,9 @@ class AsyncReflector:
         self._should_resync = should_resync
         self._clock = clock
         self._backoff = backoff or Backoff(clock=clock)
+        self._use_watch_list = use_watch_list and not getattr(
+            lister_watcher, "watch_list_semantics_unsupported", False
+        )
         self._watch_error_handler = watch_error_handler
         self._stopped = asyncio.Event()
         self._watch: AsyncWatchInterface[Any] | None = None
@@ -134,12 +140,21 @@ class AsyncReflector:
             watch.stop()
 
     async def list_and_watch(self) -> None:
-        """One round: list into the store, then watch until the watch fails. Returns when
-        stopped or when a relist is called for; raises :class:`~kgen.cache.ListFailedError`
-        or the watch-start error otherwise."""
+        """One round: list (or stream-list) into the store, then watch until the watch fails.
+        Returns when stopped or when a relist is called for; raises
+        :class:`~kgen.cache.ListFailedError` or the watch-start error otherwise."""
         try:
-            await self._list()
-            await self._watch_loop()
+            watch: AsyncWatchInterface[Any] | None = None
+            if self._use_watch_list:
+                try:
+                    watch = await self._watch_list()
+                except _StopRequested:
+                    raise
+                except Exception as err:
+                    log.warning("%s: streaming list failed, listing instead: %s", self.name, err)
+            if watch is None:
+                await self._list()
+            await self._watch_loop(watch)
         except _StopRequested:
             return
 
@@ -173,21 +188,51 @@ class AsyncReflector:
 
         return await async_paged_list(page, options, page_size=page_size)
 
+    async def _watch_list(self) -> AsyncWatchInterface[Any]:
+        """Open a streaming list; return the watch once the initial events are stored."""
+        rules = self._rules
+        watch = await self._lw.watch(rules.watch_list_options())
+        self._watch = watch
+        temp: Indexer[Any] = Indexer()
+        try:
+            async for event in watch:
+                if self._stopped.is_set():
+                    raise _StopRequested()
+                synced_rv = rules.initial_event(temp, event)
+                if synced_rv is not None:
+                    self._store.replace(temp.list(), synced_rv)
+                    rules.synced_to(synced_rv)
+                    return watch
+        except BaseException as err:
+            watch.stop()
+            self._watch = None
+            rules.watch_list_failed(err)
+            raise
+        watch.stop()
+        self._watch = None
+        if self._stopped.is_set():
+            raise _StopRequested()
+        raise ListFailedError(f"{self.name}: the streaming list ended before its initial events")
+
     # -- watching -----------------------------------------------------------------------------
 
-    async def _watch_loop(self) -> None:
+    async def _watch_loop(self, opened: AsyncWatchInterface[Any] | None) -> None:
+        """Watch (``opened`` first, when a streaming list left one) until a relist is due."""
         rules = self._rules
         rules.start_watching()
         while not self._stopped.is_set():
             start_rv = rules.last_sync_resource_version()
-            try:
-                watch = await self._lw.watch(rules.watch_options())
-            except Exception as err:
-                if rules.watch_start_failed(err):
-                    if await self._sleep(self._backoff.next_delay()):
-                        return
-                    continue
-                raise
+            if opened is not None:
+                watch, opened = opened, None
+            else:
+                try:
+                    watch = await self._lw.watch(rules.watch_options())
+                except Exception as err:
+                    if rules.watch_start_failed(err):
+                        if await self._sleep(self._backoff.next_delay()):
+                            return
+                        continue
+                    raise
             self._watch = watch
             if self._stopped.is_set():
                 watch.stop()

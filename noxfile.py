@@ -51,8 +51,10 @@ def format_(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks (medians and side-by-side ratios); not part of the test suite.
 
-    The peers measured side by side (lightkube, the official client, httpx against aiohttp) are
-    installed here only.
+    The peers measured side by side (lightkube, the official client and its asyncio flavours,
+    kr8s, httpx against aiohttp) are installed here only.
     """
-    session.install("-e", ".[dev]", "lightkube", "kubernetes", "httpx")
+    session.install(
+        "-e", ".[dev]", "lightkube", "kubernetes", "kubernetes_asyncio", "kr8s", "httpx"
+    )
     session.run("python", "-m", "bench", *session.posargs)

@@ -20,7 +20,9 @@ on each connection to port 80 of the pod, read to its end by:
 * ``official portforward()``: the official client's ``kubernetes.stream.portforward`` socket;
 * ``kubectl port-forward``: a TCP client of ``kubectl port-forward bench :80`` (the ``kubectl``
   on PATH, 1.31 or later: SPDY tunnelled in a WebSocket, the test server's other protocol),
-  started once before the reps.
+  started once before the reps;
+* ``kubectl 1.30 port-forward``: the same with kubectl 1.30 (plain SPDY/3.1 on the upgraded
+  connection), when ``/usr/lib/google-cloud-sdk/bin/kubectl.1.30`` is there.
 """
 
 from __future__ import annotations
@@ -82,9 +84,10 @@ def main(argv: list[str] | None = None) -> None:
 
             server.containers.on_port(send, pod="bench", port=80)
             forward_cases = _port_forward_cases(server, pods, Path(".bench-results"))
-            forward_cases += stack.enter_context(
-                _kubectl_case(server, pods, Path(".bench-results"))
-            )
+            for label, binary in _KUBECTLS:
+                forward_cases += stack.enter_context(
+                    _kubectl_case(server, pods, Path(".bench-results"), label, binary)
+                )
             run_round_robin(forward_cases, args.reps)
         rest.close()
     print(f"input: {args.mb} MiB of stdout per run, {args.reps} reps after a warm-up\n")
@@ -235,17 +238,27 @@ def _official_case(server: APIServer, folder: Path) -> list[Case]:
     return [Case("official stream()", run)]
 
 
+_KUBECTLS = [
+    ("kubectl port-forward", "kubectl"),
+    ("kubectl 1.30 port-forward", "/usr/lib/google-cloud-sdk/bin/kubectl.1.30"),
+]
+
+
 @contextmanager
 def _kubectl_case(
-    server: APIServer, pods: ResourceClient[dict[str, Any], dict[str, Any]], folder: Path
+    server: APIServer,
+    pods: ResourceClient[dict[str, Any], dict[str, Any]],
+    folder: Path,
+    label: str,
+    command: str,
 ) -> Iterator[list[Case]]:
-    """The ``kubectl port-forward`` case while kubectl runs (none without a kubectl 1.31+)."""
+    """The ``label`` case while ``command`` (a kubectl) forwards (none without it)."""
     import re
     import shutil
     import socket
     import subprocess
 
-    binary = shutil.which("kubectl")
+    binary = shutil.which(command)
     if binary is None:
         yield []
         return
@@ -272,6 +285,6 @@ def _kubectl_case(
                         received += len(data)
                 return received
 
-            yield [Case("kubectl port-forward", run)]
+            yield [Case(label, run)]
         finally:
             process.terminate()

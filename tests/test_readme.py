@@ -8,6 +8,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -18,15 +20,20 @@ from tests.streams.shell import shell
 REPO = Path(__file__).resolve().parent.parent
 
 
-def tour_snippet() -> str:
+def tour_snippet(which: int = 0) -> str:
+    """The tour's first python block (``which=1``: the asyncio one after it)."""
     readme = (REPO / "README.md").read_text()
     section = readme.split("## A tour of the runtime", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert match, "the README's tour has no python block"
-    return match.group(1)
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) > which, "the README's tour lacks a python block"
+    return str(blocks[which])
 
 
-def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
+@contextmanager
+def tour_cluster(specs_dir: Path, tmp_path: Path) -> Iterator[tuple[APIServer, Path]]:
+    """The tour's package (mykube) generated under ``tmp_path`` and a server holding what the
+    tour reads (pods web-1, web-2, db-1; deployment web; an exec shell; web-1's log), with
+    the kubeconfig written to it."""
     swagger = specs_dir / "kubernetes" / "v1.35" / "swagger.json"
     subprocess.run(
         [
@@ -77,7 +84,11 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
         log = server.containers.log("default", "web-1", "c")
         log.write("booting\nstarted\nready\n")
         log.end()
+        yield server, kubeconfig
 
+
+def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
+    with tour_cluster(specs_dir, tmp_path) as (_, kubeconfig):
         check = (
             "\nimport json\n"
             "print(json.dumps({'listed': sorted(p.metadata.name for p in pods.items),"
@@ -105,3 +116,23 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
         "scaled": [3, 2, "UNSET"],
         "exec": ["hi\n", 3],
     }
+
+
+def test_readme_async_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
+    with tour_cluster(specs_dir, tmp_path) as (_, kubeconfig):
+        env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": str(tmp_path)}
+        out = subprocess.run(
+            [sys.executable, "-X", "dev", "-W", "error::ResourceWarning", "-c", tour_snippet(1)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines() == [
+        "PodList ['web-1', 'web-2']",
+        "Pod:web-1 Pod:db-1",
+        "Scale 1",
+        "DELETED db-1",
+        "b'hi\\n' 3",
+    ]

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import IO, Any, TypedDict, TypeVar, Unpack
+from typing import IO, Any, TypeVar, Unpack
 
 from kgen.client._base import ClientBase
-from kgen.rest import Request, Result
+from kgen.client._stream_requests import (
+    LogOptions,
+    check_command,
+    describe,
+    log_request,
+    proxy_request,
+)
+from kgen.rest import Result
 from kgen.streams import ExecResult, ExecSession, LogStream, PortForwarder, open_session, run
 from kgen.streams._cp import OpenExec, copy_from_pod, copy_to_pod
 
@@ -64,8 +70,7 @@ class ExecMixin(ClientBase[T, L]):
     ) -> ExecSession:
         """Start ``command`` and return the open session (write stdin, read output, resize,
         wait); the caller must close it (``with``). Errors on opening as :meth:`exec`."""
-        if isinstance(command, str) or not command:
-            raise ValueError("exec: command must be a non-empty sequence of arguments")
+        check_command(command)
         request = self._named(self._rest.get(), name, "exec")
         return open_session(
             request,
@@ -73,7 +78,7 @@ class ExecMixin(ClientBase[T, L]):
             container=container,
             stdin=stdin,
             tty=tty,
-            description=f"exec {' '.join(command)!r} in {_describe(self, name, container)}",
+            description=f"exec {' '.join(command)!r} in {describe(self, name, container)}",
         )
 
     def copy_to_pod(
@@ -94,7 +99,7 @@ class ExecMixin(ClientBase[T, L]):
             self._exec_opener(name, container),
             local_path,
             remote_path,
-            f"copy to {_describe(self, name, container)}",
+            f"copy to {describe(self, name, container)}",
         )
 
     def copy_from_pod(
@@ -113,7 +118,7 @@ class ExecMixin(ClientBase[T, L]):
             self._exec_opener(name, container),
             remote_path,
             local_path,
-            f"copy from {_describe(self, name, container)}",
+            f"copy from {describe(self, name, container)}",
         )
 
     def _exec_opener(self, name: str, container: str | None) -> OpenExec:
@@ -141,33 +146,8 @@ class AttachMixin(ClientBase[T, L]):
             container=container,
             stdin=stdin,
             tty=tty,
-            description=f"attach to {_describe(self, name)}",
+            description=f"attach to {describe(self, name)}",
         )
-
-
-class LogOptions(TypedDict, total=False):
-    """The options of a log request, as client-go's ``PodLogOptions`` (all optional):
-    ``container`` (may be left out for a pod with one container), ``previous`` (the last
-    terminated instance), ``since_seconds`` or ``since_time`` (a timezone-aware time, sent to
-    the second, or an RFC 3339 string), ``tail_lines``, ``limit_bytes``, ``timestamps`` (each
-    line prefixed with its RFC 3339 time), ``insecure_skip_tls_verify_backend``."""
-
-    container: str | None
-    previous: bool
-    since_seconds: int | None
-    since_time: datetime | str | None
-    tail_lines: int | None
-    limit_bytes: int | None
-    timestamps: bool
-    insecure_skip_tls_verify_backend: bool
-
-
-_FLAGS = {
-    "previous": "previous",
-    "timestamps": "timestamps",
-    "insecure_skip_tls_verify_backend": "insecureSkipTLSVerifyBackend",
-}
-_NUMBERS = {"since_seconds": "sinceSeconds", "tail_lines": "tailLines", "limit_bytes": "limitBytes"}
 
 
 class LogsMixin(ClientBase[T, L]):
@@ -187,7 +167,7 @@ class LogsMixin(ClientBase[T, L]):
         not are replaced; ``stream_logs(...).chunks()`` gives them unchanged). Blocks until
         the whole log has arrived, at most ``timeout`` seconds (the REST client's timeout when
         ``None``; ``requests.Timeout`` past it)."""
-        request = self._log_request(name, False, options)
+        request = log_request(self, name, False, options)
         if timeout is not None:
             request = request.timeout(timeout)
         return request.do().body.decode(errors="replace")
@@ -201,45 +181,11 @@ class LogsMixin(ClientBase[T, L]):
         until the container stops (or the caller closes it); without, it ends with the log as
         it is now. No timeout applies once the stream is open; a dropped connection raises
         :class:`kgen.streams.StreamError`. Errors on opening as :meth:`logs`."""
-        request = self._log_request(name, follow, options)
+        request = log_request(self, name, follow, options)
         return LogStream(
             request.timeout(None).stream(),
-            f"log of {_describe(self, name, options.get('container'))}",
+            f"log of {describe(self, name, options.get('container'))}",
         )
-
-    def _log_request(self, name: str, follow: bool, options: LogOptions) -> Request:
-        """GET ``<name>/log`` with the options as query parameters, as client-go sends them."""
-        unknown = set(options) - set(LogOptions.__annotations__)
-        if unknown:
-            raise TypeError(f"logs: unknown options {', '.join(sorted(unknown))}")
-        request = self._named(self._rest.get(), name, "log")
-        container = options.get("container")
-        if container:
-            request = request.param("container", container)
-        if follow:
-            request = request.param("follow", "true")
-        for key, param in _FLAGS.items():
-            if options.get(key):
-                request = request.param(param, "true")
-        for key, param in _NUMBERS.items():
-            value = options.get(key)
-            if value is not None:
-                if isinstance(value, bool) or not isinstance(value, int):
-                    raise TypeError(f"logs: {param} must be an int, got {value!r}")
-                request = request.param(param, str(value))
-        since_time = options.get("since_time")
-        if since_time is not None:
-            request = request.param("sinceTime", _rfc3339(since_time))
-        return request
-
-
-def _rfc3339(when: datetime | str) -> str:
-    """``when`` as the query parameter client-go sends: RFC 3339 in UTC, to the second."""
-    if isinstance(when, str):
-        return when
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ValueError(f"logs: since_time must be timezone-aware, got {when!r}")
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class PortForwardMixin(ClientBase[T, L]):
@@ -258,7 +204,7 @@ class PortForwardMixin(ClientBase[T, L]):
             lambda: self._named(self._rest.get(), name, "portforward"),
             ports,
             address=address,
-            description=f"port-forward to {_describe(self, name)}",
+            description=f"port-forward to {describe(self, name)}",
         )
         self._request(self._rest.get(), name=name, strict_namespace=True).do()
         return forwarder
@@ -299,28 +245,18 @@ class ProxyMixin(ClientBase[T, L]):
         (made from its code, its body as the message;
         :class:`kgen.rest.UnexpectedResponseError` for a code with no Status reason).
         """
-        segments = [s for s in path.split("/") if s]
-        if ".." in segments or "." in segments:
-            raise ValueError(f"proxy: path {path!r} may not contain '.' or '..' segments")
-        if scheme not in (None, "", "http", "https"):
-            raise ValueError(f"proxy: scheme must be 'http' or 'https', not {scheme!r}")
-        target = ":".join(
-            [*([scheme] if scheme else []), name, *([str(port)] if port is not None else [])]
+        request = proxy_request(
+            self,
+            method,
+            name,
+            path,
+            port=port,
+            scheme=scheme,
+            params=params,
+            headers=headers,
+            body=body,
+            timeout=timeout,
         )
-        request = self._named(self._rest.verb(method), target, "proxy").timeout(timeout)
-        if segments:
-            request = request.suffix(
-                *segments[:-1], segments[-1] + ("/" if path.endswith("/") else "")
-            )
-        elif path.endswith("/"):
-            request = request.suffix("/")
-        for key, value in (params or {}).items():
-            for one in [value] if isinstance(value, str) else value:
-                request = request.param(key, one)
-        for key, value in (headers or {}).items():
-            request = request.header(key, value)
-        if body is not None:
-            request = request.body(body)
         return request.do()
 
     def proxy_get(
@@ -345,10 +281,3 @@ class ProxyMixin(ClientBase[T, L]):
             headers=headers,
             timeout=timeout,
         )
-
-
-def _describe(client: ClientBase[Any, Any], name: str, container: str | None = None) -> str:
-    """``pods ns/name container c``: what a stream's errors name."""
-    namespace = client.target_namespace
-    where = f"{namespace}/{name}" if namespace else name
-    return f"{client.resource.resource} {where}" + (f" container {container}" if container else "")

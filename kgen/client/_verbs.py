@@ -24,7 +24,9 @@ here and nowhere else:
 it is unset these three calls have no deadline at all, whatever ``Config.timeout`` says, so
 that a long watch or a large list is not cut short. Every other verb keeps the config's.
 
-Thread-safety is the base's: mixins add no state.
+The requests are built by :class:`kgen.client._core.ResourceCore` (shared with the async
+mixins of :mod:`kgen.client.aio`); a mixin here only sends them. Thread-safety is the base's:
+mixins add no state.
 """
 
 from __future__ import annotations
@@ -32,15 +34,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from kgen.client._base import (
-    ClientBase,
-    FieldValidation,
-    PatchData,
-    PropagationPolicy,
-    _write,
-)
+from kgen.client._base import ClientBase
+from kgen.client._core import FieldValidation, PatchData, PropagationPolicy, list_options
 from kgen.client._patch import PatchType
-from kgen.meta import ApplyConfiguration, DeleteOptions, Preconditions
+from kgen.meta import ApplyConfiguration, Preconditions
 from kgen.rest import ListOptions, Watch
 
 __all__ = [
@@ -65,10 +62,7 @@ class GetMixin(ClientBase[T, L]):
 
     def get(self, name: str, *, resource_version: str = "") -> T:
         """GET one object by name; ``resource_version`` asks for an older or cached state."""
-        request = self._request(self._rest.get(), name=name)
-        if resource_version:
-            request = request.param("resourceVersion", resource_version)
-        return request.do().into(self._object_type)
+        return self._get_request(name, resource_version).do().into(self._object_type)
 
 
 class ListMixin(ClientBase[T, L]):
@@ -87,7 +81,7 @@ class ListMixin(ClientBase[T, L]):
     ) -> L:
         """GET the collection (one page of it when ``limit`` is set; see ``metadata.continue``)."""
         return self.list_with(
-            ListOptions(
+            list_options(
                 label_selector=label_selector,
                 field_selector=field_selector,
                 limit=limit,
@@ -119,7 +113,7 @@ class WatchMixin(ClientBase[T, L]):
     ) -> Watch[T]:
         """Open a watch of the collection. The caller must ``stop()`` it (or use ``with``)."""
         return self.watch_with(
-            ListOptions(
+            list_options(
                 label_selector=label_selector,
                 field_selector=field_selector,
                 resource_version=resource_version,
@@ -147,10 +141,8 @@ class CreateMixin(ClientBase[T, L]):
         field_validation: FieldValidation | None = None,
     ) -> T:
         """POST a new object to the collection; returns what the server stored."""
-        request = self._request(self._rest.post())
-        return _write(request, obj, dry_run, field_manager, field_validation).into(
-            self._object_type
-        )
+        request = self._create_request(obj, dry_run, field_manager, field_validation)
+        return request.do().into(self._object_type)
 
 
 class UpdateMixin(ClientBase[T, L]):
@@ -165,7 +157,8 @@ class UpdateMixin(ClientBase[T, L]):
         field_validation: FieldValidation | None = None,
     ) -> T:
         """PUT the whole object under its ``metadata.name`` (a stale resourceVersion conflicts)."""
-        return self._put(obj, (), dry_run, field_manager, field_validation)
+        request = self._put_request(obj, (), dry_run, field_manager, field_validation)
+        return request.do().into(self._object_type)
 
 
 class UpdateStatusMixin(ClientBase[T, L]):
@@ -180,7 +173,8 @@ class UpdateStatusMixin(ClientBase[T, L]):
         field_validation: FieldValidation | None = None,
     ) -> T:
         """PUT the object to its ``status`` subresource (only the status is changed)."""
-        return self._put(obj, ("status",), dry_run, field_manager, field_validation)
+        request = self._put_request(obj, ("status",), dry_run, field_manager, field_validation)
+        return request.do().into(self._object_type)
 
 
 class PatchMixin(ClientBase[T, L]):
@@ -202,10 +196,10 @@ class PatchMixin(ClientBase[T, L]):
 
         ``data`` is sent as is when bytes or str, else encoded as JSON (a list for JSON patch).
         """
-        request = self._request(self._rest.patch(patch_type), name=name, subresource=subresources)
-        return self._patch(
-            request, data, self._object_type, force, dry_run, field_manager, field_validation
+        request = self._patch_request(
+            name, data, patch_type, subresources, force, dry_run, field_manager, field_validation
         )
+        return request.do().into(self._object_type)
 
     def apply(
         self,
@@ -226,7 +220,8 @@ class PatchMixin(ClientBase[T, L]):
         non-empty. ``force`` takes fields over from other managers instead of failing with a
         conflict.
         """
-        return self._apply(obj, (), field_manager, force, dry_run)
+        request = self._apply_request(obj, (), field_manager, force, dry_run)
+        return request.do().into(self._object_type)
 
 
 class ApplyStatusMixin(ClientBase[T, L]):
@@ -242,7 +237,8 @@ class ApplyStatusMixin(ClientBase[T, L]):
     ) -> T:
         """``apply`` to the ``status`` subresource (``extract_<kind>(obj, manager, "status")``
         reads back what a manager applied there)."""
-        return self._apply(obj, ("status",), field_manager, force, dry_run)
+        request = self._apply_request(obj, ("status",), field_manager, force, dry_run)
+        return request.do().into(self._object_type)
 
 
 class DeleteMixin(ClientBase[T, L]):
@@ -258,8 +254,9 @@ class DeleteMixin(ClientBase[T, L]):
         dry_run: bool = False,
     ) -> None:
         """DELETE ``name``; the options travel as a ``DeleteOptions`` body."""
-        options = _delete_options(grace_period_seconds, propagation_policy, preconditions, dry_run)
-        self._request(self._rest.delete(), name=name).body(options).do()
+        self._delete_request(
+            name, grace_period_seconds, propagation_policy, preconditions, dry_run
+        ).do()
 
 
 class DeleteCollectionMixin(ClientBase[T, L]):
@@ -281,7 +278,7 @@ class DeleteCollectionMixin(ClientBase[T, L]):
         dry_run: bool = False,
     ) -> None:
         """DELETE every object the list options select; delete options as a body."""
-        list_options = ListOptions(
+        selection = list_options(
             label_selector=label_selector,
             field_selector=field_selector,
             limit=limit,
@@ -290,24 +287,6 @@ class DeleteCollectionMixin(ClientBase[T, L]):
             resource_version_match=resource_version_match,
             timeout_seconds=timeout_seconds,
         )
-        options = _delete_options(grace_period_seconds, propagation_policy, preconditions, dry_run)
-        self._collection(self._rest.delete(), list_options).body(options).do()
-
-
-def _delete_options(
-    grace_period_seconds: int | None,
-    propagation_policy: PropagationPolicy | None,
-    preconditions: Preconditions | None,
-    dry_run: bool,
-) -> DeleteOptions:
-    """The ``DeleteOptions`` body of a delete; always sent, even when empty."""
-    options = DeleteOptions(kind="DeleteOptions", api_version="v1")
-    if grace_period_seconds is not None:
-        options.grace_period_seconds = grace_period_seconds
-    if propagation_policy is not None:
-        options.propagation_policy = propagation_policy
-    if preconditions is not None:
-        options.preconditions = preconditions
-    if dry_run:
-        options.dry_run = ("All",)
-    return options
+        self._delete_collection_request(
+            selection, grace_period_seconds, propagation_policy, preconditions, dry_run
+        ).do()

@@ -82,15 +82,7 @@ class DiscoveryBase(ABC):
         Raises :class:`GroupDiscoveryFailedError` (carrying the partial answer) when some
         group/versions could not be discovered.
         """
-        discovered = self._with_resources()
-        resources = [
-            discovered.resources[gv]
-            for gv in _group_versions(discovered.groups)
-            if discovered.resources is not None and gv in discovered.resources
-        ]
-        if discovered.failed:
-            raise GroupDiscoveryFailedError(discovered.failed, discovered.groups, resources)
-        return discovered.groups, resources
+        return groups_and_resources(self._with_resources())
 
     def server_preferred_resources(self) -> list[APIResourceList]:
         """One list per group/version holding the resources whose chosen version it is.
@@ -100,46 +92,12 @@ class DiscoveryBase(ABC):
         no resources still get an (empty) list. Partial failures raise
         :class:`GroupDiscoveryFailedError` with the partial answer in ``resources``.
         """
-        discovered = self._with_resources()
-        found = discovered.resources or {}
-        chosen: dict[GroupResource, tuple[str, APIResource]] = {}
-        for group in discovered.groups:
-            preferred = group.preferred_version
-            preferred_version = (
-                preferred.version if isinstance(preferred, GroupVersionForDiscovery) else ""
-            )
-            for version in group.versions:
-                resource_list = found.get(version.group_version)
-                if resource_list is None:
-                    continue
-                for resource in resource_list.resources:
-                    if "/" in resource.name:
-                        continue
-                    key = GroupResource(group.name, resource.name)
-                    if key in chosen and version.version != preferred_version:
-                        continue
-                    chosen[key] = (version.group_version, resource)
-        by_group_version: dict[str, list[APIResource]] = {
-            gv: [] for gv in _group_versions(discovered.groups) if gv in found
-        }
-        for group_version, resource in chosen.values():
-            by_group_version[group_version].append(resource)
-        result = [
-            APIResourceList(group_version=gv, resources=tuple(resources))
-            for gv, resources in by_group_version.items()
-        ]
-        if discovered.failed:
-            raise GroupDiscoveryFailedError(discovered.failed, discovered.groups, result)
-        return result
+        return preferred_resources(self._with_resources())
 
     def server_preferred_namespaced_resources(self) -> list[APIResourceList]:
         """:meth:`server_preferred_resources` keeping only namespaced resources (lists that end
         up empty are dropped). Partial failures raise as there, with the filtered answer."""
-        try:
-            return _namespaced(self.server_preferred_resources())
-        except GroupDiscoveryFailedError as err:
-            partial = _namespaced(err.resources)
-            raise GroupDiscoveryFailedError(err.failed, err.groups, partial) from None
+        return preferred_namespaced_resources(self._with_resources())
 
     def _with_resources(self) -> DiscoveredGroups:
         """Group discovery, then per-group/version requests (in parallel) if needed."""
@@ -150,14 +108,9 @@ def with_resources(discovery: DiscoveryBase, discovered: DiscoveredGroups) -> Di
     """``discovered`` with its resources filled in: as they are when the server sent them,
     else asked of ``discovery`` for every group/version, a few at a time (the worker threads
     live only for the duration of the call). Failures add to those already known."""
-    if discovered.resources is not None:
-        return discovered
-    group_versions = _group_versions(discovered.groups)
-    result = DiscoveredGroups(
-        groups=discovered.groups, resources={}, failed=dict(discovered.failed)
-    )
+    group_versions = missing_group_versions(discovered)
     if not group_versions:
-        return result
+        return filled(discovered, [], [])
 
     def fetch(group_version: str) -> APIResourceList | Exception:
         try:
@@ -168,6 +121,30 @@ def with_resources(discovery: DiscoveryBase, discovered: DiscoveredGroups) -> Di
     workers = min(_MAX_PARALLEL_FETCHES, len(group_versions))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kgen-discovery") as pool:
         answers = list(pool.map(fetch, group_versions))
+    return filled(discovered, group_versions, answers)
+
+
+# -- the derivations, pure, shared by the sync clients and kgen.discovery.aio ------------------
+
+
+def missing_group_versions(discovered: DiscoveredGroups) -> list[str]:
+    """The group/versions whose resources must still be asked for (none when the server sent
+    them with the groups)."""
+    return [] if discovered.resources is not None else _group_versions(discovered.groups)
+
+
+def filled(
+    discovered: DiscoveredGroups,
+    group_versions: Sequence[str],
+    answers: Sequence[APIResourceList | Exception],
+) -> DiscoveredGroups:
+    """``discovered`` with the ``answers`` to :func:`missing_group_versions` (a resource list,
+    or the error asking for it) filled in; unchanged when it already had its resources."""
+    if discovered.resources is not None:
+        return discovered
+    result = DiscoveredGroups(
+        groups=discovered.groups, resources={}, failed=dict(discovered.failed)
+    )
     resources: dict[str, APIResourceList] = {}
     for group_version, answer in zip(group_versions, answers, strict=True):
         if isinstance(answer, Exception):
@@ -176,6 +153,64 @@ def with_resources(discovery: DiscoveryBase, discovered: DiscoveredGroups) -> Di
             resources[group_version] = answer
     result.resources = resources
     return result
+
+
+def groups_and_resources(
+    discovered: DiscoveredGroups,
+) -> tuple[list[APIGroup], list[APIResourceList]]:
+    """:meth:`DiscoveryBase.server_groups_and_resources` of a discovery with its resources."""
+    resources = [
+        discovered.resources[gv]
+        for gv in _group_versions(discovered.groups)
+        if discovered.resources is not None and gv in discovered.resources
+    ]
+    if discovered.failed:
+        raise GroupDiscoveryFailedError(discovered.failed, discovered.groups, resources)
+    return discovered.groups, resources
+
+
+def preferred_resources(discovered: DiscoveredGroups) -> list[APIResourceList]:
+    """:meth:`DiscoveryBase.server_preferred_resources` of a discovery with its resources."""
+    found = discovered.resources or {}
+    chosen: dict[GroupResource, tuple[str, APIResource]] = {}
+    for group in discovered.groups:
+        preferred = group.preferred_version
+        preferred_version = (
+            preferred.version if isinstance(preferred, GroupVersionForDiscovery) else ""
+        )
+        for version in group.versions:
+            resource_list = found.get(version.group_version)
+            if resource_list is None:
+                continue
+            for resource in resource_list.resources:
+                if "/" in resource.name:
+                    continue
+                key = GroupResource(group.name, resource.name)
+                if key in chosen and version.version != preferred_version:
+                    continue
+                chosen[key] = (version.group_version, resource)
+    by_group_version: dict[str, list[APIResource]] = {
+        gv: [] for gv in _group_versions(discovered.groups) if gv in found
+    }
+    for group_version, resource in chosen.values():
+        by_group_version[group_version].append(resource)
+    result = [
+        APIResourceList(group_version=gv, resources=tuple(resources))
+        for gv, resources in by_group_version.items()
+    ]
+    if discovered.failed:
+        raise GroupDiscoveryFailedError(discovered.failed, discovered.groups, result)
+    return result
+
+
+def preferred_namespaced_resources(discovered: DiscoveredGroups) -> list[APIResourceList]:
+    """:meth:`DiscoveryBase.server_preferred_namespaced_resources` of a discovery with its
+    resources."""
+    try:
+        return _namespaced(preferred_resources(discovered))
+    except GroupDiscoveryFailedError as err:
+        partial = _namespaced(err.resources)
+        raise GroupDiscoveryFailedError(err.failed, err.groups, partial) from None
 
 
 def _namespaced(resource_lists: Sequence[APIResourceList]) -> list[APIResourceList]:

@@ -64,24 +64,13 @@ class DiscoveryClient(DiscoveryBase):
         return self._get("/version").do().into(VersionInfo)
 
     def groups_and_maybe_resources(self) -> DiscoveredGroups:
-        legacy = self._download("/api")
-        named = self._download("/apis")
-        merged = DiscoveredGroups(
-            groups=legacy.groups + named.groups,
-            failed={**legacy.failed, **named.failed},
-        )
-        if legacy.resources is not None and named.resources is not None:
-            merged.resources = {**legacy.resources, **named.resources}
-        return merged
+        return merge_roots(self._download("/api"), self._download("/apis"))
 
     def server_resources_for_group_version(self, group_version: str) -> APIResourceList:
-        path = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
         try:
-            return self._get(path).do().into(APIResourceList)
+            return self._get(resources_path(group_version)).do().into(APIResourceList)
         except Exception as err:
-            if group_version == "v1" and is_not_found(err):
-                return APIResourceList(group_version=group_version, resources=())
-            raise
+            return resources_refused(group_version, err)
 
     def _get(self, path: str, accept: str = LEGACY_ACCEPT) -> Request:
         return self._rest.get().abs_path(path).header("Accept", accept)
@@ -91,20 +80,56 @@ class DiscoveryClient(DiscoveryBase):
         try:
             result = self._get(root, self._accept).do()
         except Exception as err:
-            if is_not_found(err):
-                return DiscoveredGroups()
-            raise
-        if _is_aggregated(result):
-            return split_groups_and_resources(result.into(APIGroupDiscoveryList))
-        if root == "/api":
-            versions = result.into(APIVersions).versions
-            if not versions:
-                return DiscoveredGroups()
-            core = tuple(GroupVersionForDiscovery(group_version=v, version=v) for v in versions)
-            return DiscoveredGroups(
-                groups=[APIGroup(name="", versions=core, preferred_version=core[0])]
-            )
-        return DiscoveredGroups(groups=list(result.into(APIGroupList).groups))
+            return root_refused(err)
+        return parse_root(root, result)
+
+
+# -- what a response means, shared with kgen.discovery.aio ---------------------------------------
+
+
+def parse_root(root: str, result: Result) -> DiscoveredGroups:
+    """The groups (and, aggregated, the resources) of the answer to ``/api`` or ``/apis``."""
+    if _is_aggregated(result):
+        return split_groups_and_resources(result.into(APIGroupDiscoveryList))
+    if root == "/api":
+        versions = result.into(APIVersions).versions
+        if not versions:
+            return DiscoveredGroups()
+        core = tuple(GroupVersionForDiscovery(group_version=v, version=v) for v in versions)
+        return DiscoveredGroups(
+            groups=[APIGroup(name="", versions=core, preferred_version=core[0])]
+        )
+    return DiscoveredGroups(groups=list(result.into(APIGroupList).groups))
+
+
+def root_refused(err: Exception) -> DiscoveredGroups:
+    """A 404 from a root means "serves nothing there"; anything else is raised."""
+    if is_not_found(err):
+        return DiscoveredGroups()
+    raise err
+
+
+def merge_roots(legacy: DiscoveredGroups, named: DiscoveredGroups) -> DiscoveredGroups:
+    """``/api`` and ``/apis`` as one discovery; resources only when both roots sent them."""
+    merged = DiscoveredGroups(
+        groups=legacy.groups + named.groups,
+        failed={**legacy.failed, **named.failed},
+    )
+    if legacy.resources is not None and named.resources is not None:
+        merged.resources = {**legacy.resources, **named.resources}
+    return merged
+
+
+def resources_path(group_version: str) -> str:
+    """``/api/v1`` or ``/apis/<group>/<version>``."""
+    return "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+
+
+def resources_refused(group_version: str, err: Exception) -> APIResourceList:
+    """A 404 for ``/api/v1`` is an empty core group; anything else is raised."""
+    if group_version == "v1" and is_not_found(err):
+        return APIResourceList(group_version=group_version, resources=())
+    raise err
 
 
 def _is_aggregated(result: Result) -> bool:

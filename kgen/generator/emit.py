@@ -10,6 +10,8 @@ entries of the package folder (:data:`OWNED`); every emitter also writes the pac
     <package>/clientset.py                (clientset)
     <package>/typed/<group_version>.py    (clientset)
     <package>/fake/__init__.py            (clientset)
+    <package>/aio/__init__.py             (clientset: the AsyncClientset, same templates)
+    <package>/aio/typed/<group_version>.py  (clientset)
     <package>/listers/<group_version>.py  (listers)
     <package>/informers/__init__.py       (informers: the SharedInformerFactory)
     <package>/informers/<group_version>.py
@@ -27,7 +29,7 @@ from kgen.generator.formatting import format_sources
 from kgen.generator.inputs import is_module_name
 from kgen.generator.models import render_applyconfigurations, render_models
 from kgen.generator.templating import render_template
-from kgen.generator.views import GenerateError, GroupVersionView, build_views
+from kgen.generator.views import Flavor, GenerateError, GroupVersionView, build_views
 from kgen.spec.model import APIModel
 
 __all__ = ["EMITTERS", "OWNED", "owned_entries", "render_package"]
@@ -39,7 +41,7 @@ _SHARED = ("__init__.py", "py.typed")
 OWNED: dict[str, tuple[str, ...]] = {
     "models": ("models",),
     "applyconfigurations": ("applyconfigurations",),
-    "clientset": ("clientset.py", "typed", "fake"),
+    "clientset": ("clientset.py", "typed", "fake", "aio"),
     "listers": ("listers",),
     "informers": ("informers",),
 }
@@ -74,12 +76,17 @@ class _Renderer:
         return render_template(template, generator=generator, **{**self.common, **context})
 
     def per_group_version(
-        self, folder: str, template: str, generator: str, gvs: Iterable[GroupVersionView]
+        self,
+        folder: str,
+        template: str,
+        generator: str,
+        gvs: Iterable[GroupVersionView],
+        **context: object,
     ) -> dict[str, str]:
         gvs = tuple(gvs)
         files = {f"{folder}/__init__.py": self.render("subpackage_init.py.j2", generator, gvs=gvs)}
         for gv in gvs:
-            files[f"{folder}/{gv.module}.py"] = self.render(template, generator, gv=gv)
+            files[f"{folder}/{gv.module}.py"] = self.render(template, generator, gv=gv, **context)
         return files
 
     def models(self) -> dict[str, str]:
@@ -89,8 +96,19 @@ class _Renderer:
         return render_applyconfigurations(self.api, self.package)
 
     def clientset(self) -> dict[str, str]:
-        files = {"clientset.py": self.render("clientset.py.j2", "kgen clientset")}
-        files.update(self.per_group_version("typed", "typed.py.j2", "kgen clientset", self.gvs))
+        """The sync clientset and typed clients, and the async ones from the same templates
+        (``aio/``): only the :class:`Flavor` differs."""
+        files: dict[str, str] = {}
+        for flavor, clientset, folder in (
+            (Flavor.sync(self.package), "clientset.py", "typed"),
+            (Flavor.asyncio(self.package), "aio/__init__.py", "aio/typed"),
+        ):
+            files[clientset] = self.render("clientset.py.j2", "kgen clientset", flavor=flavor)
+            files.update(
+                self.per_group_version(
+                    folder, "typed.py.j2", "kgen clientset", self.gvs, flavor=flavor
+                )
+            )
         served = {(gv.group, gv.version) for gv in self.gvs}
         fake_gvs = [gv for key, gv in sorted(self.api.group_versions.items()) if key in served]
         files["fake/__init__.py"] = self.render(

@@ -20,6 +20,7 @@ from kgen.spec import version_priority
 from kgen.spec.model import APIModel, GroupVersion, Resource, Subresource
 
 __all__ = [
+    "Flavor",
     "GenerateError",
     "GroupVersionView",
     "ResourceView",
@@ -53,6 +54,40 @@ class TypeRef:
 
 
 @dataclass(frozen=True)
+class Flavor:
+    """Which transport a rendering of the clientset templates is for: the same templates make
+    the sync clients (``<package>.clientset``, ``<package>.typed``) and the async ones
+    (``<package>.aio``, ``<package>.aio.typed``); only these names differ. Every runtime class
+    of the async flavor is the sync one's name prefixed with ``Async``."""
+
+    prefix: str
+    """Prefix of every class name (the runtime's and the generated ones): ``""`` or ``Async``."""
+    runtime: str
+    """The module the mixins come from: ``kgen.client`` or ``kgen.client.aio``."""
+    rest_module: str
+    rest_class: str
+    package: str
+    """The package the clientset and ``typed`` of this flavor live in."""
+    concurrency: str
+    """What the docstrings say of sharing a client."""
+
+    @classmethod
+    def sync(cls, package: str) -> Flavor:
+        return cls("", "kgen.client", "kgen.rest", "RESTClient", package, "thread-safe")
+
+    @classmethod
+    def asyncio(cls, package: str) -> Flavor:
+        return cls(
+            "Async",
+            "kgen.client.aio",
+            "kgen.rest.aio",
+            "AsyncRESTClient",
+            f"{package}.aio",
+            "usable from the tasks of one event loop",
+        )
+
+
+@dataclass(frozen=True)
 class SubresourceMethod:
     """One typed method over a subresource: ``get_scale(name)``, ``create_eviction(name, body)``.
 
@@ -65,6 +100,19 @@ class SubresourceMethod:
     subresource: str
     body: TypeRef | None
     result: TypeRef | None
+
+    @property
+    def factory(self) -> str:
+        """The ``kgen.client`` function declaring the method (``subresource_getter``...)."""
+        return _FACTORIES[self.kind]
+
+
+_FACTORIES = {
+    "get": "subresource_getter",
+    "create": "subresource_creator",
+    "update": "subresource_updater",
+    "patch": "subresource_patcher",
+}
 
 
 @dataclass(frozen=True)
@@ -143,12 +191,19 @@ class GroupVersionView:
         """The kinds of subresource method this group/version's clients have (for imports)."""
         return frozenset(m.kind for r in self.resources for m in r.subresource_methods)
 
-    def client_imports(self) -> list[str]:
-        """The names the typed module imports from ``kgen.client`` (unordered)."""
-        names = {"GroupVersionResource", *(m for r in self.resources for m in r.mixins)}
-        if "patch" in self.method_kinds():
-            names.add("PatchType")
+    def client_imports(self, flavor: Flavor) -> list[str]:
+        """The names the typed module of ``flavor`` imports from its runtime (unordered)."""
+        names = {flavor.prefix + m for r in self.resources for m in r.mixins}
+        names.add("GroupVersionResource")
+        names.update(_FACTORIES[kind] for kind in self.method_kinds())
         return sorted(names)
+
+    def exported(self, flavor: Flavor) -> list[str]:
+        """The classes the typed module of ``flavor`` defines (unordered)."""
+        return [
+            flavor.prefix + c
+            for c in (self.client_class, *(r.client_class for r in self.resources))
+        ]
 
     @property
     def has_untyped_list(self) -> bool:

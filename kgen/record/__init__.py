@@ -30,6 +30,7 @@ from kgen.record._recorder import (
     EVENT_TYPE_WARNING,
     EventRecorder,
     FakeRecorder,
+    Recorder,
 )
 from kgen.record._reference import get_reference
 from kgen.record._rest_sink import RESTEventSink
@@ -52,6 +53,7 @@ __all__ = [
     "FakeRecorder",
     "ObjectReference",
     "RESTEventSink",
+    "Recorder",
     "aggregate_by_reason",
     "aggregate_message",
     "event_key",

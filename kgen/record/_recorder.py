@@ -108,8 +108,8 @@ class _FormattingRecorder(ABC):
 
 
 class Recorder(_FormattingRecorder):
-    """The recorder a broadcaster hands out: builds Events and passes them on with ``emit``
-    (which must not block)."""
+    """The recorder a broadcaster hands out: builds Events and passes each to ``emit`` (which
+    must not block). Build one directly to feed events to a sink of your own synchronously."""
 
     def __init__(self, source: EventSource, clock: Clock, emit: Callable[[Event], None]) -> None:
         self.source = source

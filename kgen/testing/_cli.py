@@ -28,10 +28,9 @@ from types import FrameType
 
 import click
 
-from kgen.cert import generate_self_signed_ca, generate_serving_cert
 from kgen.spec import SpecError
 from kgen.testing._server import APIServer
-from kgen.testing._tls import ServingPairError, serving_context
+from kgen.testing._tls import ServingPairError, self_signed_pair, serving_context
 
 __all__ = ["testserver"]
 
@@ -144,7 +143,7 @@ def testserver(
                 "--self-signed-tls makes its own certificate: leave out --tls-cert, --tls-key "
                 "and --ca"
             )
-        tls, ca_pem = _self_signed(host)
+        tls, ca_pem = self_signed_pair(host)
     elif tls is not None and tls_cert is not None and tls_key is not None:
         try:
             serving_context(*tls)
@@ -259,12 +258,3 @@ def _forward(text: str) -> tuple[str | None, str | None, int, tuple[str, int]]:
     if not (0 < int(port_text) < 65536 and 0 < int(to_port) < 65536):
         raise click.UsageError(f"--forward {text!r}: ports are 1-65535")
     return namespace or None, None if pod == "*" else pod, int(port_text), (host, int(to_port))
-
-
-def _self_signed(host: str) -> tuple[tuple[bytes, bytes], bytes]:
-    """``((cert PEM, key PEM), CA PEM)``: a new CA and a serving certificate it signs."""
-    ca = generate_self_signed_ca("kgen-testserver-ca")
-    ips = [ip for ip in ("127.0.0.1",) if ip != host]
-    dns = [name for name in ("localhost",) if name != host]
-    serving = generate_serving_cert(ca, host, alternate_ips=ips, alternate_dns=dns)
-    return (serving.cert_pem, serving.key_pem), ca.cert_pem

@@ -53,7 +53,11 @@ from kgen.testing._protobuf import MIME_TYPE as PROTOBUF_V2
 from kgen.testing._proxy import Proxy, proxy_verb, split_proxy_path
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._remotecommand import Session, check_streams, choose_container, new_process
+from kgen.testing._remotecommand_spdy import PROTOCOLS as SPDY_PROTOCOLS
+from kgen.testing._remotecommand_spdy import SPDYSession
 from kgen.testing._reviews import REVIEWS, SELF_REVIEWS, review
+from kgen.testing._spdyupgrade import check_upgrade as check_spdy_upgrade
+from kgen.testing._spdyupgrade import negotiate as negotiate_spdy
 from kgen.testing._tracker import ObjectTracker
 
 __all__ = ["HALF_OPEN", "Handler", "Request", "Response"]
@@ -437,12 +441,11 @@ class Handler:
         command = list(request.query.get("command", []))
         check_streams(kind, command, flags)
         upgrade = request.headers.get("upgrade", "").lower()
-        if upgrade.startswith("spdy"):
-            raise APIError.bad_request(
-                f"{kind} over SPDY is not served here: use a WebSocket with the subprotocol "
-                "v5.channel.k8s.io or v4.channel.k8s.io"
-            )
-        if upgrade != "websocket":
+        protocol = None
+        if upgrade.startswith("spdy"):  # kubectl 1.29 and older
+            check_spdy_upgrade(request.headers)
+            protocol = negotiate_spdy(request.headers, SPDY_PROTOCOLS)
+        elif upgrade != "websocket":
             raise APIError.bad_request("Upgrade request required")
         if kind == "attach":
             command = next(
@@ -454,6 +457,9 @@ class Handler:
                 [],
             )
         process = new_process(kind, pod, container, command, flags["tty"], flags["stdin"])
+        if protocol is not None:
+            spdy = SPDYSession(process, self.containers, protocol=protocol, flags=flags)
+            return Response(101, upgrade=spdy.serve)
         session = Session(
             process,
             self.containers,
@@ -467,15 +473,7 @@ class Handler:
         """``pods``, ``services`` or ``nodes`` ``<name>/proxy[/<path>]``: relayed to what
         answers there (:mod:`kgen.testing._proxy`)."""
         status, headers, body = self.proxy.serve(
-            request.method,
-            target.info.plural,
-            target.namespace,
-            target.name,
-            tail,
-            request.path,
-            request.query,
-            request.headers,
-            request.body,
+            request, target.info.plural, target.namespace, target.name, tail
         )
         if isinstance(body, bytes):
             return Response(status, headers, body)

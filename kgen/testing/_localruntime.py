@@ -239,6 +239,27 @@ class LocalRuntime:
         if known is not None:
             self._stop(known, min(grace, MAX_GRACE))
 
+    def restart(self, pod: JSON, container: str, now: str) -> None:
+        """SIGTERM the container's process group, SIGKILL after the pod's grace period (at
+        most :data:`MAX_GRACE`); its exit is then noted and it restarts as a crashed container
+        does (``restartPolicy``, back-off)."""
+        meta = pod["metadata"]
+        with self._lock:
+            known = self._pods.get((meta.get("namespace", ""), meta.get("name", "")))
+            found = None if known is None else known.containers.get(container)
+            process = None if found is None else found.process
+        if known is None or found is None or process is None:
+            return
+        grace = (pod.get("spec") or {}).get("terminationGracePeriodSeconds")
+        _kill_group(process, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(min(float(30 if grace is None else grace), MAX_GRACE))
+        _kill_group(process, signal.SIGKILL)
+        process.wait()
+        with self._lock:
+            if found.process is process:
+                self._advance(known, found, now)
+
     def forget(self, namespace: str, name: str) -> None:
         with self._lock:
             known = self._pods.pop((namespace, name), None)

@@ -13,7 +13,8 @@ kube-apiserver finds the pod and hands the upgraded connection to the kubelet, w
   kubectl 1.31 and later; kube-apiserver translates it to SPDY for the kubelet): a stream pair
   per forwarded connection, as the kubelet's SPDY handler serves it.
 
-Plain SPDY (kubectl 1.30 and older) is refused with a 400 naming what is served.
+* :class:`SPDYSession`, plain SPDY/3.1 on the upgraded connection (``Upgrade: SPDY/3.1``,
+  sub-protocol ``portforward.k8s.io``; kubectl 1.30 and older): the same stream pairs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import abc
 import contextlib
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -51,17 +52,29 @@ from kgen.testing._spdy import (
     SYN_STREAM,
     Frame,
     Parser,
+    Sender,
     SPDYError,
-    Writer,
 )
+from kgen.testing._spdyupgrade import SPDYLink, check_upgrade, negotiate
 
-__all__ = ["CHUNK", "TUNNELLED", "Session", "TunnelSession", "open_session"]
+__all__ = [
+    "CHUNK",
+    "SPDY_PROTOCOL",
+    "TUNNELLED",
+    "SPDYSession",
+    "Session",
+    "TunnelSession",
+    "open_session",
+]
 
 CHUNK = 256 * 1024
 """Bytes read from a port's connection at once (and so the largest message sent)."""
 
 TUNNELLED = "SPDY/3.1+portforward.k8s.io"
 """The subprotocol of SPDY inside a WebSocket (kubectl 1.31 and later)."""
+
+SPDY_PROTOCOL = "portforward.k8s.io"
+"""The sub-protocol (``X-Stream-Protocol-Version``) of port-forward over plain SPDY."""
 
 
 class _Upgrade(abc.ABC):
@@ -108,18 +121,16 @@ def open_session(
     *,
     path: str,
     headers: dict[str, str],
-) -> Session | TunnelSession:
+) -> Session | TunnelSession | SPDYSession:
     """The session of ``GET <pod>/portforward`` (its ``ports`` query values, its lowercased
-    ``headers``), or a 400 :class:`APIError`: not a WebSocket upgrade, a protocol not served
-    (SPDY, SPDY tunnelled in a WebSocket), no or malformed ports."""
+    ``headers``), or a 400 :class:`APIError`: not a WebSocket or SPDY/3.1 upgrade, a
+    subprotocol not served, no or malformed ports (a WebSocket's; SPDY names the port of each
+    stream pair); a 403 for SPDY sub-protocols without ``portforward.k8s.io``."""
     upgrade = headers.get("upgrade", "").lower()
     offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
-    served = (
-        f"use a WebSocket with the subprotocol {PROTOCOL} (kgen, the official Python client) "
-        f"or {TUNNELLED} (kubectl 1.31 and later)"
-    )
     if upgrade.startswith("spdy"):
-        raise APIError.bad_request(f"port-forward over plain SPDY is not served here: {served}")
+        check_upgrade(headers)
+        return SPDYSession(handlers, pod, negotiate(headers, [SPDY_PROTOCOL]))
     if upgrade != "websocket":
         raise APIError.bad_request("Upgrade request required")
     if TUNNELLED in offered and PROTOCOL not in offered:
@@ -129,7 +140,8 @@ def open_session(
     if PROTOCOL not in offered and offered != [""]:
         raise APIError.bad_request(
             f"port-forward with the subprotocol(s) {', '.join(offered)} is not served here "
-            f"(served: {PROTOCOL}, and {TUNNELLED} as kubectl 1.31+ speaks it)"
+            f"(served: {PROTOCOL}, and {TUNNELLED} as kubectl 1.31+ speaks it; plain SPDY/3.1 "
+            f"with {SPDY_PROTOCOL} as kubectl 1.30 and older do)"
         )
     try:
         numbers = parse_ports(ports)
@@ -215,44 +227,33 @@ class Session(_Upgrade):
                 forward.close()
 
 
-class TunnelSession(_Upgrade):
-    """One WebSocket of kubectl's port-forward (SPDY/3.1 inside, :mod:`kgen.testing._spdy`):
-    each forwarded connection is a pair of SPDY streams, ``error`` and ``data``, with one
-    ``requestid``; the server replies to both, connects the ``port`` once both are there, and
-    ends both (FIN) when the pod's side is done, after the error text if any, as the kubelet's
-    ``httpStreamHandler`` does. :meth:`serve` returns once the client has gone and every
-    forward has ended."""
+class _StreamPairs:
+    """The kubelet's SPDY port-forward, whatever carries the frames: each forwarded connection
+    is a pair of streams, ``error`` and ``data``, with one ``requestid``; the server replies to
+    both, connects the ``port`` once both are there, and ends both (FIN) when the pod's side is
+    done, after the error text if any, as the kubelet's ``httpStreamHandler`` does."""
 
-    _protocol = TUNNELLED
+    def __init__(self, handlers: ContainerHandlers, pod: dict[str, Any]) -> None:
+        self._handlers = handlers
+        self._pod = pod
 
-    def _run(self, connection: Connection) -> None:
-        lock = threading.Lock()
-        writer = Writer()
-
-        def send(frame: bytes) -> None:
-            with lock:
-                connection.send(frame)
-
-        def reply(stream: int) -> None:
-            with lock:  # header blocks must go out in the order they were compressed
-                connection.send(writer.syn_reply(stream))
-
+    def run(self, chunks: Iterable[bytes], sender: Sender) -> None:
+        """Serve the client's bytes (``chunks``, read in this thread) until they end, the
+        client says GOAWAY or breaks the framing; returns once every forward has ended."""
         parser = Parser()
         pairs: dict[str, dict[str, int]] = {}
         forwards: dict[int, _Forward] = {}
         workers: list[threading.Thread] = []
         try:
-            for message in connection:
-                if isinstance(message, str):
-                    break
-                for frame in parser.feed(message):
+            for chunk in chunks:
+                for frame in parser.feed(chunk):
                     if frame.kind == SYN_STREAM:
-                        reply(frame.stream)
+                        sender.reply(frame.stream)
                         pair = pairs.setdefault(frame.headers.get("requestid", ""), {})
                         pair[frame.headers.get("streamtype", "")] = frame.stream
                         if "data" in pair and "error" in pair:
                             del pairs[frame.headers.get("requestid", "")]
-                            workers.append(self._start(frame, pair, send, forwards))
+                            workers.append(self._start(frame, pair, sender, forwards))
                     elif frame.kind == DATA and frame.stream in forwards:
                         forwards[frame.stream].deliver(frame.data)
                         if frame.flags & FIN:
@@ -260,7 +261,7 @@ class TunnelSession(_Upgrade):
                     elif frame.kind == RST_STREAM and frame.stream in forwards:
                         forwards[frame.stream].cut()
                     elif frame.kind == PING:
-                        send(Writer.ping(frame.value))
+                        sender.ping(frame.value)
                     elif frame.kind == GOAWAY:
                         return
         except (ConnectionClosed, SPDYError, OSError):
@@ -277,7 +278,7 @@ class TunnelSession(_Upgrade):
         self,
         frame: Frame,
         pair: dict[str, int],
-        send: Callable[[bytes], None],
+        sender: Sender,
         forwards: dict[int, _Forward],
     ) -> threading.Thread:
         data_id, error_id = pair["data"], pair["error"]
@@ -286,8 +287,8 @@ class TunnelSession(_Upgrade):
         forward = _Forward(
             port,
             self._pod,
-            lambda data: send(Writer.data(data_id, data)),
-            lambda error: send(Writer.data(error_id, error)),
+            lambda data: sender.data(data_id, data),
+            lambda error: sender.data(error_id, error),
         )
         if port:
             forward.connect(self._handlers)
@@ -297,13 +298,51 @@ class TunnelSession(_Upgrade):
 
         def work() -> None:
             forward.run()
-            with contextlib.suppress(ConnectionClosed):
-                send(Writer.data(data_id, b"", fin=True))
-                send(Writer.data(error_id, b"", fin=True))
+            with contextlib.suppress(ConnectionClosed, OSError):
+                sender.data(data_id, b"", fin=True)
+                sender.data(error_id, b"", fin=True)
 
         worker = threading.Thread(target=work, name=f"kgen-pod-port-{port}", daemon=True)
         worker.start()
         return worker
+
+
+class TunnelSession(_Upgrade):
+    """One WebSocket of kubectl's port-forward (SPDY/3.1 inside, :mod:`kgen.testing._spdy`),
+    served by :class:`_StreamPairs`. :meth:`serve` returns once the client has gone and every
+    forward has ended."""
+
+    _protocol = TUNNELLED
+
+    def _run(self, connection: Connection) -> None:
+        def chunks() -> Iterator[bytes]:
+            for message in connection:
+                if isinstance(message, str):
+                    return
+                yield message
+
+        _StreamPairs(self._handlers, self._pod).run(chunks(), Sender(connection.send))
+
+
+class SPDYSession:
+    """One plain SPDY/3.1 connection of kubectl 1.30 and older's port-forward
+    (:mod:`kgen.testing._spdyupgrade`), served by :class:`_StreamPairs`. :meth:`serve` runs in
+    the connection's server thread and returns once the client has gone and every forward has
+    ended."""
+
+    def __init__(self, handlers: ContainerHandlers, pod: dict[str, Any], protocol: str) -> None:
+        self._handlers = handlers
+        self._pod = pod
+        self._protocol = protocol
+
+    def serve(self, sock: socket.socket) -> None:
+        """Switch protocols on ``sock`` (whose HTTP request was already read), then forward."""
+        link = SPDYLink(sock)
+        link.accept(self._protocol)
+        try:
+            _StreamPairs(self._handlers, self._pod).run(link.chunks(), link.sender)
+        finally:
+            link.cut()
 
 
 class _Forward:

@@ -45,7 +45,7 @@ import socket
 import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlencode
 
 from kgen.testing._containers import ContainerHandlers
@@ -98,6 +98,17 @@ def proxy_verb(method: str) -> str:
     return _VERBS.get(method, method.lower())
 
 
+class ProxiedRequest(Protocol):
+    """What the proxy reads of a request (the handler's ``Request``); ``headers`` keys are
+    lower-case."""
+
+    method: str
+    path: str
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+
+
 @dataclass(frozen=True)
 class _Place:
     """Where a proxied request goes: what answers, and how to name it in errors."""
@@ -121,26 +132,17 @@ class Proxy:
         self._containers = containers
 
     def serve(
-        self,
-        method: str,
-        resource: str,
-        namespace: str,
-        id: str,
-        tail: str,
-        raw_path: str,
-        query: Mapping[str, list[str]],
-        headers: Mapping[str, str],
-        body: bytes,
+        self, request: ProxiedRequest, resource: str, namespace: str, id: str, tail: str
     ) -> tuple[int, list[tuple[str, str]], bytes | Iterator[bytes]]:
-        """Relay one request to ``id`` of ``resource`` (``pods``, ``services``, ``nodes``),
-        ``tail`` the path after ``/proxy`` in ``raw_path``:
+        """Relay ``request`` to ``id`` of ``resource`` (``pods``, ``services``, ``nodes``),
+        ``tail`` the part of ``request.path`` after ``/proxy``:
         the status, headers and body (bytes, or chunks when the answer's length is not known
         ahead; the caller must exhaust or ``close()`` them). Raises :class:`APIError` where
         kube-apiserver answers with a Status (see the module)."""
         scheme, name, port = _split_scheme_name_port(id, resource)
         path = tail
         if not path:
-            asked = (query.get("path") or [""])[-1]
+            asked = (request.query.get("path") or [""])[-1]
             path = "/" + asked.lstrip("/") if asked else ""
         if resource == "pods":
             place = self._pod(namespace, name, port, scheme)
@@ -149,10 +151,9 @@ class Proxy:
         else:
             place = self._node(name, port)
         if not path:
-            pairs = [(k, v) for k, values in query.items() for v in values]
-            location = raw_path + "/" + (f"?{urlencode(pairs)}" if pairs else "")
+            location = request.path + "/" + _query_string(request.query)
             return 301, [("Location", location)], b""
-        return self._relay(place, scheme, method, path, query, headers, body)
+        return self._relay(place, scheme, path, request)
 
     # --- where ---------------------------------------------------------------------------
 
@@ -259,14 +260,7 @@ class Proxy:
     # --- the exchange --------------------------------------------------------------------
 
     def _relay(
-        self,
-        place: _Place,
-        scheme: str,
-        method: str,
-        path: str,
-        query: Mapping[str, list[str]],
-        headers: Mapping[str, str],
-        body: bytes,
+        self, place: _Place, scheme: str, path: str, request: ProxiedRequest
     ) -> tuple[int, list[tuple[str, str]], bytes | Iterator[bytes]]:
         where = f"dial tcp {place.ip}:{place.port}"
         if place.target is None:
@@ -291,21 +285,21 @@ class Proxy:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE  # kube-apiserver's proxy does not verify
                 sock = context.wrap_socket(sock)
-            sock.sendall(_request_bytes(place, method, path, query, headers, body))
-            response = http.client.HTTPResponse(sock, method=method)
+            sock.sendall(_request_bytes(place, path, request))
+            response = http.client.HTTPResponse(sock, method=request.method)
             response.begin()
         except (OSError, http.client.HTTPException) as err:
             failure = dialled.finish()
             cause = f"; the port's handler raised {failure!r}" if failure else ""
             raise _unreachable(f"{where}: {err!r}{cause}") from None
         relayed = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
-        if response.length is not None or method == "HEAD" or response.status in (204, 304):
+        if response.length is not None or request.method == "HEAD" or response.status in (204, 304):
             try:
                 content = response.read()
             finally:
                 dialled.finish()
             return response.status, relayed, content
-        return response.status, relayed, _chunks(response, dialled)
+        return response.status, relayed, _Chunks(response, dialled)
 
 
 class _Chunks(Iterator[bytes]):
@@ -330,26 +324,21 @@ class _Chunks(Iterator[bytes]):
         self._dialled.finish()
 
 
-def _chunks(response: http.client.HTTPResponse, dialled: Dialled) -> _Chunks:
-    return _Chunks(response, dialled)
-
-
-def _request_bytes(
-    place: _Place,
-    method: str,
-    path: str,
-    query: Mapping[str, list[str]],
-    headers: Mapping[str, str],
-    body: bytes,
-) -> bytes:
-    """The request as the pod's side reads it: HTTP/1.1, one request per connection."""
+def _query_string(query: Mapping[str, list[str]]) -> str:
+    """``?k=v&...`` of every value of ``query``, or "" when it has none."""
     pairs = [(k, v) for k, values in query.items() for v in values]
-    target = path + (f"?{urlencode(pairs)}" if pairs else "")
-    lines = [f"{method} {target} HTTP/1.1", f"Host: {place.ip}:{place.port}"]
-    for key, value in headers.items():
+    return f"?{urlencode(pairs)}" if pairs else ""
+
+
+def _request_bytes(place: _Place, path: str, request: ProxiedRequest) -> bytes:
+    """The request as the pod's side reads it: HTTP/1.1, one request per connection."""
+    target = path + _query_string(request.query)
+    lines = [f"{request.method} {target} HTTP/1.1", f"Host: {place.ip}:{place.port}"]
+    body = request.body
+    for key, value in request.headers.items():
         if key not in _HOP_BY_HOP and not key.startswith("impersonate-"):
             lines.append(f"{key}: {value}")
-    if body or method in ("POST", "PUT", "PATCH"):
+    if body or request.method in ("POST", "PUT", "PATCH"):
         lines.append(f"Content-Length: {len(body)}")
     lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body

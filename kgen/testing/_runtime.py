@@ -7,23 +7,33 @@ pod's status; where that state comes from is a :class:`ContainerRuntime`:
   moment its kubelet first syncs the pod, and what it does when exec'd, attached, port-forwarded
   or logged is the test's (:mod:`kgen.testing._containers`). A Job's pods run to completion:
   their containers terminate :data:`COMPLETION` seconds after they started, with the code
-  :func:`exit_code` reads from their command;
+  :func:`exit_code` reads from their command. A container the kubelet restarts (a failed
+  liveness probe) ends with exit code 143 (it exits on SIGTERM) and, unless its pod's
+  ``restartPolicy`` is ``Never``, runs again at once (no back-off: nothing crashed);
 * :class:`kgen.testing._localruntime.LocalRuntime` (``APIServer(kubelet="local")``): each
   container's command runs as a local process.
 
-Thread-safety: the kubelet calls :meth:`ContainerRuntime.sync`, :meth:`~ContainerRuntime.kill`
-and :meth:`~ContainerRuntime.forget` from its one thread; :meth:`~ContainerRuntime.close` is
+Thread-safety: the kubelet calls :meth:`ContainerRuntime.sync`, :meth:`~ContainerRuntime.kill`,
+:meth:`~ContainerRuntime.restart` and :meth:`~ContainerRuntime.forget` from its one thread; :meth:`~ContainerRuntime.close` is
 called by the server once the kubelet has stopped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["COMPLETION", "ContainerRuntime", "ContainerState", "HandlerRuntime", "exit_code"]
+__all__ = [
+    "COMPLETION",
+    "ContainerRuntime",
+    "ContainerState",
+    "HandlerRuntime",
+    "container_id",
+    "exit_code",
+]
 
 JSON = dict[str, Any]
 
@@ -65,6 +75,12 @@ class ContainerRuntime(Protocol):
         returns once they are gone."""
         ...
 
+    def restart(self, pod: JSON, container: str, now: str) -> None:
+        """Kill the running ``container`` of ``pod`` (SIGTERM, SIGKILL after the pod's grace
+        period, bounded by the runtime); it starts again as the pod's ``restartPolicy`` says,
+        with its restart count one higher. Returns once it is stopped."""
+        ...
+
     def forget(self, namespace: str, name: str) -> None:
         """The pod is gone: release whatever is left of it."""
         ...
@@ -76,16 +92,31 @@ class ContainerRuntime(Protocol):
 
 class HandlerRuntime:
     """Containers that run nothing: they never stop, except a Job's, which exit
-    :data:`COMPLETION` seconds after they started (see the module docstring). Stateless."""
+    :data:`COMPLETION` seconds after they started, and those the kubelet restarts (see the
+    module docstring). Keeps only the restarted containers' states, by pod and container."""
+
+    def __init__(self) -> None:
+        self._restarted: dict[tuple[str, str, str], tuple[str, ContainerState]] = {}
+        """(namespace, pod, container) -> (pod uid, the state after the last restart)."""
 
     def sync(self, pod: JSON, pod_ip: str, now: str) -> tuple[dict[str, ContainerState], float]:
         old = {s.get("name"): s for s in (pod.get("status") or {}).get("containerStatuses") or []}
+        meta = pod.get("metadata") or {}
         completes = _runs_to_completion(pod)
         states = {}
         again = float("inf")
         for container in (pod.get("spec") or {}).get("containers") or []:
             name = container.get("name", "")
-            state = (old.get(name) or {}).get("state") or {}
+            restarted = self._restarted.get((meta.get("namespace", ""), meta.get("name", ""), name))
+            if restarted is not None and restarted[0] == meta.get("uid"):
+                before = restarted[1]
+                if before.terminated is not None:
+                    states[name] = before
+                    continue
+                state = before.state
+            else:
+                before = None
+                state = (old.get(name) or {}).get("state") or {}
             if completes and "terminated" in state:
                 states[name] = ContainerState(state)
                 continue
@@ -101,15 +132,56 @@ class HandlerRuntime:
                 }
                 states[name] = ContainerState({"terminated": ended})
             else:
-                states[name] = ContainerState({"running": {"startedAt": started}})
+                running = {"running": {"startedAt": started}}
+                states[name] = (
+                    ContainerState(running)
+                    if before is None
+                    else ContainerState(running, before.last_state, before.restart_count)
+                )
                 again = min(again, left) if completes else again
         return states, again
+
+    def restart(self, pod: JSON, container: str, now: str) -> None:
+        """The container exits on SIGTERM (143) and, unless ``restartPolicy`` is ``Never``,
+        runs again from ``now``."""
+        meta = pod.get("metadata") or {}
+        key = (meta.get("namespace", ""), meta.get("name", ""), container)
+        status: JSON = next(
+            (
+                s
+                for s in (pod.get("status") or {}).get("containerStatuses") or []
+                if s.get("name") == container
+            ),
+            {},
+        )
+        restarted = self._restarted.get(key)
+        count = int(status.get("restartCount") or 0)
+        started = ((status.get("state") or {}).get("running") or {}).get("startedAt") or now
+        if restarted is not None and restarted[0] == meta.get("uid"):
+            count = restarted[1].restart_count
+            started = restarted[1].state.get("running", {}).get("startedAt", started)
+        ended = {
+            "exitCode": 143,
+            "reason": "Error",
+            "startedAt": started,
+            "finishedAt": now,
+            "containerID": container_id(str(meta.get("uid", "")), {"name": container}, count),
+        }
+        if (pod.get("spec") or {}).get("restartPolicy") == "Never":
+            state = ContainerState({"terminated": ended}, {}, count)
+        else:
+            state = ContainerState(
+                {"running": {"startedAt": now}}, {"terminated": ended}, count + 1
+            )
+        self._restarted[key] = (str(meta.get("uid", "")), state)
 
     def kill(self, pod: JSON, grace: float) -> None:
         """Nothing runs: nothing to stop."""
 
     def forget(self, namespace: str, name: str) -> None:
-        """Nothing is kept."""
+        """The pod is gone: its restarted containers' states go too."""
+        for key in [k for k in self._restarted if k[:2] == (namespace, name)]:
+            del self._restarted[key]
 
     def close(self) -> None:
         """Nothing runs."""
@@ -136,6 +208,12 @@ def exit_code(container: JSON) -> int:
         return 1
     found = _EXIT.search(words[-1].strip()) if words else None
     return int(found.group(1)) % 256 if found else 0
+
+
+def container_id(uid: str, container: JSON, restarts: int) -> str:
+    """The ``containerd://`` id of one instance of a container (a new one per restart)."""
+    seed = f"{uid}/{container.get('name')}" + (f"/{restarts}" if restarts else "")
+    return "containerd://" + hashlib.sha256(seed.encode()).hexdigest()
 
 
 def _parse(stamp: str) -> datetime:

@@ -72,7 +72,7 @@ class SchemaView:
         return list_merge(self.resolve(schema), for_apply)
 
     def is_open(self, schema: Mapping[str, Any] | None) -> bool:
-        """True when a value under ``schema`` may hold any fields (no pruning below it)."""
+        """True when an object under ``schema`` may hold any fields (no pruning below it)."""
         resolved = self.resolve(schema)
         if resolved.get("x-kubernetes-preserve-unknown-fields") or resolved.get(
             "x-kubernetes-int-or-string"
@@ -81,10 +81,15 @@ class SchemaView:
         return "properties" not in resolved and "additionalProperties" not in resolved
 
     def prune(self, value: Any, schema: Mapping[str, Any] | None, path: str) -> list[str]:
-        """Remove, in place, fields of ``value`` that ``schema`` does not declare.
+        """Remove, in place, fields of ``value`` that ``schema`` does not declare, and fields
+        it declares whose value is ``null`` unless their schema says ``nullable: true``.
 
-        Returns the JSON paths (``.spec.foo``) of what was removed, in document order.
-        ``apiVersion``, ``kind`` and ``metadata`` of the top-level object are never pruned.
+        Returns the JSON paths (``.spec.foo``) of the undeclared fields removed, in document
+        order (a dropped null is not reported: it is not an unknown field). ``apiVersion``,
+        ``kind`` and ``metadata`` of the top-level object are never pruned. Dropping nulls is
+        what both kinds of kube-apiserver storage do: a built-in kind's null decodes into a Go
+        zero value that is not written back, a custom resource's non-nullable null is pruned
+        before defaulting (so a field with a default gets it).
         """
         removed: list[str] = []
         self._prune(value, schema, path, removed)
@@ -93,19 +98,22 @@ class SchemaView:
     def _prune(
         self, value: Any, schema: Mapping[str, Any] | None, path: str, out: list[str]
     ) -> None:
-        if schema is None or self.is_open(schema):
+        if schema is None:
             return
-        if isinstance(value, dict):
-            resolved = self.resolve(schema)
+        resolved = self.resolve(schema)
+        if isinstance(value, dict) and not self.is_open(resolved):
             for key in list(value):
                 child = self.child(resolved, key)
                 if child is None and not (path == "" and key in ("apiVersion", "kind", "metadata")):
                     out.append(f"{path}.{key}")
                     del value[key]
+                elif child is not None and value[key] is None:
+                    if not (child.get("nullable") or self.resolve(child).get("nullable")):
+                        del value[key]
                 elif child is not None:
                     self._prune(value[key], child, f"{path}.{key}", out)
-        elif isinstance(value, list):
-            item_schema = self.items(schema)
+        elif isinstance(value, list) and not resolved.get("x-kubernetes-preserve-unknown-fields"):
+            item_schema = self.items(resolved)
             for index, item in enumerate(value):
                 self._prune(item, item_schema, f"{path}[{index}]", out)
 

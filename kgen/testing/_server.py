@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
@@ -34,7 +34,7 @@ from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Respons
 from kgen.testing._localruntime import LocalRuntime
 from kgen.testing._openapi import OpenAPIDocuments
 from kgen.testing._services import SERVICES, kubernetes_service
-from kgen.testing._tls import serving_context
+from kgen.testing._tls import self_signed_pair, serving_context
 from kgen.testing._tracker import ObjectTracker
 from kgen.testing.controllers import (
     DEFAULT_NODES,
@@ -97,6 +97,16 @@ class _HTTPServer(ThreadingHTTPServer):
         return conn, addr
 
 
+def _folded(items: Any) -> dict[str, str]:
+    """Request headers by lowercased name; a repeated one (kubectl's X-Stream-Protocol-Version
+    per sub-protocol) is folded into one comma-separated value, as HTTP defines it."""
+    headers: dict[str, str] = {}
+    for name, value in items:
+        key = name.lower()
+        headers[key] = f"{headers[key]}, {value}" if key in headers else value
+    return headers
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
@@ -118,7 +128,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             method=self.command,
             path=url.path,
             query=parse_qs(url.query, keep_blank_values=True),
-            headers={k.lower(): v for k, v in self.headers.items()},
+            headers=_folded(self.headers.items()),
             body=body,
             peer_cert=peer_cert,
             disconnected=self._peer_closed,
@@ -211,7 +221,8 @@ class APIServer:
     Give it ``specs`` (paths :func:`kgen.spec.load` understands: a swagger.json, a folder of
     OpenAPI v3 documents, CRD manifests; ``discovery`` documents may add short names and
     categories, the built-in ones ship with kgen) or a ready ``model``. ``tls=(cert_pem, key_pem)`` serves HTTPS (``ca_pem`` is
-    then what clients trust); ``client_ca_pem`` enables client-certificate authentication.
+    then what clients trust); ``tls="self-signed"`` serves HTTPS with a serving certificate for
+    ``host``, 127.0.0.1 and localhost signed by a new CA, which becomes ``ca_pem``; ``client_ca_pem`` enables client-certificate authentication.
     Requests need ``token`` (or a client certificate) unless ``allow_anonymous``; ``rules``
     restrict what users may do (403 otherwise). ``window`` bounds the watch history.
     ``seed``: by default (``None``) uids are random (uuid4), unique across servers; an int makes
@@ -238,7 +249,7 @@ class APIServer:
         discovery: Sequence[str | os.PathLike[str]] = (),
         host: str = "127.0.0.1",
         port: int = 0,
-        tls: tuple[bytes, bytes] | None = None,
+        tls: tuple[bytes, bytes] | Literal["self-signed"] | None = None,
         ca_pem: bytes | None = None,
         client_ca_pem: bytes | None = None,
         token: str = DEFAULT_TOKEN,
@@ -281,6 +292,10 @@ class APIServer:
             version=version,
         )
         self._host, self._port = host, port
+        if tls == "self-signed":
+            if ca_pem is not None:
+                raise ValueError('tls="self-signed" makes its own CA: leave out ca_pem')
+            tls, ca_pem = self_signed_pair(host)
         self._tls = tls
         self.ca_pem = ca_pem
         self._client_ca_pem = client_ca_pem

@@ -1,21 +1,26 @@
-"""SPDY/3.1 framing, the server's half, as much as kubectl's port-forward uses.
+"""SPDY/3.1 framing, the server's half, as much as kubectl's port-forward, exec and attach use.
 
 kubectl 1.31 and later forward ports over SPDY tunnelled in a WebSocket (subprotocol
 ``SPDY/3.1+portforward.k8s.io``): the WebSocket's binary messages carry the raw SPDY byte
-stream. The client opens two streams per forwarded connection (SYN_STREAM with the headers
-``streamtype`` = ``error`` or ``data``, ``port`` and ``requestid``), the server replies to
-each (SYN_REPLY), and both sides send DATA frames, a FIN flag ending a direction. Header blocks
+stream; older kubectl speaks the same frames on the upgraded connection itself
+(:mod:`kgen.testing._spdyupgrade`). The client opens the streams (SYN_STREAM with headers
+naming what each is for: ``streamtype`` and, for port-forward, ``port`` and ``requestid``),
+the server replies to each (SYN_REPLY), and both sides send DATA frames, a FIN flag ending a
+direction. Header blocks
 are compressed with zlib and the dictionary of the SPDY/3 draft (one compression context per
 direction for the whole connection). PINGs are echoed. There is no flow control: the client's
 library (spdystream) does not use WINDOW_UPDATE.
 
-:class:`Parser` and :class:`Writer` hold their direction's zlib context: one thread each.
+:class:`Parser` and :class:`Writer` hold their direction's zlib context: one thread each;
+:class:`Sender` puts a lock around a :class:`Writer` for a connection written by many threads.
 """
 
 from __future__ import annotations
 
 import struct
+import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -29,6 +34,7 @@ __all__ = [
     "Frame",
     "Parser",
     "SPDYError",
+    "Sender",
     "Writer",
 ]
 
@@ -185,6 +191,33 @@ class Writer:
     def rst_stream(stream: int, status: int) -> bytes:
         """Refuse ``stream`` with ``status`` (1 protocol error, 3 refused stream)."""
         return _control(RST_STREAM, 0, struct.pack(">II", stream, status))
+
+
+class Sender:
+    """The server's side of one SPDY connection, safe to use from many threads: frames go out
+    whole and in order through ``write`` (a socket's ``sendall``, a WebSocket's ``send``),
+    which may raise what the transport raises once the client has gone."""
+
+    def __init__(self, write: Callable[[bytes], None]) -> None:
+        self._write = write
+        self._writer = Writer()
+        self._lock = threading.Lock()
+
+    def reply(self, stream: int) -> None:
+        """Accept ``stream`` (SYN_REPLY)."""
+        with self._lock:  # header blocks must go out in the order they were compressed
+            self._write(self._writer.syn_reply(stream))
+
+    def data(self, stream: int, data: bytes, *, fin: bool = False) -> None:
+        """``data`` on ``stream`` (``fin``: the server's last on it)."""
+        frame = Writer.data(stream, data, fin=fin)
+        with self._lock:
+            self._write(frame)
+
+    def ping(self, ping_id: int) -> None:
+        """Answer the client's PING."""
+        with self._lock:
+            self._write(Writer.ping(ping_id))
 
 
 def _control(kind: int, flags: int, body: bytes) -> bytes:

@@ -5,7 +5,8 @@ of the two is at fault. :func:`serving_context` loads the pair into a fresh
 :class:`ssl.SSLContext` and, only when OpenSSL refuses it, reads both with ``cryptography`` to
 name the bad part: a certificate that is not a PEM certificate, a key that is not a PEM private
 key or is encrypted, or a key that belongs to another certificate. Whatever OpenSSL accepts is
-served, so no key type it supports is turned away here.
+served, so no key type it supports is turned away here. :func:`self_signed_pair` makes a pair
+(and the CA that signs it) for a server that has none.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
 
-from kgen.cert import PEMError, parse_certs_pem
+from kgen.cert import PEMError, generate_self_signed_ca, generate_serving_cert, parse_certs_pem
 
-__all__ = ["ServingPairError", "serving_context"]
+__all__ = ["ServingPairError", "self_signed_pair", "serving_context"]
 
 Part = Literal["certificate", "key"]
 
@@ -33,6 +34,17 @@ class ServingPairError(ValueError):
         self.part: Part = part
         self.reason = reason
         super().__init__(f"TLS {part}: {reason}")
+
+
+def self_signed_pair(host: str) -> tuple[tuple[bytes, bytes], bytes]:
+    """``((cert PEM, key PEM), CA PEM)``: a new CA and a serving certificate it signs for
+    ``host``, ``127.0.0.1`` and ``localhost`` (P-256 keys, :mod:`kgen.cert`). Nothing is shared
+    between calls."""
+    ca = generate_self_signed_ca("kgen-testing-ca")
+    ips = [ip for ip in ("127.0.0.1",) if ip != host]
+    dns = [name for name in ("localhost",) if name != host]
+    serving = generate_serving_cert(ca, host, alternate_ips=ips, alternate_dns=dns)
+    return (serving.cert_pem, serving.key_pem), ca.cert_pem
 
 
 def serving_context(

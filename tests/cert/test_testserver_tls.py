@@ -47,7 +47,7 @@ def test_self_signed_tls_is_trusted_through_the_kubeconfig(specs_dir: Path, tmp_
         assert got.returncode == 0 and got.stdout == "", got.stderr
         config = load_kubeconfig(kubeconfig)
         (ca,) = parse_certs_pem(config.ca_data)
-        assert ca.subject.rfc4514_string() == "CN=kgen-testserver-ca"
+        assert ca.subject.rfc4514_string() == "CN=kgen-testing-ca"
         with RESTClient(config) as rest:
             assert rest.get().abs_path("/version").do().json()["major"]
     finally:

@@ -1,6 +1,6 @@
 """Fixtures of the example controllers' tests.
 
-One test API server per module, over HTTPS (a trustme CA; the token is sent only over TLS, as
+One test API server per module, over HTTPS (a self-signed CA; the token is sent only over TLS, as
 kubectl does), serving Kubernetes 1.35 (ConfigMaps, Events, Leases) and kgen's example CRDs. The examples are scripts, not a package: ``examples/`` and ``generated/`` are put
 on ``sys.path`` for each module and the modules imported from there are forgotten afterwards, so
 that other tests generating their own ``kgen_databases`` never see this one.
@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import trustme
 
 from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
@@ -46,11 +45,8 @@ def example_imports() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def server(specs_dir: Path) -> Iterator[APIServer]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    tls = (cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes())
     specs = [specs_dir / "kubernetes" / "v1.35" / "swagger.json", EXAMPLE_SPEC]
-    with APIServer(specs=specs, tls=tls, ca_pem=ca.cert_pem.bytes()) as s:
+    with APIServer(specs=specs, tls="self-signed") as s:
         yield s
     assert not [t for t in threading.enumerate() if _is_server_thread(t)], "server threads left"
 

@@ -60,14 +60,14 @@ def test_check_reports_edits_and_generate_repairs_them(tmp_path: Path) -> None:
     assert _kgen("generate", "-o", tmp_path).exit_code == 0
     typed = tmp_path / "kgen_databases" / "typed" / "databases_v1.py"
     original = typed.read_text()
-    typed.write_text(original.replace("def get_scale", "def get_scale_renamed"))
+    typed.write_text(original.replace("def storage_profiles", "def storage_profiles_renamed"))
     (tmp_path / "kgen_databases" / "listers" / "databases_v1.py").unlink()
 
     check = _kgen("generate", "-o", tmp_path, "--check")
     assert check.exit_code == 1
     assert "changed: typed/databases_v1.py" in check.output
     assert "added:   listers/databases_v1.py" in check.output
-    assert "-    def get_scale_renamed" in check.output
+    assert "-    def storage_profiles_renamed" in check.output
     assert typed.read_text() != original, "--check must not write"
 
     assert _kgen("generate", "-o", tmp_path, "-q").exit_code == 0

@@ -44,7 +44,7 @@ def test_fetch_specs_saves_documents_that_generate(kubeconfig: Path, tmp_path: P
     generated = runner.invoke(main, args)
     assert generated.exit_code == 0, generated.output
     typed = (tmp_path / "fromdocs" / "typed" / "databases_v1.py").read_text()
-    assert "class PostgresClusterClient(" in typed and "def get_scale(" in typed
+    assert "class PostgresClusterClient(" in typed and "get_scale = subresource_getter(" in typed
 
 
 def test_from_cluster_generates_the_clusters_api(kubeconfig: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ to keep the suite fast: formatting changes layout only), and one mypy run checks
 from __future__ import annotations
 
 import importlib
+import inspect
 import subprocess
 import sys
 from pathlib import Path
@@ -28,9 +29,10 @@ def test_every_module_imports(packages: tuple[Path, dict[str, APIModel]]) -> Non
         modules = _modules(root, package)
         for name in modules:
             importlib.import_module(name)
-        typed = {m for m in modules if ".typed." in m}
         served = [key for key, gv in api.group_versions.items() if gv.resources]
-        assert len(typed) == len(served), f"{package}: one typed module per group/version"
+        for typed_package in (f"{package}.typed.", f"{package}.aio.typed."):
+            typed = {m for m in modules if m.startswith(typed_package)}
+            assert len(typed) == len(served), f"{typed_package}: one module per group/version"
 
 
 def test_generated_packages_pass_mypy_strict(packages: tuple[Path, dict[str, APIModel]]) -> None:
@@ -65,10 +67,10 @@ def test_kubernetes_135_clients_have_the_served_verbs_and_subresources(
     assert "update_status" not in core.ConfigMapClient.SERVED_VERBS
 
     # subresources, typed from the spec
-    assert core.PodClient.create_eviction.__annotations__["body"] == "_policy_v1.Eviction"
+    assert core.PodClient.create_eviction.body_type is policy.Eviction
     assert core.PodClient.stream_logs.__annotations__["return"] == "LogStream"
     assert not hasattr(core.PodClient, "stream_log"), "log comes with the logs mixin"
-    assert apps.DeploymentClient.get_scale.__annotations__["return"] == "_autoscaling_v1.Scale"
+    assert apps.DeploymentClient.get_scale.result_type is autoscaling.Scale
     assert hasattr(core.ServiceAccountClient, "create_token")
     assert not hasattr(core.NodeClient, "get_proxy"), "connect subresources get no method"
     assert policy.Eviction and autoscaling.Scale and models.Pod
@@ -113,3 +115,25 @@ def test_generated_packages_pass_ruff(packages: tuple[Path, dict[str, APIModel]]
         text=True,
     )
     assert result.returncode == 0, result.stdout[-5000:]
+
+
+def test_kubernetes_135_async_clients_mirror_the_sync_ones(
+    packages: tuple[Path, dict[str, APIModel]],
+) -> None:
+    """One template set: every sync class has its Async twin with the same served verbs and
+    the same methods (coroutines there), bar the sync-only copy helpers and ``stream``'s
+    iterator."""
+    sync_only = {"copy_to_pod", "copy_from_pod"}
+    for module in ("core_v1", "apps_v1", "policy_v1", "authentication_v1"):
+        sync, aio = _import(f"k135.typed.{module}"), _import(f"k135.aio.typed.{module}")
+        assert [f"Async{name}" for name in sync.__all__] == aio.__all__
+        for name in sync.__all__:
+            plain, twin = getattr(sync, name), getattr(aio, f"Async{name}")
+            assert getattr(plain, "SERVED_VERBS", None) == getattr(twin, "SERVED_VERBS", None)
+            public = {a for a in dir(plain) if not a.startswith("_")}
+            assert public - sync_only == {a for a in dir(twin) if not a.startswith("_")}
+    pods = _import("k135.aio.typed.core_v1").AsyncPodClient
+    for method in ("get", "list", "create", "exec", "logs", "stream_logs", "port_forward"):
+        assert inspect.iscoroutinefunction(getattr(pods, method)), method
+    assert pods.create_eviction.body_type is _import("k135.models.policy_v1").Eviction
+    assert hasattr(_import("k135.aio"), "AsyncClientset")

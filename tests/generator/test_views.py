@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 
 import kgen.client
+import kgen.client.aio
 from kgen.generator.selection import select_group_versions
-from kgen.generator.views import _BASE_METHODS, GenerateError, ResourceView, build_views
+from kgen.generator.views import (
+    _BASE_METHODS,
+    Flavor,
+    GenerateError,
+    ResourceView,
+    build_views,
+)
 from kgen.spec import APIModel, load, version_priority
 
 
@@ -77,13 +84,16 @@ def test_typed_clients_inherit_one_mixin_per_served_verb_family(k135: APIModel) 
     assert "UpdateStatusMixin" not in config_maps and "ApplyStatusMixin" not in config_maps
     assert "PatchMixin" in config_maps
     for gv in build_views(k135, "p"):
-        assert set(gv.client_imports()) <= set(kgen.client.__all__), gv.module
+        assert set(gv.client_imports(Flavor.sync("p"))) <= set(kgen.client.__all__), gv.module
+        names = set(kgen.client.aio.__all__)
+        assert set(gv.client_imports(Flavor.asyncio("p"))) <= names, gv.module
 
 
 def test_subresource_methods_never_shadow_a_client_attribute() -> None:
     """Every public attribute of the fullest typed client is reserved from subresource names."""
-    public = {name for name in dir(kgen.client.ResourceClient) if not name.startswith("_")}
-    assert public <= _BASE_METHODS
+    for fullest in (kgen.client.ResourceClient, kgen.client.aio.AsyncResourceClient):
+        public = {name for name in dir(fullest) if not name.startswith("_")}
+        assert public <= _BASE_METHODS, fullest
 
 
 def test_subresource_methods_are_typed_from_the_spec(k135: APIModel) -> None:

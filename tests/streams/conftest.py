@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import trustme
 
 from kgen.client import GroupVersionResource, ResourceClient
 from kgen.rest import Config, RESTClient
@@ -22,12 +21,9 @@ _names = itertools.count()
 
 @pytest.fixture(scope="module")
 def server(specs_dir: Any) -> Iterator[APIServer]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     with APIServer(
         specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
     ) as running:
         yield running
 

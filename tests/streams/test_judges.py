@@ -28,7 +28,7 @@ from tests.streams.shell import shell
 from tests.testing.test_kubectl import Kubectl, _binary
 
 WEBSOCKET_KUBECTLS = ("1.30", "1.33")
-"""kubectl speaks exec over WebSocket from 1.30 (SPDY before, which the server refuses)."""
+"""kubectl speaks exec over WebSocket from 1.30 (plain SPDY before: tests/streams/test_spdy.py)."""
 
 
 @pytest.fixture(params=WEBSOCKET_KUBECTLS)
@@ -85,19 +85,6 @@ def test_kubectl_attach(server: APIServer, kubectl: Kubectl, make_pod: MakePod) 
     server.containers.on_attach(main_process)
     done = kubectl.run("attach", make_pod())
     assert "listening on :8080" in done.stdout
-
-
-@pytest.mark.kubectl
-def test_old_kubectl_gets_a_clear_refusal(
-    server: APIServer, make_pod: MakePod, tmp_path: Path
-) -> None:
-    """kubectl 1.29 and older upgrade to SPDY, which is not served: its error says so."""
-    server.containers.on_exec(shell)
-    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
-    old = Kubectl(_binary("1.27"), kubeconfig, "default", tmp_path / "cache")
-    done = old.run("exec", make_pod(), "--", "true", check=False)
-    assert done.returncode != 0
-    assert "not served here: use a WebSocket" in done.stderr
 
 
 def test_the_official_client_stream(server: APIServer, make_pod: MakePod, tmp_path: Path) -> None:
@@ -299,7 +286,8 @@ def test_the_official_client_portforward(
 
 
 TUNNELLING_KUBECTLS = ("1.31", "1.33")
-"""kubectl tunnels port-forward's SPDY in a WebSocket from 1.31 (plain SPDY before)."""
+"""kubectl tunnels port-forward's SPDY in a WebSocket from 1.31 (plain SPDY before:
+tests/streams/test_spdy.py)."""
 
 
 def _running_pod(make_pod: MakePod, pods: Any) -> str:
@@ -375,21 +363,6 @@ def test_kubectl_port_forward(
             process.kill()
     assert "an error occurred forwarding" in errors and "-> 81: error forwarding port 81" in errors
     assert "connection refused" in errors and "lost connection to pod" in errors
-
-
-@pytest.mark.kubectl
-def test_kubectl_port_forward_over_plain_spdy_gets_a_clear_refusal(
-    server: APIServer, make_pod: MakePod, pods: Any, tmp_path: Path
-) -> None:
-    """kubectl 1.30 and older forward over plain SPDY, which is not served: the error says
-    what is."""
-    name = _running_pod(make_pod, pods)
-    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
-    old = Kubectl(_binary("1.30"), kubeconfig, "default", tmp_path / "cache")
-    done = old.run("port-forward", name, "0:80", check=False)
-    assert done.returncode == 1
-    assert "port-forward over plain SPDY is not served here" in done.stderr
-    assert "SPDY/3.1+portforward.k8s.io (kubectl 1.31 and later)" in done.stderr
 
 
 @pytest.mark.kubectl

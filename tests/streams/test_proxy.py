@@ -97,12 +97,9 @@ def server(specs_dir: Path) -> Iterator[APIServer]:
         Rule(verbs=("get", "list", "create"), resources=("pods",), users=("reader",)),
         Rule(users=("admin",)),
     ]
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     with APIServer(
         specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
         controllers=True,
         users=users,
         rules=rules,

@@ -162,3 +162,21 @@ def test_reviews_answer_from_the_rules(secure: APIServer, ca: trustme.CA, tmp_pa
             secure.url + "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", timeout=10
         )
         assert listed.status_code == 405
+
+
+def test_self_signed_tls_serves_https_trusting_its_own_ca(tmp_path: Path) -> None:
+    with APIServer(small_model(), tls="self-signed") as server:
+        assert server.url.startswith("https://127.0.0.1:") and server.ca_pem
+        bundle = tmp_path / "ca.pem"
+        bundle.write_bytes(server.ca_pem)
+        headers = {"Authorization": f"Bearer {server.token}"}
+        for host in ("127.0.0.1", "localhost"):
+            url = server.url.replace("127.0.0.1", host) + "/api/v1/namespaces"
+            assert requests.get(url, headers=headers, verify=str(bundle), timeout=10).ok
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(server.url + "/api", timeout=10)  # not in the system's trust store
+
+
+def test_self_signed_tls_refuses_a_given_ca() -> None:
+    with pytest.raises(ValueError, match="makes its own CA"):
+        APIServer(small_model(), tls="self-signed", ca_pem=b"-----BEGIN CERTIFICATE-----")

@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 import pytest
 import requests
-import trustme
 from cryptography import x509
 
 from kgen.testing import APIServer
@@ -538,12 +537,9 @@ def test_testserver_runs_controllers_unless_told_not_to(
 def tls_server(
     specs_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[APIServer, Path]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     server = APIServer(
         specs=_specs(specs_dir),
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
         controllers=True,
     )
     with server:

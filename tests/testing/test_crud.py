@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from kgen.testing import APIServer
 from tests.testing.conftest import Client
@@ -353,3 +354,72 @@ def test_concurrent_read_modify_write_loses_no_update(server: APIServer, ns: str
         thread.join()
     assert setup.request("GET", f"{path}/counter").json()["data"]["n"] == "60"
     setup.close()
+
+
+_NULLABLE_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer, default: 3}
+              note: {type: string}
+              owner: {type: string, nullable: true}
+"""
+
+
+def test_nulls_are_dropped_unless_nullable(specs_dir: Path, tmp_path: Path) -> None:
+    crd = tmp_path / "widgets.yaml"
+    crd.write_text(_NULLABLE_CRD)
+    swagger = specs_dir / "kubernetes" / "v1.35" / "swagger.json"
+    with APIServer(specs=[swagger, crd]) as server:
+        api = Client(server)
+        template = {
+            "metadata": {"labels": {"app": "web"}, "creationTimestamp": None},
+            "spec": {
+                "containers": [{"name": "c", "image": "nginx", "workingDir": None, "bogus": 1}]
+            },
+        }
+        deployment = {
+            "metadata": {"name": "web"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": template,
+                "minReadySeconds": None,
+            },
+        }
+        answer = api.request(
+            "POST", "/apis/apps/v1/namespaces/default/deployments", json=deployment
+        )
+        unknown = r"unknown field \"spec.template.spec.containers[0].bogus\""
+        assert unknown in answer.headers["Warning"]  # inside list items too, as kube prunes
+        created = answer.json()
+        assert "bogus" not in created["spec"]["template"]["spec"]["containers"][0]
+        spec = created["spec"]
+        assert "minReadySeconds" not in spec
+        assert "creationTimestamp" not in spec["template"]["metadata"]
+        assert "workingDir" not in spec["template"]["spec"]["containers"][0]
+        widget = {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w"},
+            "spec": {"size": None, "note": None, "owner": None},
+        }
+        stored = api.request(
+            "POST", "/apis/example.com/v1/namespaces/default/widgets", json=widget
+        ).json()
+        assert stored["spec"] == {"size": 3, "owner": None}  # pruned, then defaulted
+        api.close()

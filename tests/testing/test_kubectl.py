@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 import yaml
 
 from kgen.testing import APIServer
@@ -37,14 +36,11 @@ def cluster(
 ) -> Iterator[tuple[APIServer, Path]]:
     if shutil.which("kubectl") is None and not _VERSIONED.exists():
         pytest.skip("kubectl is not installed")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     discovery = specs_dir / "kubernetes" / "discovery"
     server = APIServer(
         specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
         discovery=[discovery / "api__v1.json", discovery / "aggregated_v2.json"],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
     )
     folder = tmp_path_factory.mktemp("kubectl")
     with server:

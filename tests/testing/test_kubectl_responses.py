@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
@@ -25,15 +24,12 @@ def cluster(
 ) -> Iterator[tuple[APIServer, Path]]:
     if shutil.which("kubectl") is None and not _VERSIONED.exists():
         pytest.skip("kubectl is not installed")
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     server = APIServer(
         specs=[
             specs_dir / "kubernetes" / "v1.35" / "openapi-v3",
             specs_dir / "crds" / "gateway-api" / "gateway.networking.k8s.io_gatewayclasses.yaml",
         ],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
     )
     with server:
         yield server, server.write_kubeconfig(tmp_path_factory.mktemp("kubectl") / "config")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from kgen.client import GroupVersionResource, ResourceClient
 from kgen.rest import Config, RESTClient
@@ -26,12 +25,9 @@ NODES = ("node-a", "node-b")
 def tls_server(
     specs_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[APIServer, Path]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     with APIServer(
         specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
         controllers=True,
         nodes=NODES,
     ) as server:

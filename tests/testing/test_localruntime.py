@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 import yaml
 
 from kgen.client import GroupVersionResource, ResourceClient
@@ -28,12 +27,9 @@ KUBECTL = "1.33"
 
 
 def _tls_server(specs_dir: Path, **options: Any) -> APIServer:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     return APIServer(
         specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
         controllers=True,
         kubelet="local",
         **options,
@@ -157,20 +153,25 @@ def test_the_environment_has_the_pods_fields_and_command_references(
     eventually(lambda: not Path(cwd).exists(), "the working directory goes with the pod")
 
 
-def test_kubectl_exec_runs_a_local_process(pods: Objects, kubectl: Kubectl) -> None:
-    pods.create(_pod("shell", "sleep", "1000"))
-    eventually(lambda: _main(pods, "shell").get("ready"), "the container runs")
+@pytest.mark.kubectl
+@pytest.mark.parametrize("version", ["1.29", KUBECTL])  # plain SPDY, then WebSocket
+def test_kubectl_exec_runs_a_local_process(
+    pods: Objects, server: APIServer, tmp_path: Path, version: str
+) -> None:
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    kubectl = Kubectl(_binary(version), kubeconfig, "default", tmp_path / "cache")
+    name = f"shell-{version.replace('.', '-')}"
+    pods.create(_pod(name, "sleep", "1000"))
+    eventually(lambda: _main(pods, name).get("ready"), "the container runs")
     done = kubectl.run(
-        "exec", "shell", "--", "sh", "-c", "echo out; echo err >&2; pwd; exit 4", check=False
+        "exec", name, "--", "sh", "-c", "echo out; echo err >&2; pwd; exit 4", check=False
     )
     assert done.returncode == 4, done.stderr
     out, cwd = done.stdout.splitlines()
     assert out == "out" and cwd.endswith("/main") and "err\n" in done.stderr
-    assert (
-        kubectl.run("exec", "-i", "shell", "--", "cat", stdin="one\ntwo\n").stdout == "one\ntwo\n"
-    )
+    assert kubectl.run("exec", "-i", name, "--", "cat", stdin="one\ntwo\n").stdout == "one\ntwo\n"
     with pytest.raises(StatusError, match="the local runtime has no TTY"):
-        pods.exec("shell", ["true"], tty=True)
+        pods.exec(name, ["true"], tty=True)
 
 
 def test_kubectl_logs_follow_reads_the_process_until_it_exits(
@@ -183,18 +184,23 @@ def test_kubectl_logs_follow_reads_the_process_until_it_exits(
     assert followed.stdout == "line 1\nline 2\nline 3\n"
 
 
+@pytest.mark.kubectl
+@pytest.mark.parametrize("version", ["1.30", KUBECTL])  # plain SPDY, then SPDY in a WebSocket
 def test_kubectl_port_forward_reaches_a_python_http_server_and_its_probe(
-    pods: Objects, kubectl: Kubectl, tmp_path: Path
+    pods: Objects, server: APIServer, tmp_path: Path, version: str
 ) -> None:
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    kubectl = Kubectl(_binary(version), kubeconfig, "default", tmp_path / "cache")
+    name = f"web-{version.replace('.', '-')}"
     port = _free_port()
     probe = {"httpGet": {"path": "/", "port": port}, "periodSeconds": 1}
     serve = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
     script = f"echo served > index.html && exec {' '.join(serve)}"
-    pods.create(_pod("web", "sh", "-c", script, container={"readinessProbe": probe}))
-    eventually(lambda: _main(pods, "web").get("ready"), "the server answers its probe")
+    pods.create(_pod(name, "sh", "-c", script, container={"readinessProbe": probe}))
+    eventually(lambda: _main(pods, name).get("ready"), "the server answers its probe")
     local = _free_port()
     forward = subprocess.Popen(
-        kubectl.argv("port-forward", "pod/web", f"{local}:{port}"),
+        kubectl.argv("port-forward", f"pod/{name}", f"{local}:{port}"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -208,7 +214,7 @@ def test_kubectl_port_forward_reaches_a_python_http_server_and_its_probe(
     finally:
         forward.terminate()
         forward.communicate(timeout=10)
-    assert "GET /index.html" in kubectl.run("logs", "web").stdout
+    assert "GET /index.html" in kubectl.run("logs", name).stdout
 
 
 def test_no_process_outlives_its_pod_or_the_server(specs_dir: Path, tmp_path: Path) -> None:
@@ -343,3 +349,36 @@ def test_kubectl_run_rm_i_runs_the_args_and_cleans_up(pods: Objects, kubectl: Ku
     assert 'pod "once" deleted' in done.stdout + done.stderr
     names = lambda: [p["metadata"]["name"] for p in pods.list()["items"]]  # noqa: E731
     eventually(lambda: "once" not in names(), "the pod is removed")
+
+
+def test_a_failing_liveness_probe_restarts_the_process(pods: Objects, kubectl: Kubectl) -> None:
+    """The probe's command runs in the container; once it fails the process gets SIGTERM and
+    the container starts again (its command recreating what the probe looks for)."""
+    probe = {"exec": {"command": ["test", "-f", "alive"]}, "periodSeconds": 1}
+    script = "echo started; touch alive; exec sleep 1000"
+    pods.create(
+        _pod(
+            "lively",
+            "sh",
+            "-c",
+            script,
+            container={"livenessProbe": probe | {"failureThreshold": 1}},
+        )
+    )
+    first = eventually(
+        lambda: _main(pods, "lively").get("started") and _main(pods, "lively"), "runs"
+    )
+    kubectl.run("exec", "lively", "--", "rm", "alive")
+    again = eventually(
+        lambda: (s := _main(pods, "lively")).get("restartCount") == 1 and s.get("ready") and s,
+        "the container is restarted",
+        timeout=20,
+    )
+    ended = again["lastState"]["terminated"]
+    assert (ended["exitCode"], ended["reason"]) == (143, "Error")
+    assert again["containerID"] != first["containerID"]
+    assert kubectl.run("logs", "lively", "--previous").stdout == "started\n"
+    events = kubectl.json("get", "events", "--field-selector", "involvedObject.name=lively")
+    messages = {e["message"] for e in events["items"]}
+    assert "Container main failed liveness probe, will be restarted" in messages
+    assert "Liveness probe failed: " in messages  # ``test`` says nothing when it fails

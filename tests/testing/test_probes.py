@@ -183,3 +183,122 @@ def test_a_tcp_probe_needs_something_on_the_port_and_waits_its_initial_delay(
         )
     finally:
         listener.close()
+
+
+def _status_of(pods: Objects, name: str) -> dict[str, Any]:
+    status = pods.get(name).get("status") or {}
+    return dict((status.get("containerStatuses") or [{}])[0])
+
+
+def _events(rest: RESTClient, name: str) -> dict[tuple[str, str, str], int]:
+    """The pod's events by (type, reason, message): how many times each happened."""
+    events = _objects(rest, "", "events").list()
+    return {
+        (e["type"], e["reason"], e["message"]): e["count"]
+        for e in events["items"]
+        if e["involvedObject"].get("name") == name
+        and e["involvedObject"].get("fieldPath", "spec.containers{web}") == "spec.containers{web}"
+    }
+
+
+def test_a_failing_liveness_probe_restarts_the_container(
+    server: APIServer, rest: RESTClient
+) -> None:
+    """Two failures in a row (``failureThreshold: 2``): an Unhealthy event each, Killing, and
+    the container runs again with ``restartCount`` 1 and its end (143, it exits on SIGTERM) as
+    ``lastState``; the new instance, healthy, is not restarted again."""
+    failures = [2]
+    probed: list[str] = []
+
+    def alive(process: ContainerProcess) -> int:
+        probed.append(process.command[-1])
+        if failures[0] > 0:
+            failures[0] -= 1
+            process.stdout.write("no heartbeat\n")
+            return 1
+        return 0
+
+    server.containers.on_exec(alive, pod="lively")
+    pods = _objects(rest, "", "pods")
+    probe = {"exec": {"command": ["check", "alive"]}, "periodSeconds": 1, "failureThreshold": 2}
+    pods.create(_pod("lively", {"name": "web", "livenessProbe": probe}))
+    restarted = eventually(
+        lambda: (s := _status_of(pods, "lively")).get("restartCount") == 1 and s, "a restart"
+    )
+    assert "running" in restarted["state"] and restarted["ready"] and restarted["started"]
+    ended = restarted["lastState"]["terminated"]
+    assert (ended["exitCode"], ended["reason"]) == (143, "Error")
+    assert ended["containerID"] != restarted["containerID"]
+    seen = len(probed)
+    eventually(lambda: len(probed) >= seen + 2, "the new instance is probed", timeout=15)
+    assert _status_of(pods, "lively")["restartCount"] == 1
+    events = _events(rest, "lively")
+    assert events[("Warning", "Unhealthy", "Liveness probe failed: no heartbeat\n")] == 2
+    assert events[("Normal", "Killing", "Container web failed liveness probe, will be restarted")]
+    assert events[("Normal", "Started", "Started container web")] == 2  # the second instance
+
+
+def test_with_restart_policy_never_a_dead_container_fails_the_pod(
+    server: APIServer, rest: RESTClient
+) -> None:
+    server.containers.on_exec(lambda process: 1, pod="once")
+    pods = _objects(rest, "", "pods")
+    probe = {"exec": {"command": ["check"]}, "periodSeconds": 1, "failureThreshold": 1}
+    manifest = _pod("once", {"name": "web", "livenessProbe": probe})
+    manifest["spec"]["restartPolicy"] = "Never"
+    pods.create(manifest)
+    eventually(lambda: pods.get("once")["status"].get("phase") == "Failed", "the pod fails")
+    status = _status_of(pods, "once")
+    assert status["restartCount"] == 0 and status["state"]["terminated"]["exitCode"] == 143
+
+
+def test_a_startup_probe_holds_back_readiness_and_liveness_until_it_passes(
+    server: APIServer, rest: RESTClient
+) -> None:
+    booted = threading.Event()
+    commands: list[str] = []
+
+    def check(process: ContainerProcess) -> int:
+        commands.append(process.command[0])
+        if process.command[0] == "booted":
+            return 0 if booted.is_set() else 1
+        return 0
+
+    server.containers.on_exec(check, pod="slow")
+    pods = _objects(rest, "", "pods")
+    every_second = {"periodSeconds": 1, "failureThreshold": 30}
+    pods.create(
+        _pod(
+            "slow",
+            {
+                "name": "web",
+                "startupProbe": {"exec": {"command": ["booted"]}, **every_second},
+                "livenessProbe": {"exec": {"command": ["alive"]}, **every_second},
+                "readinessProbe": {"exec": {"command": ["ready"]}, **every_second},
+            },
+        )
+    )
+    eventually(lambda: commands.count("booted") >= 2, "the startup probe runs again")
+    status = _status_of(pods, "slow")
+    assert "running" in status["state"] and (status["started"], status["ready"]) == (False, False)
+    assert set(commands) == {"booted"}  # neither liveness nor readiness has run yet
+    booted.set()
+    eventually(lambda: _status_of(pods, "slow")["ready"], "ready once started")
+    assert _status_of(pods, "slow")["started"] is True
+    eventually(lambda: {"alive", "ready"} <= set(commands), "liveness and readiness run")
+    count = commands.count("booted")
+    eventually(lambda: commands.count("ready") >= 3, "readiness is probed on")
+    assert commands.count("booted") == count  # a passed startup probe is not run again
+
+
+def test_a_startup_probe_that_never_passes_restarts_the_container(
+    server: APIServer, rest: RESTClient
+) -> None:
+    server.containers.on_exec(lambda process: 1, pod="stuck")
+    pods = _objects(rest, "", "pods")
+    probe = {"exec": {"command": ["booted"]}, "periodSeconds": 1, "failureThreshold": 2}
+    pods.create(_pod("stuck", {"name": "web", "startupProbe": probe}))
+    eventually(lambda: _status_of(pods, "stuck").get("restartCount"), "a restart")
+    events = _events(rest, "stuck")
+    assert ("Normal", "Killing", "Container web failed startup probe, will be restarted") in events
+    assert ("Warning", "Unhealthy", "Startup probe failed: ") in events

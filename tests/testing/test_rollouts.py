@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from kgen.testing import APIServer
 
@@ -43,13 +42,10 @@ spec:
 def cluster(
     specs_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[APIServer, Path]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     folder = tmp_path_factory.mktemp("rollouts")
     with APIServer(
         specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
         controllers=True,
     ) as server:
         yield server, server.write_kubeconfig(folder / "kubeconfig")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from kgen.testing import APIServer
 
@@ -203,16 +202,14 @@ def test_a_deleted_service_gives_its_ip_and_node_port_back(api: Client) -> None:
 def cluster(
     specs_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[APIServer, Path]]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     folder = tmp_path_factory.mktemp("services")
     with APIServer(
         specs=[specs_dir.joinpath(*SPECS)],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
         controllers=True,
     ) as server:
-        ca.cert_pem.write_to_path(str(folder / "ca.pem"))
+        assert server.ca_pem is not None
+        (folder / "ca.pem").write_bytes(server.ca_pem)
         yield server, server.write_kubeconfig(folder / "kubeconfig")
 
 

@@ -3,8 +3,8 @@
 """Typed clients of databases.kgen.dev/v1: one class per resource, and the group client.
 
 Every verb is implemented once, in kgen.client; each class here inherits exactly the verb mixins
-of what its resource serves and only binds the resource's name and model types. Clients are
-thread-safe and cheap to create."""
+of what its resource serves, binds the resource's name and model types and declares its
+subresource methods. Clients are thread-safe and cheap to create."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ from kgen.client import (
     UpdateMixin,
     UpdateStatusMixin,
     WatchMixin,
+    subresource_getter,
+    subresource_updater,
 )
 from kgen.rest import RESTClient
 
@@ -71,6 +73,9 @@ class PostgresClusterClient(
         )
     )
 
+    get_scale = subresource_getter("scale", _autoscaling_v1.Scale)
+    update_scale = subresource_updater("scale", _autoscaling_v1.Scale, _autoscaling_v1.Scale)
+
     def __init__(self, rest: RESTClient, namespace: str) -> None:
         super().__init__(
             rest,
@@ -78,28 +83,6 @@ class PostgresClusterClient(
             _databases_v1.PostgresCluster,
             _databases_v1.PostgresClusterList,
             namespace,
-        )
-
-    def get_scale(self, name: str) -> _autoscaling_v1.Scale:
-        """GET the scale subresource of `name`."""
-        return self.get_subresource(name, "scale", _autoscaling_v1.Scale)
-
-    def update_scale(
-        self,
-        name: str,
-        body: _autoscaling_v1.Scale,
-        *,
-        dry_run: bool = False,
-        field_manager: str | None = None,
-    ) -> _autoscaling_v1.Scale:
-        """PUT `body` to the scale subresource of `name`."""
-        return self.update_subresource(
-            name,
-            "scale",
-            body,
-            _autoscaling_v1.Scale,
-            dry_run=dry_run,
-            field_manager=field_manager,
         )
 
 
@@ -148,7 +131,7 @@ class StorageProfileClient(
 
 class DatabasesV1Client:
     """The databases.kgen.dev/v1 group client: one accessor per resource, all sharing one REST
-    client. Thread-safe."""
+    client; thread-safe."""
 
     def __init__(self, rest: RESTClient) -> None:
         self._rest = rest

@@ -3,8 +3,8 @@
 """Typed clients of databases.kgen.dev/v1alpha1: one class per resource, and the group client.
 
 Every verb is implemented once, in kgen.client; each class here inherits exactly the verb mixins
-of what its resource serves and only binds the resource's name and model types. Clients are
-thread-safe and cheap to create."""
+of what its resource serves, binds the resource's name and model types and declares its
+subresource methods. Clients are thread-safe and cheap to create."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ class PostgresClusterClient(
 
 class DatabasesV1alpha1Client:
     """The databases.kgen.dev/v1alpha1 group client: one accessor per resource, all sharing one
-    REST client. Thread-safe."""
+    REST client; thread-safe."""
 
     def __init__(self, rest: RESTClient) -> None:
         self._rest = rest

@@ -51,11 +51,13 @@ class AsyncListerWatcher(Protocol[T]):
 
 
 class AsyncListWatchClient(Protocol):
-    """The two calls of an async typed client that :meth:`AsyncListWatch.from_client` needs."""
+    """The two calls of an async typed client that :meth:`AsyncListWatch.from_client` needs
+    (a generated async client's: ``list_with`` a coroutine, ``watch_with`` an awaitable
+    opener)."""
 
-    async def list_with(self, options: ListOptions) -> Any: ...
+    def list_with(self, options: ListOptions) -> Awaitable[Any]: ...
 
-    async def watch_with(self, options: ListOptions) -> Any: ...
+    def watch_with(self, options: ListOptions) -> Awaitable[Any]: ...
 
 
 class AsyncListWatch:

@@ -20,9 +20,7 @@ from typing import Any
 import msgspec
 
 from kgen.clock import REAL_CLOCK
-from kgen.record import EventCorrelator, EventRecorder, EventSource
-from kgen.record._recorder import Recorder  # the broadcaster's recorder, fed synchronously
-from kgen.record._types import Event
+from kgen.record import Event, EventCorrelator, EventRecorder, EventSource, Recorder
 from kgen.testing._errors import APIError
 from kgen.testing._options import PATCH_STRATEGIC, WriteOptions
 from kgen.testing._tracker import ObjectTracker

@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from kgen.testing._runtime import ContainerState
+from kgen.testing._runtime import ContainerState, container_id
 
 __all__ = ["container_id", "pod_status"]
 
@@ -35,8 +35,11 @@ def pod_status(
     states: Mapping[str, ContainerState],
     ready: Mapping[str, bool],
     now: str,
+    *,
+    confirmed: Mapping[str, bool] | None = None,
 ) -> JSON:
-    """See the module docstring."""
+    """See the module docstring. ``confirmed``: whether each container's startup probe has
+    passed (a running container without one, or without an entry, is started)."""
     spec = pod.get("spec") or {}
     old = pod.get("status") or {}
     uid = (pod.get("metadata") or {}).get("uid", "")
@@ -104,12 +107,19 @@ def pod_status(
                     }
                 ),
                 False,
+                False,
             )
             for c in spec["initContainers"]
             if isinstance(c, dict)
         ]
     status["containerStatuses"] = [
-        _container(c, uid, current[n], current[n].running and ready.get(n, False))
+        _container(
+            c,
+            uid,
+            current[n],
+            current[n].running and ready.get(n, False),
+            current[n].running and (confirmed or {}).get(n, True),
+        )
         for c, n in zip(containers, names, strict=True)
     ]
     return status
@@ -124,12 +134,6 @@ def _finished(old: JSON, container: JSON, now: str) -> str:
     return now
 
 
-def container_id(uid: str, container: JSON, restarts: int) -> str:
-    """The ``containerd://`` id of one instance of a container (a new one per restart)."""
-    seed = f"{uid}/{container.get('name')}" + (f"/{restarts}" if restarts else "")
-    return "containerd://" + hashlib.sha256(seed.encode()).hexdigest()
-
-
 def _image_id(image: str) -> str:
     digest = hashlib.sha256(image.encode()).hexdigest()
     repository = image.split("@")[0].rsplit(":", 1)[0] if "/" in image or ":" in image else image
@@ -138,7 +142,9 @@ def _image_id(image: str) -> str:
     return f"{repository}@sha256:{digest}"
 
 
-def _container(container: JSON, uid: str, state: ContainerState, ready: bool) -> JSON:
+def _container(
+    container: JSON, uid: str, state: ContainerState, ready: bool, started: bool
+) -> JSON:
     image = str(container.get("image", ""))
     out: JSON = {
         "name": container.get("name", ""),
@@ -148,7 +154,7 @@ def _container(container: JSON, uid: str, state: ContainerState, ready: bool) ->
         "restartCount": state.restart_count,
         "image": image,
         "imageID": _image_id(image),
-        "started": state.running,
+        "started": started,
     }
     if "waiting" not in state.state or state.restart_count:
         out["containerID"] = container_id(uid, container, state.restart_count)

@@ -12,7 +12,8 @@
   ``startTime``, init containers terminated ``Completed`` first, then each container as its
   runtime reports it (:mod:`kgen.testing._runtime`: by default running from the first sync),
   ready once running, or, with a ``readinessProbe``, while what the test registered answers
-  the probe (:mod:`kgen.testing._probes`, re-probed every ``periodSeconds``), and the
+  the probe (:mod:`kgen.testing._probes`, re-probed every ``periodSeconds``; liveness and
+  startup probes too), and the
   conditions ``PodScheduled``, ``PodReadyToStartContainers``, ``Initialized``,
   ``ContainersReady`` and ``Ready``. Only a change of the kubelet's own view is written (a
   status another client writes stays until then);
@@ -29,8 +30,11 @@ or, with the local runtime (:mod:`kgen.testing._localruntime`), what real proces
 pod's containers are stopped through the runtime (SIGTERM, SIGKILL after the grace period)
 before the pod is removed.
 
-Not reproduced: liveness and startup probes, resources, volumes, images actually pulled, a node
-that goes NotReady.
+A failed liveness or startup probe (:mod:`kgen.testing._probes`) kills and restarts the
+container through the runtime, with the kubelet's ``Unhealthy`` and ``Killing`` events; a
+startup probe holds back ``started``, readiness and liveness until it passes.
+
+Not reproduced: resources, volumes, images actually pulled, a node that goes NotReady.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from kgen.record import EventRecorder, get_reference
 from kgen.testing._containers import ContainerHandlers
 from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
-from kgen.testing._probes import Readiness
+from kgen.testing._probes import Prober
 from kgen.testing._runtime import ContainerRuntime, ContainerState, HandlerRuntime
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
@@ -84,7 +88,7 @@ class Kubelet:
     ) -> None:
         self._tracker = tracker
         self._runtime: ContainerRuntime = runtime or HandlerRuntime()
-        self._readiness = Readiness(handlers or ContainerHandlers())
+        self._prober = Prober(handlers or ContainerHandlers())
         self._nodes = {name: index for index, name in enumerate(nodes)}
         self._version = version or "v1.35.0"
         self._pod_ips: dict[tuple[str, str], str] = {}
@@ -268,7 +272,7 @@ class Kubelet:
         if meta.get("deletionTimestamp"):
             grace = meta.get("deletionGracePeriodSeconds")
             self._runtime.kill(pod, float(30 if grace is None else grace))
-            self._readiness.forget(meta.get("uid", ""))
+            self._prober.forget(meta.get("uid", ""))
             self._written.pop((namespace, name), None)
             self._remove(pods, pod)  # its containers have stopped: gone before its grace is over
             return None
@@ -278,14 +282,35 @@ class Kubelet:
         now = self._tracker.now()
         states, again = self._runtime.sync(pod, ip, now)
         ready: dict[str, bool] = {}
+        started: dict[str, bool] = {}
+        restarted = False
         for container in pod["spec"].get("containers") or []:
-            state = states.get(container.get("name", ""))
-            started = state.state["running"].get("startedAt") if state and state.running else None
-            ready[container.get("name", "")], wait = self._readiness.ready(
-                pod, container, None if started is None else _parse(started).timestamp()
+            name = container.get("name", "")
+            state = states.get(name)
+            since = state.state["running"].get("startedAt") if state and state.running else None
+            verdict = self._prober.check(
+                pod,
+                container,
+                None if since is None else _parse(since).timestamp(),
+                state.restart_count if state else 0,
             )
-            again = min(again, wait)
-        status = pod_status(pod, ip, self._host_ip(pod["spec"]["nodeName"]), states, ready, now)
+            ready[name], started[name] = verdict.ready, verdict.started
+            again = min(again, verdict.wait)
+            path = f"spec.containers{{{name}}}"
+            for message in verdict.unhealthy:
+                self._container_event(pod, path, "Unhealthy", message, kind="Warning")
+            if verdict.restart:
+                message = f"Container {name} failed {verdict.restart} probe, will be restarted"
+                self._container_event(pod, path, "Killing", message)
+                self._runtime.restart(pod, name, now)
+                restarted = True
+        if restarted:  # the states have moved on: report them as they are now
+            states, again = self._runtime.sync(pod, ip, now)
+            for name, state in states.items():
+                ready[name] = ready[name] and state.running
+                started[name] = started[name] and state.running
+        host = self._host_ip(pod["spec"]["nodeName"])
+        status = pod_status(pod, ip, host, states, ready, now, confirmed=started)
         uid = meta.get("uid", "")
         before = pod.get("status") or {}
         if (uid, status) != self._written.get((namespace, name)) and status != before:
@@ -307,11 +332,13 @@ class Kubelet:
             return None
         return None if again == float("inf") else max(again, 0.01)
 
-    def _container_event(self, pod: JSON, path: str, reason: str, message: str) -> None:
+    def _container_event(
+        self, pod: JSON, path: str, reason: str, message: str, kind: str = "Normal"
+    ) -> None:
         recorder = self._events.get((pod.get("spec") or {}).get("nodeName", ""))
         if recorder is not None:
             ref = msgspec.structs.replace(get_reference(pod), field_path=path)
-            recorder.event(ref, "Normal", reason, message)
+            recorder.event(ref, kind, reason, message)
 
     def _started(self, pod: JSON, before: JSON, states: dict[str, ContainerState]) -> None:
         """The events a kubelet writes for each container that is running now and was not in
@@ -319,17 +346,17 @@ class Kubelet:
         init containers get theirs with the pod's first start."""
         spec = pod.get("spec") or {}
         was = {
-            s.get("name")
+            s.get("name"): int(s.get("restartCount") or 0)
             for s in before.get("containerStatuses") or []
             if "running" in (s.get("state") or {})
         }
         first = not before.get("containerStatuses")
         starting = [("initContainers", c) for c in spec.get("initContainers") or [] if first]
-        starting += [
-            ("containers", c)
-            for c in spec.get("containers") or []
-            if c.get("name") not in was and (states.get(c.get("name", "")) or _NOT_RUNNING).running
-        ]
+        for container in spec.get("containers") or []:
+            state = states.get(container.get("name", "")) or _NOT_RUNNING
+            instance = was.get(container.get("name"))
+            if state.running and (instance is None or instance < state.restart_count):
+                starting.append(("containers", container))  # a new instance runs
         for field, container in starting:
             name, image = container.get("name", ""), container.get("image", "")
             path = f"spec.{field}{{{name}}}"

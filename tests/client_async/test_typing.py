@@ -1,0 +1,65 @@
+"""mypy --strict sees the subresource declarations of generated code as methods: plain on the
+sync client, coroutines on the async one, with the spec's body and result types (the checked-in
+example package, generated from kgen's own CRDs)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+USE = """\
+from kgen.rest import Config
+from kgen_databases.aio import AsyncClientset
+from kgen_databases.clientset import Clientset
+from kgen_databases.models.autoscaling_v1 import Scale
+
+
+def sync(cs: Clientset) -> None:
+    clusters = cs.databases_v1.postgres_clusters("ns")
+    reveal_type(clusters.get_scale("db"))
+    reveal_type(clusters.list())
+
+
+async def asynchronous() -> None:
+    async with AsyncClientset(Config(host="https://127.0.0.1:9")) as cs:
+        clusters = cs.databases_v1.postgres_clusters("ns")
+        reveal_type(clusters.get_scale)
+        reveal_type(await clusters.update_scale("db", Scale(), dry_run=True))
+        reveal_type(await clusters.list())
+        async with clusters.watch() as events:
+            async for event in events:
+                reveal_type(event.object)
+        await clusters.update_scale("db", 3)
+        clusters.get("db")
+"""
+
+
+def test_mypy_types_sync_and_async_subresource_methods(tmp_path: Path) -> None:
+    (tmp_path / "use_aio.py").write_text(USE)
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", ".mypy", "use_aio.py"],
+        cwd=tmp_path,
+        env={**os.environ, "MYPYPATH": str(REPO / "generated")},
+        capture_output=True,
+        text=True,
+    )
+    lines = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if ": " in line]
+    scale = "kgen_databases.models.autoscaling_v1.Scale"
+    assert lines == [
+        f'note: Revealed type is "{scale}"',
+        'note: Revealed type is "kgen_databases.models.databases_v1.PostgresClusterList"',
+        f'note: Revealed type is "kgen.client._subresources.AsyncGetSubresource[{scale}]"',
+        f'note: Revealed type is "{scale}"',
+        'note: Revealed type is "kgen_databases.models.databases_v1.PostgresClusterList"',
+        'note: Revealed type is "kgen_databases.models.databases_v1.PostgresCluster"',
+        'error: Argument 2 to "__call__" of "AsyncWriteSubresource" has incompatible type "int";'
+        ' expected "Scale"  [arg-type]',
+        'error: Value of type "Coroutine[Any, Any, PostgresCluster]" must be used'
+        "  [unused-coroutine]",
+        "note: Are you missing an await?",
+    ], result.stdout
+    assert "Found 2 errors in 1 file" in result.stdout

@@ -21,6 +21,7 @@ from kgen.cache._factory import (
     new_filtered_informer,
 )
 from kgen.cache._handlers import (
+    AsyncResourceEventHandler,
     FilteringResourceEventHandler,
     ResourceEventHandler,
     ResourceEventHandlerDetailedFuncs,
@@ -83,6 +84,7 @@ __all__ = [
     "INITIAL_EVENTS_END_ANNOTATION",
     "MINIMUM_RESYNC_PERIOD",
     "NAMESPACE_INDEX",
+    "AsyncResourceEventHandler",
     "Backoff",
     "DeletedFinalStateUnknown",
     "Delta",

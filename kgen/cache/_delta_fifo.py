@@ -270,13 +270,21 @@ class DeltaFIFO:
         """
         with self._lock:
             self._wait_locked()
-            popped = min(limit, len(self._queue))
-            for _ in range(popped):
-                try:
-                    self._pop_locked(process)
-                except Exception as exc:
-                    on_error(exc)
-            return popped
+            return self._drain_locked(process, on_error, limit)
+
+    def drain_ready(
+        self,
+        process: PopProcessFunc,
+        on_error: Callable[[BaseException], None],
+        limit: int = 64,
+    ) -> int:
+        """:meth:`drain` without the wait: 0 at once when nothing is queued (raises
+        :class:`FIFOClosedError` when closed and empty). For consumers that wait their own way
+        (:class:`kgen.cache.aio.AsyncDeltaFIFO` awaits its signal)."""
+        with self._lock:
+            if not self._queue and self._closed:
+                raise FIFOClosedError()
+            return self._drain_locked(process, on_error, limit)
 
     def close(self) -> None:
         """Close the queue: blocked and later :meth:`pop` calls raise once it is empty."""
@@ -330,6 +338,17 @@ class DeltaFIFO:
             finally:
                 self._waiting -= 1
 
+    def _drain_locked(
+        self, process: PopProcessFunc, on_error: Callable[[BaseException], None], limit: int
+    ) -> int:
+        popped = min(limit, len(self._queue))
+        for _ in range(popped):
+            try:
+                self._pop_locked(process)
+            except Exception as exc:
+                on_error(exc)
+        return popped
+
     def _pop_locked(self, process: PopProcessFunc) -> Deltas:
         in_initial_list = not self._has_synced_locked()
         key = self._queue.popleft()
@@ -381,5 +400,7 @@ class DeltaFIFO:
         self._wake()
 
     def _wake(self) -> None:
+        """Something was queued (lock held): wake blocked consumers. Subclasses that are
+        consumed another way signal their consumer here."""
         if self._waiting:
             self._cond.notify_all()

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from kgen.cache._handlers import ResourceEventHandler
 from kgen.cache._index import NAMESPACE_INDEX, Indexers, meta_namespace_index_func
 from kgen.cache._indexer import TransformFunc
+from kgen.cache._informer_core import InformerCore
 from kgen.cache._lister import Lister
 from kgen.cache._listwatch import ListWatch, ListWatchClient, TweakListOptionsFunc
 from kgen.cache._shared_informer import (
@@ -29,6 +30,7 @@ from kgen.cache._shared_informer import (
 )
 
 __all__ = [
+    "FactoryCore",
     "GenericInformer",
     "NewInformerFunc",
     "SharedInformerFactory",
@@ -80,18 +82,13 @@ class GenericInformer:
         return Lister(self._informer.get_indexer(), self._resource, self._group)
 
 
-class SharedInformerFactory:
-    """Creates, shares, starts and stops the informers of one client.
+InformerT = TypeVar("InformerT", bound=InformerCore[Any])
 
-    ``client``: the clientset generated informers list and watch through. ``default_resync``:
-    seconds (0: none). ``namespace`` (``""``: all) and ``tweak_list_options`` apply to every
-    informer of the factory (cluster-scoped types ignore the namespace). ``custom_resync`` maps
-    an informer key (the object type) to its own resync period. ``transform`` is set on every
-    informer created.
 
-    Generated subclasses override :meth:`resource_informers` to make :meth:`for_resource`
-    know their resources.
-    """
+class FactoryCore(Generic[InformerT]):
+    """The bookkeeping a shared informer factory has, whichever way its informers run: one
+    informer per key, the resync period per key, the transform set on each, which ones were
+    started, and that nothing starts after shut down. Thread-safe."""
 
     def __init__(
         self,
@@ -112,7 +109,7 @@ class SharedInformerFactory:
         self._custom_resync = dict(custom_resync or {})
         self._transform = transform
         self._lock = threading.Lock()
-        self._informers: dict[object, SharedIndexInformer[Any]] = {}
+        self._informers: dict[object, InformerT] = {}
         self._started: set[object] = set()
         self._shutting_down = False
 
@@ -128,7 +125,7 @@ class SharedInformerFactory:
     def tweak_list_options(self) -> TweakListOptionsFunc | None:
         return self._tweak
 
-    def informer_for(self, key: object, new_func: NewInformerFunc) -> SharedIndexInformer[Any]:
+    def informer_for(self, key: object, new_func: Callable[[Any, float], InformerT]) -> InformerT:
         """The factory's informer for ``key``, created with ``new_func(client, resync)`` the
         first time (resync: the custom one for ``key``, else the default)."""
         with self._lock:
@@ -142,33 +139,57 @@ class SharedInformerFactory:
             self._informers[key] = informer
             return informer
 
-    def start(self) -> None:
-        """Start every informer not started yet; does nothing after :meth:`shutdown`."""
+    def _claim_unstarted(self) -> list[InformerT]:
+        """The informers to start now (marked started); none after shut down began."""
         with self._lock:
             if self._shutting_down:
-                return
-            for key, informer in self._informers.items():
-                if key not in self._started:
-                    informer.start()
-                    self._started.add(key)
+                return []
+            claimed = [key for key in self._informers if key not in self._started]
+            self._started.update(claimed)
+            return [self._informers[key] for key in claimed]
+
+    def _started_informers(self) -> dict[object, InformerT]:
+        with self._lock:
+            return {key: self._informers[key] for key in self._started}
+
+    def _begin_shutdown(self) -> list[InformerT]:
+        """Refuse later starts; return the started informers (to stop)."""
+        with self._lock:
+            self._shutting_down = True
+            return [self._informers[key] for key in self._started]
+
+
+class SharedInformerFactory(FactoryCore[SharedIndexInformer[Any]]):
+    """Creates, shares, starts and stops the informers of one client.
+
+    ``client``: the clientset generated informers list and watch through. ``default_resync``:
+    seconds (0: none). ``namespace`` (``""``: all) and ``tweak_list_options`` apply to every
+    informer of the factory (cluster-scoped types ignore the namespace). ``custom_resync`` maps
+    an informer key (the object type) to its own resync period. ``transform`` is set on every
+    informer created.
+
+    Generated subclasses override :meth:`resource_informers` to make :meth:`for_resource`
+    know their resources.
+    """
+
+    def start(self) -> None:
+        """Start every informer not started yet; does nothing after :meth:`shutdown`."""
+        for informer in self._claim_unstarted():
+            informer.start()
 
     def wait_for_cache_sync(
         self, timeout: float | None = None, stop: threading.Event | None = None
     ) -> dict[object, bool]:
         """Wait until every started informer has synced (or ``timeout``/``stop``); return
         each started informer's ``has_synced()`` by key."""
-        with self._lock:
-            started = {key: self._informers[key] for key in self._started}
+        started = self._started_informers()
         wait_for_cache_sync(*(i.has_synced for i in started.values()), timeout=timeout, stop=stop)
         return {key: informer.has_synced() for key, informer in started.items()}
 
     def shutdown(self) -> None:
         """Stop every started informer and wait for all their threads. Later :meth:`start`
         calls do nothing. Safe to call more than once, from any thread."""
-        with self._lock:
-            self._shutting_down = True
-            informers = [self._informers[key] for key in self._started]
-        for informer in informers:
+        for informer in self._begin_shutdown():
             informer.stop()
 
     def __enter__(self) -> SharedInformerFactory:

@@ -8,11 +8,12 @@ shared cached objects: handlers must not mutate them. ``on_delete`` may receive 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 __all__ = [
+    "AsyncResourceEventHandler",
     "FilteringResourceEventHandler",
     "ResourceEventHandler",
     "ResourceEventHandlerDetailedFuncs",
@@ -34,47 +35,58 @@ class ResourceEventHandler(Protocol):
         """``obj`` is gone (its last known state, or a tombstone)."""
 
 
+class AsyncResourceEventHandler(Protocol):
+    """What an asyncio informer (:class:`kgen.cache.aio.AsyncSharedIndexInformer`) accepts:
+    methods that are plain functions or coroutine functions (what they return is awaited when
+    it is awaitable). Every :class:`ResourceEventHandler` is one."""
+
+    def on_add(self, obj: Any, is_in_initial_list: bool) -> Awaitable[None] | None: ...
+
+    def on_update(self, old: Any, new: Any) -> Awaitable[None] | None: ...
+
+    def on_delete(self, obj: Any) -> Awaitable[None] | None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceEventHandlerFuncs:
-    """A handler made of optional functions; missing ones ignore their notification."""
+    """A handler made of optional functions; missing ones ignore their notification.
 
-    add_func: Callable[[Any], None] | None = None
-    update_func: Callable[[Any, Any], None] | None = None
-    delete_func: Callable[[Any], None] | None = None
+    The functions may be coroutine functions for an asyncio informer: each method returns
+    what its function returned, and the asyncio informer awaits it."""
 
-    def on_add(self, obj: Any, is_in_initial_list: bool) -> None:
-        if self.add_func is not None:
-            self.add_func(obj)
+    add_func: Callable[[Any], Awaitable[None] | None] | None = None
+    update_func: Callable[[Any, Any], Awaitable[None] | None] | None = None
+    delete_func: Callable[[Any], Awaitable[None] | None] | None = None
 
-    def on_update(self, old: Any, new: Any) -> None:
-        if self.update_func is not None:
-            self.update_func(old, new)
+    def on_add(self, obj: Any, is_in_initial_list: bool) -> Any:
+        return self.add_func(obj) if self.add_func is not None else None
 
-    def on_delete(self, obj: Any) -> None:
-        if self.delete_func is not None:
-            self.delete_func(obj)
+    def on_update(self, old: Any, new: Any) -> Any:
+        return self.update_func(old, new) if self.update_func is not None else None
+
+    def on_delete(self, obj: Any) -> Any:
+        return self.delete_func(obj) if self.delete_func is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class ResourceEventHandlerDetailedFuncs:
     """Like :class:`ResourceEventHandlerFuncs`, but ``add_func`` also gets
-    ``is_in_initial_list``."""
+    ``is_in_initial_list`` (coroutine functions allowed as there)."""
 
-    add_func: Callable[[Any, bool], None] | None = None
-    update_func: Callable[[Any, Any], None] | None = None
-    delete_func: Callable[[Any], None] | None = None
+    add_func: Callable[[Any, bool], Awaitable[None] | None] | None = None
+    update_func: Callable[[Any, Any], Awaitable[None] | None] | None = None
+    delete_func: Callable[[Any], Awaitable[None] | None] | None = None
 
-    def on_add(self, obj: Any, is_in_initial_list: bool) -> None:
+    def on_add(self, obj: Any, is_in_initial_list: bool) -> Any:
         if self.add_func is not None:
-            self.add_func(obj, is_in_initial_list)
+            return self.add_func(obj, is_in_initial_list)
+        return None
 
-    def on_update(self, old: Any, new: Any) -> None:
-        if self.update_func is not None:
-            self.update_func(old, new)
+    def on_update(self, old: Any, new: Any) -> Any:
+        return self.update_func(old, new) if self.update_func is not None else None
 
-    def on_delete(self, obj: Any) -> None:
-        if self.delete_func is not None:
-            self.delete_func(obj)
+    def on_delete(self, obj: Any) -> Any:
+        return self.delete_func(obj) if self.delete_func is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kgen.cache._handlers import ResourceEventHandler
+from kgen.cache._handlers import AsyncResourceEventHandler, ResourceEventHandler
 
 __all__ = [
     "AddNotification",
@@ -71,7 +71,7 @@ class ProcessorListener:
 
     def __init__(
         self,
-        handler: ResourceEventHandler,
+        handler: ResourceEventHandler | AsyncResourceEventHandler,
         requested_resync_period: float,
         resync_period: float,
         now: float,
@@ -98,8 +98,13 @@ class ProcessorListener:
             if isinstance(notification, AddNotification) and notification.is_in_initial_list:
                 self._pending_initial += 1
             self._buffer.append(notification)
-            if self._idle:
-                self._cond.notify()
+            self._notify_locked()
+
+    def _notify_locked(self) -> None:
+        """A notification was buffered (lock held): wake the delivery thread if it waits.
+        :class:`kgen.cache.aio.AsyncProcessorListener` signals its task instead."""
+        if self._idle:
+            self._cond.notify()
 
     def has_synced(self) -> bool:
         """See the class docstring."""
@@ -147,32 +152,43 @@ class ProcessorListener:
                     self._idle = True
                     self._cond.wait()
                     self._idle = False
-                if self._stopped:
-                    return
-                batch = self._buffer
-                self._buffer = deque()
+                batch = self._take_batch_locked()
+            if batch is None:
+                return
             for notification in batch:
                 if self._stopped:
                     return
                 try:
-                    self._deliver(notification)
+                    self._dispatch(notification)
                 except Exception:
                     log.exception("event handler %r failed", self.handler)
                 finally:
-                    if (
-                        isinstance(notification, AddNotification)
-                        and notification.is_in_initial_list
-                    ):
-                        with self._lock:
-                            self._pending_initial -= 1
+                    self._delivered(notification)
 
-    def _deliver(self, notification: Notification) -> None:
+    # -- delivery, shared with the asyncio listener ---------------------------------------
+
+    def _take_batch_locked(self) -> deque[Notification] | None:
+        """Everything buffered (possibly nothing), or ``None`` once stopped (lock held)."""
+        if self._stopped:
+            return None
+        batch = self._buffer
+        self._buffer = deque()
+        return batch
+
+    def _dispatch(self, notification: Notification) -> Any:
+        """Call the handler's method for ``notification``; return what it returned (an
+        awaitable, for a coroutine handler the asyncio listener awaits)."""
         if isinstance(notification, AddNotification):
-            self.handler.on_add(notification.obj, notification.is_in_initial_list)
-        elif isinstance(notification, UpdateNotification):
-            self.handler.on_update(notification.old, notification.new)
-        else:
-            self.handler.on_delete(notification.obj)
+            return self.handler.on_add(notification.obj, notification.is_in_initial_list)
+        if isinstance(notification, UpdateNotification):
+            return self.handler.on_update(notification.old, notification.new)
+        return self.handler.on_delete(notification.obj)
+
+    def _delivered(self, notification: Notification) -> None:
+        """``notification`` was handled (or failed): count an initial add as done."""
+        if isinstance(notification, AddNotification) and notification.is_in_initial_list:
+            with self._lock:
+                self._pending_initial -= 1
 
 
 class SharedProcessor:

@@ -26,25 +26,15 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from kgen.cache._indexer import Indexer, ReflectorStore
 from kgen.cache._listwatch import ListerWatcher, ObjectList, WatchInterface
-from kgen.cache._watch_errors import (
-    ListFailedError,
-    VeryShortWatchError,
-    is_connection_refused,
-    is_expired_error,
-)
+from kgen.cache._reflector_rules import INITIAL_EVENTS_END_ANNOTATION, ReflectorRules, WatchEnd
+from kgen.cache._watch_errors import ListFailedError, is_expired_error
 from kgen.clock import REAL_CLOCK, Clock, wait_until
-from kgen.meta import meta_field, meta_resource_version
 from kgen.pager import DEFAULT_PAGE_SIZE, ListPager, PagedList
-from kgen.rest import (
-    ListOptions,
-    is_internal_error,
-    is_too_large_resource_version,
-    is_too_many_requests,
-)
+from kgen.rest import ListOptions
 from kgen.retry import Backoff
 
 __all__ = [
@@ -57,17 +47,19 @@ __all__ = [
 
 log = logging.getLogger("kgen.cache")
 
-DEFAULT_MIN_WATCH_TIMEOUT = 300.0
-"""A watch asks the server to end it after a random time between this and twice this."""
-INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
-"""Marks the bookmark that ends the initial events of a streaming list."""
+
+class NamedReflector(Protocol):
+    """What :func:`default_watch_error_handler` needs of a reflector (either kind)."""
+
+    name: str
+
 
 WatchErrorHandler = Callable[["Reflector", BaseException], None]
 """Called (on the reflector's thread) with every error that ends a list-and-watch round,
 before the backoff delay."""
 
 
-def default_watch_error_handler(reflector: Reflector, err: BaseException) -> None:
+def default_watch_error_handler(reflector: NamedReflector, err: BaseException) -> None:
     """Log the error: quietly for an expired resource version, as a warning otherwise."""
     if is_expired_error(err) or is_expired_error(err.__cause__ or err):
         log.info("%s: watch closed: %s", reflector.name, err)
@@ -110,33 +102,33 @@ class Reflector:
         self.name = name
         self._lw = lister_watcher
         self._store = store
-        self._expected_type = expected_type
+        self._rules = ReflectorRules(
+            name,
+            clock=clock,
+            expected_type=expected_type,
+            min_watch_timeout=min_watch_timeout,
+            page_size=page_size,
+            max_internal_error_retry_duration=max_internal_error_retry_duration,
+            rand=rand,
+        )
         self._resync_period = resync_period
         self._should_resync = should_resync
         self._clock = clock
         self._backoff = backoff or Backoff(clock=clock)
-        self._min_watch_timeout = max(min_watch_timeout, DEFAULT_MIN_WATCH_TIMEOUT)
-        self._page_size = page_size
         self._use_watch_list = use_watch_list and not getattr(
             lister_watcher, "watch_list_semantics_unsupported", False
         )
-        self._max_internal_error_retry = max_internal_error_retry_duration
         self._watch_error_handler = watch_error_handler
-        self._rand = rand or random.Random()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._stop_cond = threading.Condition()  # notified when _stop is set
         self._watch: WatchInterface[Any] | None = None
-        self._last_sync_rv = ""
-        self._rv_unavailable = False
-        self._paginated_result = False
 
     # -- public -------------------------------------------------------------------------------
 
     def last_sync_resource_version(self) -> str:
         """The resourceVersion the store was last brought up to (``""`` before the first list)."""
-        with self._lock:
-            return self._last_sync_rv
+        return self._rules.last_sync_resource_version()
 
     def run(self) -> None:
         """List and watch until :meth:`stop`, backing off between rounds. Blocks."""
@@ -195,44 +187,25 @@ class Reflector:
 
     # -- listing ------------------------------------------------------------------------------
 
-    def _relist_resource_version(self) -> str:
-        with self._lock:
-            if self._rv_unavailable:
-                return ""
-            return self._last_sync_rv or "0"
-
     def _list(self) -> None:
-        options = ListOptions(resource_version=self._relist_resource_version())
-        page_size = self._current_page_size(options)
+        rules = self._rules
+        options = rules.list_options()
+        page_size = rules.page_size(options)
         try:
             result = self._paged_list(options, page_size)
         except _StopRequested:
             raise
         except Exception as err:
-            if not (is_expired_error(err) or is_too_large_resource_version(err)):
+            if not rules.list_failed(err):
                 raise ListFailedError(f"failed to list {self.name}: {err}") from err
-            with self._lock:
-                self._rv_unavailable = True
             options = ListOptions(resource_version="")
             try:
                 result = self._paged_list(options, page_size)
             except Exception as err2:
                 raise ListFailedError(f"failed to list {self.name}: {err2}") from err2
-        if options.resource_version == "0" and result.paginated:
-            self._paginated_result = True
+        rules.listed(options, result)
         self._store.replace(result.items, result.resource_version)
-        with self._lock:
-            self._last_sync_rv = result.resource_version
-            self._rv_unavailable = False
-
-    def _current_page_size(self, options: ListOptions) -> int:
-        if self._page_size:
-            return self._page_size
-        if self._paginated_result:
-            return DEFAULT_PAGE_SIZE
-        if options.resource_version not in ("", "0"):
-            return 0
-        return DEFAULT_PAGE_SIZE
+        rules.synced_to(result.resource_version)
 
     def _paged_list(self, options: ListOptions, page_size: int) -> PagedList:
         def page(page_options: ListOptions) -> ObjectList | Mapping[str, Any]:
@@ -244,48 +217,23 @@ class Reflector:
 
     def _watch_list(self) -> WatchInterface[Any] | None:
         """Open a streaming list; return the watch once the initial events are stored."""
-        with self._lock:
-            rv = "" if self._rv_unavailable else self._last_sync_rv
-        options = ListOptions(
-            resource_version=rv,
-            resource_version_match="NotOlderThan",
-            send_initial_events=True,
-            allow_watch_bookmarks=True,
-            timeout_seconds=self._watch_timeout(),
-        )
-        watch = self._lw.watch(options)
+        rules = self._rules
+        watch = self._lw.watch(rules.watch_list_options())
         self._set_watch(watch)
         temp: Indexer[Any] = Indexer()
         try:
             for event in watch:
                 if self._stop.is_set():
                     raise _StopRequested()
-                obj = event.object
-                if event.type == "BOOKMARK":
-                    annotations = meta_field(obj, "annotations")
-                    if (
-                        isinstance(annotations, Mapping)
-                        and annotations.get(INITIAL_EVENTS_END_ANNOTATION) == "true"
-                    ):
-                        bookmark_rv = meta_resource_version(obj)
-                        self._store.replace(temp.list(), bookmark_rv)
-                        with self._lock:
-                            self._last_sync_rv = bookmark_rv
-                            self._rv_unavailable = False
-                        return watch
-                    continue
-                if not self._accepts(obj):
-                    continue
-                if event.type in ("ADDED", "MODIFIED"):
-                    temp.update(obj)
-                elif event.type == "DELETED":
-                    temp.delete(obj)
+                synced_rv = rules.initial_event(temp, event)
+                if synced_rv is not None:
+                    self._store.replace(temp.list(), synced_rv)
+                    rules.synced_to(synced_rv)
+                    return watch
         except Exception as err:
             watch.stop()
             self._set_watch(None)
-            if is_expired_error(err) or is_too_large_resource_version(err):
-                with self._lock:
-                    self._rv_unavailable = True
+            rules.watch_list_failed(err)
             raise
         watch.stop()
         self._set_watch(None)
@@ -295,9 +243,6 @@ class Reflector:
 
     # -- watching -----------------------------------------------------------------------------
 
-    def _watch_timeout(self) -> int:
-        return int(self._min_watch_timeout * (1.0 + self._rand.random()))
-
     def _set_watch(self, watch: WatchInterface[Any] | None) -> None:
         with self._lock:
             self._watch = watch
@@ -305,19 +250,15 @@ class Reflector:
             watch.stop()
 
     def _watch_loop(self, watch: WatchInterface[Any] | None) -> None:
-        internal_error_since: float | None = None
+        rules = self._rules
+        rules.start_watching()
         while not self._stop.is_set():
-            start_rv = self.last_sync_resource_version()
+            start_rv = rules.last_sync_resource_version()
             if watch is None:
-                options = ListOptions(
-                    resource_version=start_rv,
-                    timeout_seconds=self._watch_timeout(),
-                    allow_watch_bookmarks=True,
-                )
                 try:
-                    watch = self._lw.watch(options)
+                    watch = self._lw.watch(rules.watch_options())
                 except Exception as err:
-                    if is_connection_refused(err) or is_too_many_requests(err):
+                    if rules.watch_start_failed(err):
                         if self._sleep(self._backoff.next_delay()):
                             raise _StopRequested() from err
                         continue
@@ -329,19 +270,13 @@ class Reflector:
             except Exception as err:
                 if self._stop.is_set():
                     raise _StopRequested() from err
-                if is_too_many_requests(err):
+                end = rules.watch_failed(err)
+                if end is WatchEnd.BACK_OFF:
                     if self._sleep(self._backoff.next_delay()):
                         raise _StopRequested() from err
                     continue
-                if is_internal_error(err) and self._max_internal_error_retry > 0:
-                    now = self._clock.now()
-                    internal_error_since = internal_error_since or now
-                    if now - internal_error_since < self._max_internal_error_retry:
-                        continue
-                if is_expired_error(err):
-                    log.info("%s: watch closed: %s", self.name, err)
-                else:
-                    log.warning("%s: watch ended with an error: %s", self.name, err)
+                if end is WatchEnd.RETRY:
+                    continue
                 return
             finally:
                 watch.stop()
@@ -349,52 +284,17 @@ class Reflector:
                 watch = None
         raise _StopRequested()
 
-    def _accepts(self, obj: object) -> bool:
-        if self._expected_type is None or isinstance(obj, self._expected_type):
-            return True
-        log.error(
-            "%s: expected type %s, but watch event object had type %s",
-            self.name,
-            self._expected_type.__name__,
-            type(obj).__name__,
-        )
-        return False
-
     def _handle_watch(self, watch: WatchInterface[Any], start_rv: str, started: float) -> None:
-        propagate = start_rv not in ("", "0")
+        rules = self._rules
+        rules.watch_opened(start_rv)
         count = 0
         for event in watch:
             if self._stop.is_set():
                 return
-            obj = event.object
-            if not self._accepts(obj):
-                continue
-            try:
-                if event.type == "ADDED":
-                    self._store.add(obj)
-                elif event.type == "MODIFIED":
-                    self._store.update(obj)
-                elif event.type == "DELETED":
-                    self._store.delete(obj)
-                elif event.type != "BOOKMARK":
-                    log.error("%s: unknown watch event type %r", self.name, event.type)
-                    continue
-            except Exception as err:
-                log.error(
-                    "%s: unable to apply %s event to the store: %s", self.name, event.type, err
-                )
-            if event.type != "ADDED":
-                propagate = True
-            if propagate:
-                rv = meta_resource_version(obj)
-                with self._lock:
-                    self._last_sync_rv = rv
-            count += 1
-        if count == 0 and self._clock.now() - started < 1.0 and not self._stop.is_set():
-            raise VeryShortWatchError(
-                f"very short watch: {self.name}: Unexpected watch close - "
-                "watch lasted less than a second and no items received"
-            )
+            if rules.apply(self._store, event):
+                count += 1
+        if not self._stop.is_set():
+            rules.check_watch_length(count, started)
 
     def _set_stop(self) -> None:
         with self._stop_cond:

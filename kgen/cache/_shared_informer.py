@@ -21,25 +21,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TypeVar
 
-from kgen.cache._delta_fifo import DeltaFIFO, Deltas, DeltaType, FIFOClosedError
+from kgen.cache._delta_fifo import DeltaFIFO, FIFOClosedError
 from kgen.cache._handlers import ResourceEventHandler
 from kgen.cache._index import Indexers
-from kgen.cache._indexer import Indexer, TransformFunc
-from kgen.cache._keys import deletion_handling_meta_namespace_key, meta_namespace_key
-from kgen.cache._listwatch import ListerWatcher
-from kgen.cache._processor import (
-    AddNotification,
-    DeleteNotification,
-    ProcessorListener,
-    SharedProcessor,
-    UpdateNotification,
-    determine_resync_period,
+from kgen.cache._informer_core import (
+    MINIMUM_RESYNC_PERIOD,
+    InformerCore,
+    InformerStateError,
+    ResourceEventHandlerRegistration,
 )
+from kgen.cache._keys import meta_namespace_key
+from kgen.cache._listwatch import ListerWatcher
+from kgen.cache._processor import ProcessorListener
 from kgen.cache._reflector import Reflector, WatchErrorHandler, default_watch_error_handler
 from kgen.clock import REAL_CLOCK, Clock
-from kgen.meta import ObjectMeta, meta_resource_version
 from kgen.retry import Backoff
 
 __all__ = [
@@ -54,38 +51,11 @@ log = logging.getLogger("kgen.cache")
 
 T = TypeVar("T")
 
-MINIMUM_RESYNC_PERIOD = 1.0
-"""Handler resync periods below this (but above 0) are raised to it."""
 SYNCED_POLL_PERIOD = 0.1
 """How often :func:`wait_for_cache_sync` checks."""
 
 
-class InformerStateError(RuntimeError):
-    """The call is not allowed in the informer's current state (started or stopped)."""
-
-
-class ResourceEventHandlerRegistration:
-    """The handle :meth:`SharedIndexInformer.add_event_handler` returns."""
-
-    def __init__(self, listener: ProcessorListener) -> None:
-        self._listener = listener
-
-    @property
-    def handler(self) -> ResourceEventHandler:
-        return self._listener.handler
-
-    @property
-    def resync_period(self) -> float:
-        """The resync period this handler actually gets (0: none)."""
-        return self._listener.resync_period
-
-    def has_synced(self) -> bool:
-        """True once the informer has synced and this handler has processed every add of the
-        initial list (or of the catch-up it received when added late)."""
-        return self._listener.has_synced()
-
-
-class SharedIndexInformer(Generic[T]):
+class SharedIndexInformer(InformerCore[T]):
     """See the module docstring.
 
     ``object_type``: watch events carrying anything else are skipped (``None``: accept all).
@@ -106,52 +76,16 @@ class SharedIndexInformer(Generic[T]):
         clock: Clock = REAL_CLOCK,
         backoff: Backoff | None = None,
     ) -> None:
-        self.name = name
+        super().__init__(
+            object_type, resync_period, indexers, name=name, clock=clock, backoff=backoff
+        )
         self._lw = lister_watcher
-        self._object_type = object_type
-        self._default_resync = resync_period
-        self._resync_check_period = resync_period
-        self._indexer: Indexer[T] = Indexer(deletion_handling_meta_namespace_key, indexers)
         self._use_watch_list = use_watch_list
-        self._clock = clock
-        self._backoff = backoff
-        self._processor = SharedProcessor()
-        self._transform: TransformFunc | None = None
-        self._watch_error_handler: WatchErrorHandler = default_watch_error_handler
-        self._state_lock = threading.Lock()
-        self._block_deltas = threading.RLock()
-        self._started = False
-        self._stopped = False
-        self._fifo: DeltaFIFO | None = None
-        self._reflector: Reflector | None = None
         self._threads: list[threading.Thread] = []
-
-    # -- configuration ------------------------------------------------------------------------
-
-    def set_transform(self, transform: TransformFunc) -> None:
-        """Rewrite every object before it is cached and handed to handlers (for example to drop
-        ``managedFields``). Must be idempotent. Only before :meth:`start`."""
-        with self._state_lock:
-            if self._started:
-                raise InformerStateError("informer has already started")
-            self._transform = transform
 
     def set_watch_error_handler(self, handler: WatchErrorHandler) -> None:
         """Called with every list/watch error before the backoff. Only before :meth:`start`."""
-        with self._state_lock:
-            if self._started:
-                raise InformerStateError("informer has already started")
-            self._watch_error_handler = handler
-
-    def add_indexers(self, indexers: Indexers) -> None:
-        """Add indices to the cache, before or after start (not after stop)."""
-        with self._state_lock:
-            if self._stopped:
-                raise InformerStateError("indexer was not added because it has stopped already")
-            with self._block_deltas:
-                self._indexer.add_indexers(indexers)
-
-    # -- handlers -----------------------------------------------------------------------------
+        self._set_watch_error_handler(handler)
 
     def add_event_handler(
         self, handler: ResourceEventHandler, resync_period: float | None = None
@@ -162,43 +96,7 @@ class SharedIndexInformer(Generic[T]):
         every cached object, then live notifications. Raises :class:`InformerStateError` once
         the informer is stopped.
         """
-        resync = self._default_resync if resync_period is None else resync_period
-        with self._state_lock:
-            if self._stopped:
-                raise InformerStateError(
-                    f"handler {handler!r} was not added to shared informer because it has "
-                    "stopped already"
-                )
-            if resync > 0:
-                if resync < MINIMUM_RESYNC_PERIOD:
-                    log.warning("resync period %ss raised to %ss", resync, MINIMUM_RESYNC_PERIOD)
-                    resync = MINIMUM_RESYNC_PERIOD
-                if resync < self._resync_check_period:
-                    if self._started:
-                        log.warning(
-                            "resync period %ss is below the running informer's %ss: raised",
-                            resync,
-                            self._resync_check_period,
-                        )
-                        resync = self._resync_check_period
-                    else:
-                        self._resync_check_period = resync
-                        self._processor.resync_check_period_changed(resync)
-            listener = ProcessorListener(
-                handler,
-                resync,
-                determine_resync_period(resync, self._resync_check_period),
-                self._clock.now(),
-                self.has_synced,
-            )
-            if not self._started:
-                self._processor.add_listener(listener)
-                return ResourceEventHandlerRegistration(listener)
-            with self._block_deltas:
-                self._processor.add_listener(listener)
-                for obj in self._indexer.list():
-                    listener.add(AddNotification(obj, True))
-            return ResourceEventHandlerRegistration(listener)
+        return self._register(handler, resync_period, ProcessorListener)
 
     def remove_event_handler(
         self, registration: ResourceEventHandlerRegistration, wait: bool = False
@@ -225,22 +123,25 @@ class SharedIndexInformer(Generic[T]):
                 transform=self._transform,
             )
             self._fifo = fifo
-            self._reflector = Reflector(
+            reflector = Reflector(
                 self._lw,
                 fifo,
                 name=self.name,
                 expected_type=self._object_type,
                 resync_period=self._resync_check_period,
-                should_resync=lambda: self._processor.should_resync(self._clock.now()),
+                should_resync=self._should_resync,
                 clock=self._clock,
                 backoff=self._backoff,
                 use_watch_list=self._use_watch_list,
-                watch_error_handler=self._watch_error_handler,
+                watch_error_handler=self._watch_error_handler or default_watch_error_handler,
             )
+            self._reflector = reflector
             self._processor.start()
             self._threads = [
-                threading.Thread(target=self._reflector.run, name=f"{self.name}-reflector"),
-                threading.Thread(target=self._process_loop, name=f"{self.name}-process"),
+                threading.Thread(target=reflector.run, name=f"{self.name}-reflector"),
+                threading.Thread(
+                    target=self._process_loop, args=(fifo,), name=f"{self.name}-process"
+                ),
             ]
             for thread in self._threads:
                 thread.daemon = True
@@ -254,9 +155,9 @@ class SharedIndexInformer(Generic[T]):
                 return
             self._stopped = True
             reflector, fifo, threads = self._reflector, self._fifo, self._threads
-        if reflector is not None:
+        if isinstance(reflector, Reflector):
             reflector.stop()
-        if fifo is not None:
+        if isinstance(fifo, DeltaFIFO):
             fifo.close()
         for thread in threads:
             thread.join()
@@ -269,77 +170,14 @@ class SharedIndexInformer(Generic[T]):
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    @property
-    def is_started(self) -> bool:
-        with self._state_lock:
-            return self._started
-
-    @property
-    def is_stopped(self) -> bool:
-        with self._state_lock:
-            return self._stopped
-
-    @property
-    def resync_check_period(self) -> float:
-        """How often the reflector asks whether a handler is due for a resync (0: never)."""
-        with self._state_lock:
-            return self._resync_check_period
-
-    # -- state --------------------------------------------------------------------------------
-
-    def has_synced(self) -> bool:
-        """True once every object of the first list is in the cache (handlers may still be
-        catching up: use a registration's ``has_synced`` for that)."""
-        fifo = self._fifo
-        return fifo is not None and fifo.has_synced()
-
-    def last_sync_resource_version(self) -> str:
-        """The resourceVersion the cache was last brought up to (``""`` before start)."""
-        reflector = self._reflector
-        return reflector.last_sync_resource_version() if reflector is not None else ""
-
-    def get_indexer(self) -> Indexer[T]:
-        """The cache. Read-only for everyone but the informer; its objects are shared."""
-        return self._indexer
-
-    get_store = get_indexer
-
     # -- processing (processing thread, FIFO lock held) ---------------------------------------
 
-    def _process_loop(self) -> None:
-        fifo = self._fifo
-        assert fifo is not None
+    def _process_loop(self, fifo: DeltaFIFO) -> None:
         while True:
             try:
                 fifo.drain(self._handle_deltas, self._log_process_error)
             except FIFOClosedError:
                 return
-
-    def _log_process_error(self, exc: BaseException) -> None:
-        log.error("%s: failed to process deltas", self.name, exc_info=exc)
-
-    def _handle_deltas(self, deltas: Deltas, is_in_initial_list: bool) -> None:
-        with self._block_deltas:
-            for delta in deltas:
-                obj: Any = delta.object
-                if delta.type is DeltaType.DELETED:
-                    self._indexer.delete(obj)
-                    self._processor.distribute(DeleteNotification(obj), sync=False)
-                    continue
-                old = self._indexer.update(obj)
-                if old is not None:
-                    sync = _resource_version(old) == _resource_version(obj)
-                    self._processor.distribute(UpdateNotification(old, obj), sync=sync)
-                else:
-                    self._processor.distribute(AddNotification(obj, is_in_initial_list), sync=False)
-
-
-def _resource_version(obj: object) -> str:
-    metadata = getattr(obj, "metadata", None)
-    if type(metadata) is ObjectMeta:  # the common case, made fast: a kgen model
-        version = metadata.resource_version
-        return version if isinstance(version, str) else ""
-    return meta_resource_version(obj)
 
 
 def wait_for_cache_sync(

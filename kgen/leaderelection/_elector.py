@@ -15,15 +15,28 @@ written by other machines: clock skew between replicas does not matter.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import Any
 
-from kgen.clock import REAL_CLOCK, Clock, format_micro_time, wait_until
+from kgen._drive import drive
+from kgen.clock import REAL_CLOCK, Clock, wait_until
 from kgen.leaderelection._lock import LeaseLock
-from kgen.leaderelection._types import LeaderElectionRecord
-from kgen.rest.errors import is_conflict, is_not_found
+from kgen.leaderelection._program import (
+    JITTER_FACTOR,
+    Create,
+    Election,
+    Get,
+    NewLeader,
+    Op,
+    Program,
+    RecordEvent,
+    StartLeading,
+    Update,
+    Wait,
+    validate_timing,
+)
 
 __all__ = [
     "JITTER_FACTOR",
@@ -31,9 +44,6 @@ __all__ = [
     "LeaderElectionConfig",
     "LeaderElector",
 ]
-
-JITTER_FACTOR = 1.2
-"""Acquire attempts are spaced ``retry_period * (1 + random() * JITTER_FACTOR)`` apart."""
 
 log = logging.getLogger("kgen.leaderelection")
 
@@ -78,19 +88,7 @@ class LeaderElectionConfig:
 
     def validate(self) -> None:
         """Raise :class:`ValueError` saying which setting is wrong (client-go's rules)."""
-        if self.lease_duration <= self.renew_deadline:
-            raise ValueError(
-                f"lease_duration ({self.lease_duration} s) must be greater than "
-                f"renew_deadline ({self.renew_deadline} s)"
-            )
-        if self.renew_deadline <= JITTER_FACTOR * self.retry_period:
-            raise ValueError(
-                f"renew_deadline ({self.renew_deadline} s) must be greater than "
-                f"retry_period * JITTER_FACTOR ({self.retry_period} s * {JITTER_FACTOR})"
-            )
-        for what in ("lease_duration", "renew_deadline", "retry_period"):
-            if getattr(self, what) <= 0:
-                raise ValueError(f"{what} must be greater than zero")
+        validate_timing(self.lease_duration, self.renew_deadline, self.retry_period)
         if self.callbacks.on_started_leading is None:
             raise ValueError("callbacks.on_started_leading is required")
         if self.callbacks.on_stopped_leading is None:
@@ -102,7 +100,9 @@ class LeaderElectionConfig:
 
 
 class LeaderElector:
-    """Runs one candidate's side of a leader election (see the module docstring).
+    """Runs one candidate's side of a leader election (see the module docstring): the
+    :class:`~kgen.leaderelection._program.Election` program, each operation performed on the
+    calling thread (the leading function and new-leader notifications on threads of their own).
 
     :meth:`run` may be called once. :meth:`stop`, :meth:`is_leader`, :meth:`get_leader` and
     :meth:`check` are thread-safe.
@@ -115,10 +115,19 @@ class LeaderElector:
         self._lock = config.lock
         self._cond = threading.Condition()
         self._stopped = False
-        self._observed = LeaderElectionRecord()
-        self._observed_time = 0.0
-        self._reported_leader = ""
+        self._election = Election(
+            identity=config.lock.identity,
+            describe=config.lock.describe(),
+            lease_duration=config.lease_duration,
+            renew_deadline=config.renew_deadline,
+            retry_period=config.retry_period,
+            release_on_cancel=config.release_on_cancel,
+            clock=config.clock,
+            stopped=self._is_stopped,
+        )
         self._notifiers: list[threading.Thread] = []
+        self._leading: threading.Thread | None = None
+        self._leading_stop = threading.Event()
         self._ran = False
 
     # -- public ---------------------------------------------------------------------------------
@@ -138,8 +147,7 @@ class LeaderElector:
                 raise RuntimeError("LeaderElector.run may be called only once")
             self._ran = True
         try:
-            if self._acquire():
-                self._lead()
+            self._drive(self._election.run())
         finally:
             for notifier in self._notifiers:
                 notifier.join()
@@ -153,190 +161,53 @@ class LeaderElector:
 
     def is_leader(self) -> bool:
         """True while the last observed record names this candidate."""
-        with self._cond:
-            return self._observed.holder_identity == self._lock.identity
+        return self._election.is_leader()
 
     def get_leader(self) -> str:
         """The identity of the last observed leader (``""`` if none)."""
-        with self._cond:
-            return self._observed.holder_identity
+        return self._election.leader()
 
     def check(self, max_tolerable_expired_lease: float) -> None:
         """Health check: raise :class:`RuntimeError` if this candidate is leader but has not
         renewed for longer than ``lease_duration + max_tolerable_expired_lease``."""
-        with self._cond:
-            if self._observed.holder_identity != self._lock.identity:
-                return
-            late = self._clock.now() - self._observed_time
-        limit = self.config.lease_duration + max_tolerable_expired_lease
-        if late > limit:
-            raise RuntimeError(
-                f"failed election to renew leadership on lease {self._lock.describe()}: "
-                f"last renewed {late:.1f} s ago, more than {limit:.1f} s"
-            )
+        self._election.check(max_tolerable_expired_lease)
 
     def try_acquire_or_renew(self) -> bool:
         """One attempt to take or keep the lock; True if this candidate holds it afterwards."""
-        now = format_micro_time(self._clock.time())
-        identity = self._lock.identity
-        record = LeaderElectionRecord(
-            holder_identity=identity,
-            lease_duration_seconds=int(self.config.lease_duration),
-            acquire_time=now,
-            renew_time=now,
-        )
-        # Fast path: still leader with a valid lease -> just renew over the known version.
-        if self.is_leader() and self._lease_valid():
-            with self._cond:
-                old = self._observed
-            renewed = _keep_acquisition(record, old)
-            try:
-                self._lock.update(renewed)
-            except Exception as err:
-                log.info("failed to renew lease %s optimistically: %s", self._lock.describe(), err)
-            else:
-                self._set_observed(renewed)
-                return True
+        return bool(self._drive(self._election.try_acquire_or_renew()))
 
-        try:
-            old = self._lock.get()
-        except Exception as err:
-            if not is_not_found(err):
-                log.error("error retrieving lease %s: %s", self._lock.describe(), err)
-                return False
-            try:
-                self._lock.create(record)
-            except Exception as create_err:
-                log.error("error creating lease %s: %s", self._lock.describe(), create_err)
-                return False
-            self._set_observed(record)
-            return True
+    # -- the driver -----------------------------------------------------------------------------
 
-        with self._cond:
-            if old != self._observed:
-                self._observed = old
-                self._observed_time = self._clock.now()
-        if old.holder_identity and self._lease_valid() and not self.is_leader():
-            log.debug(
-                "lease %s is held by %s and has not yet expired",
-                self._lock.describe(),
-                old.holder_identity,
+    def _drive(self, program: Program) -> Any:
+        """Run ``program``, performing each operation it yields; return what it returns."""
+        return drive(program, self._perform)
+
+    def _perform(self, op: Op) -> Any:
+        if isinstance(op, Get):
+            return self._lock.get()
+        if isinstance(op, Create):
+            return self._lock.create(op.record)
+        if isinstance(op, Update):
+            return self._lock.update(op.record)
+        if isinstance(op, Wait):
+            return self._wait(op.seconds, interruptible=op.interruptible)
+        if isinstance(op, RecordEvent):
+            return self._lock.record_event(op.message)
+        if isinstance(op, NewLeader):
+            return self._notify(op.identity)
+        if isinstance(op, StartLeading):
+            self._leading = threading.Thread(
+                target=self.config.callbacks.on_started_leading,
+                args=(self._leading_stop,),
+                name=f"leader-{self.config.name or self._lock.describe()}",
+                daemon=True,
             )
-            return False
-
-        if self.is_leader():
-            record = _keep_acquisition(record, old)
-        else:
-            record = replace(record, leader_transitions=old.leader_transitions + 1)
-        try:
-            self._lock.update(record)
-        except Exception as err:
-            log.error("failed to update lease %s: %s", self._lock.describe(), err)
-            return False
-        self._set_observed(record)
-        return True
-
-    # -- loops ----------------------------------------------------------------------------------
-
-    def _acquire(self) -> bool:
-        desc = self._lock.describe()
-        log.info("attempting to acquire leader lease %s", desc)
-        while not self._is_stopped():
-            acquired = self.try_acquire_or_renew()
-            self._maybe_report_transition()
-            if acquired:
-                self._lock.record_event("became leader")
-                log.info("successfully acquired lease %s", desc)
-                return True
-            period = self.config.retry_period
-            if not self._wait(period + random.random() * JITTER_FACTOR * period):
-                break
-        return False
-
-    def _lead(self) -> None:
-        """Run the leading function on its own thread while renewing; when renewal ends, stop
-        and join it before releasing the lock, so that no other candidate can lead while it
-        still runs; record ``"stopped leading"`` last."""
-        stop = threading.Event()
-        leading = threading.Thread(
-            target=self.config.callbacks.on_started_leading,
-            args=(stop,),
-            name=f"leader-{self.config.name or self._lock.describe()}",
-            daemon=True,
-        )
-        leading.start()
-        try:
-            try:
-                self._renew()
-            finally:
-                stop.set()
-                leading.join()
-            if self.config.release_on_cancel:
-                self._release()
-        finally:
-            self._lock.record_event("stopped leading")
-
-    def _renew(self) -> None:
-        while True:
-            renewed = self._renew_within_deadline()
-            self._maybe_report_transition()
-            if renewed is None:  # stopped
-                return
-            if not renewed:
-                log.info("failed to renew lease %s: deadline passed", self._lock.describe())
-                return
-            if not self._wait(self.config.retry_period):
-                return
-
-    def _renew_within_deadline(self) -> bool | None:
-        """Try to renew now, then every ``retry_period`` until ``renew_deadline`` has passed.
-
-        True once renewed, False when the deadline passed, None if stopped meanwhile.
-        """
-        deadline = self._clock.now() + self.config.renew_deadline
-        while True:
-            if self.try_acquire_or_renew():
-                return True
-            remaining = deadline - self._clock.now()
-            if remaining <= 0:
-                return False
-            if not self._wait(min(self.config.retry_period, remaining)):
-                return None
-            if self._clock.now() >= deadline:
-                return False
-
-    def _release(self) -> bool:
-        """Hand the lock back: empty holder, 1 s lease. Retries on Conflict (re-reading the
-        lease) for up to ``renew_deadline``; stopping does not cut it short."""
-        deadline = self._clock.now() + self.config.renew_deadline
-        while True:
-            if not self.is_leader():
-                return True
-            now = format_micro_time(self._clock.time())
-            with self._cond:
-                transitions = self._observed.leader_transitions
-            record = LeaderElectionRecord(
-                lease_duration_seconds=1,
-                acquire_time=now,
-                renew_time=now,
-                leader_transitions=transitions,
-            )
-            try:
-                self._lock.update(record)
-            except Exception as err:
-                log.error("failed to release lease %s: %s", self._lock.describe(), err)
-                if is_conflict(err):
-                    try:
-                        self._set_observed(self._lock.get())
-                    except Exception as get_err:
-                        log.error("failed to re-read lease %s: %s", self._lock.describe(), get_err)
-            else:
-                self._set_observed(record)
-                return True
-            remaining = deadline - self._clock.now()
-            if remaining <= 0:
-                return False
-            self._wait(min(self.config.retry_period, remaining), interruptible=False)
+            self._leading.start()
+            return None
+        self._leading_stop.set()  # StopLeading
+        if self._leading is not None:
+            self._leading.join()
+        return None
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -351,22 +222,7 @@ class LeaderElector:
                 self._clock, self._cond, lambda: interruptible and self._stopped, seconds
             )
 
-    def _lease_valid(self) -> bool:
-        with self._cond:
-            expires = self._observed_time + self._observed.lease_duration_seconds
-        return expires > self._clock.now()
-
-    def _set_observed(self, record: LeaderElectionRecord) -> None:
-        with self._cond:
-            self._observed = record
-            self._observed_time = self._clock.now()
-
-    def _maybe_report_transition(self) -> None:
-        with self._cond:
-            leader = self._observed.holder_identity
-            if leader == self._reported_leader:
-                return
-            self._reported_leader = leader
+    def _notify(self, leader: str) -> None:
         callback = self.config.callbacks.on_new_leader
         if callback is None:
             return
@@ -375,10 +231,3 @@ class LeaderElector:
         )
         self._notifiers.append(notifier)
         notifier.start()
-
-
-def _keep_acquisition(
-    record: LeaderElectionRecord, old: LeaderElectionRecord
-) -> LeaderElectionRecord:
-    """``record`` with ``old``'s acquire time and transitions (a renewal, not a takeover)."""
-    return replace(record, acquire_time=old.acquire_time, leader_transitions=old.leader_transitions)

@@ -10,7 +10,7 @@ the Lease's ``resourceVersion``.
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -18,10 +18,47 @@ from kgen.leaderelection._types import LeaderElectionRecord, Lease
 from kgen.meta import ObjectMeta
 from kgen.record import EventRecorder, ObjectReference
 from kgen.rest import RESTClient
+from kgen.rest._builder import RequestBuilder
 
-__all__ = ["LeaseLock", "RESTLeaseLock"]
+__all__ = ["LeaseLock", "RESTLeaseLock", "event_reference", "lease_body", "leases", "updated_body"]
 
 _GROUP, _VERSION, _RESOURCE = "coordination.k8s.io", "v1", "leases"
+
+B = TypeVar("B", bound=RequestBuilder)
+
+
+def leases(request: B, namespace: str) -> B:
+    """``request`` addressed to the Leases of ``namespace`` (sync or async request)."""
+    return request.group_version(_GROUP, _VERSION).namespace(namespace).resource(_RESOURCE)
+
+
+def lease_body(namespace: str, name: str, record: LeaderElectionRecord) -> Lease:
+    """A new Lease holding ``record``."""
+    return Lease(
+        api_version=f"{_GROUP}/{_VERSION}",
+        kind="Lease",
+        metadata=ObjectMeta(name=name, namespace=namespace),
+        spec=record.to_lease_spec(),
+    )
+
+
+def updated_body(current: Lease | None, record: LeaderElectionRecord, describe: str) -> Lease:
+    """``current`` (the version last read or written) holding ``record``."""
+    if current is None:
+        raise RuntimeError(f"lease {describe} not read yet: call get or create first")
+    return msgspec.structs.replace(current, spec=record.to_lease_spec())
+
+
+def event_reference(namespace: str, name: str, lease: Lease | None) -> ObjectReference:
+    """What leadership events are about: the Lease (with its uid once known)."""
+    uid = lease.metadata.uid if lease and lease.metadata else None
+    return ObjectReference(
+        kind="Lease",
+        api_version=f"{_GROUP}/{_VERSION}",
+        namespace=namespace,
+        name=name,
+        uid=uid if isinstance(uid, str) else msgspec.UNSET,
+    )
 
 
 class LeaseLock(Protocol):
@@ -90,54 +127,23 @@ class RESTLeaseLock:
         return f"{self.namespace}/{self.name}"
 
     def get(self) -> LeaderElectionRecord:
-        lease = (
-            self._client.get()
-            .group_version(_GROUP, _VERSION)
-            .namespace(self.namespace)
-            .resource(_RESOURCE)
-            .name(self.name)
-            .do()
-            .into(Lease)
-        )
+        lease = leases(self._client.get(), self.namespace).name(self.name).do().into(Lease)
         with self._lock:
             self._lease = lease
         return LeaderElectionRecord.from_lease_spec(lease.spec)
 
     def create(self, record: LeaderElectionRecord) -> None:
-        body = Lease(
-            api_version=f"{_GROUP}/{_VERSION}",
-            kind="Lease",
-            metadata=ObjectMeta(name=self.name, namespace=self.namespace),
-            spec=record.to_lease_spec(),
-        )
-        lease = (
-            self._client.post()
-            .group_version(_GROUP, _VERSION)
-            .namespace(self.namespace)
-            .resource(_RESOURCE)
-            .body(body)
-            .do()
-            .into(Lease)
-        )
+        body = lease_body(self.namespace, self.name, record)
+        lease = leases(self._client.post(), self.namespace).body(body).do().into(Lease)
         with self._lock:
             self._lease = lease
 
     def update(self, record: LeaderElectionRecord) -> None:
         with self._lock:
             current = self._lease
-        if current is None:
-            raise RuntimeError(f"lease {self.describe()} not read yet: call get or create first")
-        body = msgspec.structs.replace(current, spec=record.to_lease_spec())
-        lease = (
-            self._client.put()
-            .group_version(_GROUP, _VERSION)
-            .namespace(self.namespace)
-            .resource(_RESOURCE)
-            .name(self.name)
-            .body(body)
-            .do()
-            .into(Lease)
-        )
+        body = updated_body(current, record, self.describe())
+        request = leases(self._client.put(), self.namespace).name(self.name)
+        lease = request.body(body).do().into(Lease)
         with self._lock:
             self._lease = lease
 
@@ -145,12 +151,5 @@ class RESTLeaseLock:
         if self._recorder is None:
             return
         with self._lock:
-            uid = self._lease.metadata.uid if self._lease and self._lease.metadata else None
-        ref = ObjectReference(
-            kind="Lease",
-            api_version=f"{_GROUP}/{_VERSION}",
-            namespace=self.namespace,
-            name=self.name,
-            uid=uid if isinstance(uid, str) else msgspec.UNSET,
-        )
+            ref = event_reference(self.namespace, self.name, self._lease)
         self._recorder.event(ref, "Normal", "LeaderElection", f"{self._identity} {message}")

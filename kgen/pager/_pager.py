@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 from kgen.meta import list_continue, list_items, list_resource_version
 from kgen.rest import ListOptions, is_resource_expired
 
-__all__ = ["DEFAULT_PAGE_SIZE", "ListPager", "PageFunc", "PagedList"]
+__all__ = ["DEFAULT_PAGE_SIZE", "ListPager", "ListPlan", "PageFunc", "PagedList"]
 
 L = TypeVar("L")
 
@@ -116,26 +116,90 @@ class ListPager(Generic[L]):
     def list(self, options: ListOptions | None = None) -> PagedList:
         """Every item of the collection, gathered page by page, falling back to one full list
         at the requested resourceVersion when a continue token expires."""
-        requested = options or ListOptions()
-        current = self._first(requested)
-        items: list[Any] = []
-        resource_version: str | None = None
-        paginated = False
-        while True:
+        plan = ListPlan(options, self.page_size, self.full_list_if_expired)
+        current: ListOptions | None = plan.first()
+        while current is not None:
             try:
                 page = self.page_fn(current)
             except Exception as err:
-                if not (
-                    current.continue_ and self.full_list_if_expired and is_resource_expired(err)
-                ):
-                    raise
-                full = self.page_fn(dataclasses.replace(requested, limit=0, continue_=""))
-                return PagedList(list(list_items(full)), list_resource_version(full), paginated)
-            if resource_version is None:
-                resource_version = list_resource_version(page)
-            items.extend(list_items(page))
-            token = list_continue(page)
-            if not token:
-                return PagedList(items, resource_version, paginated)
-            current = self._next(current, token)
-            paginated = True
+                current = plan.failed(err)
+                continue
+            current = plan.received(page)
+        return plan.result()
+
+
+class ListPlan:
+    """The decisions of :meth:`ListPager.list`, sans-I/O, for a sync or an async page function::
+
+        plan = ListPlan(options, page_size, full_list_if_expired)
+        current: ListOptions | None = plan.first()
+        while current is not None:
+            try:
+                page = fetch(current)           # or: await fetch(current)
+            except Exception as err:
+                current = plan.failed(err)      # re-raises what is not an expired token
+                continue
+            current = plan.received(page)
+        return plan.result()
+
+    One plan per list; not thread-safe.
+    """
+
+    def __init__(
+        self, options: ListOptions | None, page_size: int, full_list_if_expired: bool = True
+    ) -> None:
+        self._requested = options or ListOptions()
+        self._page_size = page_size
+        self._full_list_if_expired = full_list_if_expired
+        self._current = self._requested
+        self._items: list[Any] = []
+        self._resource_version: str | None = None
+        self._paginated = False
+        self._full = False
+        self._result: PagedList | None = None
+
+    def first(self) -> ListOptions:
+        """The options of the first page (the requested ones, with the page size as ``limit``
+        unless they carry one)."""
+        if not self._requested.limit:
+            self._current = dataclasses.replace(self._requested, limit=self._page_size)
+        return self._current
+
+    def received(self, page: Any) -> ListOptions | None:
+        """Take the page fetched with the last options; return the next page's options, or
+        ``None`` when the list is complete (see :meth:`result`)."""
+        if self._full:
+            self._result = PagedList(
+                list(list_items(page)), list_resource_version(page), self._paginated
+            )
+            return None
+        if self._resource_version is None:
+            self._resource_version = list_resource_version(page)
+        self._items.extend(list_items(page))
+        token = list_continue(page)
+        if not token:
+            self._result = PagedList(self._items, self._resource_version, self._paginated)
+            return None
+        self._current = ListPager._next(self._current, token)
+        self._paginated = True
+        return self._current
+
+    def failed(self, err: BaseException) -> ListOptions:
+        """The fetch with the last options raised ``err``: return the options of the full list
+        to fall back on when a continue token expired, else raise ``err``."""
+        if (
+            self._full
+            or not self._current.continue_
+            or not self._full_list_if_expired
+            or not is_resource_expired(err)
+        ):
+            raise err
+        self._full = True
+        self._current = dataclasses.replace(self._requested, limit=0, continue_="")
+        return self._current
+
+    def result(self) -> PagedList:
+        """What the list gathered (after :meth:`received` returned ``None``)."""
+        if self._result is None:
+            raise RuntimeError("ListPlan.result: the list is not complete")
+        return self._result

@@ -19,20 +19,18 @@ from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
-import msgspec
-
+from kgen._drive import drive
 from kgen.clock import REAL_CLOCK, Clock, wait_until
-from kgen.meta import UNSET
 from kgen.record._correlator import CorrelatorOptions, EventCorrelator
 from kgen.record._recorder import EventRecorder, Recorder
 from kgen.record._sink import EventSink
+from kgen.record._sink_program import Create, Patch, SinkOp, record_to_sink
 from kgen.record._types import Event, EventSource
-from kgen.rest.errors import StatusError, is_already_exists, is_not_found
 
 __all__ = ["EventBroadcaster", "EventWatcher"]
 
@@ -249,59 +247,11 @@ class EventBroadcaster:
         event: Event,
         watcher: EventWatcher,
     ) -> None:
-        result = correlator.correlate(event)
-        if result.skip or result.event is None:
-            return
-        correlated = result.event
-        for tries in range(1, self._max_tries + 1):
-            if self._record_once(sink, correlator, correlated, result.patch):
-                return
-            if tries == self._max_tries:
-                log.error(
-                    "giving up on event %s/%s after %d tries",
-                    correlated.metadata.namespace or "",
-                    correlated.metadata.name or "",
-                    tries,
-                )
-                return
-            pause = self._sleep_duration * (random.random() if tries == 1 else 1.0)
-            if not watcher.pause(self._clock, pause):
-                log.warning(
-                    "event %s/%s not written: broadcaster stopped while retrying",
-                    correlated.metadata.namespace or "",
-                    correlated.metadata.name or "",
-                )
-                return
+        def perform(op: SinkOp) -> Any:
+            if isinstance(op, Patch):
+                return sink.patch(op.event, op.data)
+            if isinstance(op, Create):
+                return sink.create(op.event)
+            return watcher.pause(self._clock, op.seconds)
 
-    @staticmethod
-    def _record_once(
-        sink: EventSink, correlator: EventCorrelator, event: Event, patch: bytes | None
-    ) -> bool:
-        """One write attempt. True when done (written, or failed in a way not worth retrying)."""
-        ns, name = event.metadata.namespace or "", event.metadata.name or ""
-        try:
-            written: Event | None = None
-            if isinstance(event.count, int) and event.count > 1 and patch is not None:
-                try:
-                    written = sink.patch(event, patch)
-                except StatusError as err:
-                    if not is_not_found(err):
-                        raise
-            if written is None:
-                fresh = msgspec.structs.replace(
-                    event,
-                    metadata=msgspec.structs.replace(event.metadata, resource_version=UNSET),
-                )
-                written = sink.create(fresh)
-        except StatusError as err:
-            terminating = any(cause.reason == "NamespaceTerminating" for cause in err.causes())
-            if is_already_exists(err) or terminating:
-                log.debug("server rejected event %s/%s (will not retry): %s", ns, name, err)
-            else:
-                log.error("server rejected event %s/%s (will not retry): %s", ns, name, err)
-            return True
-        except Exception as err:
-            log.error("unable to write event %s/%s (may retry): %s", ns, name, err)
-            return False
-        correlator.update_state(written)
-        return True
+        drive(record_to_sink(correlator, event, self._max_tries, self._sleep_duration), perform)

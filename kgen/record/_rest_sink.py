@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from kgen.record._types import Event
-from kgen.rest import Request, RESTClient
+from typing import TypeVar
 
-__all__ = ["RESTEventSink"]
+from kgen.record._types import Event
+from kgen.rest import RESTClient
+from kgen.rest._builder import RequestBuilder
+
+__all__ = ["STRATEGIC_MERGE_PATCH", "RESTEventSink", "event_name", "events_of"]
+
+B = TypeVar("B", bound=RequestBuilder)
 
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 
@@ -17,18 +22,17 @@ class RESTEventSink:
     def __init__(self, client: RESTClient) -> None:
         self._client = client
 
-    def _events(self, request: Request, event: Event) -> Request:
-        return request.group_version("", "v1").namespace(_namespace(event)).resource("events")
-
     def create(self, event: Event) -> Event:
-        return self._events(self._client.post(), event).body(event).do().into(Event)
+        return events_of(self._client.post(), event).body(event).do().into(Event)
 
     def update(self, event: Event) -> Event:
-        request = self._events(self._client.put(), event).name(_name(event))
+        request = events_of(self._client.put(), event).name(event_name(event))
         return request.body(event).do().into(Event)
 
     def patch(self, event: Event, data: bytes) -> Event:
-        request = self._events(self._client.patch(STRATEGIC_MERGE_PATCH), event).name(_name(event))
+        request = events_of(self._client.patch(STRATEGIC_MERGE_PATCH), event).name(
+            event_name(event)
+        )
         return request.body(data).do().into(Event)
 
 
@@ -37,7 +41,13 @@ def _namespace(event: Event) -> str:
     return ns if isinstance(ns, str) and ns else "default"
 
 
-def _name(event: Event) -> str:
+def events_of(request: B, event: Event) -> B:
+    """``request`` addressed to the Events of ``event``'s namespace (sync or async request)."""
+    return request.group_version("", "v1").namespace(_namespace(event)).resource("events")
+
+
+def event_name(event: Event) -> str:
+    """``event``'s name; ``ValueError`` when it has none (it cannot be updated or patched)."""
     name = event.metadata.name
     if not isinstance(name, str) or not name:
         raise ValueError("event has no metadata.name: cannot update or patch it")

@@ -8,14 +8,12 @@ that jumps is noticed even without a new item.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
 from collections.abc import Hashable
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from kgen.clock import Clock
+from kgen.workqueue._core import DelayHeap
 from kgen.workqueue._metrics import MetricsProvider
 from kgen.workqueue._queue import Queue
 
@@ -25,13 +23,6 @@ T = TypeVar("T", bound=Hashable)
 
 MAX_WAIT = 10.0
 """The waiting thread's heartbeat, in seconds."""
-
-
-@dataclass(order=True)
-class _Waiting(Generic[T]):
-    ready_at: float
-    seq: int
-    item: T = field(compare=False)
 
 
 class DelayingQueue(Queue[T]):
@@ -50,9 +41,7 @@ class DelayingQueue(Queue[T]):
     ) -> None:
         super().__init__(name=name, clock=clock, metrics_provider=metrics_provider)
         self._waiting_cond = threading.Condition()
-        self._heap: list[_Waiting[T]] = []
-        self._waiting: dict[T, _Waiting[T]] = {}
-        self._seq = itertools.count()
+        self._heap: DelayHeap[T] = DelayHeap()
         self._stopped = False
         self._waiting_thread = threading.Thread(
             target=self._waiting_loop, name=f"workqueue-delay-{name or 'unnamed'}", daemon=True
@@ -73,17 +62,8 @@ class DelayingQueue(Queue[T]):
             return
         ready_at = self._clock.now() + delay
         with self._waiting_cond:
-            current = self._waiting.get(item)
-            if current is None:
-                entry = _Waiting(ready_at, next(self._seq), item)
-                self._waiting[item] = entry
-                heapq.heappush(self._heap, entry)
-            elif ready_at < current.ready_at:
-                current.ready_at = ready_at
-                heapq.heapify(self._heap)
-            else:
-                return
-            self._waiting_cond.notify()
+            if self._heap.park(item, ready_at):
+                self._waiting_cond.notify()
 
     def waiting(self) -> int:
         """How many items are parked until their ready time."""
@@ -109,11 +89,6 @@ class DelayingQueue(Queue[T]):
         with self._waiting_cond:
             while not self._stopped:
                 now = self._clock.now()
-                while self._heap and self._heap[0].ready_at <= now:
-                    entry = heapq.heappop(self._heap)
-                    del self._waiting[entry.item]
-                    self.add(entry.item)
-                wait = MAX_WAIT
-                if self._heap:
-                    wait = min(wait, self._heap[0].ready_at - now)
-                self._clock.wait(self._waiting_cond, wait)
+                for item in self._heap.pop_ready(now):
+                    self.add(item)
+                self._clock.wait(self._waiting_cond, self._heap.wait_time(now, MAX_WAIT))

@@ -12,11 +12,11 @@ on error. Items must be hashable and should be immutable values (keys such as ``
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 from kgen.clock import REAL_CLOCK, Clock
+from kgen.workqueue._core import QueueCore
 from kgen.workqueue._metrics import (
     MetricsProvider,
     ProviderQueueMetrics,
@@ -58,41 +58,30 @@ class Queue(Generic[T]):
         lock = threading.Lock()
         self._cond = threading.Condition(lock)  # getters, drainers
         self._metrics_cond = threading.Condition(lock)  # the metrics thread only
-        self._queue: deque[T] = deque()
-        self._dirty: set[T] = set()
-        self._processing: set[T] = set()
-        self._shutting_down = False
-        self._draining = False
-        self._metrics: QueueMetrics[T]
+        self._metrics: QueueMetrics[T] = QueueMetrics()
         self._metrics_thread: threading.Thread | None = None
         if name and metrics_provider is not None:
             self._metrics = ProviderQueueMetrics(name, metrics_provider, self._clock)
+        self._core = QueueCore(self._metrics)
+        if name and metrics_provider is not None:
             self._metrics_thread = threading.Thread(
                 target=self._update_unfinished_work_loop,
                 name=f"workqueue-metrics-{name}",
                 daemon=True,
             )
             self._metrics_thread.start()
-        else:
-            self._metrics = QueueMetrics()
 
     def add(self, item: T) -> None:
         """Mark ``item`` as needing processing. Ignored after shut down; a no-op if it already
         waits; if a worker holds it, it is queued again when that worker calls :meth:`done`."""
         with self._cond:
-            if self._shutting_down or item in self._dirty:
-                return
-            self._metrics.add(item)
-            self._dirty.add(item)
-            if item in self._processing:
-                return
-            self._queue.append(item)
-            self._cond.notify()
+            if self._core.add(item):
+                self._cond.notify()
 
     def __len__(self) -> int:
         """Items waiting to be handed out (items held by workers are not counted)."""
         with self._cond:
-            return len(self._queue)
+            return len(self._core.queue)
 
     def get(self) -> T:
         """Block until an item is available and hand it out; the caller must call :meth:`done`.
@@ -100,26 +89,21 @@ class Queue(Generic[T]):
         Items still queued at shut down are handed out; once none is left, raises
         :class:`QueueShutDown`.
         """
+        core = self._core
         with self._cond:
-            while not self._queue and not self._shutting_down:
+            while not core.queue and not core.shutting_down:
                 self._cond.wait()
-            if not self._queue:
+            item = core.take()
+            if item is None:
                 raise QueueShutDown(f"workqueue {self.name!r} is shut down")
-            item = self._queue.popleft()
-            self._metrics.get(item)
-            self._processing.add(item)
-            self._dirty.discard(item)
             return item
 
     def done(self, item: T) -> None:
         """Mark ``item`` as processed; if it was added meanwhile, it is queued again."""
         with self._cond:
-            self._metrics.done(item)
-            self._processing.discard(item)
-            if item in self._dirty:
-                self._queue.append(item)
+            if self._core.done(item):
                 self._cond.notify()
-            elif not self._processing:
+            elif not self._core.processing:
                 self._cond.notify_all()  # wakes shut_down_with_drain
 
     def shut_down(self) -> None:
@@ -129,8 +113,7 @@ class Queue(Generic[T]):
         :meth:`shut_down_with_drain` that is waiting.
         """
         with self._cond:
-            self._draining = False
-            self._shutting_down = True
+            self._core.shut_down(drain=False)
             self._cond.notify_all()
             self._metrics_cond.notify_all()
         self._join_background_threads()
@@ -139,18 +122,17 @@ class Queue(Generic[T]):
         """Like :meth:`shut_down`, then block until every handed-out item is done (or until
         :meth:`shut_down` is called from another thread)."""
         with self._cond:
-            self._draining = True
-            self._shutting_down = True
+            self._core.shut_down(drain=True)
             self._cond.notify_all()
             self._metrics_cond.notify_all()
-            while self._processing and self._draining:
+            while not self._core.drained():
                 self._cond.wait()
         self._join_background_threads()
 
     def shutting_down(self) -> bool:
         """True once :meth:`shut_down` or :meth:`shut_down_with_drain` was called."""
         with self._cond:
-            return self._shutting_down
+            return self._core.shutting_down
 
     def _join_background_threads(self) -> None:
         if (
@@ -161,7 +143,7 @@ class Queue(Generic[T]):
 
     def _update_unfinished_work_loop(self) -> None:
         with self._metrics_cond:
-            while not self._shutting_down:
+            while not self._core.shutting_down:
                 self._clock.wait(self._metrics_cond, UNFINISHED_WORK_UPDATE_PERIOD)
-                if not self._shutting_down:
+                if not self._core.shutting_down:
                     self._metrics.update_unfinished_work()

@@ -21,6 +21,7 @@ import pytest
 from kgen.cache import (
     Backoff,
     DeletedFinalStateUnknown,
+    Indexer,
     ListWatch,
     SharedIndexInformer,
     deletion_handling_meta_namespace_key,
@@ -310,57 +311,94 @@ def test_informer_converges_under_faults(server: APIServer, namespace: str, seed
         informer.add_event_handler(fast)
         informer.add_event_handler(slow)
         writer = Writer(rng, writer_client)
-        for _ in range(5):  # some objects in the initial list
-            writer.step()
-        schedule, compaction = fault_schedule(server, rng, writer)
-        turnover(faults)
+        schedule, compaction = prepare(server, rng, writer)
         informer.start()
-
-        def converged() -> bool:
-            want = server_state(reader)
-            cached = {
-                key: meta_resource_version(informer.get_indexer().get_by_key(key))
-                for key in informer.get_indexer().list_keys()
-            }
-            return cached == want and fast.snapshot() == want and slow.snapshot() == want
-
         try:
-            armed: list[Fault] = []
-            compacted_after = -1
-            while schedule or writer.count < WRITES:
-                writer.step()
-                if schedule and all(fault.times == 0 for fault in armed):
-                    group = schedule.pop(0)
-                    if group is compaction:
-                        compacted_after = informer_requests(server, namespace, watch=False)
-                    armed = group()
-                if writer.count >= 2000:
-                    raise AssertionError(f"faults stuck: {faults.fired}\n{thread_stacks()}")
-            # The held watch met the compacted history: the informer must have relisted.
-            eventually(
-                lambda: informer_requests(server, namespace, watch=False) > compacted_after,
-                timeout=30,
+            exercise(
+                server,
+                namespace,
+                writer,
+                schedule,
+                compaction,
+                converger(reader, informer.get_indexer(), [fast, slow]),
             )
-            eventually(converged, timeout=30)
-
-            # Then a calm phase: once the informer has opened a watch under no fault but the
-            # turnover, changes can only arrive through healthy watches, never by a relist.
-            faults.clear()
-            turnover(faults)
-            watches = informer_requests(server, namespace, watch=True)
-            eventually(
-                lambda: informer_requests(server, namespace, watch=True) > watches, timeout=30
-            )
-            relists = informer_requests(server, namespace, watch=False)
-            for _ in range(CALM_WRITES):
-                writer.step()
-            eventually(converged, timeout=30)
-            assert informer_requests(server, namespace, watch=False) == relists
         finally:
             slow.stop.set()
             informer.stop()
             faults.clear()
     assert fast.problems == [] and slow.problems == []
+    check_fired(faults, fired_before)
+
+
+def prepare(server: APIServer, rng: random.Random, writer: Writer) -> tuple[list[Group], Group]:
+    """Some objects for the initial list, the seeded fault schedule, the turnover fault."""
+    for _ in range(5):
+        writer.step()
+    schedule, compaction = fault_schedule(server, rng, writer)
+    turnover(server.faults)
+    return schedule, compaction
+
+
+def converger(
+    reader: ResourceClient[ConfigMap, ConfigMapList],
+    cache: Indexer[ConfigMap],
+    checkers: list[ConsistencyChecker],
+) -> Callable[[], bool]:
+    """Whether the cache and every handler's view equal the server's list now."""
+
+    def converged() -> bool:
+        want = server_state(reader)
+        cached = {key: meta_resource_version(cache.get_by_key(key)) for key in cache.list_keys()}
+        return cached == want and all(checker.snapshot() == want for checker in checkers)
+
+    return converged
+
+
+def exercise(
+    server: APIServer,
+    namespace: str,
+    writer: Writer,
+    schedule: list[Group],
+    compaction: Group,
+    converged: Callable[[], bool],
+) -> None:
+    """Write while the schedule's fault groups fire one after the other; the informer must
+    relist after the compaction and converge; then, in a calm phase with healthy watches only,
+    converge again without any relist. Blocks (run it in a thread beside an asyncio informer)."""
+    faults = server.faults
+    armed: list[Fault] = []
+    compacted_after = -1
+    while schedule or writer.count < WRITES:
+        writer.step()
+        if schedule and all(fault.times == 0 for fault in armed):
+            group = schedule.pop(0)
+            if group is compaction:
+                compacted_after = informer_requests(server, namespace, watch=False)
+            armed = group()
+        if writer.count >= 2000:
+            raise AssertionError(f"faults stuck: {faults.fired}\n{thread_stacks()}")
+    # The held watch met the compacted history: the informer must have relisted.
+    eventually(
+        lambda: informer_requests(server, namespace, watch=False) > compacted_after,
+        timeout=30,
+    )
+    eventually(converged, timeout=30)
+
+    # Then a calm phase: once the informer has opened a watch under no fault but the
+    # turnover, changes can only arrive through healthy watches, never by a relist.
+    faults.clear()
+    turnover(faults)
+    watches = informer_requests(server, namespace, watch=True)
+    eventually(lambda: informer_requests(server, namespace, watch=True) > watches, timeout=30)
+    relists = informer_requests(server, namespace, watch=False)
+    for _ in range(CALM_WRITES):
+        writer.step()
+    eventually(converged, timeout=30)
+    assert informer_requests(server, namespace, watch=False) == relists
+
+
+def check_fired(faults: Faults, fired_before: int) -> None:
+    """The schedule fired a delay and at least one stream fault."""
     fired = {kind for kind, _, _ in faults.fired[fired_before:]}
     assert "delay" in fired and fired & {"close_watch", "half_open", "corrupt_watch"}, fired
 

@@ -2,21 +2,21 @@
 # Input hash: 50da07a14c81b83a0ca9edb44ea9ee2586a3aecd24a083e5507ed7888789c171
 """The Clientset: one typed group client per group/version, all over one REST client.
 
-Group clients are created (and their models imported) on first access. Creating them is
-idempotent and stateless, so concurrent first accesses from several threads are harmless; the
-Clientset itself is thread-safe."""
+Group clients are created (and their models imported) on first access, as are discovery and the
+kubeconfig loader. Creating them is idempotent and stateless, so concurrent first accesses from
+several threads are harmless; the Clientset itself is thread-safe."""
 
 from __future__ import annotations
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
-import requests
-from kgen.config import in_cluster_config, load_kubeconfig
-from kgen.discovery import DiscoveryClient
 from kgen.rest import Config, RESTClient
 
 if TYPE_CHECKING:
+    import requests
+    from kgen.discovery import DiscoveryClient
+
     from kgen_databases.typed.databases_v1 import DatabasesV1Client
     from kgen_databases.typed.databases_v1alpha1 import DatabasesV1alpha1Client
     from kgen_databases.typed.databases_v1beta1 import DatabasesV1beta1Client
@@ -45,11 +45,15 @@ class Clientset:
         session: requests.Session | None = None,
     ) -> Self:
         """A clientset for the current (or the named) context of a kubeconfig."""
+        from kgen.config import load_kubeconfig
+
         return cls(load_kubeconfig(path, context=context), session=session)
 
     @classmethod
     def in_cluster(cls, *, session: requests.Session | None = None) -> Self:
         """A clientset for the API server of the pod this runs in (its service account)."""
+        from kgen.config import in_cluster_config
+
         return cls(in_cluster_config(), session=session)
 
     @property
@@ -75,6 +79,8 @@ class Clientset:
     @cached_property
     def discovery(self) -> DiscoveryClient:
         """Discovery of the server's groups, versions and resources."""
+        from kgen.discovery import DiscoveryClient
+
         return DiscoveryClient(self._rest)
 
     @cached_property

@@ -12,12 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import IO, Any, TypedDict, TypeVar, Unpack
+from typing import IO, TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 
 from kgen.client._base import ClientBase
 from kgen.rest import Request, Result
-from kgen.streams import ExecResult, ExecSession, LogStream, PortForwarder, open_session, run
-from kgen.streams._cp import OpenExec, copy_from_pod, copy_to_pod
+
+if TYPE_CHECKING:
+    from kgen.streams import ExecResult, ExecSession, LogStream, PortForwarder
+    from kgen.streams._cp import OpenExec
+
+# kgen.streams (websockets) is imported by the methods that stream, so that importing a typed
+# client does not pay for it.
 
 __all__ = ["AttachMixin", "ExecMixin", "LogOptions", "LogsMixin", "PortForwardMixin", "ProxyMixin"]
 
@@ -48,6 +53,8 @@ class ExecMixin(ClientBase[T, L]):
         the containers to choose from, Forbidden) or the command cannot run, and
         :class:`kgen.streams.StreamError` when the connection drops before the end.
         """
+        from kgen.streams import run
+
         session = self.open_exec(
             name, command, container=container, stdin=stdin is not None, tty=tty
         )
@@ -64,6 +71,8 @@ class ExecMixin(ClientBase[T, L]):
     ) -> ExecSession:
         """Start ``command`` and return the open session (write stdin, read output, resize,
         wait); the caller must close it (``with``). Errors on opening as :meth:`exec`."""
+        from kgen.streams import open_session
+
         if isinstance(command, str) or not command:
             raise ValueError("exec: command must be a non-empty sequence of arguments")
         request = self._named(self._rest.get(), name, "exec")
@@ -90,6 +99,8 @@ class ExecMixin(ClientBase[T, L]):
         as :meth:`exec`, ``FileNotFoundError`` for a missing ``local_path``,
         :class:`kgen.streams.CopyError` with tar's stderr when it fails
         (:mod:`kgen.streams._cp`)."""
+        from kgen.streams._cp import copy_to_pod
+
         copy_to_pod(
             self._exec_opener(name, container),
             local_path,
@@ -109,6 +120,8 @@ class ExecMixin(ClientBase[T, L]):
         ``local_path``, as ``kubectl cp`` does: ``tar cf -`` in the container, extracted as it
         arrives. Entries that would land outside ``local_path`` are skipped with a warning and
         returned. Blocks until the copy ends. Errors as :meth:`copy_to_pod`."""
+        from kgen.streams._cp import copy_from_pod
+
         return copy_from_pod(
             self._exec_opener(name, container),
             remote_path,
@@ -135,6 +148,8 @@ class AttachMixin(ClientBase[T, L]):
     ) -> ExecSession:
         """Attach to the process of a container of ``name`` (its stdin when ``stdin``, its
         output as it writes it). The caller must close the session. Errors as ``exec``."""
+        from kgen.streams import open_session
+
         request = self._named(self._rest.get(), name, "attach")
         return open_session(
             request,
@@ -201,6 +216,8 @@ class LogsMixin(ClientBase[T, L]):
         until the container stops (or the caller closes it); without, it ends with the log as
         it is now. No timeout applies once the stream is open; a dropped connection raises
         :class:`kgen.streams.StreamError`. Errors on opening as :meth:`logs`."""
+        from kgen.streams import LogStream
+
         request = self._log_request(name, follow, options)
         return LogStream(
             request.timeout(None).stream(),
@@ -254,6 +271,8 @@ class PortForwardMixin(ClientBase[T, L]):
         connection to any port. Gets the pod first, so a missing pod raises
         :class:`kgen.rest.StatusError` (NotFound) here, as kubectl reports it; a bad port
         spec raises ``ValueError``."""
+        from kgen.streams import PortForwarder
+
         forwarder = PortForwarder(
             lambda: self._named(self._rest.get(), name, "portforward"),
             ports,

@@ -99,6 +99,7 @@ class ProcessorListener:
                 self._pending_initial += 1
             self._buffer.append(notification)
             if self._idle:
+                self._idle = False  # notified once: more adds before it runs need no notify
                 self._cond.notify()
 
     def has_synced(self) -> bool:
@@ -146,7 +147,7 @@ class ProcessorListener:
                 while not self._buffer and not self._stopped:
                     self._idle = True
                     self._cond.wait()
-                    self._idle = False
+                self._idle = False
                 if self._stopped:
                     return
                 batch = self._buffer

@@ -11,13 +11,18 @@ in a :class:`kgen.cache.SharedIndexInformer` with the namespace index, with and 
 Per case: the Python heap the informer's cache retains per object (tracemalloc, after a full
 collection), median of ``--reps`` runs with min-max, and the ratio to the typed pod informer
 with the same transform (``drop_managed_fields``, or none: the ``+intern_strings`` rows are
-compared with the typed informer that keeps every copy, the figure issue 13 sets against).
+compared with the typed informer that keeps every copy, the figure issue 13 sets against); and
+the events per second of a separate run without tracemalloc (the same rep, round-robin), with
+its ratio to the typed informer. ``--no-intern`` leaves the ``+intern_strings`` rows out (for
+runs at 100,000 objects, where every case takes a while).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
+import time
 from collections.abc import Callable
 
 import msgspec
@@ -49,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pods", type=int, default=10_000, help="cached pods (default 10,000)")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-intern", action="store_true", help="skip the intern_strings rows")
     args = parser.parse_args(argv)
 
     pod_type = generated_core_v1().Pod
@@ -80,20 +86,33 @@ def main(argv: list[str] | None = None) -> None:
             partial,
         ),
     }
+    if args.no_intern:
+        cases = {name: case for name, case in cases.items() if "intern" not in name}
     results: dict[str, list[float]] = {name: [] for name in cases}
+    seconds: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.reps):  # round-robin, so machine noise hits every case alike
         for name, (run, body) in cases.items():
             results[name].append(retained_bytes_per_pod(run, body, args.pods))
+            gc.collect()
+            start = time.perf_counter()
+            kept = run(body, args.pods)
+            seconds[name].append(time.perf_counter() - start)
+            del kept
 
     print(f"\n### retained heap with {args.pods:,} objects cached\n")
-    print("| case | B/object median [min-max] | x typed Pod (same transform) |")
-    print("|---|---|---|")
+    print(
+        "| case | B/object median [min-max] | x typed Pod (same transform) "
+        "| events/s median | x typed Pod (same transform) |"
+    )
+    print("|---|---|---|---|---|")
     for name, values in results.items():
         base = "typed Pod informer" + (" +drop_managed_fields" if "+drop" in name else "")
         ratio = statistics.median(values) / statistics.median(results[base])
+        rate = args.pods / statistics.median(seconds[name])
+        rate_ratio = statistics.median(seconds[base]) / statistics.median(seconds[name])
         print(
             f"| {name} | {statistics.median(values):,.0f} [{min(values):,.0f}-{max(values):,.0f}]"
-            f" | {ratio:.3f} |"
+            f" | {ratio:.3f} | {rate:,.0f} | {rate_ratio:.2f} |"
         )
 
 

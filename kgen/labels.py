@@ -35,10 +35,10 @@ __all__ = [
     "validate_label_value",
 ]
 
-_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS1123_SUBDOMAIN_RE = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
+# Patterns, not compiled objects: re compiles (and caches) them on first use, so that importing
+# kgen.labels (with kgen.cache, by every informer) costs no regex compilation.
+_NAME_RE = r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$"
+_DNS1123_SUBDOMAIN_RE = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 _SPECIAL = frozenset("!=(),<> \t\n\r")
 
 _SET_OPS = frozenset({"in", "notin"})
@@ -54,14 +54,14 @@ def validate_label_key(key: str) -> None:
     prefix, slash, name = key.rpartition("/")
     if slash and not prefix:
         raise SelectorError(f"invalid label key {key!r}: prefix part must be non-empty")
-    if slash and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN_RE.match(prefix)):
+    if slash and (len(prefix) > 253 or not re.match(_DNS1123_SUBDOMAIN_RE, prefix)):
         raise SelectorError(
             f"invalid label key {key!r}: prefix part must be a lowercase DNS subdomain "
             "of at most 253 characters"
         )
     if not name:
         raise SelectorError(f"invalid label key {key!r}: name part must be non-empty")
-    if len(name) > 63 or not _NAME_RE.match(name):
+    if len(name) > 63 or not re.match(_NAME_RE, name):
         raise SelectorError(
             f"invalid label key {key!r}: name part must be at most 63 characters of "
             "[A-Za-z0-9._-], starting and ending with an alphanumeric character"
@@ -70,7 +70,7 @@ def validate_label_key(key: str) -> None:
 
 def validate_label_value(value: str) -> None:
     """Raise :class:`SelectorError` unless ``value`` is a valid label value (empty is valid)."""
-    if value and (len(value) > 63 or not _NAME_RE.match(value)):
+    if value and (len(value) > 63 or not re.match(_NAME_RE, value)):
         raise SelectorError(
             f"invalid label value {value!r}: must be empty or at most 63 characters of "
             "[A-Za-z0-9._-], starting and ending with an alphanumeric character"

@@ -136,7 +136,7 @@ class DeltaFIFO:
         self._populated = False
         self._initial_population_count = 0
         self._closed = False
-        self._waiting = 0  # threads blocked in pop(): only then is a notify needed
+        self._waiting = 0  # threads blocked in pop() not yet notified: only then notify
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -290,6 +290,7 @@ class DeltaFIFO:
         """Close the queue: blocked and later :meth:`pop` calls raise once it is empty."""
         with self._lock:
             self._closed = True
+            self._waiting = 0
             self._cond.notify_all()
 
     @property
@@ -332,11 +333,10 @@ class DeltaFIFO:
         while not self._queue:
             if self._closed:
                 raise FIFOClosedError()
+            # Counted out again by the notifying side (_wake, close), not here: a producer that
+            # queues more before this thread has the lock back must not notify it again.
             self._waiting += 1
-            try:
-                self._cond.wait()
-            finally:
-                self._waiting -= 1
+            self._cond.wait()
 
     def _drain_locked(
         self, process: PopProcessFunc, on_error: Callable[[BaseException], None], limit: int
@@ -403,4 +403,5 @@ class DeltaFIFO:
         """Something was queued (lock held): wake blocked consumers. Subclasses that are
         consumed another way signal their consumer here."""
         if self._waiting:
+            self._waiting = 0  # every waiter is woken; one still waiting counts itself again
             self._cond.notify_all()

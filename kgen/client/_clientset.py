@@ -11,12 +11,11 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Self
 
-import requests
-
-from kgen.config import in_cluster_config, load_kubeconfig
 from kgen.rest import Config, RESTClient
 
 if TYPE_CHECKING:
+    import requests
+
     from kgen.discovery import DiscoveryClient
 
 __all__ = ["ClientsetBase"]
@@ -41,11 +40,15 @@ class ClientsetBase:
         session: requests.Session | None = None,
     ) -> Self:
         """A clientset for the current (or the named) context of a kubeconfig."""
+        from kgen.config import load_kubeconfig  # yaml, only when a kubeconfig is read
+
         return cls(load_kubeconfig(path, context=context), session=session)
 
     @classmethod
     def in_cluster(cls, *, session: requests.Session | None = None) -> Self:
         """A clientset for the API server of the pod this runs in (its service account)."""
+        from kgen.config import in_cluster_config
+
         return cls(in_cluster_config(), session=session)
 
     @property

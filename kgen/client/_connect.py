@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import IO, Any, TypeVar, Unpack
+from typing import IO, TYPE_CHECKING, Any, TypeVar, Unpack
 
 from kgen.client._base import ClientBase
 from kgen.client._stream_requests import (
@@ -22,8 +22,13 @@ from kgen.client._stream_requests import (
     proxy_request,
 )
 from kgen.rest import Result
-from kgen.streams import ExecResult, ExecSession, LogStream, PortForwarder, open_session, run
-from kgen.streams._cp import OpenExec, copy_from_pod, copy_to_pod
+
+if TYPE_CHECKING:
+    from kgen.streams import ExecResult, ExecSession, LogStream, PortForwarder
+    from kgen.streams._cp import OpenExec
+
+# kgen.streams (websockets) is imported by the methods that stream, so that importing a typed
+# client does not pay for it.
 
 __all__ = ["AttachMixin", "ExecMixin", "LogOptions", "LogsMixin", "PortForwardMixin", "ProxyMixin"]
 
@@ -57,6 +62,8 @@ class ExecMixin(ClientBase[T, L]):
         session = self.open_exec(
             name, command, container=container, stdin=stdin is not None, tty=tty
         )
+        from kgen.streams import run
+
         return run(session, stdin=stdin, timeout=timeout)
 
     def open_exec(
@@ -72,6 +79,8 @@ class ExecMixin(ClientBase[T, L]):
         wait); the caller must close it (``with``). Errors on opening as :meth:`exec`."""
         check_command(command)
         request = self._named(self._rest.get(), name, "exec")
+        from kgen.streams import open_session
+
         return open_session(
             request,
             command=command,
@@ -95,6 +104,8 @@ class ExecMixin(ClientBase[T, L]):
         as :meth:`exec`, ``FileNotFoundError`` for a missing ``local_path``,
         :class:`kgen.streams.CopyError` with tar's stderr when it fails
         (:mod:`kgen.streams._cp`)."""
+        from kgen.streams._cp import copy_to_pod
+
         copy_to_pod(
             self._exec_opener(name, container),
             local_path,
@@ -114,6 +125,8 @@ class ExecMixin(ClientBase[T, L]):
         ``local_path``, as ``kubectl cp`` does: ``tar cf -`` in the container, extracted as it
         arrives. Entries that would land outside ``local_path`` are skipped with a warning and
         returned. Blocks until the copy ends. Errors as :meth:`copy_to_pod`."""
+        from kgen.streams._cp import copy_from_pod
+
         return copy_from_pod(
             self._exec_opener(name, container),
             remote_path,
@@ -141,6 +154,8 @@ class AttachMixin(ClientBase[T, L]):
         """Attach to the process of a container of ``name`` (its stdin when ``stdin``, its
         output as it writes it). The caller must close the session. Errors as ``exec``."""
         request = self._named(self._rest.get(), name, "attach")
+        from kgen.streams import open_session
+
         return open_session(
             request,
             container=container,
@@ -182,6 +197,8 @@ class LogsMixin(ClientBase[T, L]):
         it is now. No timeout applies once the stream is open; a dropped connection raises
         :class:`kgen.streams.StreamError`. Errors on opening as :meth:`logs`."""
         request = log_request(self, name, follow, options)
+        from kgen.streams import LogStream
+
         return LogStream(
             request.timeout(None).stream(),
             f"log of {describe(self, name, options.get('container'))}",
@@ -200,6 +217,8 @@ class PortForwardMixin(ClientBase[T, L]):
         connection to any port. Gets the pod first, so a missing pod raises
         :class:`kgen.rest.StatusError` (NotFound) here, as kubectl reports it; a bad port
         spec raises ``ValueError``."""
+        from kgen.streams import PortForwarder
+
         forwarder = PortForwarder(
             lambda: self._named(self._rest.get(), name, "portforward"),
             ports,

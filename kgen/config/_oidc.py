@@ -51,11 +51,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, quote_plus
 
-import requests
-
 from kgen.config._errors import AuthProviderError, KubeconfigError
 from kgen.config._persist import locked, read_auth_provider_config, write_auth_provider_config
-from kgen.rest._transport import KgenAdapter, TLSSettings
+from kgen.rest._transport import TLSSettings
 from kgen.rest.config import Config
 
 __all__ = ["EXPIRY_DELTA", "OIDCAuthProvider", "id_token_valid", "oidc_config_problems"]
@@ -140,6 +138,8 @@ class OIDCAuthProvider:
         origin: str = "",
         clock: Callable[[], float] = time.time,
     ):
+        import requests
+
         problems = oidc_config_problems(config)
         if problems:
             field = f"users[name={user}].user.auth-provider"
@@ -157,6 +157,8 @@ class OIDCAuthProvider:
         except ValueError as exc:
             field = f"users[name={user}].user.auth-provider.config"
             raise KubeconfigError(str(exc), file=origin or None, field=field) from None
+        from kgen.rest._adapter import KgenAdapter
+
         self._session = requests.Session()
         adapter = KgenAdapter(tls, pool_maxsize=2)
         self._session.mount("https://", adapter)
@@ -271,6 +273,8 @@ class OIDCAuthProvider:
         }
 
     def _token_endpoint(self) -> str:
+        import requests
+
         well_known = self._issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
             response = self._session.get(well_known, timeout=REQUEST_TIMEOUT)
@@ -315,6 +319,8 @@ class OIDCAuthProvider:
             raise _Refused(f"failed to refresh token: {exc}") from None
 
     def _post(self, url: str, form: dict[str, str], headers: dict[str, str]) -> dict[str, Any]:
+        import requests
+
         try:
             response = self._session.post(url, data=form, headers=headers, timeout=REQUEST_TIMEOUT)
         except requests.RequestException as exc:

@@ -9,15 +9,18 @@ entries named by their ``name`` (``users[name=alice].user.token``).
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import msgspec
-import yaml
 
 from kgen.config._errors import KubeconfigError
 from kgen.config._model import AuthInfo, Cluster, Context, Kubeconfig, Preferences
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = ["load_file", "parse_kubeconfig"]
 
@@ -29,18 +32,23 @@ _BETA_EXEC_VERSIONS = (
 E = TypeVar("E", Cluster, AuthInfo, Context, Preferences)
 
 
-class _Loader(yaml.SafeLoader):
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
     """Safe YAML loading with timestamps left as strings, and the bare words ``y``, ``Y``, ``n``
-    and ``N`` read as booleans, as the Go loader reads them (so ``token: y`` is an error)."""
+    and ``N`` read as booleans, as the Go loader reads them (so ``token: y`` is an error).
 
-    bool_values = {**yaml.SafeLoader.bool_values, "y": True, "n": False}
+    Built on first use, so that yaml is imported only when a kubeconfig is actually read."""
+    import yaml
 
+    class _Loader(yaml.SafeLoader):
+        bool_values = {**yaml.SafeLoader.bool_values, "y": True, "n": False}
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
+    _Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    _Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
+    return _Loader
 
 
 class _Reader:
@@ -109,13 +117,17 @@ def _default_exec(auth_info: AuthInfo) -> AuthInfo:
 
 
 def yaml_tree(text: str | bytes) -> Any:
-    """The YAML document as the Go loader reads it (see :class:`_Loader`); raises
+    """The YAML document as the Go loader reads it (see :func:`_loader`); raises
     ``yaml.YAMLError`` when it is not YAML."""
-    return yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    import yaml
+
+    return yaml.load(text, Loader=_loader())  # a SafeLoader subclass
 
 
 def parse_kubeconfig(text: str | bytes, file: str) -> Kubeconfig:
     """Parse kubeconfig YAML; ``file`` is recorded as every entry's origin and named in errors."""
+    import yaml
+
     reader = _Reader(file)
     try:
         tree = yaml_tree(text)

@@ -23,6 +23,7 @@ the lock.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -32,12 +33,13 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from kgen.config._errors import KubeconfigError
 from kgen.config._parse import load_file, yaml_tree
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = [
     "LOCK_WAIT",
@@ -56,14 +58,18 @@ _thread_locks: dict[str, threading.Lock] = {}
 _thread_locks_guard = threading.Lock()
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block-style YAML without anchors, quoting ``y``/``n`` as the Go loader reads them."""
+@functools.cache
+def _dumper() -> type[yaml.SafeDumper]:
+    """Block-style YAML without anchors, quoting ``y``/``n`` as the Go loader reads them (built
+    on first use, so that yaml is imported only when a kubeconfig is written)."""
+    import yaml
 
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+    class _Dumper(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
 
-
-_Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
+    _Dumper.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^[yYnN]$"), list("yYnN"))
+    return _Dumper
 
 
 def _thread_lock(path: str) -> threading.Lock:
@@ -121,6 +127,8 @@ def write_auth_provider_config(file: str, user: str, values: Mapping[str, str]) 
     everything else, atomically. Hold :func:`locked` around the read that decided ``values``
     and this call. Returns ``False`` (and writes nothing) when the file has no such user with
     an auth provider; raises :class:`KubeconfigError` when it cannot be read or replaced."""
+    import yaml
+
     try:
         tree = yaml_tree(Path(file).read_bytes())
     except (OSError, yaml.YAMLError) as exc:
@@ -130,7 +138,7 @@ def write_auth_provider_config(file: str, user: str, values: Mapping[str, str]) 
     if provider is None:
         return False
     provider["config"] = dict(values)
-    text = yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=4096)
+    text = yaml.dump(tree, Dumper=_dumper(), sort_keys=False, allow_unicode=True, width=4096)
     try:
         replace_atomically(file, text.encode("utf-8"))
     except OSError as exc:

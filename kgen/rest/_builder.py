@@ -16,7 +16,6 @@ from typing import Any, BinaryIO, Protocol, Self
 from urllib.parse import quote, urlencode
 
 import msgspec
-import requests
 
 from kgen.rest._duration import go_duration
 from kgen.rest._response import response_error
@@ -47,6 +46,8 @@ class RequestBuilder:
     """One API call under construction (see the module docstring); subclasses execute it."""
 
     def __init__(self, target: RequestTarget, method: str) -> None:
+        import requests
+
         self._target = target
         self._method = method.upper()
         self._builder_error: ValueError | None = None

@@ -12,8 +12,6 @@ made for it), so code catching ``requests.ConnectionError``, ``requests.Timeout`
 
 from __future__ import annotations
 
-import socket
-import ssl
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,6 +40,9 @@ def _causes(err: BaseException) -> list[BaseException]:
 def describe(err: BaseException) -> str:
     """What failed, in words: ``connection refused``, ``cannot resolve the host name``,
     ``TLS handshake failed: certificate verify failed: ...``, ``timed out``, ... ."""
+    import socket
+    import ssl
+
     chain = _causes(err)
     for item in chain:
         message = getattr(item, "verify_message", None)  # not on aiohttp's subclass

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import requests.structures
+from typing import TYPE_CHECKING
 
 from kgen.rest._credentials import Credentials
+
+if TYPE_CHECKING:
+    import requests.structures
 
 __all__ = ["DEFAULT_ACCEPT", "OutgoingHeaders", "outgoing_headers"]
 
@@ -29,6 +31,8 @@ class OutgoingHeaders:
     def joined(self) -> requests.structures.CaseInsensitiveDict[str]:
         """``single`` with each repeated header comma-joined into one line (for transports that
         cannot send a name twice)."""
+        import requests
+
         merged = requests.structures.CaseInsensitiveDict[str](self.single)
         for name in dict.fromkeys(name for name, _ in self.repeated):
             merged[name] = ", ".join(value for key, value in self.repeated if key == name)
@@ -51,6 +55,8 @@ def outgoing_headers(
 ) -> OutgoingHeaders:
     """The headers to send: kgen's defaults, overridden by the request's own, then the
     credentials (may block: an auth provider can run a plugin)."""
+    import requests
+
     merged = requests.structures.CaseInsensitiveDict[str](
         {"Accept": DEFAULT_ACCEPT, "User-Agent": user_agent}
     )

@@ -4,7 +4,6 @@ built from ``Config.qps``/``burst``; for the async client, :class:`AsyncRateLimi
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -63,6 +62,14 @@ class TokenBucket:
             self._sleep(delay)
 
 
+async def _asyncio_sleep(delay: float) -> None:
+    """``asyncio.sleep``, imported when first awaited: kgen.rest imports this module, and the
+    threaded client must not pay for asyncio."""
+    import asyncio
+
+    await asyncio.sleep(delay)
+
+
 @runtime_checkable
 class AsyncRateLimiter(Protocol):
     """Admits the requests of an async client; shared by all its tasks."""
@@ -87,14 +94,14 @@ class AsyncTokenBucket:
         burst: int,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = _asyncio_sleep,
     ) -> None:
         self.bucket = TokenBucket(qps, burst, clock=clock)
         self._sleep = sleep
 
     @classmethod
     def sharing(
-        cls, bucket: TokenBucket, *, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
+        cls, bucket: TokenBucket, *, sleep: Callable[[float], Awaitable[object]] = _asyncio_sleep
     ) -> AsyncTokenBucket:
         """An async face on an existing ``bucket``: its tokens are shared with whoever else uses
         it (a sync client built from the same ``Config.rate_limiter``, say)."""

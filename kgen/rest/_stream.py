@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 from collections.abc import Callable, Generator, Iterator
-from typing import Any
-
-import requests
-import urllib3
+from typing import TYPE_CHECKING, Any
 
 from kgen.rest._frames import WatchDecoder
 from kgen.rest.watch import WatchEvent
+
+if TYPE_CHECKING:
+    import socket
+
+    import requests
+    import urllib3
 
 __all__ = ["BodyStream", "body_chunks", "interrupt", "read_body", "read_events"]
 
@@ -39,6 +41,9 @@ def read_body(
     read timeout) or a connection cut short is a ``requests.ConnectionError``, undecodable
     content a ``ContentDecodingError``.
     """
+    import requests
+    import urllib3
+
     raw = response.raw
     if not isinstance(raw, urllib3.HTTPResponse):
         return response.content
@@ -68,6 +73,8 @@ def _read_before(
     ``deadline`` (checked between reads; a socket that cannot be found keeps the timeout it
     was sent with). The socket's timeout is changed here; urllib3 sets it afresh for the
     connection's next request."""
+    import requests
+
     sock = None if raw.closed else _socket_of(raw)
     pieces: list[bytes] = []
     while True:
@@ -95,6 +102,9 @@ def read_events(response: requests.Response, object_type: type[Any]) -> Iterator
     event (an ``InternalError`` Status with a ``ClientWatchDecoding`` cause) and ends it. The
     response is closed when the generator finishes or is closed.
     """
+    import requests
+    import urllib3
+
     decoder = WatchDecoder(object_type)
     try:
         for chunk in body_chunks(response):
@@ -116,6 +126,8 @@ def interrupt(response: requests.Response) -> None:
     closes it itself. That works whether the connection is still held by the connection pool
     or (a close-delimited HTTP/1.0 body) has been handed over to the response alone.
     """
+    import socket
+
     sock = _socket_of(response.raw)
     if sock is not None:
         with contextlib.suppress(OSError, ValueError):
@@ -133,6 +145,8 @@ def _socket_of(raw: object) -> socket.socket | None:
     socket object (unlike a bare descriptor) cannot be confused with a later one: once closed,
     its shutdown fails instead of reaching a reused descriptor.
     """
+    import socket
+
     sock = getattr(getattr(raw, "connection", None), "sock", None)
     if sock is None:
         body_file = getattr(getattr(raw, "_fp", None), "fp", None)  # http.client's file
@@ -142,6 +156,8 @@ def _socket_of(raw: object) -> socket.socket | None:
 
 def body_chunks(response: requests.Response) -> Generator[bytes, None, None]:
     """The body as it arrives: whatever is available now, never waiting to fill a buffer."""
+    import urllib3
+
     raw = response.raw
     if isinstance(raw, urllib3.HTTPResponse):
         while data := raw.read1(_READ_SIZE, decode_content=True):

@@ -4,12 +4,15 @@ it here (:meth:`kgen.rest.RESTClient.upgrade_settings` and the async client's)."
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kgen.rest._credentials import Credentials
 from kgen.rest._headers import outgoing_headers
 from kgen.rest._transport import TLSSettings
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["UpgradeSettings", "upgrade_settings"]
 
@@ -39,6 +42,8 @@ def upgrade_settings(
 ) -> UpgradeSettings:
     """The settings for one new connection; may block (an auth provider can run a plugin). The
     TLS context is new and belongs to the caller."""
+    import ssl
+
     outgoing = outgoing_headers(
         {},
         user_agent=user_agent,

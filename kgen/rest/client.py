@@ -6,18 +6,14 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import urlsplit
-
-import requests
-import requests.structures
-import urllib3
 
 from kgen.rest._backoff import backoff_from_env
 from kgen.rest._credentials import Credentials
 from kgen.rest._headers import outgoing_headers
 from kgen.rest._ratelimit import RateLimiter, TokenBucket
-from kgen.rest._transport import REPEATED_HEADERS_ATTR, KgenAdapter, TLSSettings
+from kgen.rest._transport import REPEATED_HEADERS_ATTR, TLSSettings
 from kgen.rest._upgrade import UpgradeSettings, upgrade_settings
 from kgen.rest._useragent import default_user_agent
 from kgen.rest._verbs import RequestVerbs
@@ -26,6 +22,13 @@ from kgen.rest.auth import AuthProvider
 from kgen.rest.config import DEFAULT_BURST, DEFAULT_QPS, Config
 from kgen.rest.request import Request
 
+if TYPE_CHECKING:
+    import requests
+
+    from kgen.rest._adapter import KgenAdapter
+
+# requests and urllib3 are imported where they are used (a session is made, a request sent), so
+# that importing kgen.rest (and a generated clientset) does not pay for them.
 __all__ = ["RESTClient", "UpgradeSettings"]
 
 _log = logging.getLogger("kgen.rest")
@@ -77,6 +80,10 @@ class RESTClient(RequestVerbs[Request]):
         self._adapter: KgenAdapter | None = None
         self._owns_session = session is None
         if session is None:
+            import requests
+
+            from kgen.rest._adapter import KgenAdapter
+
             session = requests.Session()
             self._adapter = KgenAdapter(tls)
             session.mount("https://", self._adapter)
@@ -135,6 +142,8 @@ class RESTClient(RequestVerbs[Request]):
 
         Returns the response and whether the auth provider supplied its credentials.
         """
+        import requests
+
         outgoing = outgoing_headers(
             headers,
             user_agent=self.user_agent,
@@ -166,6 +175,8 @@ class RESTClient(RequestVerbs[Request]):
         process-wide default one."""
         if "Warning" not in response.headers:
             return
+        import urllib3
+
         raw = response.raw
         if isinstance(raw, urllib3.HTTPResponse):
             values = raw.headers.getlist("Warning")

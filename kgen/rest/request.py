@@ -20,12 +20,8 @@ A 401 to credentials from the auth provider is retried once if the provider says
 
 from __future__ import annotations
 
-import http.client
 import logging
 from typing import TYPE_CHECKING, TypeVar
-
-import requests
-import urllib3
 
 from kgen.rest._builder import RequestBuilder
 from kgen.rest._connection import connection_failed
@@ -37,6 +33,8 @@ from kgen.rest.errors import StatusError, UnexpectedResponseError
 from kgen.rest.watch import Watch
 
 if TYPE_CHECKING:
+    import requests
+
     from kgen.rest.client import RESTClient
 
 __all__ = ["DEFAULT_MAX_RETRIES", "Request", "Result"]
@@ -110,6 +108,8 @@ class Request(RequestBuilder):
     ) -> float | tuple[float | None, float | None] | None:
         """The socket timeout of the next attempt: for a watch, the connect timeout and
         ``Config.watch_read_timeout``; otherwise what is left of the request's timeout."""
+        import requests
+
         if mode == "watch":
             return (self._timeout or None, self._client.config.watch_read_timeout)
         remaining = attempts.remaining()
@@ -126,6 +126,8 @@ class Request(RequestBuilder):
         kept failing) and the attempts (the previous attempt's error, for error wrapping, and
         the deadline the body must arrive by). The final response's warnings have gone to the
         warning handler."""
+        import requests
+
         self.preflight()
         client = self._client
         if mode != "watch":
@@ -211,6 +213,8 @@ class Request(RequestBuilder):
     def _read(self, response: requests.Response, deadline: float | None) -> bytes:
         """The whole body, by ``deadline`` if there is one (``requests.ReadTimeout`` otherwise,
         naming the request)."""
+        import requests
+
         try:
             return read_body(response, deadline, self._client._clock)
         except requests.ReadTimeout as err:
@@ -221,18 +225,20 @@ class Request(RequestBuilder):
             ) from err
 
 
-_RESET_ERRORS = (
-    ConnectionResetError,
-    BrokenPipeError,
-    http.client.RemoteDisconnected,
-    http.client.IncompleteRead,
-    urllib3.exceptions.ProtocolError,
-)
-
-
 def _is_reset(err: requests.RequestException) -> bool:
     """Whether a connection reset or a premature end of the connection caused ``err``."""
-    return _has_cause(err, _RESET_ERRORS)
+    import http.client
+
+    import urllib3
+
+    reset_errors = (
+        ConnectionResetError,
+        BrokenPipeError,
+        http.client.RemoteDisconnected,
+        http.client.IncompleteRead,
+        urllib3.exceptions.ProtocolError,
+    )
+    return _has_cause(err, reset_errors)
 
 
 def _has_cause(err: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:

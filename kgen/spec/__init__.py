@@ -6,10 +6,37 @@ aggregated). :func:`load` builds the model; :func:`load_documents` hands back th
 classified documents themselves. Bad input raises :class:`SpecError` naming file and pointer.
 """
 
-from kgen.spec._documents import Document, DocumentKind, load_documents
-from kgen.spec._load import load, version_priority
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kgen.spec.errors import SpecError
 from kgen.spec.model import APIModel, GroupVersion, GroupVersionKind, Resource, Subresource
+
+if TYPE_CHECKING:
+    from kgen.spec._documents import Document, DocumentKind, load_documents
+    from kgen.spec._load import load, version_priority
+
+# The readers (yaml, the OpenAPI and CRD walkers) are imported on first use (PEP 562): the
+# runtime imports kgen.spec.model for GroupVersionKind and must not pay for them.
+_LAZY = {
+    "Document": "_documents",
+    "DocumentKind": "_documents",
+    "load_documents": "_documents",
+    "load": "_load",
+    "version_priority": "_load",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "APIModel",

@@ -20,9 +20,11 @@ port-forward framing (:mod:`kgen.streams._portforward_channel`). ``client.copy_t
 (:mod:`kgen.streams._cp`).
 """
 
-from kgen.streams._async import AsyncExecSession, open_async_session, run_async
-from kgen.streams._async_logs import AsyncLogStream, open_async_logs
-from kgen.streams._async_portforward import AsyncPortStream, open_async_port_forward
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
 from kgen.streams._cp import CopyError
 from kgen.streams._exec import ExecSession, open_session, run
@@ -37,6 +39,33 @@ from kgen.streams._portforward import (
 )
 from kgen.streams._session import ExecResult, Output
 from kgen.streams._websocket import StreamError, open_websocket
+
+if TYPE_CHECKING:
+    from kgen.streams._async import AsyncExecSession, open_async_session, run_async
+    from kgen.streams._async_logs import AsyncLogStream, open_async_logs
+    from kgen.streams._async_portforward import AsyncPortStream, open_async_port_forward
+
+# The asyncio flavours (aiohttp, websockets.asyncio) are imported on first use (PEP 562), so that
+# importing a clientset, which reaches this package through kgen.client, does not pay for them.
+_LAZY = {
+    "AsyncExecSession": "_async",
+    "open_async_session": "_async",
+    "run_async": "_async",
+    "AsyncLogStream": "_async_logs",
+    "open_async_logs": "_async_logs",
+    "AsyncPortStream": "_async_portforward",
+    "open_async_port_forward": "_async_portforward",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "V4",

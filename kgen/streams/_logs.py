@@ -14,9 +14,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
-import requests
-import urllib3
-
 from kgen.rest import BodyStream
 from kgen.streams._websocket import StreamError
 
@@ -106,6 +103,9 @@ class LogStream(Iterator[str]):
 
     def _next_chunk(self) -> bytes | None:
         """The next chunk of the body, ``None`` at its end (the connection is then released)."""
+        import requests
+        import urllib3
+
         if self._ended:
             return None
         try:

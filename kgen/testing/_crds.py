@@ -1,4 +1,5 @@
-"""What CRD manifests say beyond the API model: printer columns, scale paths, selectable fields.
+"""What CRD manifests say beyond the API model: printer columns, scale paths, selectable fields,
+the conversion strategy and the storage version.
 
 The API model keeps what every emitter needs; these CRD-only details change how the test server
 prints tables (``kubectl get``), maps the scale subresource and filters by field, so they are
@@ -39,6 +40,10 @@ class CRDExtras:
     columns: tuple[PrinterColumn, ...] = ()
     scale: ScalePaths | None = None
     selectable_fields: tuple[str, ...] = ()
+    conversion: str = "None"
+    """The CRD's ``spec.conversion.strategy`` (``None`` or ``Webhook``)."""
+    storage_version: str = ""
+    """The version with ``storage: true`` (empty: the first version)."""
 
 
 def _columns(raw: Any) -> tuple[PrinterColumn, ...]:
@@ -63,6 +68,9 @@ def extras_of(crd: dict[str, Any]) -> dict[tuple[str, str, str], CRDExtras]:
     found: dict[tuple[str, str, str], CRDExtras] = {}
     spec = crd.get("spec") or {}
     group, plural = str(spec.get("group", "")), str((spec.get("names") or {}).get("plural", ""))
+    versions = [v for v in spec.get("versions") or () if isinstance(v, dict)]
+    storage = next((v for v in versions if v.get("storage")), versions[0] if versions else {})
+    strategy = str((spec.get("conversion") or {}).get("strategy") or "None")
     for version in spec.get("versions") or ():
         if not isinstance(version, dict):
             continue
@@ -83,6 +91,8 @@ def extras_of(crd: dict[str, Any]) -> dict[tuple[str, str, str], CRDExtras]:
                 for f in version.get("selectableFields") or ()
                 if isinstance(f, dict) and f.get("jsonPath")
             ),
+            conversion=strategy,
+            storage_version=str(storage.get("name", "")),
         )
     return found
 

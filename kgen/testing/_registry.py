@@ -15,6 +15,7 @@ from typing import Any
 
 from kgen.spec._wellknown import wellknown_definitions
 from kgen.spec.model import APIModel, GroupVersion
+from kgen.testing._conversion import Conversion, ConversionHooks
 from kgen.testing._crds import CRDExtras, PrinterColumn, ScalePaths
 from kgen.testing._names import builtin_names
 from kgen.testing._store import copy_json
@@ -98,6 +99,8 @@ class ResourceInfo:
     """Where a CRD's scale subresource reads and writes replicas (``None``: the defaults)."""
     custom: bool = False
     """Served from a CustomResourceDefinition (no strategic merge patch, as kube-apiserver)."""
+    conversion: Conversion | None = None
+    """A CRD's conversion between its versions (``None``: built-ins, shown by apiVersion)."""
 
     @property
     def api_version(self) -> str:
@@ -109,17 +112,37 @@ class ResourceInfo:
         return (self.group, self.plural)
 
     def present(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """A caller-owned copy of a stored object as this version shows it."""
+        """A caller-owned copy of a stored object as this version shows it (a CRD's objects
+        through its conversion: may raise a 500 :class:`APIError`)."""
+        if self.conversion is not None:
+            return copy_json(self.conversion.convert(obj, self.api_version))
         shown = copy_json(obj)
         shown["apiVersion"] = self.api_version
         return shown
 
     def view(self, obj: dict[str, Any]) -> dict[str, Any]:
         """A read-only view of a stored object as this version shows it (shared, never copy
-        more than the top level): for callers that only serialize it."""
+        more than the top level, but for a webhook conversion): for callers that only
+        serialize it."""
         if obj.get("apiVersion") == self.api_version:
             return obj
+        if self.conversion is not None:
+            return self.conversion.convert(obj, self.api_version)
         return {**obj, "apiVersion": self.api_version}
+
+    def served(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` (stored) in this version for a write to start from: ``obj`` itself when
+        there is nothing to convert, else a new object (``obj`` is not changed)."""
+        if self.conversion is None or obj.get("apiVersion") == self.api_version:
+            return obj
+        return self.conversion.convert(obj, self.api_version)
+
+    def to_storage(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` (written in this version) in the storage version: ``obj`` itself for
+        built-ins and objects already there, else a new object (``obj`` is not changed)."""
+        if self.conversion is None:
+            return obj
+        return self.conversion.convert(obj, self.conversion.storage_api_version)
 
     def supports_field(self, path: str) -> bool:
         return path in ("metadata.name", "metadata.namespace") or path in self.field_selectors
@@ -143,6 +166,8 @@ class Registry:
             notes=model.notes,
         )
         self._lock = threading.Lock()
+        self.conversions = ConversionHooks()
+        """The conversion hooks of Webhook-strategy CRDs (``APIServer.on_convert``)."""
         self._by_path: dict[tuple[str, str, str], ResourceInfo] = {}
         self.group_versions: list[GroupVersion] = []
         self._index(list(self.model.group_versions.values()), extras or {})
@@ -178,8 +203,14 @@ class Registry:
                     printer_columns=crd.columns,
                     scale_paths=crd.scale,
                     custom=(gv.group, gv.version, resource.plural) in extras,
+                    conversion=self._conversion(gv.group, resource.kind, crd),
                 )
         self.group_versions = sorted(self.model.group_versions.values(), key=_gv_order)
+
+    def _conversion(self, group: str, kind: str, crd: CRDExtras) -> Conversion | None:
+        if not crd.storage_version:  # built-ins (and CRDs known only from OpenAPI documents)
+            return None
+        return Conversion(group, kind, crd.conversion, crd.storage_version, self.conversions)
 
     def add(self, part: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras]) -> None:
         """Serve the resources of ``part`` too (replacing same-named ones), with its schemas."""

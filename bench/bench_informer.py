@@ -16,7 +16,8 @@ Cases, in one process, round-robin, collector on:
   REST watch uses; the same no-op handler. Timed from start until the handler has seen every
   event, plus the stop.
 * ``... +drop_managed_fields``: both again, with :func:`kgen.cache.drop_managed_fields` applied to
-  every object (the informer's transform; the bare loop calls it itself).
+  every object (the informer's transform; the bare loop calls it itself); ``... +intern_strings``
+  likewise with :func:`kgen.cache.intern_strings`, alone and after ``drop_managed_fields``.
 
 Then the Python heap retained per cached pod (tracemalloc) once the initial events are cached.
 """
@@ -44,6 +45,7 @@ from kgen.cache import (
     Indexer,
     SharedIndexInformer,
     drop_managed_fields,
+    intern_strings,
     meta_namespace_index_func,
 )
 from kgen.rest import ListOptions, Watch, WatchEvent
@@ -52,6 +54,10 @@ from kgen.rest._stream import read_events
 Transform = Callable[[Any], Any]
 
 BOOKMARK_EVERY = 1_000
+
+
+def _drop_and_intern(obj: Any) -> Any:
+    return intern_strings(drop_managed_fields(obj))
 
 
 # -- input ------------------------------------------------------------------------------------
@@ -292,6 +298,10 @@ def main(argv: list[str] | None = None) -> None:
         "informer": informer_run(pod_type, None),
         "bare +drop_managed_fields": bare_loop(pod_type, drop_managed_fields),
         "informer +drop_managed_fields": informer_run(pod_type, drop_managed_fields),
+        "bare +intern_strings": bare_loop(pod_type, intern_strings),
+        "informer +intern_strings": informer_run(pod_type, intern_strings),
+        "bare +drop_managed_fields+intern_strings": bare_loop(pod_type, _drop_and_intern),
+        "informer +drop_managed_fields+intern_strings": informer_run(pod_type, _drop_and_intern),
     }
     reference = cached_keys(runs["bare"](body, expected))
     for name, run in runs.items():  # also a warm-up

@@ -10,7 +10,8 @@ in a :class:`kgen.cache.SharedIndexInformer` with the namespace index, with and 
 
 Per case: the Python heap the informer's cache retains per object (tracemalloc, after a full
 collection), median of ``--reps`` runs with min-max, and the ratio to the typed pod informer
-with the same transform.
+with the same transform (``drop_managed_fields``, or none: the ``+intern_strings`` rows are
+compared with the typed informer that keeps every copy, the figure issue 13 sets against).
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ import msgspec
 
 from bench._support import generated_core_v1
 from bench.bench_informer import informer_run, retained_bytes_per_pod, watch_body
-from kgen.cache import drop_managed_fields
+from kgen.cache import drop_managed_fields, intern_strings
 from kgen.meta import PartialObjectMetadata
 from kgen.testing._partial import as_partial
+
+
+def _drop_and_intern(obj: object) -> object:
+    return intern_strings(drop_managed_fields(obj))
 
 
 def metadata_body(body: bytes) -> bytes:
@@ -65,6 +70,15 @@ def main(argv: list[str] | None = None) -> None:
             informer_run(PartialObjectMetadata, drop_managed_fields),
             partial,
         ),
+        "typed Pod informer +intern_strings": (informer_run(pod_type, intern_strings), pods),
+        "metadata informer +intern_strings": (
+            informer_run(PartialObjectMetadata, intern_strings),
+            partial,
+        ),
+        "metadata informer +drop_managed_fields+intern_strings": (
+            informer_run(PartialObjectMetadata, _drop_and_intern),
+            partial,
+        ),
     }
     results: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.reps):  # round-robin, so machine noise hits every case alike
@@ -75,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     print("| case | B/object median [min-max] | x typed Pod (same transform) |")
     print("|---|---|---|")
     for name, values in results.items():
-        base = "typed Pod informer" + (" +drop_managed_fields" if "+" in name else "")
+        base = "typed Pod informer" + (" +drop_managed_fields" if "+drop" in name else "")
         ratio = statistics.median(values) / statistics.median(results[base])
         print(
             f"| {name} | {statistics.median(values):,.0f} [{min(values):,.0f}-{max(values):,.0f}]"

@@ -84,6 +84,7 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
             " 'web': type(web).__name__ + ':' + web.metadata.name,"
             " 'cached': sorted(p.metadata.name for p in running),"
             " 'handled': type(first).__name__ + ':' + str(first.metadata.namespace),"
+            " 'scaled': [scaled.spec.replicas, mine.spec.replicas, repr(mine.spec.template)],"
             " 'exec': [output[0].decode(), output[1]]}))\n"
         )
         env = {**os.environ, "KUBECONFIG": str(kubeconfig), "PYTHONPATH": str(tmp_path)}
@@ -101,5 +102,6 @@ def test_readme_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
         "web": "Deployment:web",
         "cached": ["web-1", "web-2"],
         "handled": "Pod:default",
+        "scaled": [3, 2, "UNSET"],
         "exec": ["hi\n", 3],
     }

@@ -35,6 +35,7 @@ from kgen.cache._index import (
     meta_namespace_index_func,
 )
 from kgen.cache._indexer import Indexer, KeyListerGetter, ReflectorStore, TransformFunc
+from kgen.cache._intern import intern_strings
 from kgen.cache._keys import (
     DeletedFinalStateUnknown,
     ExplicitKey,
@@ -130,6 +131,7 @@ __all__ = [
     "default_watch_error_handler",
     "deletion_handling_meta_namespace_key",
     "drop_managed_fields",
+    "intern_strings",
     "is_connection_refused",
     "is_expired_error",
     "meta_namespace_index_func",

@@ -26,7 +26,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from kgen.client._patch import PatchType
 from kgen.client._schema import GroupVersionResource
-from kgen.meta import Model, encode, meta_field, meta_name
+from kgen.meta import ApplyConfiguration, Model, encode, meta_field, meta_name
 from kgen.rest import BodyStream, ListOptions, Request, RESTClient, Result
 
 __all__ = ["ClientBase", "FieldValidation", "PatchData", "PropagationPolicy"]
@@ -223,7 +223,7 @@ class ClientBase(Generic[T, L]):
 
     def _apply(
         self,
-        obj: T,
+        obj: T | ApplyConfiguration,
         subresource: Sequence[str],
         field_manager: str,
         force: bool,

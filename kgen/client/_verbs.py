@@ -40,7 +40,7 @@ from kgen.client._base import (
     _write,
 )
 from kgen.client._patch import PatchType
-from kgen.meta import DeleteOptions, Preconditions
+from kgen.meta import ApplyConfiguration, DeleteOptions, Preconditions
 from kgen.rest import ListOptions, Watch
 
 __all__ = [
@@ -207,11 +207,21 @@ class PatchMixin(ClientBase[T, L]):
             request, data, self._object_type, force, dry_run, field_manager, field_validation
         )
 
-    def apply(self, obj: T, *, field_manager: str, force: bool = False, dry_run: bool = False) -> T:
-        """Server-side apply: PATCH ``application/apply-patch+yaml`` with ``obj`` as JSON.
+    def apply(
+        self,
+        obj: T | ApplyConfiguration,
+        *,
+        field_manager: str,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> T:
+        """Server-side apply: PATCH ``application/apply-patch+yaml`` with ``obj`` as JSON; the
+        server's full object comes back as the model.
 
-        ``obj`` is the intended state this field manager owns (unset fields are left out, so a
-        model with only the fields you care about is an apply configuration). It must carry
+        ``obj`` is the intended state this field manager owns: an apply configuration (the
+        generated ``applyconfigurations``, where every field is optional and only set ones are
+        sent; ``extract_<kind>`` reads back what a manager owns), or a model (unset fields are
+        left out, but its required fields must be there). It must carry
         ``metadata.name`` and no ``metadata.managedFields``, and ``field_manager`` must be
         non-empty. ``force`` takes fields over from other managers instead of failing with a
         conflict.
@@ -223,9 +233,15 @@ class ApplyStatusMixin(ClientBase[T, L]):
     """``apply_status``: only for resources whose ``status`` subresource serves patch."""
 
     def apply_status(
-        self, obj: T, *, field_manager: str, force: bool = False, dry_run: bool = False
+        self,
+        obj: T | ApplyConfiguration,
+        *,
+        field_manager: str,
+        force: bool = False,
+        dry_run: bool = False,
     ) -> T:
-        """``apply`` to the ``status`` subresource."""
+        """``apply`` to the ``status`` subresource (``extract_<kind>(obj, manager, "status")``
+        reads back what a manager applied there)."""
         return self._apply(obj, ("status",), field_manager, force, dry_run)
 
 

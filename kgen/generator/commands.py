@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["COMMANDS", "register"]
 
 _BAD_INPUT = 2
-_ALL = ("models", "clientset", "listers", "informers")
+_ALL = ("models", "applyconfigurations", "clientset", "listers", "informers")
 
 
 class _BadInput(click.ClickException):
@@ -334,13 +334,19 @@ COMMANDS: tuple[click.Command, ...] = (
     _command(
         "generate",
         _ALL,
-        "Generate everything: models, clientset (with fake), listers, informers. "
+        "Generate everything: models, apply configurations, clientset (with fake), listers, "
+        "informers. "
         "Without --spec, generates kgen's example CRDs into ./generated.",
     ),
     _command("clientset", ("clientset",), "Generate the clientset, typed clients and fake."),
     _command("listers", ("listers",), "Generate listers."),
     _command("informers", ("informers",), "Generate informers and the SharedInformerFactory."),
     _command("models", ("models",), "Generate the model classes."),
+    _command(
+        "applyconfigurations",
+        ("applyconfigurations",),
+        "Generate the apply configurations (server-side apply's partial objects) and extract_<kind>.",
+    ),
     fetch_specs,
 )
 """Every command of the generator, for :func:`register`."""

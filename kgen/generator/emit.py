@@ -1,11 +1,12 @@
 """Rendering a whole package: which files each emitter produces, from one API model.
 
-An *emitter* (``models``, ``clientset``, ``listers``, ``informers``) produces a fixed set of
+An *emitter* (``models``, ``applyconfigurations``, ``clientset``, ``listers``, ``informers``) produces a fixed set of
 entries of the package folder (:data:`OWNED`); every emitter also writes the package's
 ``__init__.py`` and ``py.typed``. The layout is documented in ``docs/generator.md``::
 
     <package>/__init__.py  py.typed
     <package>/models/...                  (models)
+    <package>/applyconfigurations/...     (applyconfigurations: server-side apply's partial objects)
     <package>/clientset.py                (clientset)
     <package>/typed/<group_version>.py    (clientset)
     <package>/fake/__init__.py            (clientset)
@@ -24,19 +25,20 @@ from collections.abc import Callable, Iterable
 from kgen._version import __version__
 from kgen.generator.formatting import format_sources
 from kgen.generator.inputs import is_module_name
-from kgen.generator.models import render_models
+from kgen.generator.models import render_applyconfigurations, render_models
 from kgen.generator.templating import render_template
 from kgen.generator.views import GenerateError, GroupVersionView, build_views
 from kgen.spec.model import APIModel
 
 __all__ = ["EMITTERS", "OWNED", "owned_entries", "render_package"]
 
-EMITTERS = ("models", "clientset", "listers", "informers")
+EMITTERS = ("models", "applyconfigurations", "clientset", "listers", "informers")
 """Every emitter, in the order ``kgen generate`` runs them."""
 
 _SHARED = ("__init__.py", "py.typed")
 OWNED: dict[str, tuple[str, ...]] = {
     "models": ("models",),
+    "applyconfigurations": ("applyconfigurations",),
     "clientset": ("clientset.py", "typed", "fake"),
     "listers": ("listers",),
     "informers": ("informers",),
@@ -82,6 +84,9 @@ class _Renderer:
 
     def models(self) -> dict[str, str]:
         return dict(render_models(self.api, self.package))
+
+    def applyconfigurations(self) -> dict[str, str]:
+        return render_applyconfigurations(self.api, self.package)
 
     def clientset(self) -> dict[str, str]:
         files = {"clientset.py": self.render("clientset.py.j2", "kgen clientset")}

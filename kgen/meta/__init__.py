@@ -13,6 +13,17 @@ from kgen.meta._accessor import (
     meta_resource_version,
     meta_uid,
 )
+from kgen.meta._applyconfig import (
+    ApplyConfiguration,
+    ConditionApplyConfiguration,
+    KeyedList,
+    LabelSelectorApplyConfiguration,
+    LabelSelectorRequirementApplyConfiguration,
+    ListType,
+    ObjectMetaApplyConfiguration,
+    OwnerReferenceApplyConfiguration,
+)
+from kgen.meta._extract import ExtractError, extract
 from kgen.meta._model import (
     UNSET,
     FieldsV1,
@@ -49,6 +60,7 @@ from kgen.meta._types import (
     StatusCause,
     StatusDetails,
 )
+from kgen.meta._unknown import Decoder, convert, unknown_fields
 
 __all__ = [
     "UNSET",
@@ -57,19 +69,29 @@ __all__ = [
     "APIResource",
     "APIResourceList",
     "APIVersions",
+    "ApplyConfiguration",
     "Condition",
+    "ConditionApplyConfiguration",
+    "Decoder",
     "DeleteOptions",
+    "ExtractError",
     "FieldsV1",
     "GroupVersionForDiscovery",
     "IntOrString",
+    "KeyedList",
     "LabelSelector",
+    "LabelSelectorApplyConfiguration",
     "LabelSelectorRequirement",
+    "LabelSelectorRequirementApplyConfiguration",
     "ListMeta",
+    "ListType",
     "ManagedFieldsEntry",
     "MicroTime",
     "Model",
     "ObjectMeta",
+    "ObjectMetaApplyConfiguration",
     "OwnerReference",
+    "OwnerReferenceApplyConfiguration",
     "PartialObjectMetadata",
     "PartialObjectMetadataList",
     "Preconditions",
@@ -80,9 +102,11 @@ __all__ = [
     "StatusDetails",
     "Time",
     "UnsetType",
+    "convert",
     "decode",
     "deep_copy",
     "encode",
+    "extract",
     "list_continue",
     "list_items",
     "list_resource_version",
@@ -91,4 +115,5 @@ __all__ = [
     "meta_namespace",
     "meta_resource_version",
     "meta_uid",
+    "unknown_fields",
 ]

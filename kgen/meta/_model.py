@@ -25,6 +25,8 @@ from typing import TypeAlias, TypeVar
 
 import msgspec
 
+from kgen.meta import _unknown
+
 __all__ = [
     "UNSET",
     "FieldsV1",
@@ -58,11 +60,16 @@ byte for byte. ``msgspec.json.decode(entry.fields_v1)`` gives the tree when it i
 """
 
 
-class Model(msgspec.Struct, kw_only=True, gc=False, repr_omit_defaults=True):
+class Model(
+    msgspec.Struct, kw_only=True, gc=False, repr_omit_defaults=True, forbid_unknown_fields=True
+):
     """Base of all API types. See the module docstring for the field conventions.
 
-    ``gc`` and ``repr_omit_defaults`` are inherited; ``kw_only`` applies only to the fields a
-    class declares itself, so every subclass repeats ``kw_only=True``.
+    ``gc``, ``repr_omit_defaults`` and ``forbid_unknown_fields`` are inherited; ``kw_only``
+    applies only to the fields a class declares itself, so every subclass repeats
+    ``kw_only=True``. Unknown fields are forbidden so that msgspec tells :func:`decode` when
+    there are some, which then keeps them (:mod:`kgen.meta._unknown`); a class that means to
+    drop them (a view such as ``PartialObjectMetadata``) says ``forbid_unknown_fields=False``.
     """
 
 
@@ -77,10 +84,20 @@ def encode(obj: object) -> bytes:
 
 
 def decode(data: bytes | str, type: type[M]) -> M:
-    """Decode JSON bytes straight into ``type``; raises ``msgspec.ValidationError`` with a path."""
-    return msgspec.json.decode(data, type=type)
+    """Decode JSON bytes straight into ``type``; raises ``msgspec.ValidationError`` with a path.
+
+    Fields the models do not know are kept and encoded back (:mod:`kgen.meta._unknown`).
+    """
+    try:
+        return msgspec.json.decode(data, type=type)
+    except msgspec.ValidationError as err:
+        if not _unknown.is_unknown_field(err):
+            raise
+    result: M = _unknown.recover(data, type)
+    return result
 
 
 def deep_copy(obj: M) -> M:
-    """Return an independent copy of a model (an encode/decode round trip: fast and exact)."""
-    return msgspec.json.decode(_encoder.encode(obj), type=type(obj))
+    """Return an independent copy of a model (an encode/decode round trip: fast and exact,
+    unknown fields included)."""
+    return decode(_encoder.encode(obj), type(obj))

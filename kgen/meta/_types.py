@@ -110,7 +110,7 @@ class ListMeta(Model, kw_only=True):
     self_link: str | None | UnsetType = msgspec.field(name="selfLink", default=UNSET)
 
 
-class PartialObjectMetadata(Model, kw_only=True):
+class PartialObjectMetadata(Model, kw_only=True, forbid_unknown_fields=False):
     """Any object reduced to its metadata (``meta.k8s.io/v1``), what a metadata client reads.
 
     Decoding a whole object into this type keeps its ``apiVersion``, ``kind`` and ``metadata``
@@ -122,7 +122,7 @@ class PartialObjectMetadata(Model, kw_only=True):
     metadata: ObjectMeta | None | UnsetType = UNSET
 
 
-class PartialObjectMetadataList(Model, kw_only=True):
+class PartialObjectMetadataList(Model, kw_only=True, forbid_unknown_fields=False):
     """A list of :class:`PartialObjectMetadata`; ``metadata`` keeps the list's
     ``resourceVersion`` and ``continue``."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from kgen.meta import Status, StatusCause, StatusDetails
+from kgen.meta import Decoder, Status, StatusCause, StatusDetails
 from kgen.rest.watch import EVENT_TYPES, WatchEvent
 
 __all__ = ["WatchDecoder"]
@@ -27,7 +27,7 @@ class _Frame(msgspec.Struct):
 
 
 _frame_decoder = msgspec.json.Decoder(_Frame)
-_status_decoder = msgspec.json.Decoder(Status)
+_status_decoder = Decoder(Status)
 
 
 class WatchDecoder:
@@ -41,10 +41,11 @@ class WatchDecoder:
 
     def __init__(self, object_type: type[Any]) -> None:
         # A decoder of whole frames whose object is an ``object_type`` (the one-pass path), and
-        # one of ``object_type`` alone (tens of microseconds to build: once per watch is cheap).
+        # one of ``object_type`` alone (tens of microseconds to build: once per watch is cheap)
+        # that keeps the fields the models do not know (the one-pass decoder refuses them).
         typed_frame = msgspec.defstruct("TypedFrame", [("type", str), ("object", object_type)])
         self._typed_frame = msgspec.json.Decoder(typed_frame)
-        self._object = msgspec.json.Decoder(object_type)
+        self._object: Decoder[Any] = Decoder(object_type)
         self._buffer = bytearray()
         self.broken = False
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import msgspec
 
-from kgen.meta import UNSET, Status, StatusCause, StatusDetails
+from kgen.meta import UNSET, Decoder, Status, StatusCause, StatusDetails
 
 __all__ = [
     "ConnectionFailedError",
@@ -252,7 +252,7 @@ def response_error(
     )
 
 
-_status_decoder = msgspec.json.Decoder(Status)
+_status_decoder = Decoder(Status)  # a newer server's Status keeps the fields it adds
 
 
 def as_status(body: bytes) -> Status | None:

@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from kgen.labels import Selector, SelectorError, parse
+from kgen.meta import convert, encode
 from kgen.scale._types import AUTOSCALING_V1, Scale
 
 __all__ = ["SCALE_VERSIONS", "ScaleConversionError", "from_autoscaling_v1", "to_autoscaling_v1"]
@@ -56,7 +57,8 @@ def to_autoscaling_v1(obj: Mapping[str, Any]) -> Scale:
                 raise ScaleConversionError(f"{api_version} Scale status.selector: {err}") from err
         body["apiVersion"], body["status"] = AUTOSCALING_V1, status
     try:
-        return msgspec.convert(body, Scale)
+        scale: Scale = convert(body, Scale)  # keeps the fields a newer server adds
+        return scale
     except msgspec.ValidationError as err:
         raise ScaleConversionError(f"{api_version} Scale does not decode: {err}") from err
 
@@ -64,7 +66,7 @@ def to_autoscaling_v1(obj: Mapping[str, Any]) -> Scale:
 def from_autoscaling_v1(scale: Scale, api_version: str) -> dict[str, Any]:
     """``scale`` as a ``Scale`` of ``api_version`` (one of :data:`SCALE_VERSIONS`), as JSON."""
     _check_version(api_version, "Scale")
-    body: dict[str, Any] = msgspec.to_builtins(scale)
+    body: dict[str, Any] = msgspec.json.decode(encode(scale))  # raw unknown fields too
     body["apiVersion"], body["kind"] = api_version, "Scale"
     if api_version == AUTOSCALING_V1:
         return body

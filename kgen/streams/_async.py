@@ -20,7 +20,6 @@ from websockets.exceptions import (
     InvalidHandshake,
     InvalidStatus,
 )
-from websockets.typing import Subprotocol
 
 from kgen.streams._session import (
     PROTOCOLS,
@@ -30,7 +29,7 @@ from kgen.streams._session import (
     SessionState,
     with_options,
 )
-from kgen.streams._websocket import MAX_MESSAGE, StreamError, refusal
+from kgen.streams._websocket import MAX_MESSAGE, StreamError, connect_options, refusal
 
 if TYPE_CHECKING:
     from kgen.rest.aio import AsyncRequest
@@ -225,17 +224,10 @@ async def open_async_websocket(
     settings = await rest.upgrade_settings()
     url = request.url()
     try:
-        connection = await connect(
+        connection: ClientConnection = await connect(
             "ws" + url[len("http") :],
             ssl=settings.ssl,
-            server_hostname=settings.server_hostname,
-            subprotocols=[Subprotocol(p) for p in protocols],
-            additional_headers=list(settings.headers),
-            user_agent_header=None,
-            proxy=settings.proxy or True,
-            open_timeout=open_timeout,
-            compression=None,
-            max_size=max_size,
+            **connect_options(settings, protocols, open_timeout, max_size),
         )
     except InvalidStatus as err:
         raise refusal(err, url) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import urllib.request
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from websockets.exceptions import InvalidHandshake, InvalidStatus
@@ -18,10 +19,11 @@ from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from kgen.rest import Request, StatusError, UnexpectedResponseError
+from kgen.rest._upgrade import UpgradeSettings
 from kgen.rest.errors import response_error
 from kgen.streams._tlssocket import connect_tls
 
-__all__ = ["MAX_MESSAGE", "StreamError", "open_websocket", "refusal"]
+__all__ = ["MAX_MESSAGE", "StreamError", "connect_options", "open_websocket", "refusal"]
 
 MAX_MESSAGE = 16 * 1024 * 1024
 """The largest message accepted from the server (the kubelet sends at most a few KiB)."""
@@ -29,6 +31,24 @@ MAX_MESSAGE = 16 * 1024 * 1024
 
 class StreamError(ConnectionError):
     """A stream that could not be opened or that broke before its end (says which and why)."""
+
+
+def connect_options(
+    settings: UpgradeSettings, protocols: Sequence[str], open_timeout: float | None, max_size: int
+) -> dict[str, Any]:
+    """The keyword arguments of a ``websockets`` connect (sync or asyncio) that carry
+    ``settings`` and ``protocols``: kgen's headers and proxy, no compression, no user agent of
+    the library's own."""
+    return {
+        "server_hostname": settings.server_hostname,
+        "subprotocols": [Subprotocol(p) for p in protocols],
+        "additional_headers": list(settings.headers),
+        "user_agent_header": None,
+        "proxy": settings.proxy or True,
+        "open_timeout": open_timeout,
+        "compression": None,
+        "max_size": max_size,
+    }
 
 
 def open_websocket(
@@ -58,18 +78,11 @@ def open_websocket(
                 host, port, ssl_context, settings.server_hostname or host, open_timeout
             )
             target, ssl_context = "ws" + url[len("https") :], None
-        connection = connect(
+        connection: ClientConnection = connect(
             target,
             sock=sock,
             ssl=ssl_context,
-            server_hostname=settings.server_hostname,
-            subprotocols=[Subprotocol(p) for p in protocols],
-            additional_headers=list(settings.headers),
-            user_agent_header=None,
-            proxy=settings.proxy or True,
-            open_timeout=open_timeout,
-            compression=None,
-            max_size=MAX_MESSAGE,
+            **connect_options(settings, protocols, open_timeout, MAX_MESSAGE),
         )
     except InvalidStatus as err:
         raise refusal(err, url) from None

@@ -2,7 +2,7 @@
 
 Every write names a manager. ``managedFields`` holds one entry per manager, operation
 (``Apply`` or ``Update``) and subresource (and, for ``Update``, API version), each with the set
-of fields it owns in the ``FieldsV1`` encoding (see :mod:`kgen.testing._fieldpath`).
+of fields it owns in the ``FieldsV1`` encoding (see :mod:`kgen.meta._fieldsv1`).
 
 * An **update** (create, update, any non-apply patch) gives its manager every field it added or
   changed and takes those fields from everyone else; fields it removed leave every owner. When
@@ -34,8 +34,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kgen.meta._fieldsv1 import FieldsError, Path, from_fields_v1, path_text, to_fields_v1
 from kgen.testing._errors import APIError
-from kgen.testing._fieldpath import FieldsError, Path, from_fields_v1, path_text, to_fields_v1
 from kgen.testing._schema import SchemaView
 from kgen.testing._typed import Comparison, ShapeError, Shapes
 

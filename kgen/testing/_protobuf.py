@@ -17,7 +17,7 @@ import struct
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["CONTENT_TYPE", "MIME_TYPE", "encode_document"]
+__all__ = ["CONTENT_TYPE", "MIME_TYPE", "encode_document", "varint"]
 
 MIME_TYPE = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 """What clients put in Accept."""
@@ -27,7 +27,8 @@ CONTENT_TYPE = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 JSON = Mapping[str, Any]
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
+    """``value`` as a protobuf base-128 varint (negative numbers as 64-bit two's complement)."""
     out = bytearray()
     value &= (1 << 64) - 1
     while True:
@@ -41,7 +42,7 @@ def _varint(value: int) -> bytes:
 
 
 def _key(field: int, wire: int) -> bytes:
-    return _varint(field << 3 | wire)
+    return varint(field << 3 | wire)
 
 
 class _Message:
@@ -51,7 +52,7 @@ class _Message:
         self._parts: list[bytes] = []
 
     def bytes_(self, field: int, data: bytes) -> None:
-        self._parts += [_key(field, 2), _varint(len(data)), data]
+        self._parts += [_key(field, 2), varint(len(data)), data]
 
     def string(self, field: int, value: Any) -> None:
         if isinstance(value, str) and value:
@@ -72,7 +73,7 @@ class _Message:
 
     def integer(self, field: int, value: Any) -> None:
         if isinstance(value, int) and not isinstance(value, bool) and value:
-            self._parts += [_key(field, 0), _varint(value)]
+            self._parts += [_key(field, 0), varint(value)]
 
     def double(self, field: int, value: Any) -> None:
         if isinstance(value, int | float) and not isinstance(value, bool):

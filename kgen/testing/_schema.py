@@ -12,23 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from kgen.spec._lists import ListMerge, list_merge
 
 __all__ = ["Checker", "ListMerge", "SchemaView"]
 
 JSON = dict[str, Any]
 _EMPTY: JSON = {}
-
-
-@dataclass(frozen=True)
-class ListMerge:
-    """How a list field merges: ``atomic`` (replaced whole), ``set`` (union of scalars) or
-    ``map`` (items matched by ``keys``)."""
-
-    kind: str
-    keys: tuple[str, ...] = ()
-    retain_keys: bool = False
 
 
 class SchemaView:
@@ -78,25 +69,7 @@ class SchemaView:
     def list_merge(self, schema: Mapping[str, Any] | None, for_apply: bool) -> ListMerge:
         """How a list field merges in a strategic merge patch (``for_apply=False``) or in
         server-side apply (``for_apply=True``, falling back to the patch strategy)."""
-        resolved = self.resolve(schema)
-        strategy = str(resolved.get("x-kubernetes-patch-strategy", ""))
-        merge_key = resolved.get("x-kubernetes-patch-merge-key")
-        list_type = resolved.get("x-kubernetes-list-type")
-        map_keys = tuple(resolved.get("x-kubernetes-list-map-keys") or ())
-        retain = "retainKeys" in strategy
-        if for_apply and list_type == "map" and map_keys:
-            return ListMerge("map", map_keys, retain)
-        if for_apply and list_type in ("atomic", "set"):
-            return ListMerge(str(list_type))
-        if "merge" in strategy.split(","):
-            if isinstance(merge_key, str):
-                return ListMerge(
-                    "map", map_keys if for_apply and map_keys else (merge_key,), retain
-                )
-            return ListMerge("set", (), retain)
-        if not for_apply and list_type == "map" and map_keys:
-            return ListMerge("map", map_keys, retain)
-        return ListMerge("atomic", (), retain)
+        return list_merge(self.resolve(schema), for_apply)
 
     def is_open(self, schema: Mapping[str, Any] | None) -> bool:
         """True when a value under ``schema`` may hold any fields (no pruning below it)."""

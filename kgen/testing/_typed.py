@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kgen.testing._fieldpath import Path, item_token, path_text, value_token
+from kgen.meta._fieldsv1 import Path, item_token, path_text, value_token
 from kgen.testing._schema import ListMerge, SchemaView
 
 __all__ = ["Comparison", "ShapeError", "Shapes"]

@@ -184,7 +184,7 @@ def test_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
 def test_stamp_records_every_emitter(tmp_path: Path) -> None:
     assert _kgen("generate", "-o", tmp_path).exit_code == 0
     stamp = json.loads((tmp_path / "kgen_databases" / ".kgen-stamp.json").read_text())
-    assert sorted(stamp) == ["clientset", "informers", "listers", "models"]
+    assert sorted(stamp) == ["applyconfigurations", "clientset", "informers", "listers", "models"]
 
 
 def test_shipped_example_is_the_projects_example() -> None:

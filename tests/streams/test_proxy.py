@@ -10,6 +10,7 @@ import http.server
 import itertools
 import json
 import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -64,7 +65,13 @@ class _Echo(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
-    do_GET = do_POST = do_PUT = do_DELETE = _answer
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer
+
+    def do_HEAD(self) -> None:
+        self.send_response(200)
+        self.send_header("X-Served-By", self.server_name)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -171,6 +178,33 @@ def test_get_and_post_reach_the_pods_handler(server: APIServer, pods: Client) ->
     assert pods.proxy_get(name).json()["path"] == "/"
     assert pods.proxy("PUT", name, "/a", body={"k": 1}).json()["body"] == '{"k":1}'
     assert pods.proxy("DELETE", name, "gone").json()["method"] == "DELETE"
+
+
+def test_every_method_and_https(server: APIServer, pods: Client) -> None:
+    """PATCH, OPTIONS and HEAD are relayed too (HEAD without a body); ``https:name:port``
+    speaks TLS to the pod's port, its certificate not verified, as kube-apiserver's proxy
+    does."""
+    name = _running_pod(pods)
+    server.containers.on_port(serve_http(name), pod=name, port=8080)
+    assert pods.proxy("PATCH", name, "/p", body=b"x").json()["method"] == "PATCH"
+    assert pods.proxy("OPTIONS", name, "/o").json()["method"] == "OPTIONS"
+    head = pods.proxy("HEAD", name, "/h")
+    assert (head.status_code, head.body, head.headers["X-Served-By"]) == (200, b"", f"{name}:8080")
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("pod.local").configure_cert(context)
+
+    def tls(connection: PortConnection) -> None:
+        with context.wrap_socket(connection.socket, server_side=True) as wrapped:
+
+            class Secure(_Echo):
+                server_name = "tls"
+
+            Secure(wrapped, ("pod", 0), None)  # type: ignore[arg-type]
+
+    server.containers.on_port(tls, pod=name, port=8443)
+    got = pods.proxy_get(name, "/secure", scheme="https", port=8443).json()
+    assert (got["served_by"], got["path"]) == ("tls", "/secure")
 
 
 def test_one_handler_answers_port_forward_and_proxy(server: APIServer, pods: Client) -> None:

@@ -319,3 +319,84 @@ def test_kubectl_sees_a_job_fail_past_its_backoff_limit(kubectl: Kubectl) -> Non
         for p in _pods(kubectl, "job-name=bad")
     }
     assert codes == {3}
+
+
+def _described_events(kubectl: Kubectl, *what: str) -> list[list[str]]:
+    """The rows under ``Events:`` of ``kubectl describe``: type, reason, age, from, message."""
+    text = kubectl.run("describe", *what).stdout
+    lines = text.split("\nEvents:\n", 1)[1].splitlines()[2:]
+    return [line.split(None, 4) for line in lines if line.strip()]
+
+
+def test_kubectl_describe_shows_what_the_controllers_did(kubectl: Kubectl) -> None:
+    kubectl.run("apply", "-f", "-", stdin=DEPLOYMENT)
+    kubectl.run("rollout", "status", "deployment/web", "--timeout=60s")
+    kubectl.run("set", "image", "deployment/web", "c=nginx:2")
+    kubectl.run("rollout", "status", "deployment/web", "--timeout=60s")
+    sets = {
+        rs["spec"]["template"]["spec"]["containers"][0]["image"]: rs["metadata"]["name"]
+        for rs in kubectl.json("get", "rs")["items"]
+    }
+    old, new = sets["nginx:1"], sets["nginx:2"]
+    rows = _described_events(kubectl, "deployment", "web")
+    assert all(r[0] == "Normal" and r[1] == "ScalingReplicaSet" for r in rows)
+    assert all(r[3] == "deployment-controller" for r in rows)
+    messages = [r[4] for r in rows]
+    assert messages[0] == f"Scaled up replica set {old} from 0 to 2"
+    assert f"Scaled up replica set {new} from 0 to 1" in messages
+    assert messages[-1] == f"Scaled down replica set {old} from 1 to 0"
+
+    rows = _described_events(kubectl, "rs", new)
+    assert {r[1] for r in rows} == {"SuccessfulCreate"}
+    assert all(r[3] == "replicaset-controller" and r[4].startswith("Created pod: ") for r in rows)
+    rows = _described_events(kubectl, "rs", old)
+    assert [r[1] for r in rows].count("SuccessfulDelete") == 2
+
+    pod = next(p for p in _pods(kubectl, "app=web"))
+    name, node = pod["metadata"]["name"], pod["spec"]["nodeName"]
+    rows = _described_events(kubectl, "pod", name)
+    assert [(r[1], r[3]) for r in rows] == [
+        ("Scheduled", "default-scheduler"),
+        ("Pulled", "kubelet"),
+        ("Created", "kubelet"),
+        ("Started", "kubelet"),
+    ]
+    assert rows[0][4] == f"Successfully assigned {kubectl.namespace}/{name} to {node}"
+    assert rows[1][4] == (
+        'Container image "nginx:2" already present on machine and can be accessed by the pod'
+    )
+    assert rows[2][4] == "Created container: c" and rows[3][4] == "Started container c"
+    events = kubectl.json("get", "events", "--field-selector", f"involvedObject.name={name}")
+    started = next(e for e in events["items"] if e["reason"] == "Started")
+    assert started["involvedObject"]["fieldPath"] == "spec.containers{c}"
+    assert started["source"] == {"component": "kubelet", "host": node}
+    assert started["count"] == 1 and started["firstTimestamp"] == started["lastTimestamp"]
+
+
+def test_kubectl_describe_shows_workload_events(kubectl: Kubectl) -> None:
+    kubectl.run("apply", "-f", "-", stdin=STATEFULSET.replace("replicas: 3", "replicas: 2"))
+    kubectl.run("rollout", "status", "statefulset/db", "--timeout=60s")
+    rows = _described_events(kubectl, "statefulset", "db")
+    assert [(r[1], r[3], r[4]) for r in rows] == [
+        (
+            "SuccessfulCreate",
+            "statefulset-controller",
+            f"create Pod db-{i} in StatefulSet db successful",
+        )
+        for i in range(2)
+    ]
+    kubectl.run("apply", "-f", "-", stdin=DAEMONSET)
+    kubectl.run("rollout", "status", "daemonset/agent", "--timeout=60s")
+    rows = _described_events(kubectl, "daemonset", "agent")
+    assert rows and all(r[1] == "SuccessfulCreate" and r[3] == "daemonset-controller" for r in rows)
+    kubectl.run("apply", "-f", "-", stdin=JOB.format(name="once", completions=1, script="true"))
+    kubectl.run("wait", "--for=condition=complete", "job/once", "--timeout=60s")
+
+    def job_rows() -> list[list[str]] | None:
+        found = _described_events(kubectl, "job", "once")
+        return found if len(found) == 2 else None
+
+    rows = eventually(job_rows, "the job's two events")
+    assert [r[1] for r in rows] == ["SuccessfulCreate", "Completed"]
+    assert all(r[3] == "job-controller" for r in rows)
+    assert rows[1][4] == "Job completed"

@@ -8,11 +8,12 @@ thread-safe; the API model must not be mutated after they first see it.
 from __future__ import annotations
 
 from kgen.generator.models import _style as style
+from kgen.generator.models._applyconfig import render_applyconfigurations
 from kgen.generator.models._layout import KGEN_META, layout_of
 from kgen.generator.models._render import render_module
 from kgen.spec.model import APIModel
 
-__all__ = ["model_ref", "render_models"]
+__all__ = ["model_ref", "render_applyconfigurations", "render_models"]
 
 
 def model_ref(api: APIModel, definition: str) -> tuple[str, str]:

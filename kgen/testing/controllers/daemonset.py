@@ -33,6 +33,7 @@ from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._events import ControllerEvents
 from kgen.testing.controllers._workload import (
     REVISION_HASH,
     Revisions,
@@ -107,6 +108,8 @@ class DaemonSetController:
 
     def __init__(self, tracker: ObjectTracker) -> None:
         self._tracker = tracker
+        self._events = ControllerEvents(tracker).recorder("daemonset-controller")
+        self._ds: JSON = {}
 
     def observe(self, event: Event) -> Iterable[Hashable]:
         if event.resource == _SETS and event.type != "DELETED":
@@ -143,6 +146,7 @@ class DaemonSetController:
     def _sync(self, ds: JSON) -> None:
         if ds["metadata"].get("deletionTimestamp"):
             return
+        self._ds = ds
         info = self._tracker.registry.stored_one(*_SETS)
         pods_info = self._tracker.registry.stored_one(*_PODS)
         nodes_info = self._tracker.registry.stored_one(*_NODES)
@@ -166,7 +170,7 @@ class DaemonSetController:
                 live if node not in wanted else [*failed, *[p for p in live if p not in failed][1:]]
             )
             for pod in extra:
-                delete_pod(self._tracker, pod)
+                self._delete(pod)
         for node in wanted:
             if any(not p["metadata"].get("deletionTimestamp") for p in by_node.get(node, [])):
                 continue
@@ -179,7 +183,11 @@ class DaemonSetController:
                     "pod-template-generation": str(ds["metadata"].get("generation", 1)),
                 },
             )
-            self._tracker.create(pods_info, namespace, pod, WriteOptions(field_manager=MANAGER))
+            pod = self._tracker.create(
+                pods_info, namespace, pod, WriteOptions(field_manager=MANAGER)
+            )
+            message = f"Created pod: {pod['metadata']['name']}"
+            self._events.event(ds, "Normal", "SuccessfulCreate", message)
         by_node = {}
         for pod in owned_pods(self._tracker, ds):
             if not pod["metadata"].get("deletionTimestamp"):
@@ -209,10 +217,15 @@ class DaemonSetController:
         old.sort(key=lambda p: pod_ready_since(p) is not None)  # unavailable ones first
         for pod in old:
             if pod_ready_since(pod) is None:
-                delete_pod(self._tracker, pod)
+                self._delete(pod)
             elif unavailable < limit:
-                delete_pod(self._tracker, pod)
+                self._delete(pod)
                 unavailable += 1
+
+    def _delete(self, pod: JSON) -> None:
+        if delete_pod(self._tracker, pod):
+            message = f"Deleted pod: {pod['metadata']['name']}"
+            self._events.event(self._ds, "Normal", "SuccessfulDelete", message)
 
     def _status(
         self, ds: JSON, wanted: list[str], by_node: dict[str, list[JSON]], digest: str

@@ -50,11 +50,13 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
 from kgen.labels import from_label_selector
+from kgen.record import EventRecorder
 from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._store import JSON, Event, copy_json
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._events import ControllerEvents
 from kgen.testing.controllers.replicaset import (
     MANAGER,
     controller_of,
@@ -158,6 +160,7 @@ class DeploymentController:
 
     def __init__(self, tracker: ObjectTracker) -> None:
         self._tracker = tracker
+        self._events = ControllerEvents(tracker).recorder("deployment-controller")
 
     # --- runner protocol ----------------------------------------------------------------------
 
@@ -196,7 +199,7 @@ class DeploymentController:
             return None
         if key[0] == "namespace":
             for d in self._tracker.list(deployments, key[1])["items"]:
-                _Sync(self._tracker, deployments, sets, d).run()
+                _Sync(self._tracker, deployments, sets, d, self._events).run()
             return None  # a timed-out one is synced by its own key
         try:
             d = self._tracker.get(deployments, key[1], key[2])
@@ -204,7 +207,7 @@ class DeploymentController:
             if err.code == 404:
                 return None
             raise
-        one = _Sync(self._tracker, deployments, sets, d)
+        one = _Sync(self._tracker, deployments, sets, d, self._events)
         one.run()
         return one.resync
 
@@ -213,9 +216,15 @@ class _Sync:
     """One reconciliation of one Deployment (kube's syncDeployment)."""
 
     def __init__(
-        self, tracker: ObjectTracker, deployments: ResourceInfo, sets: ResourceInfo, d: JSON
+        self,
+        tracker: ObjectTracker,
+        deployments: ResourceInfo,
+        sets: ResourceInfo,
+        d: JSON,
+        events: EventRecorder,
     ) -> None:
         self.tracker = tracker
+        self.events = events
         self.deployments = deployments
         self.sets = sets
         self.d = d
@@ -374,7 +383,10 @@ class _Sync:
                 },
             }
             try:
-                return self.tracker.create(self.sets, self.namespace, rs, _options())
+                created = self.tracker.create(self.sets, self.namespace, rs, _options())
+                if size > 0:
+                    self._scaled(name, 0, size)
+                return created
             except APIError as err:
                 if err.code != 409:
                     raise
@@ -395,8 +407,17 @@ class _Sync:
         changed = self._annotate(annotations)
         if _replicas(rs) == size and not changed:
             return rs
+        before = _replicas(rs)
         rs.setdefault("spec", {})["replicas"] = size
-        return self._update(self.sets, rs)
+        stored = self._update(self.sets, rs)
+        if before != size:
+            self._scaled(rs["metadata"]["name"], before, size)
+        return stored
+
+    def _scaled(self, name: str, before: int, after: int) -> None:
+        way = "up" if after > before else "down"
+        message = f"Scaled {way} replica set {name} from {before} to {after}"
+        self.events.event(self.d, "Normal", "ScalingReplicaSet", message)
 
     def _rolling(self, owned: list[JSON]) -> None:
         new, old = self._sets(owned, create=True)

@@ -31,10 +31,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+from kgen.record import EventRecorder
 from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._events import ControllerEvents
 from kgen.testing.controllers._workload import (
     delete_pod,
     owned_pods,
@@ -90,6 +92,7 @@ class JobController:
 
     def __init__(self, tracker: ObjectTracker) -> None:
         self._tracker = tracker
+        self._events = ControllerEvents(tracker).recorder("job-controller")
 
     def observe(self, event: Event) -> Iterable[Hashable]:
         if event.resource == _JOBS and event.type != "DELETED":
@@ -120,14 +123,15 @@ class JobController:
             raise
         if job["metadata"].get("deletionTimestamp") or _finished(job):
             return None
-        return _Sync(self._tracker, job).run()
+        return _Sync(self._tracker, job, self._events).run()
 
 
 class _Sync:
     """One reconciliation of one Job."""
 
-    def __init__(self, tracker: ObjectTracker, job: JSON) -> None:
+    def __init__(self, tracker: ObjectTracker, job: JSON, events: EventRecorder) -> None:
         self.tracker = tracker
+        self.events = events
         self.job = job
         self.spec: JSON = job.get("spec") or {}
         self.status: JSON = dict(job.get("status") or {})
@@ -164,14 +168,20 @@ class _Sync:
         done_indexes = {i for p in succeeded if (i := _index(p)) is not None}
         again: float | None = None
         suspended = bool(self.spec.get("suspend"))
+        was_suspended = any(
+            c["type"] == "Suspended" and c["status"] == "True" for c in self.conditions
+        )
         if suspended:
             for pod in active:
-                delete_pod(self.tracker, pod)
+                self._delete(pod)
             active = []
             self._condition("Suspended", "True", "JobSuspended", "Job suspended")
+            if not was_suspended:
+                self.events.event(self.job, "Normal", "Suspended", "Job suspended")
         else:
-            if any(c["type"] == "Suspended" and c["status"] == "True" for c in self.conditions):
+            if was_suspended:
                 self._condition("Suspended", "False", "JobResumed", "Job resumed")
+                self.events.event(self.job, "Normal", "Resumed", "Job resumed")
             self.status.setdefault("startTime", self.now)
         ended: tuple[str, str, str] | None = None
         deadline = self.spec.get("activeDeadlineSeconds")
@@ -197,8 +207,11 @@ class _Sync:
         if ended is not None:
             if ended[0] == "Failed":
                 for pod in active:
-                    delete_pod(self.tracker, pod)
+                    self._delete(pod)
                 active = []
+                self.events.event(self.job, "Warning", ended[1], ended[2])
+            else:
+                self.events.event(self.job, "Normal", "Completed", "Job completed")
             first = "FailureTarget" if ended[0] == "Failed" else "SuccessCriteriaMet"
             self._condition(first, "True", ended[1], ended[2])
             self._condition(ended[0], "True", ended[1], ended[2])
@@ -264,4 +277,12 @@ class _Sync:
         return active
 
     def _create(self, info: Any, namespace: str, pod: JSON) -> JSON:
-        return self.tracker.create(info, namespace, pod, WriteOptions(field_manager=MANAGER))
+        pod = self.tracker.create(info, namespace, pod, WriteOptions(field_manager=MANAGER))
+        message = f"Created pod: {pod['metadata']['name']}"
+        self.events.event(self.job, "Normal", "SuccessfulCreate", message)
+        return pod
+
+    def _delete(self, pod: JSON) -> None:
+        if delete_pod(self.tracker, pod):
+            message = f"Deleted pod: {pod['metadata']['name']}"
+            self.events.event(self.job, "Normal", "SuccessfulDelete", message)

@@ -41,13 +41,17 @@ from collections.abc import Hashable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
+
+from kgen.record import EventRecorder, get_reference
 from kgen.testing._containers import ContainerHandlers
 from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
 from kgen.testing._probes import Readiness
-from kgen.testing._runtime import ContainerRuntime, HandlerRuntime
+from kgen.testing._runtime import ContainerRuntime, ContainerState, HandlerRuntime
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._events import ControllerEvents
 from kgen.testing.controllers._pod_status import pod_status
 
 __all__ = ["DEFAULT_NODES", "HEARTBEAT", "Kubelet"]
@@ -86,6 +90,10 @@ class Kubelet:
         self._pod_ips: dict[tuple[str, str], str] = {}
         self._written: dict[tuple[str, str], tuple[str, JSON]] = {}
         """The uid and the status last written per pod (see :meth:`_sync_pod`)."""
+        events = ControllerEvents(tracker)
+        self._events: dict[str, EventRecorder] = {
+            name: events.recorder("kubelet", name) for name in nodes
+        }
 
     # --- runner protocol ----------------------------------------------------------------------
 
@@ -279,7 +287,8 @@ class Kubelet:
             again = min(again, wait)
         status = pod_status(pod, ip, self._host_ip(pod["spec"]["nodeName"]), states, ready, now)
         uid = meta.get("uid", "")
-        if (uid, status) != self._written.get((namespace, name)) and status != pod.get("status"):
+        before = pod.get("status") or {}
+        if (uid, status) != self._written.get((namespace, name)) and status != before:
             # only what the kubelet's own view changes is written, as its status manager
             # compares with its cache: a status another client writes stays until then
             pod["status"] = status
@@ -291,12 +300,60 @@ class Kubelet:
                     return 0.01  # changed meanwhile: look again
                 if err.code != 404:
                     raise
+                return None
             self._written[(namespace, name)] = (uid, status)
+            self._started(pod, before, states)
         if status["phase"] in ("Succeeded", "Failed"):
             return None
         return None if again == float("inf") else max(again, 0.01)
 
+    def _container_event(self, pod: JSON, path: str, reason: str, message: str) -> None:
+        recorder = self._events.get((pod.get("spec") or {}).get("nodeName", ""))
+        if recorder is not None:
+            ref = msgspec.structs.replace(get_reference(pod), field_path=path)
+            recorder.event(ref, "Normal", reason, message)
+
+    def _started(self, pod: JSON, before: JSON, states: dict[str, ContainerState]) -> None:
+        """The events a kubelet writes for each container that is running now and was not in
+        the status ``before`` (images are never pulled: ``Always`` says it pulled in no time);
+        init containers get theirs with the pod's first start."""
+        spec = pod.get("spec") or {}
+        was = {
+            s.get("name")
+            for s in before.get("containerStatuses") or []
+            if "running" in (s.get("state") or {})
+        }
+        first = not before.get("containerStatuses")
+        starting = [("initContainers", c) for c in spec.get("initContainers") or [] if first]
+        starting += [
+            ("containers", c)
+            for c in spec.get("containers") or []
+            if c.get("name") not in was and (states.get(c.get("name", "")) or _NOT_RUNNING).running
+        ]
+        for field, container in starting:
+            name, image = container.get("name", ""), container.get("image", "")
+            path = f"spec.{field}{{{name}}}"
+            if container.get("imagePullPolicy") == "Always":
+                self._container_event(pod, path, "Pulling", f'Pulling image "{image}"')
+                pulled = (
+                    f'Successfully pulled image "{image}" in 0s (0s including waiting).'
+                    " Image size: 0 bytes."
+                )
+            else:
+                pulled = (
+                    f'Container image "{image}" already present on machine'
+                    " and can be accessed by the pod"
+                )
+            self._container_event(pod, path, "Pulled", pulled)
+            self._container_event(pod, path, "Created", f"Created container: {name}")
+            self._container_event(pod, path, "Started", f"Started container {name}")
+
     def _remove(self, pods: Any, pod: JSON) -> None:
+        if (pod.get("status") or {}).get("phase") == "Running":
+            for container in (pod.get("spec") or {}).get("containers") or []:
+                name = container.get("name", "")
+                path = f"spec.containers{{{name}}}"
+                self._container_event(pod, path, "Killing", f"Stopping container {name}")
         meta = pod["metadata"]
         options = self._options(gracePeriodSeconds=0, preconditions={"uid": meta.get("uid")})
         try:
@@ -320,6 +377,9 @@ class Kubelet:
     @staticmethod
     def _options(**body: object) -> WriteOptions:
         return WriteOptions(field_manager=_MANAGER, body_options=dict(body))
+
+
+_NOT_RUNNING = ContainerState({})
 
 
 def _parse(stamp: str) -> datetime:

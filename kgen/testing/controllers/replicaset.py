@@ -36,6 +36,7 @@ from kgen.testing._options import WriteOptions
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._store import JSON, Event, copy_json
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._events import ControllerEvents
 
 __all__ = [
     "ReplicaSetController",
@@ -98,6 +99,7 @@ class ReplicaSetController:
 
     def __init__(self, tracker: ObjectTracker) -> None:
         self._tracker = tracker
+        self._events = ControllerEvents(tracker).recorder("replicaset-controller")
 
     # --- runner protocol ----------------------------------------------------------------------
 
@@ -194,17 +196,23 @@ class ReplicaSetController:
         namespace = rs["metadata"]["namespace"]
         if len(active) < want:
             for _ in range(want - len(active)):
-                active.append(self._tracker.create(pods, namespace, self._pod(rs), self._options()))
+                pod = self._tracker.create(pods, namespace, self._pod(rs), self._options())
+                active.append(pod)
+                name = pod["metadata"]["name"]
+                self._events.event(rs, "Normal", "SuccessfulCreate", f"Created pod: {name}")
         elif len(active) > want:
             ranked = sorted(active, key=_deletion_rank)
             for pod in ranked[: len(active) - want]:
                 uid = pod["metadata"]["uid"]
                 options = self._options(preconditions={"uid": uid})
+                name = pod["metadata"]["name"]
                 try:
-                    self._tracker.delete(pods, namespace, pod["metadata"]["name"], options)
+                    self._tracker.delete(pods, namespace, name, options)
                 except APIError as err:
                     if err.code not in (404, 409):
                         raise
+                    continue
+                self._events.event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {name}")
             active = ranked[len(active) - want :]
         return active
 

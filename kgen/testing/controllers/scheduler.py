@@ -23,6 +23,7 @@ from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._events import ControllerEvents
 
 __all__ = ["Scheduler", "fits_node", "tolerates"]
 
@@ -94,6 +95,7 @@ class Scheduler:
 
     def __init__(self, tracker: ObjectTracker) -> None:
         self._tracker = tracker
+        self._events = ControllerEvents(tracker).recorder("default-scheduler")
 
     def observe(self, event: Event) -> Iterable[Hashable]:
         if event.resource == _PODS and event.type != "DELETED" and _pending(event.object):
@@ -152,6 +154,9 @@ class Scheduler:
             if err.code in (404, 409):
                 return None  # deleted, or bound by someone else meanwhile
             raise
+        target = node["metadata"]["name"]
+        message = f"Successfully assigned {namespace}/{name} to {target}"
+        self._events.event(pod, "Normal", "Scheduled", message)
         return None
 
     def _unschedulable(self, pods: Any, pod: JSON, total: int, reasons: Counter[str]) -> None:
@@ -166,6 +171,7 @@ class Scheduler:
         )
         if previous and previous.get("message") == message and previous.get("status") == "False":
             return
+        self._events.event(pod, "Warning", "FailedScheduling", message)
         conditions.append(
             {
                 "type": "PodScheduled",

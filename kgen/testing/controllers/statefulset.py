@@ -31,10 +31,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+from kgen.record import EventRecorder
 from kgen.testing._errors import APIError
 from kgen.testing._options import WriteOptions
 from kgen.testing._store import JSON, Event
 from kgen.testing._tracker import ObjectTracker
+from kgen.testing.controllers._events import ControllerEvents
 from kgen.testing.controllers._workload import (
     REVISION_HASH,
     Revisions,
@@ -73,6 +75,7 @@ class StatefulSetController:
 
     def __init__(self, tracker: ObjectTracker) -> None:
         self._tracker = tracker
+        self._events = ControllerEvents(tracker).recorder("statefulset-controller")
 
     def observe(self, event: Event) -> Iterable[Hashable]:
         if event.resource == _SETS and event.type != "DELETED":
@@ -104,15 +107,16 @@ class StatefulSetController:
             raise
         if sts["metadata"].get("deletionTimestamp"):
             return None
-        _Sync(self._tracker, sts).run()
+        _Sync(self._tracker, sts, self._events).run()
         return None
 
 
 class _Sync:
     """One reconciliation of one StatefulSet."""
 
-    def __init__(self, tracker: ObjectTracker, sts: JSON) -> None:
+    def __init__(self, tracker: ObjectTracker, sts: JSON, events: EventRecorder) -> None:
         self.tracker = tracker
+        self.events = events
         self.sts = sts
         self.name = sts["metadata"]["name"]
         self.spec: JSON = sts.get("spec") or {}
@@ -170,7 +174,7 @@ class _Sync:
         for ordinal in range(self.replicas):
             pod = pods.get(ordinal)
             if pod is not None and terminal(pod):
-                delete_pod(self.tracker, pod)  # made again on the next sync
+                self._delete(pod)  # made again on the next sync
                 return
             if pod is None:
                 try:
@@ -180,6 +184,8 @@ class _Sync:
                 except APIError as err:
                     if err.code != 409:
                         raise
+                else:
+                    self._event("SuccessfulCreate", "create", f"{self.name}-{ordinal}")
                 if self.ordered:
                     return
                 continue
@@ -193,7 +199,7 @@ class _Sync:
                 continue
             if self.ordered and not all(_healthy(p) for o, p in pods.items() if o < ordinal):
                 return
-            delete_pod(self.tracker, pods[ordinal])
+            self._delete(pods[ordinal])
             if self.ordered:
                 return
         if not self.rolling:
@@ -205,8 +211,16 @@ class _Sync:
             if pod is None or pod["metadata"].get("deletionTimestamp"):
                 return
             if (pod["metadata"].get("labels") or {}).get(REVISION_HASH) != self.update:
-                delete_pod(self.tracker, pod)
+                self._delete(pod)
                 return
+
+    def _event(self, reason: str, verb: str, pod: str) -> None:
+        message = f"{verb} Pod {pod} in StatefulSet {self.name} successful"
+        self.events.event(self.sts, "Normal", reason, message)
+
+    def _delete(self, pod: JSON) -> None:
+        if delete_pod(self.tracker, pod):
+            self._event("SuccessfulDelete", "delete", pod["metadata"]["name"])
 
     def _status(self, pods: list[JSON]) -> None:
         info = self.tracker.registry.stored_one(*_SETS)

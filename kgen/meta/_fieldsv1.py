@@ -1,5 +1,8 @@
 """Field paths and their two wire forms: ``FieldsV1`` trees and the dotted text of conflicts.
 
+Shared by kgen.testing's server-side apply and by :mod:`kgen.meta._extract` (reading the fields
+a manager owns back out of ``metadata.managedFields``).
+
 A path is a tuple of tokens, one per step from the object's root:
 
 * ``f:<name>`` a field of an object (a struct field or a map key);

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kgen.spec import load_documents
+from kgen.testing._conversion import webhook_address
 
 __all__ = ["CRDExtras", "PrinterColumn", "ScalePaths", "crd_extras", "crd_manifests", "extras_of"]
 
@@ -43,7 +44,13 @@ class CRDExtras:
     conversion: str = "None"
     """The CRD's ``spec.conversion.strategy`` (``None`` or ``Webhook``)."""
     storage_version: str = ""
-    """The version with ``storage: true`` (empty: the first version)."""
+    """The version with ``storage: true`` (empty: not from a CRD manifest)."""
+    versions: tuple[str, ...] = ()
+    """Every version the CRD lists."""
+    review_versions: tuple[str, ...] = ()
+    """``spec.conversion.webhook.conversionReviewVersions``."""
+    webhook: str = ""
+    """Where the conversion webhook is (see :func:`~kgen.testing._conversion.webhook_address`)."""
 
 
 def _columns(raw: Any) -> tuple[PrinterColumn, ...]:
@@ -70,7 +77,13 @@ def extras_of(crd: dict[str, Any]) -> dict[tuple[str, str, str], CRDExtras]:
     group, plural = str(spec.get("group", "")), str((spec.get("names") or {}).get("plural", ""))
     versions = [v for v in spec.get("versions") or () if isinstance(v, dict)]
     storage = next((v for v in versions if v.get("storage")), versions[0] if versions else {})
-    strategy = str((spec.get("conversion") or {}).get("strategy") or "None")
+    conversion = (
+        spec.get("conversion") if isinstance(spec.get("conversion"), dict) else None
+    ) or {}
+    strategy = str(conversion.get("strategy") or "None")
+    webhook = (
+        conversion.get("webhook") if isinstance(conversion.get("webhook"), dict) else None
+    ) or {}
     for version in spec.get("versions") or ():
         if not isinstance(version, dict):
             continue
@@ -93,6 +106,9 @@ def extras_of(crd: dict[str, Any]) -> dict[tuple[str, str, str], CRDExtras]:
             ),
             conversion=strategy,
             storage_version=str(storage.get("name", "")),
+            versions=tuple(str(v.get("name", "")) for v in versions),
+            review_versions=tuple(str(v) for v in webhook.get("conversionReviewVersions") or ()),
+            webhook=webhook_address(webhook),
         )
     return found
 

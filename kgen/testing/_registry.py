@@ -113,12 +113,8 @@ class ResourceInfo:
 
     def present(self, obj: dict[str, Any]) -> dict[str, Any]:
         """A caller-owned copy of a stored object as this version shows it (a CRD's objects
-        through its conversion: may raise a 500 :class:`APIError`)."""
-        if self.conversion is not None:
-            return copy_json(self.conversion.convert(obj, self.api_version))
-        shown = copy_json(obj)
-        shown["apiVersion"] = self.api_version
-        return shown
+        through its conversion, which may raise a 500 :class:`APIError`)."""
+        return copy_json(self.view(obj))
 
     def view(self, obj: dict[str, Any]) -> dict[str, Any]:
         """A read-only view of a stored object as this version shows it (shared, never copy
@@ -127,22 +123,31 @@ class ResourceInfo:
         if obj.get("apiVersion") == self.api_version:
             return obj
         if self.conversion is not None:
-            return self.conversion.convert(obj, self.api_version)
+            return self.conversion.to_version([obj], self.api_version)[0]
         return {**obj, "apiVersion": self.api_version}
+
+    def view_all(self, objs: list[dict[str, Any]], copy: bool) -> list[dict[str, Any]]:
+        """:meth:`view` (``copy``: :meth:`present`) of a list's items: a CRD's with one
+        conversion review for the items not in this version."""
+        if self.conversion is None:
+            return [self.present(o) if copy else self.view(o) for o in objs]
+        shown = self.conversion.to_version(objs, self.api_version, self.list_kind)
+        return [copy_json(o) for o in shown] if copy else shown
 
     def served(self, obj: dict[str, Any]) -> dict[str, Any]:
         """``obj`` (stored) in this version for a write to start from: ``obj`` itself when
         there is nothing to convert, else a new object (``obj`` is not changed)."""
         if self.conversion is None or obj.get("apiVersion") == self.api_version:
             return obj
-        return self.conversion.convert(obj, self.api_version)
+        return self.conversion.to_version([obj], self.api_version)[0]
 
     def to_storage(self, obj: dict[str, Any]) -> dict[str, Any]:
         """``obj`` (written in this version) in the storage version: ``obj`` itself for
-        built-ins and objects already there, else a new object (``obj`` is not changed)."""
+        built-ins and objects already there, else a new object (``obj`` is not changed;
+        500 InternalError when a webhook conversion fails)."""
         if self.conversion is None:
             return obj
-        return self.conversion.convert(obj, self.conversion.storage_api_version)
+        return self.conversion.to_storage(obj)
 
     def supports_field(self, path: str) -> bool:
         return path in ("metadata.name", "metadata.namespace") or path in self.field_selectors
@@ -203,14 +208,25 @@ class Registry:
                     printer_columns=crd.columns,
                     scale_paths=crd.scale,
                     custom=(gv.group, gv.version, resource.plural) in extras,
-                    conversion=self._conversion(gv.group, resource.kind, crd),
+                    conversion=self._conversion(gv.group, resource.plural, resource.kind, crd),
                 )
         self.group_versions = sorted(self.model.group_versions.values(), key=_gv_order)
 
-    def _conversion(self, group: str, kind: str, crd: CRDExtras) -> Conversion | None:
+    def _conversion(self, group: str, plural: str, kind: str, crd: CRDExtras) -> Conversion | None:
         if not crd.storage_version:  # built-ins (and CRDs known only from OpenAPI documents)
             return None
-        return Conversion(group, kind, crd.conversion, crd.storage_version, self.conversions)
+        return Conversion(
+            crd=f"{plural}.{group}",
+            group=group,
+            plural=plural,
+            kind=kind,
+            strategy=crd.conversion,
+            storage_version=crd.storage_version,
+            versions=crd.versions,
+            review_versions=crd.review_versions,
+            address=crd.webhook,
+            hooks=self.conversions,
+        )
 
     def add(self, part: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras]) -> None:
         """Serve the resources of ``part`` too (replacing same-named ones), with its schemas."""
@@ -255,10 +271,15 @@ class Registry:
         return iter(list(self._by_path.values()))
 
     def stored(self) -> list[ResourceInfo]:
-        """One resource per storage key (the first version served), for scans of all objects."""
+        """One resource per storage key, for scans of all objects: a CRD's storage version,
+        else the first version served."""
         seen: dict[tuple[str, str], ResourceInfo] = {}
         for info in self._by_path.values():
-            seen.setdefault(info.key, info)
+            storage = (
+                info.conversion is not None and info.conversion.storage_version == info.version
+            )
+            if info.key not in seen or storage:
+                seen[info.key] = info
         return list(seen.values())
 
     def stored_one(self, group: str, plural: str) -> ResourceInfo | None:

@@ -30,6 +30,7 @@ from kgen.spec.model import APIModel
 from kgen.testing import _admission as admission
 from kgen.testing import _deletion as deletion
 from kgen.testing._apply import FieldManager, check_write_options
+from kgen.testing._conversion import Converter, ReviewHandler
 from kgen.testing._crds import CRDExtras, extras_of
 from kgen.testing._csr import APPROVAL, CSR_KEY, csr_create, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
@@ -132,6 +133,21 @@ class ObjectTracker:
     def now(self) -> str:
         """The time the tracker stamps objects with (its clock), for controllers' conditions."""
         return self._clock()
+
+    def on_convert(self, crd: str, convert: Converter | None) -> None:
+        """Convert the objects of the ``Webhook``-strategy CRD ``crd`` (its name,
+        ``plural.group``, or ``Kind.group``) with ``convert(obj, desired_api_version) ->
+        converted``, the stand-in for its conversion webhook (``None`` removes it). ``obj`` is
+        the hook's own copy; the answer is checked as kube-apiserver checks a webhook's (see
+        :mod:`kgen.testing._conversion`). The hook runs on request threads, on writes under the
+        store lock: it must not call the tracker. The CRD need not be installed yet."""
+        self.registry.conversions.register(crd, convert=convert)
+
+    def on_conversion_review(self, crd: str, handle: ReviewHandler | None) -> None:
+        """Like :meth:`on_convert`, with a handler of whole ``ConversionReview`` dicts (the
+        body a real conversion webhook gets, and the body it answers), so a webhook's own
+        logic can serve the conversions."""
+        self.registry.conversions.register(crd, review=handle)
 
     # --- lookup -------------------------------------------------------------------------------
 
@@ -244,7 +260,7 @@ class ObjectTracker:
             "kind": info.list_kind,
             "apiVersion": info.api_version,
             "metadata": metadata,
-            "items": [info.present(o) if copy else info.view(o) for o in selected],
+            "items": info.view_all(selected, copy),
         }
 
     def _read_at(
@@ -499,6 +515,7 @@ class ObjectTracker:
     ) -> Written:
         key = self._key(info, namespace, obj["metadata"]["name"])
         self._admit(info, obj)
+        stored = obj if options.dry_run else info.to_storage(obj)  # a CRD's storage version
         with self.store.lock:
             if self.store.get(info.key, key) is not None:
                 raise APIError.already_exists(info.plural, info.group, key[1])
@@ -506,7 +523,7 @@ class ObjectTracker:
                 allocate_on_create(obj, self.store.items(SERVICES)[1], self._rng)
             if options.dry_run:
                 return Written(obj, 201, warnings)
-            event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
+            event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(stored, rv))
             answer = self._settled(info, key, event.object)
         return Written(answer, 201, warnings)
 
@@ -547,7 +564,7 @@ class ObjectTracker:
             )
         check_metadata(info, obj)
         with self.store.lock:
-            old = self._current(info, namespace, body_name)
+            old = info.served(self._current(info, namespace, body_name))  # in this version
             rv = obj["metadata"].get("resourceVersion")
             if rv and rv != old["metadata"]["resourceVersion"]:
                 raise APIError.conflict(
@@ -650,14 +667,16 @@ class ObjectTracker:
         if deleting and not new["metadata"].get("finalizers") and not _spec_finalizers(info, new):
             if options.dry_run:
                 return Written(info.present(new), 200, warnings)
-            event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(new, rv))
+            gone = info.to_storage(new)
+            event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(gone, rv))
             if not self.controllers:
                 self._collect_garbage(new, "Background")
             self._after_write(info, key[1])
             return Written(info.present(event.object), 200, warnings)
         if options.dry_run:
             return Written(info.present(new), 200, warnings)
-        event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
+        stored = info.to_storage(new)  # a CRD's storage version
+        event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(stored, rv))
         return Written(self._settled(info, key, event.object), 200, warnings)
 
     def patch(
@@ -782,6 +801,7 @@ class ObjectTracker:
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
             )
+        old = info.served(old)  # the live object in this version
         wanted_rv = applied["metadata"].get("resourceVersion")
         if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:  # optimistic lock
             raise APIError.conflict(
@@ -1068,7 +1088,7 @@ class ObjectTracker:
                     self.update(
                         info,
                         meta.get("namespace", ""),
-                        {**obj, "metadata": {**meta, "ownerReferences": kept}},
+                        {**info.served(obj), "metadata": {**meta, "ownerReferences": kept}},
                     )
                     continue
                 try:

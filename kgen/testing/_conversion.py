@@ -34,6 +34,10 @@ with kube-apiserver's message, ``conversion webhook for <group/version, Kind=...
 ``Webhook`` CRD with no hook fails every conversion as an unreachable webhook does
 (``... failed: Post "https://<service>.<namespace>.svc:443/<path>?timeout=30s": ...``).
 
+Every converted object is then pruned of the fields the target version's schema does not know
+and given its defaults (kube-apiserver's schema-coercing converter): with ``None`` across
+versions whose schemas differ, fields the storage version lacks are dropped, as on a cluster.
+
 As in kube-apiserver, objects already in the wanted version are not sent (a read in the
 storage version calls no hook), and a list is converted with one review for the items that
 need it. Errors: a write's conversion to the storage version is a 500 ``InternalError``
@@ -77,6 +81,10 @@ class ConversionHooks:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._hooks: dict[tuple[str, str], ReviewHandler] = {}
+        self.coerce: Callable[[str, str, JSON], JSON] = lambda _version, _plural, obj: obj
+        """``coerce(version, plural, obj)``: ``obj`` (converted, caller-owned) pruned and
+        defaulted by that version's schema, as kube-apiserver's schema-coercing converter
+        does after every conversion; set once by the tracker, before serving."""
 
     def register(
         self, crd: str, *, convert: Converter | None = None, review: ReviewHandler | None = None
@@ -196,9 +204,17 @@ class Conversion:
         if not any(o.get("apiVersion") != target for o in objs):
             return list(objs)
         self._check_versions(objs, target, list_kind)
+        version = target.rpartition("/")[2]
         if self.strategy != "Webhook":
             return [
-                o if o.get("apiVersion") == target else {**o, "apiVersion": target} for o in objs
+                (
+                    o
+                    if o.get("apiVersion") == target
+                    else self.hooks.coerce(
+                        version, self.plural, {**copy_json(o), "apiVersion": target}
+                    )
+                )
+                for o in objs
             ]
         first = objs[0]
         source = first.get("apiVersion", "") if list_kind is None else self.storage_api_version
@@ -217,7 +233,8 @@ class Conversion:
                 continue
             position += 1
             where = f"at index {position}" if list_kind is not None else "at index 0"
-            out.append(_checked(original, answered[position - 1], target, gvk, where, list_kind))
+            converted = _checked(original, answered[position - 1], target, gvk, where, list_kind)
+            out.append(self.hooks.coerce(version, self.plural, converted))
         return out
 
     def _check_versions(self, objs: Sequence[JSON], target: str, list_kind: str | None) -> None:

@@ -125,6 +125,7 @@ class ObjectTracker:
         self._rng = random.Random(seed)
         self._seeded = seed is not None
         self._clock = clock
+        self.registry.conversions.coerce = self._coerce
         self._namespaces = self.registry.get("", "v1", "namespaces")
         if self._namespaces is not None:
             for name in _DEFAULT_NAMESPACES:
@@ -386,6 +387,17 @@ class ObjectTracker:
         return WatchStream(watcher, events)
 
     # --- writes -------------------------------------------------------------------------------
+
+    def _coerce(self, version: str, plural: str, obj: JSON) -> JSON:
+        """A converted custom resource (caller-owned) pruned and defaulted by the schema of
+        ``version`` (see ``_conversion``); changed in place and returned."""
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        info = self.registry.get(group, version, plural)
+        schema = self.schemas.named(info.schema) if info is not None else None
+        if schema is not None:
+            self.schemas.prune(obj, schema, "")
+            self.checker.default(obj, schema)
+        return obj
 
     def _check_namespace(self, info: ResourceInfo, namespace: str, obj: JSON) -> str:
         metadata = obj["metadata"]

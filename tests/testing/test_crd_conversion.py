@@ -134,7 +134,11 @@ def test_none_stores_in_the_storage_version_and_serves_every_version(
 ) -> None:
     created = _in(plain_client, "v1beta1").create(_v1beta1("orders"))
     assert created["apiVersion"] == f"{GROUP}/v1beta1"
-    assert _stored(plain, "orders")["apiVersion"] == f"{GROUP}/v1"  # the storage version
+    stored = _stored(plain, "orders")
+    assert stored["apiVersion"] == f"{GROUP}/v1"  # the storage version
+    # None converts apiVersion only; what v1's schema lacks is then pruned, as on a cluster
+    assert stored["spec"] == {"version": "16", "replicas": 2}
+    assert created["spec"] == {"version": "16", "replicas": 2}
     alpha = _in(plain_client, "v1alpha1").get("orders")
     assert alpha["apiVersion"] == f"{GROUP}/v1alpha1"
     assert alpha["spec"] == created["spec"]  # None: only apiVersion changes

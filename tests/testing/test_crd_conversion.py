@@ -512,3 +512,60 @@ def test_kubectl_reads_each_version(
     assert failed.stderr.startswith(
         f"Error from server: conversion webhook for {GROUP}/v1, Kind=PostgresCluster failed"
     ), failed.stderr
+
+
+def test_a_watch_whose_event_cannot_be_converted_ends_with_an_error_event(
+    hooked: APIServer, hooked_client: DynamicClient
+) -> None:
+    v1 = _in(hooked_client, "v1")
+    start = v1.list()["metadata"]["resourceVersion"]
+    v1.create(_v1("unwatchable"))
+    beta = _in(hooked_client, "v1beta1")
+    # kgen's watch raises the ERROR event's Status
+    with (
+        beta.watch(resource_version=start, timeout_seconds=5) as watch,
+        pytest.raises(StatusError) as failed,
+    ):
+        list(watch)
+    assert failed.value.code == 500 and failed.value.reason == ""
+    assert str(failed.value).startswith(
+        f"conversion webhook for {GROUP}/v1, Kind=PostgresCluster failed: Post "
+    )
+    v1.delete("unwatchable")
+
+
+def test_webhook_may_not_move_objects_or_write_bad_labels(
+    hooked: APIServer, hooked_client: DynamicClient
+) -> None:
+    gvk = f"conversion webhook for {GROUP}/v1, Kind=PostgresCluster"
+
+    def moves(obj: dict[str, Any], desired: str) -> dict[str, Any]:
+        obj["metadata"]["namespace"] = "kube-system"
+        return obj | {"apiVersion": desired}
+
+    assert _failing(hooked, hooked_client, moves) == (
+        f"{gvk} returned invalid object: must have the same namespace: default != kube-system"
+    )
+
+    def bad_label(obj: dict[str, Any], desired: str) -> dict[str, Any]:
+        obj["metadata"]["labels"] = {"bad key": "x"}
+        return obj | {"apiVersion": desired}
+
+    assert _failing(hooked, hooked_client, bad_label).startswith(
+        f'{gvk} returned invalid metadata: metadata.labels: Invalid value: "bad key": '
+    )
+
+
+def test_the_tracker_converts_in_process_too(hooked: APIServer) -> None:
+    tracker = hooked.tracker
+    tracker.on_convert(f"PostgresCluster.{GROUP}", SizeConverter())  # by kind works too
+    try:
+        beta = tracker.resource(GROUP, "v1beta1", "postgresclusters")
+        made = tracker.create(beta, "default", _v1beta1("in-process", "3Gi"))
+        assert made["spec"]["storageSize"] == "3Gi"
+        v1 = tracker.resource(GROUP, "v1", "postgresclusters")
+        assert tracker.get(v1, "default", "in-process")["spec"]["storage"] == {"size": "3Gi"}
+    finally:
+        tracker.on_convert(f"PostgresCluster.{GROUP}", None)
+    with pytest.raises(ValueError, match=r"name the CRD as plural\.group"):
+        tracker.on_convert("postgresclusters", SizeConverter())

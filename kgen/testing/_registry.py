@@ -235,14 +235,14 @@ class Registry:
                 # a CRD's model carries stand-ins for the meta/v1 definitions: keep the real ones
                 if name not in self.model.schemas or name not in _WELL_KNOWN:
                     self.model.schemas[name] = schema
-            changed = []
             for key, gv in part.group_versions.items():
                 existing = self.model.group_versions.get(key)
                 resources = {**(existing.resources if existing else {}), **gv.resources}
                 merged = GroupVersion(gv.group, gv.version, resources, gv.preferred)
                 self.model.group_versions[key] = merged
-                changed.append(merged)
-            self._index(changed, extras)
+            # only the resources of ``part``: the others of a shared group-version keep what
+            # their own CRD gave them (printer columns, conversion)
+            self._index(list(part.group_versions.values()), extras)
 
     def remove(self, group: str, plural: str) -> None:
         """Stop serving ``plural`` of ``group`` in every version (dropping emptied versions)."""

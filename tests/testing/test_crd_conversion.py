@@ -506,6 +506,10 @@ def test_kubectl_reads_each_version(
     assert json.loads(raw.stdout)["spec"]["storageSize"] == "7Gi"
     listed = kubectl("get", f"postgresclusters.v1.{GROUP}", "-o", "json")
     assert {i["apiVersion"] for i in json.loads(listed.stdout)["items"]} == {f"{GROUP}/v1"}
+    table = kubectl("get", f"postgresclusters.v1.{GROUP}", name)  # v1's printer columns
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.split("\n")[0].split() == ["NAME", "REPLICAS", "PHASE"]
+    assert table.stdout.split("\n")[1].split()[:2] == [name, "2"]
     hooked.on_convert(CRD, None)
     failed = kubectl("get", f"postgresclusters.v1beta1.{GROUP}", name)
     assert failed.returncode == 1

@@ -81,10 +81,12 @@ class ConversionHooks:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._hooks: dict[tuple[str, str], ReviewHandler] = {}
-        self.coerce: Callable[[str, str, JSON], JSON] = lambda _version, _plural, obj: obj
-        """``coerce(version, plural, obj)``: ``obj`` (converted, caller-owned) pruned and
-        defaulted by that version's schema, as kube-apiserver's schema-coercing converter
-        does after every conversion; set once by the tracker, before serving."""
+        self.coerce: Callable[[str, str, str, JSON], JSON] = lambda _s, _v, _p, obj: obj
+        """``coerce(source, version, plural, obj)``: ``obj`` (converted from ``source``, a new
+        dict whose nested values may be shared with the original) pruned and defaulted by
+        ``version``'s schema, as kube-apiserver's schema-coercing converter does after every
+        conversion, copying what it changes; ``source`` empty: ``obj`` is wholly the caller's.
+        Set once by the tracker, before serving."""
 
     def register(
         self, crd: str, *, convert: Converter | None = None, review: ReviewHandler | None = None
@@ -211,7 +213,10 @@ class Conversion:
                     o
                     if o.get("apiVersion") == target
                     else self.hooks.coerce(
-                        version, self.plural, {**copy_json(o), "apiVersion": target}
+                        str(o.get("apiVersion", "")).rpartition("/")[2],
+                        version,
+                        self.plural,
+                        {**o, "apiVersion": target},
                     )
                 )
                 for o in objs
@@ -234,7 +239,7 @@ class Conversion:
             position += 1
             where = f"at index {position}" if list_kind is not None else "at index 0"
             converted = _checked(original, answered[position - 1], target, gvk, where, list_kind)
-            out.append(self.hooks.coerce(version, self.plural, converted))
+            out.append(self.hooks.coerce("", version, self.plural, converted))
         return out
 
     def _check_versions(self, objs: Sequence[JSON], target: str, list_kind: str | None) -> None:

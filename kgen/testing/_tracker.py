@@ -125,6 +125,8 @@ class ObjectTracker:
         self._rng = random.Random(seed)
         self._seeded = seed is not None
         self._clock = clock
+        self._schema_pairs: dict[tuple[int, int], tuple[ResourceInfo, ResourceInfo, bool]] = {}
+        """Schema pairs compared by :meth:`_same_schema` (set-once entries, GIL-atomic)."""
         self.registry.conversions.coerce = self._coerce
         self._namespaces = self.registry.get("", "v1", "namespaces")
         if self._namespaces is not None:
@@ -388,16 +390,53 @@ class ObjectTracker:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def _coerce(self, version: str, plural: str, obj: JSON) -> JSON:
-        """A converted custom resource (caller-owned) pruned and defaulted by the schema of
-        ``version`` (see ``_conversion``); changed in place and returned."""
+    def _coerce(self, source: str, version: str, plural: str, obj: JSON) -> JSON:
+        """A converted custom resource pruned and defaulted by the schema of ``version`` (see
+        ``ConversionHooks.coerce``): ``obj`` itself when converted from a version of the same
+        schema (nothing to prune or default), else changed in a copy when ``source`` is set
+        (``obj`` shares nested values with the stored object), in place when not."""
         group = str(obj.get("apiVersion", "")).rpartition("/")[0]
         info = self.registry.get(group, version, plural)
         schema = self.schemas.named(info.schema) if info is not None else None
-        if schema is not None:
-            self.schemas.prune(obj, schema, "")
-            self.checker.default(obj, schema)
+        if schema is None:
+            return obj
+        if source:
+            origin = self.registry.get(group, source, plural)
+            if origin is not None and info is not None and self._same_schema(origin, info):
+                return obj
+            obj = copy_json(obj)
+        self.schemas.prune(obj, schema, "")
+        self.checker.default(obj, schema)
         return obj
+
+    def _same_schema(self, origin: ResourceInfo, target: ResourceInfo) -> bool:
+        """Whether two versions of a resource have the same schema, compared once per pair
+        of registry entries (a CRD's update makes new entries, so a new comparison)."""
+        key = (id(origin), id(target))
+        found = self._schema_pairs.get(key)
+        if found is None:  # the entry holds both infos, so their ids are not reused
+            source, wanted = self.schemas.named(origin.schema), self.schemas.named(target.schema)
+            same = source is not None and self._expanded(source) == self._expanded(wanted)
+            found = (origin, target, same)
+            self._schema_pairs[key] = found
+        return found[2]
+
+    def _expanded(self, schema: Any, depth: int = 0) -> Any:
+        """``schema`` with every ``$ref`` replaced by what it names, descriptions and GVKs left out
+        (versions of one CRD name their definitions apart); deeper than 40 levels (a
+        recursive schema) gives a value equal to nothing else."""
+        if depth > 40:
+            return object()
+        if isinstance(schema, list):
+            return [self._expanded(v, depth + 1) for v in schema]
+        if not isinstance(schema, dict):
+            return schema
+        resolved = self.schemas.resolve(schema) if "$ref" in schema else schema
+        return {
+            k: self._expanded(v, depth + 1)
+            for k, v in resolved.items()
+            if k not in ("description", "$ref", "x-kubernetes-group-version-kind")
+        }
 
     def _check_namespace(self, info: ResourceInfo, namespace: str, obj: JSON) -> str:
         metadata = obj["metadata"]

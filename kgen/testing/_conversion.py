@@ -36,7 +36,8 @@ with kube-apiserver's message, ``conversion webhook for <group/version, Kind=...
 
 Every converted object is then pruned of the fields the target version's schema does not know
 and given its defaults (kube-apiserver's schema-coercing converter): with ``None`` across
-versions whose schemas differ, fields the storage version lacks are dropped, as on a cluster.
+versions whose schemas differ, fields the storage version lacks are dropped, as on a cluster
+(between versions of the same schema there is nothing to prune, and the tracker skips it).
 
 As in kube-apiserver, objects already in the wanted version are not sent (a read in the
 storage version calls no hook), and a list is converted with one review for the items that

@@ -13,6 +13,9 @@
   ``server.containers`` says what exec and attach run (:class:`ContainerProcess`), holds
   the containers' logs (:class:`ContainerLog`) and says what answers a port-forwarded port
   (:class:`PortConnection`).
+  CRDs with several versions are stored in their storage version and served in every version;
+  ``server.on_convert(crd, convert)`` / ``server.on_conversion_review(crd, handle)`` stand in
+  for a ``Webhook`` CRD's conversion webhook (see ``kgen/testing/_conversion.py``).
 * :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
 * :class:`Fake` / :class:`FakeTransport`: a ``requests`` adapter that serves a session from the
   same request handler without sockets, with client-go style reactors and recorded actions.

@@ -1,4 +1,5 @@
-"""What CRD manifests say beyond the API model: printer columns, scale paths, selectable fields.
+"""What CRD manifests say beyond the API model: printer columns, scale paths, selectable fields,
+the conversion strategy and the storage version.
 
 The API model keeps what every emitter needs; these CRD-only details change how the test server
 prints tables (``kubectl get``), maps the scale subresource and filters by field, so they are
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kgen.spec import load_documents
+from kgen.testing._conversion import webhook_address
 
 __all__ = ["CRDExtras", "PrinterColumn", "ScalePaths", "crd_extras", "crd_manifests", "extras_of"]
 
@@ -39,6 +41,16 @@ class CRDExtras:
     columns: tuple[PrinterColumn, ...] = ()
     scale: ScalePaths | None = None
     selectable_fields: tuple[str, ...] = ()
+    conversion: str = "None"
+    """The CRD's ``spec.conversion.strategy`` (``None`` or ``Webhook``)."""
+    storage_version: str = ""
+    """The version with ``storage: true`` (empty: not from a CRD manifest)."""
+    versions: tuple[str, ...] = ()
+    """Every version the CRD lists."""
+    review_versions: tuple[str, ...] = ()
+    """``spec.conversion.webhook.conversionReviewVersions``."""
+    webhook: str = ""
+    """Where the conversion webhook is (see :func:`~kgen.testing._conversion.webhook_address`)."""
 
 
 def _columns(raw: Any) -> tuple[PrinterColumn, ...]:
@@ -63,6 +75,15 @@ def extras_of(crd: dict[str, Any]) -> dict[tuple[str, str, str], CRDExtras]:
     found: dict[tuple[str, str, str], CRDExtras] = {}
     spec = crd.get("spec") or {}
     group, plural = str(spec.get("group", "")), str((spec.get("names") or {}).get("plural", ""))
+    versions = [v for v in spec.get("versions") or () if isinstance(v, dict)]
+    storage = next((v for v in versions if v.get("storage")), versions[0] if versions else {})
+    conversion = (
+        spec.get("conversion") if isinstance(spec.get("conversion"), dict) else None
+    ) or {}
+    strategy = str(conversion.get("strategy") or "None")
+    webhook = (
+        conversion.get("webhook") if isinstance(conversion.get("webhook"), dict) else None
+    ) or {}
     for version in spec.get("versions") or ():
         if not isinstance(version, dict):
             continue
@@ -83,6 +104,11 @@ def extras_of(crd: dict[str, Any]) -> dict[tuple[str, str, str], CRDExtras]:
                 for f in version.get("selectableFields") or ()
                 if isinstance(f, dict) and f.get("jsonPath")
             ),
+            conversion=strategy,
+            storage_version=str(storage.get("name", "")),
+            versions=tuple(str(v.get("name", "")) for v in versions),
+            review_versions=tuple(str(v) for v in webhook.get("conversionReviewVersions") or ()),
+            webhook=webhook_address(webhook),
         )
     return found
 

@@ -58,8 +58,9 @@ class APIError(Exception):
             "metadata": {},
             "status": "Failure",
             "message": message,
-            "reason": reason,
         }
+        if reason:  # Go omits an empty reason (StatusReasonUnknown)
+            self.status["reason"] = reason
         if details is not None:
             self.status["details"] = _in_go_order(details)
         self.status["code"] = code

@@ -2,7 +2,9 @@
 
 When a CRD object is created or changed, its manifest is read like a CRD file (through
 :func:`kgen.spec.load`) and its resources are added to the registry; its status then says
-``NamesAccepted`` and ``Established``, as kube-apiserver's controllers set it. When the CRD is
+``NamesAccepted`` and ``Established``, as kube-apiserver's controllers set it, and
+``storedVersions`` gains the storage version (it keeps every version ever stored, until a
+client writes the status without one). When the CRD is
 deleted, its custom objects are deleted and its resources are no longer served.
 
 Called by the tracker under the store lock; not thread-safe on its own.
@@ -37,7 +39,11 @@ def crd_status(crd: JSON, now: str, problem: SpecError | None) -> JSON:
     """The status controllers give ``crd``: established, or not with the reason why."""
     spec = crd.get("spec") or {}
     versions = [v for v in spec.get("versions") or () if isinstance(v, dict)]
-    stored = [str(v.get("name")) for v in versions if v.get("storage")]
+    old = (crd.get("status") if isinstance(crd.get("status"), dict) else None) or {}
+    stored = [str(v) for v in old.get("storedVersions") or ()]  # every version ever stored
+    stored += [
+        str(v.get("name")) for v in versions if v.get("storage") and v.get("name") not in stored
+    ]
     if problem is None:
         conditions = [
             {
@@ -85,4 +91,8 @@ def same_conditions(old: Any, new: JSON) -> bool:
             if isinstance(c, dict)
         ]
 
-    return essence(old) == essence(new) and old.get("acceptedNames") == new.get("acceptedNames")
+    return (
+        essence(old) == essence(new)
+        and old.get("acceptedNames") == new.get("acceptedNames")
+        and old.get("storedVersions") == new.get("storedVersions")
+    )

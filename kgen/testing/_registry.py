@@ -15,6 +15,7 @@ from typing import Any
 
 from kgen.spec._wellknown import wellknown_definitions
 from kgen.spec.model import APIModel, GroupVersion
+from kgen.testing._conversion import Conversion, ConversionHooks
 from kgen.testing._crds import CRDExtras, PrinterColumn, ScalePaths
 from kgen.testing._names import builtin_names
 from kgen.testing._store import copy_json
@@ -98,6 +99,8 @@ class ResourceInfo:
     """Where a CRD's scale subresource reads and writes replicas (``None``: the defaults)."""
     custom: bool = False
     """Served from a CustomResourceDefinition (no strategic merge patch, as kube-apiserver)."""
+    conversion: Conversion | None = None
+    """A CRD's conversion between its versions (``None``: built-ins, shown by apiVersion)."""
 
     @property
     def api_version(self) -> str:
@@ -109,17 +112,42 @@ class ResourceInfo:
         return (self.group, self.plural)
 
     def present(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """A caller-owned copy of a stored object as this version shows it."""
-        shown = copy_json(obj)
-        shown["apiVersion"] = self.api_version
-        return shown
+        """A caller-owned copy of a stored object as this version shows it (a CRD's objects
+        through its conversion, which may raise a 500 :class:`APIError`)."""
+        return copy_json(self.view(obj))
 
     def view(self, obj: dict[str, Any]) -> dict[str, Any]:
         """A read-only view of a stored object as this version shows it (shared, never copy
-        more than the top level): for callers that only serialize it."""
+        more than the top level, but for a webhook conversion): for callers that only
+        serialize it."""
         if obj.get("apiVersion") == self.api_version:
             return obj
+        if self.conversion is not None:
+            return self.conversion.to_version([obj], self.api_version)[0]
         return {**obj, "apiVersion": self.api_version}
+
+    def view_all(self, objs: list[dict[str, Any]], copy: bool) -> list[dict[str, Any]]:
+        """:meth:`view` (``copy``: :meth:`present`) of a list's items: a CRD's with one
+        conversion review for the items not in this version."""
+        if self.conversion is None:
+            return [self.present(o) if copy else self.view(o) for o in objs]
+        shown = self.conversion.to_version(objs, self.api_version, self.list_kind)
+        return [copy_json(o) for o in shown] if copy else shown
+
+    def served(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` (stored) in this version for a write to start from: ``obj`` itself when
+        there is nothing to convert, else a new object (``obj`` is not changed)."""
+        if self.conversion is None or obj.get("apiVersion") == self.api_version:
+            return obj
+        return self.conversion.to_version([obj], self.api_version)[0]
+
+    def to_storage(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` (written in this version) in the storage version: ``obj`` itself for
+        built-ins and objects already there, else a new object (``obj`` is not changed;
+        500 InternalError when a webhook conversion fails)."""
+        if self.conversion is None:
+            return obj
+        return self.conversion.to_storage(obj)
 
     def supports_field(self, path: str) -> bool:
         return path in ("metadata.name", "metadata.namespace") or path in self.field_selectors
@@ -143,6 +171,8 @@ class Registry:
             notes=model.notes,
         )
         self._lock = threading.Lock()
+        self.conversions = ConversionHooks()
+        """The conversion hooks of Webhook-strategy CRDs (``APIServer.on_convert``)."""
         self._by_path: dict[tuple[str, str, str], ResourceInfo] = {}
         self.group_versions: list[GroupVersion] = []
         self._index(list(self.model.group_versions.values()), extras or {})
@@ -178,8 +208,25 @@ class Registry:
                     printer_columns=crd.columns,
                     scale_paths=crd.scale,
                     custom=(gv.group, gv.version, resource.plural) in extras,
+                    conversion=self._conversion(gv.group, resource.plural, resource.kind, crd),
                 )
         self.group_versions = sorted(self.model.group_versions.values(), key=_gv_order)
+
+    def _conversion(self, group: str, plural: str, kind: str, crd: CRDExtras) -> Conversion | None:
+        if not crd.storage_version:  # built-ins (and CRDs known only from OpenAPI documents)
+            return None
+        return Conversion(
+            crd=f"{plural}.{group}",
+            group=group,
+            plural=plural,
+            kind=kind,
+            strategy=crd.conversion,
+            storage_version=crd.storage_version,
+            versions=crd.versions,
+            review_versions=crd.review_versions,
+            address=crd.webhook,
+            hooks=self.conversions,
+        )
 
     def add(self, part: APIModel, extras: Mapping[tuple[str, str, str], CRDExtras]) -> None:
         """Serve the resources of ``part`` too (replacing same-named ones), with its schemas."""
@@ -188,14 +235,14 @@ class Registry:
                 # a CRD's model carries stand-ins for the meta/v1 definitions: keep the real ones
                 if name not in self.model.schemas or name not in _WELL_KNOWN:
                     self.model.schemas[name] = schema
-            changed = []
             for key, gv in part.group_versions.items():
                 existing = self.model.group_versions.get(key)
                 resources = {**(existing.resources if existing else {}), **gv.resources}
                 merged = GroupVersion(gv.group, gv.version, resources, gv.preferred)
                 self.model.group_versions[key] = merged
-                changed.append(merged)
-            self._index(changed, extras)
+            # only the resources of ``part``: the others of a shared group-version keep what
+            # their own CRD gave them (printer columns, conversion)
+            self._index(list(part.group_versions.values()), extras)
 
     def remove(self, group: str, plural: str) -> None:
         """Stop serving ``plural`` of ``group`` in every version (dropping emptied versions)."""
@@ -224,10 +271,15 @@ class Registry:
         return iter(list(self._by_path.values()))
 
     def stored(self) -> list[ResourceInfo]:
-        """One resource per storage key (the first version served), for scans of all objects."""
+        """One resource per storage key, for scans of all objects: a CRD's storage version,
+        else the first version served."""
         seen: dict[tuple[str, str], ResourceInfo] = {}
         for info in self._by_path.values():
-            seen.setdefault(info.key, info)
+            storage = (
+                info.conversion is not None and info.conversion.storage_version == info.version
+            )
+            if info.key not in seen or storage:
+                seen[info.key] = info
         return list(seen.values())
 
     def stored_one(self, group: str, plural: str) -> ResourceInfo | None:

@@ -28,6 +28,7 @@ from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing._auth import Auth, Rule, User
 from kgen.testing._containers import ContainerHandlers
+from kgen.testing._conversion import Converter, ReviewHandler
 from kgen.testing._crds import crd_extras, crd_manifests
 from kgen.testing._faults import Faults
 from kgen.testing._handler import HALF_OPEN, MAX_BODY, Handler, Request, Response
@@ -447,6 +448,17 @@ class APIServer:
         """Forget watch history up to ``revision`` (default: all): older watches and continue
         tokens then get 410."""
         self.tracker.store.compact(revision)
+
+    def on_convert(self, crd: str, convert: Converter | None) -> None:
+        """Serve the conversions of the ``Webhook``-strategy CRD ``crd`` (``plural.group`` or
+        ``Kind.group``) with ``convert(obj, desired_api_version) -> converted`` (``None``
+        removes it); see :meth:`ObjectTracker.on_convert`."""
+        self.tracker.on_convert(crd, convert)
+
+    def on_conversion_review(self, crd: str, handle: ReviewHandler | None) -> None:
+        """Serve them with ``handle(conversion_review) -> conversion_review``, a conversion
+        webhook's body in and out; see :meth:`ObjectTracker.on_conversion_review`."""
+        self.tracker.on_conversion_review(crd, handle)
 
     @property
     def requests(self) -> list[tuple[str, str]]:

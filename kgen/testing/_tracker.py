@@ -30,6 +30,7 @@ from kgen.spec.model import APIModel
 from kgen.testing import _admission as admission
 from kgen.testing import _deletion as deletion
 from kgen.testing._apply import FieldManager, check_write_options
+from kgen.testing._conversion import Converter, ReviewHandler
 from kgen.testing._crds import CRDExtras, extras_of
 from kgen.testing._csr import APPROVAL, CSR_KEY, csr_create, csr_subresource_update
 from kgen.testing._defaults import apply_builtin_defaults, initial_pod_status
@@ -124,6 +125,9 @@ class ObjectTracker:
         self._rng = random.Random(seed)
         self._seeded = seed is not None
         self._clock = clock
+        self._schema_pairs: dict[tuple[int, int], tuple[ResourceInfo, ResourceInfo, bool]] = {}
+        """Schema pairs compared by :meth:`_same_schema` (set-once entries, GIL-atomic)."""
+        self.registry.conversions.coerce = self._coerce
         self._namespaces = self.registry.get("", "v1", "namespaces")
         if self._namespaces is not None:
             for name in _DEFAULT_NAMESPACES:
@@ -132,6 +136,21 @@ class ObjectTracker:
     def now(self) -> str:
         """The time the tracker stamps objects with (its clock), for controllers' conditions."""
         return self._clock()
+
+    def on_convert(self, crd: str, convert: Converter | None) -> None:
+        """Convert the objects of the ``Webhook``-strategy CRD ``crd`` (its name,
+        ``plural.group``, or ``Kind.group``) with ``convert(obj, desired_api_version) ->
+        converted``, the stand-in for its conversion webhook (``None`` removes it). ``obj`` is
+        the hook's own copy; the answer is checked as kube-apiserver checks a webhook's (see
+        :mod:`kgen.testing._conversion`). The hook runs on request threads, on writes under the
+        store lock: it must not call the tracker. The CRD need not be installed yet."""
+        self.registry.conversions.register(crd, convert=convert)
+
+    def on_conversion_review(self, crd: str, handle: ReviewHandler | None) -> None:
+        """Like :meth:`on_convert`, with a handler of whole ``ConversionReview`` dicts (the
+        body a real conversion webhook gets, and the body it answers), so a webhook's own
+        logic can serve the conversions."""
+        self.registry.conversions.register(crd, review=handle)
 
     # --- lookup -------------------------------------------------------------------------------
 
@@ -244,7 +263,7 @@ class ObjectTracker:
             "kind": info.list_kind,
             "apiVersion": info.api_version,
             "metadata": metadata,
-            "items": [info.present(o) if copy else info.view(o) for o in selected],
+            "items": info.view_all(selected, copy),
         }
 
     def _read_at(
@@ -370,6 +389,54 @@ class ObjectTracker:
         return WatchStream(watcher, events)
 
     # --- writes -------------------------------------------------------------------------------
+
+    def _coerce(self, source: str, version: str, plural: str, obj: JSON) -> JSON:
+        """A converted custom resource pruned and defaulted by the schema of ``version`` (see
+        ``ConversionHooks.coerce``): ``obj`` itself when converted from a version of the same
+        schema (nothing to prune or default), else changed in a copy when ``source`` is set
+        (``obj`` shares nested values with the stored object), in place when not."""
+        group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+        info = self.registry.get(group, version, plural)
+        schema = self.schemas.named(info.schema) if info is not None else None
+        if schema is None:
+            return obj
+        if source:
+            origin = self.registry.get(group, source, plural)
+            if origin is not None and info is not None and self._same_schema(origin, info):
+                return obj
+            obj = copy_json(obj)
+        self.schemas.prune(obj, schema, "")
+        self.checker.default(obj, schema)
+        return obj
+
+    def _same_schema(self, origin: ResourceInfo, target: ResourceInfo) -> bool:
+        """Whether two versions of a resource have the same schema, compared once per pair
+        of registry entries (a CRD's update makes new entries, so a new comparison)."""
+        key = (id(origin), id(target))
+        found = self._schema_pairs.get(key)
+        if found is None:  # the entry holds both infos, so their ids are not reused
+            source, wanted = self.schemas.named(origin.schema), self.schemas.named(target.schema)
+            same = source is not None and self._expanded(source) == self._expanded(wanted)
+            found = (origin, target, same)
+            self._schema_pairs[key] = found
+        return found[2]
+
+    def _expanded(self, schema: Any, depth: int = 0) -> Any:
+        """``schema`` with every ``$ref`` replaced by what it names, descriptions and GVKs left out
+        (versions of one CRD name their definitions apart); deeper than 40 levels (a
+        recursive schema) gives a value equal to nothing else."""
+        if depth > 40:
+            return object()
+        if isinstance(schema, list):
+            return [self._expanded(v, depth + 1) for v in schema]
+        if not isinstance(schema, dict):
+            return schema
+        resolved = self.schemas.resolve(schema) if "$ref" in schema else schema
+        return {
+            k: self._expanded(v, depth + 1)
+            for k, v in resolved.items()
+            if k not in ("description", "$ref", "x-kubernetes-group-version-kind")
+        }
 
     def _check_namespace(self, info: ResourceInfo, namespace: str, obj: JSON) -> str:
         metadata = obj["metadata"]
@@ -499,6 +566,7 @@ class ObjectTracker:
     ) -> Written:
         key = self._key(info, namespace, obj["metadata"]["name"])
         self._admit(info, obj)
+        stored = obj if options.dry_run else info.to_storage(obj)  # a CRD's storage version
         with self.store.lock:
             if self.store.get(info.key, key) is not None:
                 raise APIError.already_exists(info.plural, info.group, key[1])
@@ -506,7 +574,7 @@ class ObjectTracker:
                 allocate_on_create(obj, self.store.items(SERVICES)[1], self._rng)
             if options.dry_run:
                 return Written(obj, 201, warnings)
-            event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(obj, rv))
+            event = self.store.commit(info.key, key, "ADDED", lambda rv: _with_rv(stored, rv))
             answer = self._settled(info, key, event.object)
         return Written(answer, 201, warnings)
 
@@ -547,7 +615,7 @@ class ObjectTracker:
             )
         check_metadata(info, obj)
         with self.store.lock:
-            old = self._current(info, namespace, body_name)
+            old = info.served(self._current(info, namespace, body_name))  # in this version
             rv = obj["metadata"].get("resourceVersion")
             if rv and rv != old["metadata"]["resourceVersion"]:
                 raise APIError.conflict(
@@ -650,14 +718,16 @@ class ObjectTracker:
         if deleting and not new["metadata"].get("finalizers") and not _spec_finalizers(info, new):
             if options.dry_run:
                 return Written(info.present(new), 200, warnings)
-            event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(new, rv))
+            gone = info.to_storage(new)
+            event = self.store.commit(info.key, key, "DELETED", lambda rv: _with_rv(gone, rv))
             if not self.controllers:
                 self._collect_garbage(new, "Background")
             self._after_write(info, key[1])
             return Written(info.present(event.object), 200, warnings)
         if options.dry_run:
             return Written(info.present(new), 200, warnings)
-        event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(new, rv))
+        stored = info.to_storage(new)  # a CRD's storage version
+        event = self.store.commit(info.key, key, "MODIFIED", lambda rv: _with_rv(stored, rv))
         return Written(self._settled(info, key, event.object), 200, warnings)
 
     def patch(
@@ -782,6 +852,7 @@ class ObjectTracker:
             return Written(
                 self._store_new(info, namespace, obj, options, warnings).object, 201, warnings
             )
+        old = info.served(old)  # the live object in this version
         wanted_rv = applied["metadata"].get("resourceVersion")
         if wanted_rv and wanted_rv != old["metadata"]["resourceVersion"]:  # optimistic lock
             raise APIError.conflict(
@@ -1068,7 +1139,7 @@ class ObjectTracker:
                     self.update(
                         info,
                         meta.get("namespace", ""),
-                        {**obj, "metadata": {**meta, "ownerReferences": kept}},
+                        {**info.served(obj), "metadata": {**meta, "ownerReferences": kept}},
                     )
                     continue
                 try:

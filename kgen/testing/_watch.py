@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from kgen.testing._errors import APIError
 from kgen.testing._options import ListOptions
 from kgen.testing._registry import ResourceInfo
 from kgen.testing._store import Event, Store, Watcher
@@ -102,7 +103,9 @@ def stream_events(
 ) -> Iterator[JSON]:
     """The events of one watch (see the module docstring); stops the watcher when done.
 
-    ``show`` turns a stored object into what the event carries (a copy, or a read-only view).
+    ``show`` turns a stored object into what the event carries (a copy, or a read-only view);
+    when it raises :class:`APIError` (a custom resource's conversion failed), the watch sends
+    that Status as an ``ERROR`` event and ends.
     """
     watcher = start.watcher
     deadline = time.monotonic() + options.timeout_seconds if options.timeout_seconds else None
@@ -137,5 +140,7 @@ def stream_events(
             translated = _translate(event, matches)
             if translated:
                 yield {"type": translated, "object": show(event.object)}
+    except APIError as err:  # a CRD's conversion failed: say so, and end (see _conversion)
+        yield {"type": "ERROR", "object": err.status}
     finally:
         watcher.stop()

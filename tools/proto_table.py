@@ -17,7 +17,11 @@ The table (``{"messages", "slices", "kinds"}``):
 * ``messages``: full message name to a list of ``[number, json name, label, type]``; label
   ``o`` (optional), ``r`` (repeated) or ``m`` (``map<string, type>``); type a scalar
   (``string``, ``int32``, ``int64``, ``bool``, ``bytes``) or a full message name. The .proto
-  field names are the JSON names (go-to-protobuf names fields by their JSON tags).
+  field names are the JSON names (go-to-protobuf names fields by their JSON tags), checked
+  against the OpenAPI definition of the message: a field the definition spells in another
+  case takes the definition's spelling (``Webhooks`` is ``webhooks``), and a message field
+  the definition does not have is a Go struct embedded inline (``Volume.volumeSource``,
+  ``Probe.handler``): label ``i``, its fields are the JSON fields of the enclosing object.
 * ``slices``: messages that stand for a Go slice type (one ``repeated ... items = 1`` field,
   not a list kind): their JSON form is the bare array (``ExtraValue``, ``Verbs``).
 * ``kinds``: ``"apiVersion/Kind"`` to the full name of the kind's message (from the OpenAPI
@@ -190,6 +194,7 @@ def build(specs: Path) -> dict[str, Any]:
         definitions = json.loads((specs / SWAGGER).read_text())["definitions"]
     except (OSError, ValueError, KeyError) as err:
         raise SystemExit(f"{specs / SWAGGER}: {err}") from None
+    _json_names(messages, definitions)
     kinds: dict[str, str] = {}
     for name, schema in definitions.items():
         message = name.replace("io.k8s.", "k8s.io.", 1)
@@ -206,6 +211,25 @@ def build(specs: Path) -> dict[str, Any]:
                     kinds.setdefault(f"{api_version}/{kind}", candidate)
                     break
     return {"messages": messages, "slices": slices, "kinds": kinds}
+
+
+def _json_names(messages: dict[str, list[list[Any]]], definitions: dict[str, Any]) -> None:
+    """Rename fields to the OpenAPI definition's spelling and mark inline ones (label ``i``),
+    in place; messages with no definition are left as they are."""
+    for name, fields in messages.items():
+        schema = definitions.get(name.replace("k8s.io.", "io.k8s.", 1))
+        properties = set((schema or {}).get("properties") or ())
+        if not properties:
+            continue
+        lower = {prop.lower(): prop for prop in properties}
+        for entry in fields:
+            field, label, kind = entry[1], entry[2], entry[3]
+            if field in properties:
+                continue
+            if field.lower() in lower:
+                entry[1] = lower[field.lower()]
+            elif label == "o" and kind not in SCALARS:
+                entry[2] = "i"
 
 
 def main(argv: list[str]) -> None:

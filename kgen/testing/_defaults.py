@@ -136,6 +136,17 @@ def _job(obj: JSON) -> None:
     _job_selector(obj, spec)
 
 
+def _cron_job(obj: JSON) -> None:
+    spec = _spec(obj)
+    _set(spec, "concurrencyPolicy", "Allow")
+    _set(spec, "suspend", False)
+    _set(spec, "successfulJobsHistoryLimit", 3)
+    _set(spec, "failedJobsHistoryLimit", 1)
+    job_template = spec.get("jobTemplate")
+    if isinstance(job_template, dict) and isinstance(job_template.get("spec"), dict):
+        _template(job_template["spec"])  # the pod template's defaults; the JobSpec's are the Job's
+
+
 def _job_selector(obj: JSON, spec: JSON) -> None:
     """kube-apiserver's Job strategy: without ``manualSelector``, a created Job selects its pods
     by ``batch.kubernetes.io/controller-uid`` and its template carries the four job labels."""
@@ -184,6 +195,7 @@ _DEFAULTERS: dict[tuple[str, str], Callable[[JSON], None]] = {
     ("apps", "statefulsets"): _stateful_set,
     ("apps", "daemonsets"): _daemon_set,
     ("batch", "jobs"): _job,
+    ("batch", "cronjobs"): _cron_job,
 }
 
 

@@ -72,7 +72,8 @@ ZERO_TIME = -62135596800
 @dataclass(frozen=True)
 class Table:
     """The derived layout: ``messages[name][number] = (json name, label, type)`` with label
-    ``o``/``r``/``m``; ``slices`` the messages whose JSON is a bare array; ``kinds`` maps
+    ``o``/``r``/``m``, or ``i`` for a struct embedded inline (its fields are the enclosing
+    object's JSON fields); ``slices`` the messages whose JSON is a bare array; ``kinds`` maps
     ``"apiVersion/Kind"`` to a message name. Read-only once built."""
 
     messages: dict[str, dict[int, tuple[str, str, str]]]
@@ -261,7 +262,11 @@ def decode_message(name: str, data: bytes, where: str = "") -> Any:
             continue
         key, label, kind = layout[number]
         here = f"{where}.{key}"
-        if label == "m":
+        if label == "i":  # a Go struct embedded inline: its fields are this object's
+            inline = decode_message(kind, _bytes(value, here), where)
+            if isinstance(inline, dict):
+                out.update(inline)
+        elif label == "m":
             entry = {n: v for n, v in fields(_bytes(value, here))}
             map_key = _text(entry.get(1, b""), here)
             item = _value(

@@ -146,6 +146,8 @@ def encode_message(name: str, value: Any, where: str = "") -> bytes:
         if key not in layout or item is None:
             continue
         number, label, kind = layout[key]
+        if label == "i":
+            continue
         here = f"{where}.{key}"
         if label == "m":
             if not isinstance(item, dict):
@@ -164,6 +166,9 @@ def encode_message(name: str, value: Any, where: str = "") -> bytes:
             parts.append((number, encoded))
         else:
             parts.append((number, _field(number, kind, item, here)))
+    for number, label, kind in layout.values():
+        if label == "i":  # embedded inline: made of the keys of this same object
+            parts.append((number, _delimited(number, encode_message(kind, value, where))))
     parts.sort(key=lambda part: part[0])
     return b"".join(data for _, data in parts)
 

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from kgen.cert import generate_self_signed_ca
+from kgen.clock import REAL_CLOCK, Clock, format_time
 from kgen.spec import load
 from kgen.spec.model import APIModel
 from kgen.testing._auth import Auth, Rule, User
@@ -40,6 +41,7 @@ from kgen.testing._tracker import ObjectTracker
 from kgen.testing.controllers import (
     DEFAULT_NODES,
     ControllerRunner,
+    CronJobController,
     DaemonSetController,
     DeploymentController,
     EndpointsController,
@@ -239,7 +241,10 @@ class APIServer:
     :attr:`containers` answers; ``"local"`` (with ``controllers=True``) runs each container's
     command as a local process (:mod:`kgen.testing._localruntime`), restarted after a crash
     with a back-off of ``crash_backoff`` = (initial, max) seconds, killed with its pod or when
-    the server stops.
+    the server stops. ``clock`` (a :class:`kgen.clock.Clock`) is the server's wall clock: the
+    timestamps it writes and the CronJob controller's schedule; a
+    :class:`kgen.clock.FakeClock` makes CronJobs run when the test steps it (the other
+    controllers' delays stay on the system clock).
     """
 
     def __init__(
@@ -265,6 +270,7 @@ class APIServer:
         nodes: Sequence[str] = DEFAULT_NODES,
         kubelet: str = "handlers",
         crash_backoff: tuple[float, float] = (10.0, 300.0),
+        clock: Clock = REAL_CLOCK,
     ) -> None:
         paths = [Path(p) for p in specs]
         if model is None:
@@ -282,6 +288,7 @@ class APIServer:
             bookmark_interval=bookmark_interval,
             crds=crd_extras(manifests),
             controllers=controllers,
+            clock=lambda: format_time(clock.time()),
         )
         self.tracker.install_crds(manifests)
         self.faults = Faults(0 if seed is None else seed)
@@ -328,6 +335,7 @@ class APIServer:
                     StatefulSetController(self.tracker),
                     DaemonSetController(self.tracker),
                     JobController(self.tracker),
+                    CronJobController(self.tracker, clock),
                 ],
             )
 

@@ -286,6 +286,22 @@ def _job_duration(obj: JSON) -> str:
     return human_duration((until - began).total_seconds())
 
 
+def _cron_time_zone(obj: JSON) -> str:
+    return str((obj.get("spec") or {}).get("timeZone") or "<none>")
+
+
+def _cron_suspend(obj: JSON) -> str:
+    return "True" if (obj.get("spec") or {}).get("suspend") else "False"
+
+
+def _cron_last_schedule(obj: JSON) -> str:
+    stamp = (obj.get("status") or {}).get("lastScheduleTime")
+    return _since(stamp) if stamp else "<none>"
+
+
+_CRON_TEMPLATE = ("spec", "jobTemplate", "spec", "template", "spec", "containers")
+
+
 def _node_status(obj: JSON) -> str:
     """``Ready``/``NotReady``/``Unknown`` from the Ready condition, ``,SchedulingDisabled`` when
     cordoned, as kube's node printer writes it."""
@@ -418,6 +434,19 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
         _age_column(),
         _Column("Containers", "string", _containers_of(*_TEMPLATE), 1),
         _Column("Images", "string", _images_of(*_TEMPLATE), 1),
+        _Column("Selector", "string", _selector, 1),
+    ],
+    ("batch", "cronjobs"): [  # kube's cronjob printer
+        _Column("Schedule", "string", _path("spec", "schedule")),
+        _Column("Timezone", "string", _cron_time_zone),
+        _Column("Suspend", "boolean", _cron_suspend),
+        _Column(
+            "Active", "integer", lambda obj: len((obj.get("status") or {}).get("active") or [])
+        ),
+        _Column("Last Schedule", "string", _cron_last_schedule),
+        _age_column(),
+        _Column("Containers", "string", _containers_of(*_CRON_TEMPLATE), 1),
+        _Column("Images", "string", _images_of(*_CRON_TEMPLATE), 1),
         _Column("Selector", "string", _selector, 1),
     ],
     ("apps", "deployments"): [

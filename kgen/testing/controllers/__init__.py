@@ -28,12 +28,16 @@ operations, as a real controller acts only through the API, and reacts to the st
   rolled by revision, with its status.
 * :class:`JobController` (``job``): pods run to completion, counted against ``completions``,
   ``parallelism`` and ``backoffLimit``, with the Complete/Failed conditions.
+* :class:`CronJobController` (``cronjob``): Jobs on schedule (cron text, time zones), by
+  ``concurrencyPolicy``, with ``status.active``, the last schedule and success times, and the
+  history limits; on the server's clock.
 
 :class:`ControllerRunner` (``_runner``) is the loop they share; a :class:`Controller` is anything
 with ``name``, ``observe``, ``initial`` and ``sync``.
 """
 
 from kgen.testing.controllers._runner import Controller, ControllerRunner
+from kgen.testing.controllers.cronjob import CronJobController
 from kgen.testing.controllers.daemonset import DaemonSetController
 from kgen.testing.controllers.deployment import DeploymentController
 from kgen.testing.controllers.endpoints import EndpointsController
@@ -51,6 +55,7 @@ __all__ = [
     "ROOT_CA_CONFIGMAP",
     "Controller",
     "ControllerRunner",
+    "CronJobController",
     "DaemonSetController",
     "DeploymentController",
     "EndpointSliceController",

@@ -6,6 +6,9 @@ commit under the store's lock, so it only computes keys) and reconciles one key 
 operations, as kube-controller-manager acts only through the API). Keys are deduplicated while
 they wait, as client-go's workqueue does; a key whose sync raises is retried with a growing
 delay (5 ms doubling to 1 s), and a sync may ask to be called again after some seconds.
+Those delays are measured on the controller's ``clock`` attribute when it has one (a
+:class:`kgen.clock.Clock`; the CronJob controller's, which a test may make a
+:class:`kgen.clock.FakeClock` so that stepping it runs what is due), else on the system clock.
 
 :class:`ControllerRunner` starts one thread per controller and :meth:`ControllerRunner.stop`
 joins them all, so a server that stops leaves no thread behind.
@@ -15,11 +18,11 @@ from __future__ import annotations
 
 import heapq
 import threading
-import time
 import traceback
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Protocol
 
+from kgen.clock import REAL_CLOCK, Clock
 from kgen.testing._store import Event, Store
 
 __all__ = ["Controller", "ControllerRunner"]
@@ -52,6 +55,7 @@ class _Worker:
 
     def __init__(self, controller: Controller) -> None:
         self.controller = controller
+        self._clock: Clock = getattr(controller, "clock", REAL_CLOCK)
         self._cond = threading.Condition()
         self._ready: dict[Hashable, None] = {}
         self._later: list[tuple[float, int, Hashable]] = []
@@ -68,7 +72,7 @@ class _Worker:
                 self._ready[key] = None
             else:
                 self._count += 1
-                heapq.heappush(self._later, (time.monotonic() + after, self._count, key))
+                heapq.heappush(self._later, (self._clock.now() + after, self._count, key))
             self._cond.notify()
 
     def stop(self) -> None:
@@ -79,14 +83,17 @@ class _Worker:
     def _next(self) -> Hashable | None:
         with self._cond:
             while not self._stopping:
-                now = time.monotonic()
+                now = self._clock.now()
                 while self._later and self._later[0][0] <= now:
                     self._ready[heapq.heappop(self._later)[2]] = None
                 if self._ready:
                     key = next(iter(self._ready))
                     del self._ready[key]
                     return key
-                self._cond.wait(self._later[0][0] - now if self._later else None)
+                if self._later:
+                    self._clock.wait(self._cond, self._later[0][0] - now)
+                else:
+                    self._cond.wait()
             return None
 
     def _run(self) -> None:

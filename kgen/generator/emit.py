@@ -137,9 +137,22 @@ class _Renderer:
         return self.per_group_version("listers", "listers.py.j2", "kgen listers", listed)
 
     def informers(self) -> dict[str, str]:
-        informed = (gv for gv in self.gvs if gv.informed)
-        files = self.per_group_version("informers", "informers.py.j2", "kgen informers", informed)
-        files["informers/__init__.py"] = self.render("factory.py.j2", "kgen informers")
+        """The sync informers and factory, and the async ones from the same templates
+        (``aio/informers``): only the :class:`Flavor` differs. Both use the sync listers."""
+        informed = [gv for gv in self.gvs if gv.informed]
+        files: dict[str, str] = {}
+        for flavor, folder in (
+            (Flavor.sync(self.package), "informers"),
+            (Flavor.asyncio(self.package), "aio/informers"),
+        ):
+            files.update(
+                self.per_group_version(
+                    folder, "informers.py.j2", "kgen informers", informed, flavor=flavor
+                )
+            )
+            files[f"{folder}/__init__.py"] = self.render(
+                "factory.py.j2", "kgen informers", flavor=flavor
+            )
         return files
 
 

@@ -39,6 +39,7 @@ def _environment() -> jinja2.Environment:
     env.filters["py_tuple"] = _py_tuple
     env.filters["import_order"] = _import_order
     env.filters["all_order"] = _all_order
+    env.filters["prefixed"] = _prefixed
     env.filters["py_str"] = naming.python_string
     env.filters["py_doc"] = naming.docstring
     return env
@@ -55,6 +56,11 @@ def _wrap(text: str, width: int = 96) -> str:
         )
         for p in text.split("\n\n")
     )
+
+
+def _prefixed(names: Iterable[str], prefix: str) -> list[str]:
+    """Each name with ``prefix`` in front (a flavor's class names: ``Async`` + ``PodClient``)."""
+    return [prefix + name for name in names]
 
 
 def _py_tuple(values: Iterable[str]) -> str:

@@ -70,10 +70,23 @@ class Flavor:
     """The package the clientset and ``typed`` of this flavor live in."""
     concurrency: str
     """What the docstrings say of sharing a client."""
+    cache: str
+    """The module the informer bases come from: ``kgen.cache`` or ``kgen.cache.aio``."""
+    clientset_module: str
+    """The module of this flavor's clientset: ``<package>.clientset`` or ``<package>.aio``."""
 
     @classmethod
     def sync(cls, package: str) -> Flavor:
-        return cls("", "kgen.client", "kgen.rest", "RESTClient", package, "thread-safe")
+        return cls(
+            "",
+            "kgen.client",
+            "kgen.rest",
+            "RESTClient",
+            package,
+            "thread-safe",
+            "kgen.cache",
+            f"{package}.clientset",
+        )
 
     @classmethod
     def asyncio(cls, package: str) -> Flavor:
@@ -84,6 +97,8 @@ class Flavor:
             "AsyncRESTClient",
             f"{package}.aio",
             "usable from the tasks of one event loop",
+            "kgen.cache.aio",
+            f"{package}.aio",
         )
 
 

@@ -16,6 +16,7 @@ bookkeeping), only the waiting differs. The cache is the sync, thread-safe
 Needs ``kgen[async]`` for :meth:`AsyncListWatch.for_resource` (aiohttp). See ``docs/async.md``.
 """
 
+from kgen.cache._listwatch import TweakListOptionsFunc
 from kgen.cache.aio._delta_fifo import AsyncDeltaFIFO
 from kgen.cache.aio._factory import AsyncSharedInformerFactory
 from kgen.cache.aio._informer import AsyncSharedIndexInformer, wait_for_cache_sync
@@ -27,6 +28,7 @@ from kgen.cache.aio._listwatch import (
 )
 from kgen.cache.aio._processor import AsyncProcessorListener
 from kgen.cache.aio._reflector import AsyncReflector, AsyncWatchErrorHandler
+from kgen.cache.aio._typed import AsyncTypedInformer
 
 __all__ = [
     "AsyncDeltaFIFO",
@@ -37,7 +39,9 @@ __all__ = [
     "AsyncReflector",
     "AsyncSharedIndexInformer",
     "AsyncSharedInformerFactory",
+    "AsyncTypedInformer",
     "AsyncWatchErrorHandler",
     "AsyncWatchInterface",
+    "TweakListOptionsFunc",
     "wait_for_cache_sync",
 ]

@@ -8,8 +8,11 @@ leaving the block (or ``await shutdown()``) stops every started informer and awa
 they started, also when the block is left by a cancellation.
 
 ``client`` is what informers list and watch through: an :class:`~kgen.rest.aio.AsyncRESTClient`
-for :meth:`~AsyncSharedInformerFactory.for_resource`, or anything the ``new_func`` given to
-:meth:`~AsyncSharedInformerFactory.informer_for` understands (an async clientset).
+or a generated ``AsyncClientset`` (its ``rest_client``) for
+:meth:`~AsyncSharedInformerFactory.for_resource`, and anything the ``new_func`` given to
+:meth:`~AsyncSharedInformerFactory.informer_for` understands (the generated typed informers of
+``<package>.aio.informers``, subclasses of :class:`~kgen.cache.aio.AsyncTypedInformer`, take an
+async clientset).
 """
 
 from __future__ import annotations
@@ -41,13 +44,14 @@ class AsyncSharedInformerFactory(FactoryCore[AsyncSharedIndexInformer[Any]]):
         list_type: type[Any] = dict,
     ) -> AsyncSharedIndexInformer[Any]:
         """The factory's informer of ``resource`` (keyed by it), listing and watching through
-        the factory's :class:`~kgen.rest.aio.AsyncRESTClient` in the factory's namespace with
+        the factory's :class:`~kgen.rest.aio.AsyncRESTClient` (a clientset's ``rest_client``
+        when the factory's client is an async clientset) in the factory's namespace with
         its ``tweak_list_options``, objects decoded into ``object_type``, with the namespace
         index. Created on first use."""
 
         def new(client: Any, resync: float) -> AsyncSharedIndexInformer[Any]:
             lw = AsyncListWatch.for_resource(
-                client,
+                getattr(client, "rest_client", client),
                 resource,
                 object_type,
                 list_type,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from kgen.cache._handlers import ResourceEventHandler
 from kgen.cache._index import NAMESPACE_INDEX, Indexers, meta_namespace_index_func
@@ -192,7 +192,7 @@ class SharedInformerFactory(FactoryCore[SharedIndexInformer[Any]]):
         for informer in self._begin_shutdown():
             informer.stop()
 
-    def __enter__(self) -> SharedInformerFactory:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

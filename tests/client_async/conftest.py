@@ -1,6 +1,6 @@
 """Fixtures of the async typed client tests: a package generated from the real 1.35 swagger
-(models, apply configurations and both clientsets), importable as ``aiok135``, and kgen.testing's
-server over TLS with token auth on the same document. Tests run their coroutines with
+(models, apply configurations, both clientsets, listers, both informer flavors), importable as
+``aiok135``, and kgen.testing's server over TLS with token auth on the same document. Tests run their coroutines with
 :func:`tests.rest_async.conftest.run` (asyncio debug mode, failing on pending tasks and
 ResourceWarnings)."""
 
@@ -29,7 +29,7 @@ def generated(specs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The package, unformatted (layout only differs), on sys.path meanwhile."""
     root = tmp_path_factory.mktemp("aio")
     api = load([specs_dir / SWAGGER])
-    emitters = ("models", "applyconfigurations", "clientset")
+    emitters = ("models", "applyconfigurations", "clientset", "listers", "informers")
     rendered = render_package(api, PACKAGE, emitters, input_hash="test", formatted=False)
     for files in rendered.values():
         for rel, text in files.items():

@@ -1,6 +1,7 @@
 """mypy --strict sees the subresource declarations of generated code as methods: plain on the
-sync client, coroutines on the async one, with the spec's body and result types (the checked-in
-example package, generated from kgen's own CRDs)."""
+sync client, coroutines on the async one, with the spec's body and result types; and the
+generated async informer factory's accessors, informers and (sync) listers with their model
+types (the checked-in example package, generated from kgen's own CRDs)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 USE = """\
 from kgen.rest import Config
 from kgen_databases.aio import AsyncClientset
+from kgen_databases.aio.informers import AsyncSharedInformerFactory
 from kgen_databases.clientset import Clientset
 from kgen_databases.models.autoscaling_v1 import Scale
 
@@ -35,6 +37,17 @@ async def asynchronous() -> None:
                 reveal_type(event.object)
         await clusters.update_scale("db", 3)
         clusters.get("db")
+
+
+async def informers(cs: AsyncClientset) -> None:
+    async with AsyncSharedInformerFactory(cs, 30.0, namespace="ns") as factory:
+        clusters = factory.databases_v1.postgres_clusters()
+        reveal_type(clusters.informer())
+        reveal_type(clusters.lister().namespace("ns").get("db"))
+        reveal_type(factory.databases_v1.storage_profiles().lister().list())
+        factory.start()
+        reveal_type(await factory.wait_for_cache_sync())
+        factory.shutdown()
 """
 
 
@@ -61,5 +74,12 @@ def test_mypy_types_sync_and_async_subresource_methods(tmp_path: Path) -> None:
         'error: Value of type "Coroutine[Any, Any, PostgresCluster]" must be used'
         "  [unused-coroutine]",
         "note: Are you missing an await?",
+        'note: Revealed type is "kgen.cache.aio._informer.AsyncSharedIndexInformer'
+        '[kgen_databases.models.databases_v1.PostgresCluster]"',
+        'note: Revealed type is "kgen_databases.models.databases_v1.PostgresCluster"',
+        'note: Revealed type is "list[kgen_databases.models.databases_v1.StorageProfile]"',
+        'note: Revealed type is "dict[object, bool]"',
+        'error: Value of type "Coroutine[Any, Any, None]" must be used  [unused-coroutine]',
+        "note: Are you missing an await?",
     ], result.stdout
-    assert "Found 2 errors in 1 file" in result.stdout
+    assert "Found 3 errors in 1 file" in result.stdout

@@ -137,3 +137,33 @@ def test_kubernetes_135_async_clients_mirror_the_sync_ones(
         assert inspect.iscoroutinefunction(getattr(pods, method)), method
     assert pods.create_eviction.body_type is _import("k135.models.policy_v1").Eviction
     assert hasattr(_import("k135.aio"), "AsyncClientset")
+
+
+def test_kubernetes_135_async_informers_mirror_the_sync_ones(
+    packages: tuple[Path, dict[str, APIModel]],
+) -> None:
+    """The informer templates' async flavor: every sync informer class has its Async twin
+    binding the same model, lister resource and scope, returning the same (sync) lister, and
+    the async factory has the same group/version accessors (``resource_informers`` is the sync
+    factory's way to ``for_resource``; the async one's takes the model types)."""
+    for module in ("core_v1", "apps_v1", "batch_v1", "rbac_v1"):
+        sync, aio = _import(f"k135.informers.{module}"), _import(f"k135.aio.informers.{module}")
+        assert [f"Async{name}" for name in sync.__all__] == aio.__all__
+        for name in sync.__all__:
+            plain, twin = getattr(sync, name), getattr(aio, f"Async{name}")
+            public = {a for a in vars(plain) if not a.startswith("_")}
+            assert public == {a for a in vars(twin) if not a.startswith("_")}, name
+            for attribute in ("object_type", "lister_resource", "lister_group", "namespaced"):
+                assert getattr(plain, attribute, None) == getattr(twin, attribute, None)
+            if "lister" in public:
+                lister = plain.lister.__annotations__["return"]
+                assert twin.lister.__annotations__["return"] == lister
+    sync_factory = _import("k135.informers").SharedInformerFactory
+    aio_factory = _import("k135.aio.informers").AsyncSharedInformerFactory
+    accessors = {a for a in vars(sync_factory) if not a.startswith("_")}
+    assert accessors - {"resource_informers"} == {
+        a for a in vars(aio_factory) if not a.startswith("_")
+    }
+    assert "core_v1" in accessors and "authentication_v1" not in accessors
+    pods = _import("k135.aio.informers.core_v1").AsyncPodInformer
+    assert pods.client_for.__annotations__["return"] == "AsyncPodClient"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from kgen.cache._factory import FactoryCore
 from kgen.cache._index import NAMESPACE_INDEX, meta_namespace_index_func
@@ -94,7 +94,7 @@ class AsyncSharedInformerFactory(FactoryCore[AsyncSharedIndexInformer[Any]]):
         informers = self._begin_shutdown()
         await asyncio.gather(*(informer.stop() for informer in informers))
 
-    async def __aenter__(self) -> AsyncSharedInformerFactory:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(

@@ -135,4 +135,5 @@ def test_readme_async_tour_runs(specs_dir: Path, tmp_path: Path) -> None:
         "Scale 1",
         "DELETED db-1",
         "b'hi\\n' 3",
+        "['web-1', 'web-2']",
     ]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kgen.cache import ResourceEventHandlerFuncs
+from kgen.client import GroupVersionResource
 from kgen.meta import ObjectMeta
 from kgen.rest import Config, StatusError, is_not_found
 from tests.rest_async.conftest import run
@@ -79,9 +80,13 @@ def test_typed_async_informers_sync_notify_and_list(config: Config) -> None:
                 assert isinstance(lister, lister_class)
                 assert factory.core_v1.config_maps().informer() is informers.informer()
                 namespaces = factory.core_v1.namespaces().lister()  # asking creates the informer
+                gvr = GroupVersionResource("", "v1", "configmaps")
+                factory.for_resource(gvr, core.ConfigMap, core.ConfigMapList)  # via cs.rest_client
                 factory.start()
                 synced = await factory.wait_for_cache_sync(timeout=10)
-                assert list(synced.values()) == [True, True]
+                assert list(synced.values()) == [True, True, True]
+                generic = factory.lister_for(gvr, core.ConfigMap).namespace("tinf").list()
+                assert [c.metadata.name for c in generic] == ["a"]
 
                 assert [c.metadata.name for c in lister.list()] == ["a"]
                 ns_names = {n.metadata.name for n in namespaces.list()}

@@ -35,6 +35,7 @@ __all__ = [
     "NewInformerFunc",
     "SharedInformerFactory",
     "TypedInformer",
+    "TypedInformerCore",
     "new_filtered_informer",
 ]
 
@@ -212,12 +213,15 @@ class SharedInformerFactory(FactoryCore[SharedIndexInformer[Any]]):
         return getter()
 
 
-class TypedInformer(Generic[T]):
-    """Base of the per-type informer accessors of a generated package.
+class TypedInformerCore(Generic[T, InformerT]):
+    """What the per-type informer accessors of a generated package have, whichever way their
+    informers run (:class:`TypedInformer`, :class:`kgen.cache.aio.AsyncTypedInformer`).
 
-    A subclass sets ``object_type`` and ``lister_resource``/``lister_group`` (the lowercase
-    kind and the group, for NotFound errors) and implements :meth:`client_for`; it may narrow
-    :meth:`lister` to its generated lister class.
+    A generated subclass sets ``object_type`` and ``lister_resource``/``lister_group`` (the
+    lowercase kind and the group, for NotFound errors) and ``namespaced``, and implements
+    :meth:`client_for`; it may narrow :meth:`lister` to its generated lister class. The
+    flavor's base implements :meth:`new_informer`. Making an accessor creates no informer;
+    :meth:`informer` and :meth:`lister` create the factory's one informer of the type.
     """
 
     object_type: ClassVar[type[Any]]
@@ -227,13 +231,42 @@ class TypedInformer(Generic[T]):
 
     def __init__(
         self,
+        factory: FactoryCore[Any],
+        namespace: str = "",
+        tweak_list_options: TweakListOptionsFunc | None = None,
+    ) -> None:
+        self._factory: FactoryCore[InformerT] = factory
+        self._namespace = namespace if self.namespaced else ""
+        self._tweak = tweak_list_options
+
+    def client_for(self, client: Any, namespace: str) -> Any:
+        """The typed client to list and watch through (``namespace`` ``""``: all)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement client_for")
+
+    def new_informer(self, client: Any, resync_period: float) -> InformerT:
+        """A fresh informer with the namespace index, for the factory's ``informer_for``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement new_informer")
+
+    def informer(self) -> InformerT:
+        """The factory's shared informer of this type (created on first use)."""
+        return self._factory.informer_for(self.object_type, self.new_informer)
+
+    def lister(self) -> Lister[T]:
+        """A (thread-safe) lister over the shared informer's cache."""
+        return Lister(self.informer().get_indexer(), self.lister_resource, self.lister_group)
+
+
+class TypedInformer(TypedInformerCore[T, SharedIndexInformer[T]]):
+    """Base of the per-type informer accessors of a generated package (threads); see
+    :class:`TypedInformerCore`."""
+
+    def __init__(
+        self,
         factory: SharedInformerFactory,
         namespace: str = "",
         tweak_list_options: TweakListOptionsFunc | None = None,
     ) -> None:
-        self._factory = factory
-        self._namespace = namespace if self.namespaced else ""
-        self._tweak = tweak_list_options
+        super().__init__(factory, namespace, tweak_list_options)
 
     def client_for(self, client: Any, namespace: str) -> ListWatchClient:
         """The typed client to list and watch through (``namespace`` ``""``: all)."""
@@ -248,14 +281,6 @@ class TypedInformer(Generic[T]):
             {NAMESPACE_INDEX: meta_namespace_index_func},
             self._tweak,
         )
-
-    def informer(self) -> SharedIndexInformer[T]:
-        """The factory's shared informer of this type."""
-        return self._factory.informer_for(self.object_type, self.new_informer)
-
-    def lister(self) -> Lister[T]:
-        """A lister over the shared informer's cache."""
-        return Lister(self.informer().get_indexer(), self.lister_resource, self.lister_group)
 
     def add_event_handler(
         self, handler: ResourceEventHandler, resync_period: float | None = None

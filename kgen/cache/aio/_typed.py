@@ -10,12 +10,12 @@ the synchronous ones (plain reads of the thread-safe cache). Use from the factor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from kgen.cache._factory import TypedInformerCore
 from kgen.cache._handlers import AsyncResourceEventHandler
 from kgen.cache._index import NAMESPACE_INDEX, meta_namespace_index_func
 from kgen.cache._informer_core import ResourceEventHandlerRegistration
-from kgen.cache._lister import Lister
 from kgen.cache._listwatch import TweakListOptionsFunc
 from kgen.cache.aio._informer import AsyncSharedIndexInformer
 from kgen.cache.aio._listwatch import AsyncListWatch, AsyncListWatchClient
@@ -28,20 +28,11 @@ __all__ = ["AsyncTypedInformer"]
 T = TypeVar("T")
 
 
-class AsyncTypedInformer(Generic[T]):
-    """Base of the async per-type informer accessors of a generated package.
-
-    A subclass sets ``object_type``, ``lister_resource``/``lister_group`` and ``namespaced``
-    and implements :meth:`client_for` (the async typed client of the factory's clientset); it
-    may narrow :meth:`lister` to its generated (sync) lister class. Creating an accessor
-    creates no informer; :meth:`informer`, :meth:`lister` and :meth:`add_event_handler` do,
-    once per factory.
-    """
-
-    object_type: ClassVar[type[Any]]
-    lister_resource: ClassVar[str] = ""
-    lister_group: ClassVar[str] = ""
-    namespaced: ClassVar[bool] = True
+class AsyncTypedInformer(TypedInformerCore[T, AsyncSharedIndexInformer[T]]):
+    """Base of the async per-type informer accessors of a generated package; see
+    :class:`kgen.cache._factory.TypedInformerCore` (the ClassVars a subclass sets, sharing,
+    the lister). Its :meth:`client_for` returns an async typed client of the factory's
+    clientset."""
 
     def __init__(
         self,
@@ -49,9 +40,7 @@ class AsyncTypedInformer(Generic[T]):
         namespace: str = "",
         tweak_list_options: TweakListOptionsFunc | None = None,
     ) -> None:
-        self._factory = factory
-        self._namespace = namespace if self.namespaced else ""
-        self._tweak = tweak_list_options
+        super().__init__(factory, namespace, tweak_list_options)
 
     def client_for(self, client: Any, namespace: str) -> AsyncListWatchClient:
         """The async typed client to list and watch through (``namespace`` ``""``: all)."""
@@ -67,15 +56,6 @@ class AsyncTypedInformer(Generic[T]):
             {NAMESPACE_INDEX: meta_namespace_index_func},
             name=self.object_type.__name__,
         )
-
-    def informer(self) -> AsyncSharedIndexInformer[T]:
-        """The factory's shared informer of this type (created on first use, started by the
-        factory's next ``start()``)."""
-        return self._factory.informer_for(self.object_type, self.new_informer)
-
-    def lister(self) -> Lister[T]:
-        """A (synchronous, thread-safe) lister over the shared informer's cache."""
-        return Lister(self.informer().get_indexer(), self.lister_resource, self.lister_group)
 
     def add_event_handler(
         self, handler: AsyncResourceEventHandler, resync_period: float | None = None

@@ -1,13 +1,17 @@
 """An application that imports kgen's runtime and a generated package needs none of the
 generator's tools: with jinja2 and black unimportable, every runtime package and every module
-of a generated package import, and ``kgen generate`` says which extra to install."""
+of a generated package import, and ``kgen generate`` says what to install. The ``kgen``
+distribution (packaging/kgen) is the runtime pinned exactly plus those tools."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
+
+from kgen import __version__
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATOR_ONLY = ("jinja2", "black", "datamodel_code_generator")
@@ -65,16 +69,40 @@ def test_generate_without_the_tools_names_the_extra(tmp_path: Path) -> None:
     done = _run(code, tmp_path)
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "Error: generating code needs jinja2 and black, which plain kgen (the runtime) does "
-        "not install: pip install 'kgen[generate]'"
+        "Error: generating code needs jinja2 and black, which kgen-runtime alone does not "
+        "install: pip install kgen (or 'kgen-runtime[generate]')"
     )
     assert not (tmp_path / "out").exists()
 
 
 def test_the_runtime_declares_none_of_the_generators_tools() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "kgen-runtime"
     names = {d.split(">")[0].split("=")[0].split("[")[0].lower() for d in project["dependencies"]}
     assert not names & {"jinja2", "black", "datamodel-code-generator"}
     generate = {d.split(">")[0].lower() for d in project["optional-dependencies"]["generate"]}
     assert generate == {"jinja2", "black"}
     assert "generate" in project["optional-dependencies"]["dev"][0]
+
+
+def test_the_kgen_distribution_is_the_runtime_with_the_tools(tmp_path: Path) -> None:
+    """``pip install kgen`` generates: its wheel (built here, offline) requires exactly this
+    runtime version with the ``generate`` extra, forwards the runtime's other extras, and
+    ships no module of its own (every module is the runtime's)."""
+    folder = REPO / "packaging" / "kgen"
+    project = tomllib.loads((folder / "pyproject.toml").read_text())["project"]
+    runtime_version = __version__  # the runtime's version (pyproject reads kgen/_version.py)
+    assert project["version"] == runtime_version
+    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*build, "-w", str(tmp_path), str(folder)], check=True, timeout=300)
+    (wheel,) = tmp_path.glob(f"kgen-{runtime_version}-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(f"kgen-{runtime_version}.dist-info/METADATA").decode()
+    assert [n for n in names if not n.startswith(f"kgen-{runtime_version}.dist-info/")] == []
+    requires = sorted(line for line in metadata.splitlines() if line.startswith("Requires-Dist"))
+    assert requires == [
+        f"Requires-Dist: kgen-runtime[async]=={runtime_version}; extra == 'async'",
+        f"Requires-Dist: kgen-runtime[generate]=={runtime_version}",
+        f"Requires-Dist: kgen-runtime[prometheus]=={runtime_version}; extra == 'prometheus'",
+    ]

@@ -141,7 +141,8 @@ def _load(inputs: Inputs) -> APIModel:
 
 
 GENERATOR_TOOLS = ("jinja2", "black")
-"""The modules generation needs beyond kgen's runtime: the ``kgen[generate]`` extra."""
+"""The modules generation needs beyond kgen's runtime: what the ``kgen`` distribution adds to
+``kgen-runtime`` (its ``generate`` extra)."""
 
 
 def _require_generator_tools() -> None:
@@ -156,8 +157,8 @@ def _require_generator_tools() -> None:
             missing.append(name)
     if missing:
         raise click.ClickException(
-            f"generating code needs {' and '.join(missing)}, which plain kgen (the runtime) does "
-            "not install: pip install 'kgen[generate]'"
+            f"generating code needs {' and '.join(missing)}, which kgen-runtime alone does not "
+            "install: pip install kgen (or 'kgen-runtime[generate]')"
         )
 
 

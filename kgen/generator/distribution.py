@@ -39,11 +39,12 @@ def is_version(version: str) -> bool:
 
 
 def kgen_requirement(version: str = __version__) -> str:
-    """The kgen requirement of generated code: ``kgen>=0.1.0,<0.2`` for 0.x, ``<N+1`` after."""
+    """The requirement of generated code on kgen's runtime (the ``kgen-runtime`` distribution,
+    without the generator's tools): ``kgen-runtime>=0.1.0,<0.2`` for 0.x, ``<N+1`` after."""
     parts = [int(p) for p in re.findall(r"\d+", version)[:2]] + [0]
     major, minor = parts[0], parts[1]
     upper = f"0.{minor + 1}" if major == 0 else f"{major + 1}"
-    return f"kgen>={version},<{upper}"
+    return f"kgen-runtime>={version},<{upper}"
 
 
 def distribution_files(

@@ -6,7 +6,8 @@ Public surface: the :class:`RESTMapper` protocol, :class:`RESTMapping` and :clas
 (:func:`new_discovery_rest_mapper`, :class:`ShortcutExpander`,
 :class:`DeferredDiscoveryRESTMapper`), :func:`resource_for_arg` (what kubectl does with
 ``deployments.v1.apps``), and the errors (:class:`NoMatchError` and
-:class:`AmbiguousError` families).
+:class:`AmbiguousError` families). For asyncio programs, :mod:`kgen.restmapper.aio` builds the
+discovery-backed mapper from an async discovery client.
 """
 
 from kgen.restmapper._arg import parse_resource_arg, resource_for_arg

@@ -21,17 +21,18 @@ pod, a container to choose), :class:`CopyError` with tar's stderr when tar exits
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import posixpath
 import tarfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, cast
 
 from kgen.streams._exec import ExecSession, run
 
-__all__ = ["CopyError", "OpenExec", "copy_from_pod", "copy_to_pod"]
+__all__ = ["CopyError", "Download", "OpenExec", "Upload", "copy_from_pod", "copy_to_pod"]
 
 _log = logging.getLogger("kgen.streams")
 
@@ -49,38 +50,76 @@ def copy_to_pod(
     """Copy the file or directory tree ``local_path`` to ``remote_path`` in the container, into
     it when ``remote_path`` is a directory there. ``FileNotFoundError`` when ``local_path``
     does not exist; errors of the exec and :class:`CopyError` as the module says."""
-    local = os.fspath(local_path)
-    if not os.path.lexists(local):
-        raise FileNotFoundError(f"{description}: {local} does not exist on the local filesystem")
-    if not remote_path:
-        raise ValueError(f"{description}: the remote path is empty")
-    dest = _strip_trailing_slash(remote_path)
-    if run(open_exec(["test", "-d", dest], False)).exit_code == 0:
-        dest = posixpath.join(dest, os.path.basename(os.path.normpath(local)))
-    dest = posixpath.normpath(dest)
-    command = ["tar", "-xmf", "-"]
-    directory = posixpath.dirname(dest)
-    if directory:
-        command += ["-C", directory]
-    session = open_exec(command, True)
-    reader, writer = os.pipe()
-    failure: list[BaseException] = []
-    tar_thread = threading.Thread(
-        target=_write_tar,
-        args=(local, posixpath.basename(dest), os.fdopen(writer, "wb"), failure),
-        name="kgen-cp-tar",
-        daemon=True,
-    )
-    with os.fdopen(reader, "rb") as stdin:
-        tar_thread.start()
+    upload = Upload(local_path, remote_path, description)
+    is_dir = run(open_exec(upload.probe_command, False)).exit_code == 0
+    session = open_exec(upload.tar_command(is_dir), True)
+    with upload.archive() as stdin:
         result = run(session, stdin=stdin)
-    tar_thread.join()
-    if failure:
-        raise OSError(f"{description}: reading {local} failed: {failure[0]}") from failure[0]
-    _check(result.exit_code, result.stderr, description)
+    upload.check(result.exit_code, result.stderr)
 
 
-def _write_tar(local: str, name: str, out: IO[bytes], failure: list[BaseException]) -> None:
+class Upload:
+    """What a copy to a pod decides before and after its exec sessions, for the threaded and
+    the asyncio flavours: the checks of the paths, the command that probes whether the remote
+    path is a directory, the ``tar -x`` command, the archive (written by a helper thread into a
+    pipe, so a large tree is never held in memory) and the verdict. One copy per instance."""
+
+    def __init__(
+        self, local_path: str | os.PathLike[str], remote_path: str, description: str
+    ) -> None:
+        self.local = os.fspath(local_path)
+        self.description = description
+        if not os.path.lexists(self.local):
+            raise FileNotFoundError(
+                f"{description}: {self.local} does not exist on the local filesystem"
+            )
+        if not remote_path:
+            raise ValueError(f"{description}: the remote path is empty")
+        self._dest = _strip_trailing_slash(remote_path)
+        self.probe_command = ["test", "-d", self._dest]
+        self._failure: list[BaseException] = []
+
+    def tar_command(self, remote_is_dir: bool) -> list[str]:
+        """``tar -xmf -`` in the directory the copy lands in (fixes the archive's name)."""
+        dest = self._dest
+        if remote_is_dir:
+            dest = posixpath.join(dest, os.path.basename(os.path.normpath(self.local)))
+        self._dest = posixpath.normpath(dest)
+        command = ["tar", "-xmf", "-"]
+        directory = posixpath.dirname(self._dest)
+        if directory:
+            command += ["-C", directory]
+        return command
+
+    @contextlib.contextmanager
+    def archive(self) -> Iterator[IO[bytes]]:
+        """The tar stream to send as stdin, read as the helper thread writes it; the thread is
+        joined on leaving."""
+        reader, writer = os.pipe()
+        tar_thread = threading.Thread(
+            target=_write_tar,
+            args=(self.local, posixpath.basename(self._dest), os.fdopen(writer, "wb")),
+            kwargs={"failure": self._failure},
+            name="kgen-cp-tar",
+            daemon=True,
+        )
+        with os.fdopen(reader, "rb") as stdin:
+            tar_thread.start()
+            try:
+                yield stdin
+            finally:
+                stdin.close()  # a writer still going sees a broken pipe and stops
+                tar_thread.join()
+
+    def check(self, exit_code: int, stderr: bytes) -> None:
+        """Raise for a local read error or tar's failure in the container."""
+        if self._failure:
+            error = self._failure[0]
+            raise OSError(f"{self.description}: reading {self.local} failed: {error}") from error
+        _check(exit_code, stderr, self.description)
+
+
+def _write_tar(local: str, name: str, out: IO[bytes], *, failure: list[BaseException]) -> None:
     """Write ``local`` (recursively, symlinks not followed) as ``name`` in a tar stream to
     ``out``, then close it. A read error is recorded in ``failure`` (the archive is cut)."""
     try:
@@ -99,25 +138,51 @@ def copy_from_pod(
     (which becomes that file or directory). Returns the archive entries skipped because they
     would land outside ``local_path`` or are of a kind not copied (each also logged as a
     warning on the ``kgen.streams`` logger). Errors as the module says."""
-    if not remote_path:
-        raise ValueError(f"{description}: the remote path is empty")
-    dest = os.path.abspath(os.fspath(local_path))
-    prefix = _strip_shortcuts(posixpath.normpath(remote_path.lstrip("/")))
-    session = open_exec(["tar", "cf", "-", remote_path], False)
-    skipped: list[str] = []
+    download = Download(remote_path, local_path, description)
+    session = open_exec(download.tar_command, False)
     with session:
         stdout = _Stdout(session)
         try:
-            with tarfile.open(fileobj=cast(IO[bytes], stdout), mode="r|") as archive:
-                for entry in archive:
-                    if not _extract(archive, entry, prefix, dest, description):
-                        skipped.append(entry.name)
+            skipped = download.extract(cast(IO[bytes], stdout))
         except tarfile.ReadError as error:
-            _check(stdout.finish(), stdout.stderr, description)
-            raise CopyError(f"{description}: the archive from tar is not valid: {error}") from None
+            download.check(stdout.finish(), stdout.stderr)
+            raise download.corrupt(error) from None
         code = stdout.finish()
-    _check(code, stdout.stderr, description)
+    download.check(code, stdout.stderr)
     return skipped
+
+
+class Download:
+    """What a copy from a pod decides, for the threaded and the asyncio flavours: the checks of
+    the paths, the ``tar cf -`` command, the extraction of the archive as it arrives (with the
+    module's protections) and the verdict."""
+
+    def __init__(
+        self, remote_path: str, local_path: str | os.PathLike[str], description: str
+    ) -> None:
+        if not remote_path:
+            raise ValueError(f"{description}: the remote path is empty")
+        self.description = description
+        self.tar_command = ["tar", "cf", "-", remote_path]
+        self._dest = os.path.abspath(os.fspath(local_path))
+        self._prefix = _strip_shortcuts(posixpath.normpath(remote_path.lstrip("/")))
+
+    def extract(self, stream: IO[bytes]) -> list[str]:
+        """Extract the tar ``stream`` (read to its end of archive); the entries skipped.
+        Blocks on ``stream``; ``tarfile.ReadError`` for what is not a tar archive."""
+        skipped: list[str] = []
+        with tarfile.open(fileobj=stream, mode="r|") as archive:
+            for entry in archive:
+                if not _extract(archive, entry, self._prefix, self._dest, self.description):
+                    skipped.append(entry.name)
+        return skipped
+
+    def corrupt(self, error: tarfile.ReadError) -> CopyError:
+        return CopyError(f"{self.description}: the archive from tar is not valid: {error}")
+
+    def check(self, exit_code: int, stderr: bytes) -> None:
+        """Raise :class:`CopyError` when tar failed in the container."""
+        _check(exit_code, stderr, self.description)
 
 
 def _extract(

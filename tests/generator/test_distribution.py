@@ -36,7 +36,7 @@ def test_pip_installs_the_project_and_it_imports(tmp_path: Path) -> None:
     assert {"py.typed", "clientset.py", "fake", "models"} <= installed
     assert ".kgen-stamp.json" not in installed
     (info,) = site.glob("acme_db_client-2.3.0.dist-info")
-    assert f"Requires-Dist: kgen<0.2,>={__version__}" in (info / "METADATA").read_text()
+    assert f"Requires-Dist: kgen-runtime<0.2,>={__version__}" in (info / "METADATA").read_text()
     code = (
         "import kgen_databases.clientset, kgen_databases.fake as f\n"
         "print(kgen_databases.clientset.__file__)\n"
@@ -78,6 +78,6 @@ def test_bad_names_are_refused_before_anything_is_written(tmp_path: Path) -> Non
 
 
 def test_the_kgen_range_is_the_generating_minor_release() -> None:
-    assert kgen_requirement("0.1.0") == "kgen>=0.1.0,<0.2"
-    assert kgen_requirement("0.4.2") == "kgen>=0.4.2,<0.5"
-    assert kgen_requirement("1.2.0") == "kgen>=1.2.0,<2"
+    assert kgen_requirement("0.1.0") == "kgen-runtime>=0.1.0,<0.2"
+    assert kgen_requirement("0.4.2") == "kgen-runtime>=0.4.2,<0.5"
+    assert kgen_requirement("1.2.0") == "kgen-runtime>=1.2.0,<2"

@@ -121,9 +121,7 @@ def test_kubernetes_135_async_clients_mirror_the_sync_ones(
     packages: tuple[Path, dict[str, APIModel]],
 ) -> None:
     """One template set: every sync class has its Async twin with the same served verbs and
-    the same methods (coroutines there), bar the sync-only copy helpers and ``stream``'s
-    iterator."""
-    sync_only = {"copy_to_pod", "copy_from_pod"}
+    the same methods (coroutines there)."""
     for module in ("core_v1", "apps_v1", "policy_v1", "authentication_v1"):
         sync, aio = _import(f"k135.typed.{module}"), _import(f"k135.aio.typed.{module}")
         assert [f"Async{name}" for name in sync.__all__] == aio.__all__
@@ -131,9 +129,10 @@ def test_kubernetes_135_async_clients_mirror_the_sync_ones(
             plain, twin = getattr(sync, name), getattr(aio, f"Async{name}")
             assert getattr(plain, "SERVED_VERBS", None) == getattr(twin, "SERVED_VERBS", None)
             public = {a for a in dir(plain) if not a.startswith("_")}
-            assert public - sync_only == {a for a in dir(twin) if not a.startswith("_")}
+            assert public == {a for a in dir(twin) if not a.startswith("_")}
     pods = _import("k135.aio.typed.core_v1").AsyncPodClient
-    for method in ("get", "list", "create", "exec", "logs", "stream_logs", "port_forward"):
+    coroutines = ("get", "list", "create", "exec", "logs", "stream_logs", "port_forward")
+    for method in (*coroutines, "copy_to_pod", "copy_from_pod", "proxy"):
         assert inspect.iscoroutinefunction(getattr(pods, method)), method
     assert pods.create_eviction.body_type is _import("k135.models.policy_v1").Eviction
     assert hasattr(_import("k135.aio"), "AsyncClientset")

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from kgen.client import ResourceClient
-from kgen.rest import StatusError
+from kgen.dynamic.aio import AsyncDynamicClient
+from kgen.rest import Config, StatusError
+from kgen.rest.aio import AsyncRESTClient
 from kgen.streams import CopyError
 from kgen.testing import APIServer, ContainerProcess
-from tests.streams.conftest import MakePod
+from tests.aio_helpers import run
+from tests.streams.conftest import PODS, MakePod
 from tests.streams.fakefs import FakeFS, hostile_tar
 from tests.streams.test_judges import WEBSOCKET_KUBECTLS
 from tests.testing.test_kubectl import Kubectl, _binary
@@ -220,3 +223,66 @@ def test_the_container_is_chosen(
     assert sidecar.path(f"/data/{Path(__file__).name}").read_bytes() == Path(__file__).read_bytes()
     pods.copy_from_pod(name, "/data", tmp_path / "back", container="sidecar")
     assert sorted(snapshot(tmp_path / "back")) == [Path(__file__).name]
+
+
+def _async_pods(server: APIServer) -> tuple[Config, Callable[[AsyncRESTClient], Any]]:
+    config = Config(host=server.url, bearer_token=server.token, ca_data=server.ca_pem)
+    return config, lambda rest: AsyncDynamicClient(rest).resource(PODS).namespace("default")
+
+
+def test_the_async_copies_match_the_threaded_ones(
+    server: APIServer, make_pod: MakePod, fs: FakeFS, tree: Path, tmp_path: Path
+) -> None:
+    """``kgen.client.aio``'s copy_to_pod/copy_from_pod: the same trees, modes and symlinks, a
+    file large enough to fill the pipes many times, and the same errors, with nothing left
+    open (asyncio debug mode)."""
+    name = make_pod()
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(1 << 20) * 8)
+    config, pods_of = _async_pods(server)
+
+    async def main() -> None:
+        async with AsyncRESTClient(config) as rest:
+            pods = pods_of(rest)
+            await pods.copy_to_pod(name, tree, "/data/async tree")
+            assert snapshot(fs.path("/data/async tree")) == snapshot(tree)
+            assert await pods.copy_from_pod(name, "/data/async tree", tmp_path / "back") == []
+            assert snapshot(tmp_path / "back") == snapshot(tree)
+            await pods.copy_to_pod(name, big, "/data")  # into an existing directory
+            assert fs.path("/data/big.bin").read_bytes() == big.read_bytes()
+            await pods.copy_from_pod(name, "/data/big.bin", tmp_path / "big back.bin")
+            assert (tmp_path / "big back.bin").read_bytes() == big.read_bytes()
+            with pytest.raises(StatusError) as missing_pod:
+                await pods.copy_from_pod("no-such-pod", "/data", tmp_path / "x")
+            assert missing_pod.value.status.code == 404
+            with pytest.raises(CopyError, match="tar exited with code 2: tar: /nope: Cannot"):
+                await pods.copy_from_pod(name, "/nope", tmp_path / "x")
+            with pytest.raises(CopyError, match="/no/such/dir: Cannot open"):
+                await pods.copy_to_pod(name, __file__, "/no/such/dir/f")
+            with pytest.raises(FileNotFoundError, match="does not exist on the local"):
+                await pods.copy_to_pod(name, tmp_path / "absent", "/data")
+
+    run(main)
+
+
+def test_the_async_copy_keeps_kubectls_protections(
+    server: APIServer, make_pod: MakePod, tmp_path: Path
+) -> None:
+    """A hostile archive writes nothing outside the destination and reports what it skipped;
+    entries not under the copied path fail the copy, as in the threaded flavour."""
+    hostile, corrupt = make_pod(), make_pod()
+    server.containers.on_exec(hostile_tar, pod=hostile)
+    server.containers.on_exec(elsewhere, pod=corrupt)
+    config, pods_of = _async_pods(server)
+    dest = tmp_path / "deep" / "dest"
+
+    async def main() -> list[str]:
+        async with AsyncRESTClient(config) as rest:
+            pods = pods_of(rest)
+            with pytest.raises(CopyError, match="tar contents corrupted"):
+                await pods.copy_from_pod(corrupt, "/data", tmp_path / "other")
+            return list(await pods.copy_from_pod(hostile, "/data", dest))
+
+    assert run(main) == ["data/../../escaped.txt", "data/etc", "data/up", "data/esc"]
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "other").exists()
+    assert snapshot(dest)["ok.txt"] == ("file", b"fine\n", 0o644)

@@ -22,6 +22,7 @@ import trustme
 
 from kgen.client import GroupVersionResource, ResourceClient
 from kgen.dynamic import DynamicClient
+from kgen.dynamic.aio import AsyncDynamicClient
 from kgen.rest import (
     Config,
     RESTClient,
@@ -30,7 +31,9 @@ from kgen.rest import (
     is_forbidden,
     is_not_found,
 )
+from kgen.rest.aio import AsyncRESTClient
 from kgen.testing import APIServer, PortConnection, Rule, User
+from tests.aio_helpers import run
 from tests.testing.test_kubectl import Kubectl, _binary
 
 PODS = GroupVersionResource("", "v1", "pods")
@@ -488,3 +491,27 @@ def test_the_official_client_proxy(server: APIServer, pods: Client, tmp_path: Pa
         assert json.loads(posted.data)["method"] == "POST"
     finally:
         api_client.close()
+
+
+def test_the_async_clients_proxy(server: APIServer, pods: Client) -> None:
+    """The asyncio flavour (``kgen.client.aio``, the dynamic client's): the same requests, the
+    same answers and the same errors, with nothing left open."""
+    name = _running_pod(pods)
+    server.containers.on_port(serve_http(name), pod=name, port=8080)
+    config = Config(host=server.url, bearer_token=server.token, ca_data=server.ca_pem)
+
+    async def main() -> None:
+        async with AsyncRESTClient(config) as rest:
+            async_pods = AsyncDynamicClient(rest).resource(PODS).namespace("default")
+            got = await async_pods.proxy_get(name, "a/b", port=8080, params={"q": ["1", "2"]})
+            assert got.status_code == 200 and got.headers["X-Served-By"] == f"{name}:8080"
+            assert got.json()["path"] == "/a/b?q=1&q=2"
+            posted = await async_pods.proxy("POST", name, "/in", body={"k": 1})
+            assert (posted.json()["method"], posted.json()["body"]) == ("POST", '{"k":1}')
+            with pytest.raises(StatusError) as missing:
+                await async_pods.proxy_get("no-such-pod", "x")
+            assert is_not_found(missing.value)
+            with pytest.raises(ValueError, match="may not contain"):
+                await async_pods.proxy_get(name, "../escape")
+
+    run(main)

@@ -5,12 +5,12 @@ Generated async clients inherit these mixins exactly where the sync ones inherit
 API documents declare the subresource). Requests and argument checks are the sync mixins'
 (:mod:`kgen.client._stream_requests`). Each call opens its own connection; whoever opens a
 session or stream closes it (``async with``). Cancelling a task awaiting one of these aborts
-its connection. Not here (sync only): ``copy_to_pod``/``copy_from_pod`` and local port-forward
-listeners.
+its connection. Not here (sync only): local port-forward listeners.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import IO, Any, TypeVar, Unpack
 
@@ -33,6 +33,7 @@ from kgen.streams import (
     open_async_session,
     run_async,
 )
+from kgen.streams._async_cp import AsyncOpenExec, async_copy_from_pod, async_copy_to_pod
 
 __all__ = [
     "AsyncAttachMixin",
@@ -86,6 +87,46 @@ class AsyncExecMixin(AsyncClientBase[T, L]):
             tty=tty,
             description=f"exec {' '.join(command)!r} in {describe(self, name, container)}",
         )
+
+    async def copy_to_pod(
+        self,
+        name: str,
+        local_path: str | os.PathLike[str],
+        remote_path: str,
+        *,
+        container: str | None = None,
+    ) -> None:
+        """Copy a local file or directory tree into a container of ``name``, as
+        :meth:`kgen.client.ExecMixin.copy_to_pod` (``kubectl cp``: tar over exec)."""
+        await async_copy_to_pod(
+            self._exec_opener(name, container),
+            local_path,
+            remote_path,
+            f"copy to {describe(self, name, container)}",
+        )
+
+    async def copy_from_pod(
+        self,
+        name: str,
+        remote_path: str,
+        local_path: str | os.PathLike[str],
+        *,
+        container: str | None = None,
+    ) -> list[str]:
+        """Copy ``remote_path`` from a container of ``name`` to ``local_path``, as
+        :meth:`kgen.client.ExecMixin.copy_from_pod`: the archive entries skipped."""
+        return await async_copy_from_pod(
+            self._exec_opener(name, container),
+            remote_path,
+            local_path,
+            f"copy from {describe(self, name, container)}",
+        )
+
+    def _exec_opener(self, name: str, container: str | None) -> AsyncOpenExec:
+        async def open_exec(command: Sequence[str], stdin: bool) -> AsyncExecSession:
+            return await self.open_exec(name, command, container=container, stdin=stdin)
+
+        return open_exec
 
 
 class AsyncAttachMixin(AsyncClientBase[T, L]):

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from kgen.generator.emit import render_package
 from kgen.rest import Config
@@ -51,12 +50,9 @@ def module(name: str) -> Any:
 
 @pytest.fixture(scope="module")
 def server(specs_dir: Path) -> Iterator[APIServer]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     with APIServer(
         specs=[specs_dir / SWAGGER],
-        tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-        ca_pem=ca.cert_pem.bytes(),
+        tls="self-signed",
     ) as running:
         yield running
 

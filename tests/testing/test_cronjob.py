@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 
 from kgen.client import GroupVersionResource, PatchType, ResourceClient
 from kgen.clock import FakeClock
@@ -23,7 +23,7 @@ from kgen.testing.controllers._cron import ScheduleError, parse
 from kgen.testing.controllers.cronjob import SCHEDULED_TIMESTAMP, job_name
 
 from .test_controllers import eventually
-from .test_kubectl import Kubectl
+from .test_kubectl import Kubectl, _binary
 
 Objects = ResourceClient[dict[str, Any], dict[str, Any]]
 UTC = datetime.UTC
@@ -47,19 +47,16 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(specs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
     clock = FakeClock(wall_start=START)
     with (
         APIServer(
             specs=[specs_dir / "kubernetes" / "v1.35" / "openapi-v3"],
-            tls=(cert.cert_chain_pems[0].bytes(), cert.private_key_pem.bytes()),
-            ca_pem=ca.cert_pem.bytes(),
+            tls="self-signed",
             controllers=True,
             clock=clock,
         ) as server,
         RESTClient(
-            Config(host=server.url, bearer_token=server.token, ca_data=ca.cert_pem.bytes())
+            Config(host=server.url, bearer_token=server.token, ca_data=server.ca_pem)
         ) as rest,
     ):
         folder = tmp_path_factory.mktemp("cronjob")
@@ -68,7 +65,10 @@ def cluster(specs_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 @pytest.fixture
 def ns(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[str]:
-    name = request.node.originalname.removeprefix("test_")[:40].replace("_", "-").strip("-")
+    name = request.node.originalname.removeprefix("test_")[:32].replace("_", "-").strip("-")
+    callspec = getattr(request.node, "callspec", None)  # one namespace per kubectl version
+    if callspec is not None:
+        name += "-" + re.sub(r"[^a-z0-9]+", "-", callspec.id.lower()).strip("-")
     namespaces = ResourceClient(
         cluster.rest, GroupVersionResource("", "v1", "namespaces"), dict, dict, None
     )
@@ -354,11 +354,15 @@ def test_time_zones_and_bad_schedules(cluster: Cluster, ns: str) -> None:
     assert warned and "CRON_TZ or TZ used in schedule" in warned[0][2]
 
 
-@pytest.fixture
-def kubectl(cluster: Cluster, ns: str, tmp_path: Path) -> Kubectl:
-    binary = shutil.which("kubectl")
-    if binary is None:
-        pytest.skip("kubectl is not installed")
+@pytest.fixture(params=["default", "1.30"])
+def kubectl(request: pytest.FixtureRequest, cluster: Cluster, ns: str, tmp_path: Path) -> Kubectl:
+    """The default kubectl and 1.30, as the other controllers' kubectl scenarios run."""
+    if request.param == "default":
+        binary = shutil.which("kubectl")
+        if binary is None:
+            pytest.skip("kubectl is not installed")
+    else:
+        binary = _binary(str(request.param))
     return Kubectl(binary, cluster.kubeconfig, ns, tmp_path)
 
 

@@ -90,6 +90,11 @@ def configmap_data(rest: RESTClient, namespace: str, name: str) -> Any:
     return next((c.get("data") for c in items if c["metadata"]["name"] == name), None)
 
 
+def synced_names(rest: RESTClient, namespace: str) -> set[str]:
+    """The names of the objects of ``namespace`` with a ``Synced`` event."""
+    return {name for name, _, reason, _ in event_summary(rest, namespace) if reason == "Synced"}
+
+
 def lease(rest: RESTClient, namespace: str, name: str = LEASE) -> LeaseSpec:
     got = (
         rest.get()
@@ -152,6 +157,11 @@ def test_clusters_are_created_updated_and_deleted_into_configmaps_and_status(
             assert status_of(clientset, namespace, "orders").replicas == 2
             assert configmap_data(rest, namespace, "orders-config")["postgresql.conf"] == (
                 "max_connections = '200'\nwork_mem = '16MB'\n"
+            )
+            await eventually(
+                lambda: "updated ConfigMap orders-config, status"
+                in {e["message"] for e in events(rest, namespace)},
+                "the update recorded",
             )
 
             # An owned ConfigMap deleted by someone is restored.
@@ -236,6 +246,8 @@ def test_converges_despite_server_errors_and_cut_watches(
             # The watches were cut; a change made now still arrives through the new ones.
             await asyncio.to_thread(clusters.create, new_cluster("late", version="16"))
             await eventually(lambda: status_of(clientset, namespace, "late"), "late reconciled")
+            # (the event follows the status write: wait for it before cancelling the workers)
+            await eventually(lambda: synced_names(rest, namespace) >= {"late"}, "late Synced")
 
     try:
         run(scenario)
@@ -249,8 +261,7 @@ def test_converges_despite_server_errors_and_cut_watches(
         ("close_watch", "watch", "postgresclusters"),
         ("close_watch", "watch", "configmaps"),
     }
-    synced = {name for name, _, reason, _ in event_summary(rest, namespace) if reason == "Synced"}
-    assert synced == {*names, "late"}
+    assert synced_names(rest, namespace) == {*names, "late"}
 
 
 def new_replica(config: Config, namespace: str, identity: str) -> AsyncReplica:
@@ -288,6 +299,7 @@ def test_only_the_leader_reconciles_and_a_killed_leader_is_replaced(
             )
             await asyncio.to_thread(clusters.create, new_cluster("alpha", version="16"))
             await eventually(lambda: status_of(clientset, namespace, "alpha"), "alpha reconciled")
+            await eventually(lambda: "alpha" in synced_names(rest, namespace), "alpha Synced")
             assert not second.is_leader() and second.controller is None
             assert first.controller is not None
 
@@ -298,6 +310,7 @@ def test_only_the_leader_reconciles_and_a_killed_leader_is_replaced(
             await eventually(second.is_leader, "replica-2 takes over")
             await asyncio.to_thread(clusters.create, new_cluster("beta", version="16"))
             await eventually(lambda: status_of(clientset, namespace, "beta"), "beta reconciled")
+            await eventually(lambda: "beta" in synced_names(rest, namespace), "beta Synced")
             spec = lease(rest, namespace)
             assert (spec.holder_identity, spec.lease_transitions) == ("replica-2", 1)
         finally:

@@ -12,8 +12,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from kgen.leaderelection import Lease, LeaseSpec
 from kgen.meta import UNSET, ObjectMeta
 from kgen.rest import RESTClient
+from kgen.testing import APIServer
 
 T = TypeVar("T")
 
@@ -82,6 +84,29 @@ def new_cluster(name: str, **spec: Any) -> Any:
 def status_of(clientset: Any, namespace: str, name: str) -> Any:
     """The status of a PostgresCluster as the server has it (falsy when never written)."""
     return clientset.databases_v1.postgres_clusters(namespace).get(name).status
+
+
+def lease(rest: RESTClient, namespace: str, name: str) -> LeaseSpec:
+    """The spec of the Lease ``namespace/name`` as the server has it."""
+    got = (
+        rest.get()
+        .group_version("coordination.k8s.io", "v1")
+        .namespace(namespace)
+        .resource("leases")
+        .name(name)
+        .do()
+        .into(Lease)
+    )
+    assert isinstance(got.spec, LeaseSpec)
+    return got.spec
+
+
+def informer_lists(server: APIServer, namespace: str) -> int:
+    """How many informer lists (paginated: ``limit=``) of the namespace's PostgresClusters."""
+    path = f"/apis/databases.kgen.dev/v1/namespaces/{namespace}/postgresclusters?"
+    return sum(
+        1 for method, target in server.requests if target.startswith(path) and "limit=" in target
+    )
 
 
 class ExampleProcess:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 from msgspec.structs import replace
 
-from kgen.leaderelection import Lease, LeaseSpec
+from kgen.leaderelection import LeaseSpec
 from kgen.meta import ObjectMeta
 from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
@@ -25,7 +25,15 @@ from kgen.workqueue import ItemExponentialFailureRateLimiter
 from tests.aio_helpers import run
 
 from . import helpers
-from .helpers import ExampleProcess, core, event_summary, events, new_cluster, status_of
+from .helpers import (
+    ExampleProcess,
+    core,
+    event_summary,
+    events,
+    informer_lists,
+    new_cluster,
+    status_of,
+)
 
 if TYPE_CHECKING:
     from async_database_controller import AsyncDatabaseController, AsyncReplica
@@ -96,17 +104,7 @@ def synced_names(rest: RESTClient, namespace: str) -> set[str]:
 
 
 def lease(rest: RESTClient, namespace: str, name: str = LEASE) -> LeaseSpec:
-    got = (
-        rest.get()
-        .group_version("coordination.k8s.io", "v1")
-        .namespace(namespace)
-        .resource("leases")
-        .name(name)
-        .do()
-        .into(Lease)
-    )
-    assert isinstance(got.spec, LeaseSpec)
-    return got.spec
+    return helpers.lease(rest, namespace, name)
 
 
 def test_clusters_are_created_updated_and_deleted_into_configmaps_and_status(
@@ -282,7 +280,7 @@ def new_replica(config: Config, namespace: str, identity: str) -> AsyncReplica:
 
 
 def test_only_the_leader_reconciles_and_a_killed_leader_is_replaced(
-    config: Config, clientset: Clientset, rest: RESTClient, namespace: str
+    server: APIServer, config: Config, clientset: Clientset, rest: RESTClient, namespace: str
 ) -> None:
     clusters = clientset.databases_v1.postgres_clusters(namespace)
 
@@ -302,6 +300,8 @@ def test_only_the_leader_reconciles_and_a_killed_leader_is_replaced(
             await eventually(lambda: "alpha" in synced_names(rest, namespace), "alpha Synced")
             assert not second.is_leader() and second.controller is None
             assert first.controller is not None
+            # Only the leader's informers run: one list of the namespace's clusters so far.
+            assert informer_lists(server, namespace) == 1
 
             first_task.cancel()  # the leader is killed
             with contextlib.suppress(asyncio.CancelledError):
@@ -311,6 +311,7 @@ def test_only_the_leader_reconciles_and_a_killed_leader_is_replaced(
             await asyncio.to_thread(clusters.create, new_cluster("beta", version="16"))
             await eventually(lambda: status_of(clientset, namespace, "beta"), "beta reconciled")
             await eventually(lambda: "beta" in synced_names(rest, namespace), "beta Synced")
+            assert informer_lists(server, namespace) == 2
             spec = lease(rest, namespace)
             assert (spec.holder_identity, spec.lease_transitions) == ("replica-2", 1)
         finally:
@@ -333,6 +334,32 @@ def test_only_the_leader_reconciles_and_a_killed_leader_is_replaced(
     }
     assert leadership == {"replica-1 became leader", "replica-2 became leader"}
     assert lease(rest, namespace).holder_identity == ""  # released by the stopped replica-2
+
+
+def test_a_leader_that_cannot_renew_stops_its_controller(
+    server: APIServer, config: Config, clientset: Clientset, rest: RESTClient, namespace: str
+) -> None:
+    clusters = clientset.databases_v1.postgres_clusters(namespace)
+
+    async def scenario() -> None:
+        leader = new_replica(config, namespace, "replica-1")
+        task = asyncio.create_task(leader.run())
+        try:
+            await eventually(leader.is_leader, "replica-1 leads")
+            await asyncio.to_thread(clusters.create, new_cluster("early", version="16"))
+            await eventually(lambda: status_of(clientset, namespace, "early"), "early reconciled")
+            server.faults.fail(500, verb="update", resource="leases", times=None)
+            # Leadership lost: run() returns by itself, the controller's tasks are gone.
+            await asyncio.wait_for(task, helpers.WAIT)
+            assert leader.controller is None
+        finally:
+            server.faults.clear()
+            leader.stop()
+            await asyncio.gather(task, return_exceptions=True)
+
+    run(scenario)
+    messages = {e["message"] for e in events(rest, namespace) if e["reason"] == "LeaderElection"}
+    assert messages == {"replica-1 became leader", "replica-1 stopped leading"}
 
 
 def test_main_leads_from_the_kubeconfig_and_releases_on_sigterm(

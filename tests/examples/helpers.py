@@ -140,6 +140,12 @@ class ExampleProcess:
             self._result = (code, self._log_path.read_text())
         return self._result
 
+    def wait(self, timeout: float) -> tuple[int, str]:
+        """Wait for the script to exit by itself: ``(exit status, stderr)``."""
+        code = self._process.wait(timeout=timeout)
+        self._result = (code, self._log_path.read_text())
+        return self._result
+
     def __enter__(self) -> ExampleProcess:
         return self
 

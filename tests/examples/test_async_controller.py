@@ -19,7 +19,7 @@ from msgspec.structs import replace
 
 from kgen.leaderelection import LeaseSpec
 from kgen.meta import ObjectMeta
-from kgen.rest import Config, RESTClient
+from kgen.rest import Config, RESTClient, StatusError
 from kgen.testing import APIServer
 from kgen.workqueue import ItemExponentialFailureRateLimiter
 from tests.aio_helpers import run
@@ -380,6 +380,32 @@ def test_main_leads_from_the_kubeconfig_and_releases_on_sigterm(
         assert "Traceback" not in stderr and "workers stopped" in stderr
         assert lease(rest, namespace, LEASE_NAME).holder_identity == ""  # released on the way out
     assert ("solo", "Normal", "Synced", "cli-async") in event_summary(rest, namespace)
+
+
+def test_main_exits_1_when_leadership_is_lost(
+    server: APIServer, rest: RESTClient, namespace: str, tmp_path: Path
+) -> None:
+    from async_database_controller import LEASE_NAME
+
+    def holder() -> str:
+        try:
+            return str(lease(rest, namespace, LEASE_NAME).holder_identity or "")
+        except StatusError:
+            return ""  # no Lease yet
+
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    options = ["--id", "cli-lost", "--namespace", namespace, "--lease-namespace", namespace]
+    try:
+        with ExampleProcess(
+            "async_database_controller.py", *options, kubeconfig=kubeconfig
+        ) as example:
+            helpers.eventually(lambda: holder() == "cli-lost", "cli-lost leads", timeout=60)
+            server.faults.fail(500, verb="update", resource="leases", times=None)
+            code, stderr = example.wait(timeout=60)  # the renew deadline is 10 s
+    finally:
+        server.faults.clear()
+    assert code == 1, stderr
+    assert "error: cli-lost lost leadership of the Lease" in stderr and "Traceback" not in stderr
 
 
 def test_main_reports_a_bad_kubeconfig(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -429,6 +429,14 @@ class AsyncReplica:
             log.info("%s: the leader is %s", self.identity, identity)
 
 
+_DURATIONS = (
+    ("--lease-duration", 15.0, "seconds a Lease not renewed stays taken"),
+    ("--renew-deadline", 10.0, "seconds the leader keeps trying to renew before giving up"),
+    ("--retry-period", 2.0, "seconds between attempts to acquire or renew"),
+)
+"""The election's timing flags, as kube-controller-manager's ``--leader-elect-*`` ones."""
+
+
 async def _serve(replica: AsyncReplica) -> bool:
     """Run ``replica`` until SIGINT/SIGTERM (True) or the loss of leadership (False)."""
     loop = asyncio.get_running_loop()
@@ -463,24 +471,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--lease-namespace", default="default", help="namespace of the Lease")
     parser.add_argument("--lease-name", default=LEASE_NAME, help="name of the Lease")
+    for flag, default, what in _DURATIONS:
+        parser.add_argument(flag, type=float, default=default, help=f"{what} (default: {default})")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = load_config(args)
     if config is None:
         return 1
 
-    async def serve() -> bool:
-        replica = AsyncReplica(
-            config,
-            args.id,
-            lease_namespace=args.lease_namespace,
-            lease_name=args.lease_name,
-            workers=args.workers,
-            namespace=args.namespace,
-        )
+    async def serve() -> bool | str:
+        try:
+            replica = AsyncReplica(
+                config,
+                args.id,
+                lease_namespace=args.lease_namespace,
+                lease_name=args.lease_name,
+                lease_duration=args.lease_duration,
+                renew_deadline=args.renew_deadline,
+                retry_period=args.retry_period,
+                workers=args.workers,
+                namespace=args.namespace,
+            )
+        except ValueError as err:  # timings the elector refuses (nothing opened yet)
+            return str(err)
         return await _serve(replica)
 
-    if not asyncio.run(serve()):
+    signalled = asyncio.run(serve())
+    if isinstance(signalled, str):
+        parser.error(signalled)
+    if not signalled:
         print(f"error: {args.id} lost leadership of the Lease", file=sys.stderr)
         return 1
     return 0

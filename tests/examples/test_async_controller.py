@@ -395,23 +395,32 @@ def test_main_exits_1_when_leadership_is_lost(
 
     kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
     options = ["--id", "cli-lost", "--namespace", namespace, "--lease-namespace", namespace]
+    options += ["--lease-duration", "3", "--renew-deadline", "2", "--retry-period", "0.2"]
     try:
         with ExampleProcess(
             "async_database_controller.py", *options, kubeconfig=kubeconfig
         ) as example:
             helpers.eventually(lambda: holder() == "cli-lost", "cli-lost leads", timeout=60)
             server.faults.fail(500, verb="update", resource="leases", times=None)
-            code, stderr = example.wait(timeout=60)  # the renew deadline is 10 s
+            code, stderr = example.wait(timeout=60)
     finally:
         server.faults.clear()
     assert code == 1, stderr
     assert "error: cli-lost lost leadership of the Lease" in stderr and "Traceback" not in stderr
 
 
-def test_main_reports_a_bad_kubeconfig(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_reports_a_bad_kubeconfig_and_bad_timings(
+    server: APIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from async_database_controller import main
 
     missing = tmp_path / "nowhere" / "kubeconfig"
     assert main(["--kubeconfig", str(missing), "--id", "r"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: cannot load the cluster configuration") and str(missing) in err
+
+    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
+    with pytest.raises(SystemExit) as exited:
+        main(["--kubeconfig", str(kubeconfig), "--id", "r", "--renew-deadline", "20"])
+    assert exited.value.code == 2
+    assert "lease_duration (15.0 s) must be greater than renew_deadline" in capsys.readouterr().err

@@ -86,9 +86,14 @@ __all__ = [
     "ReconcileError",
     "argument_parser",
     "configmap_name",
+    "controlled_by",
     "controller_for",
+    "desired_data",
+    "desired_status",
     "load_config",
     "main",
+    "new_configmap",
+    "owner_keys",
     "run",
     "stop_on_signals",
 ]
@@ -175,14 +180,8 @@ class DatabaseController:
 
     def _enqueue_owner(self, configmap: Any) -> None:
         """Enqueue the PostgresCluster controlling ``configmap`` (a dict, or a tombstone)."""
-        if isinstance(configmap, DeletedFinalStateUnknown):
-            configmap = configmap.obj
-        if not isinstance(configmap, Mapping):
-            return
-        metadata = configmap.get("metadata") or {}
-        for ref in metadata.get("ownerReferences") or ():
-            if ref.get("controller") and ref.get("kind") == "PostgresCluster":
-                self.queue.add(f"{metadata.get('namespace', '')}/{ref.get('name', '')}")
+        for key in owner_keys(configmap):
+            self.queue.add(key)
 
     # -- workers -------------------------------------------------------------------------------
 
@@ -267,28 +266,7 @@ class DatabaseController:
     def _desired_data(self, cluster: PostgresCluster, spec: PostgresClusterSpec) -> dict[str, str]:
         """The ConfigMap's data. Raises :class:`ReconcileError` (after a Warning event) when
         the StorageProfile the cluster names does not exist (yet)."""
-        parameters = spec.parameters if isinstance(spec.parameters, dict) else {}
-        conf = "".join(f"{k} = '{v}'\n" for k, v in sorted(parameters.items()))
-        data = {"postgresql.conf": conf, "PG_MAJOR": spec.version}
-        profile_name = spec.storage.profile
-        if not isinstance(profile_name, str) or not profile_name:
-            return data
-        try:
-            profile = self._profiles.get(profile_name)
-        except StatusError as err:
-            if not is_not_found(err):
-                raise
-            self._recorder.eventf(
-                cluster,
-                EVENT_TYPE_WARNING,
-                "ProfileNotFound",
-                "StorageProfile %s does not exist",
-                profile_name,
-            )
-            raise ReconcileError(f"StorageProfile {profile_name} not found") from None
-        if isinstance(profile.spec, StorageProfileSpec):
-            data["STORAGE_PROVISIONER"] = profile.spec.provisioner
-        return data
+        return desired_data(cluster, spec, self._profiles, self._recorder)
 
     def _sync_configmap(
         self, cluster: PostgresCluster, meta: ObjectMeta, data: dict[str, str]
@@ -301,9 +279,9 @@ class DatabaseController:
         except StatusError as err:
             if not is_not_found(err):
                 raise
-            client.create(_new_configmap(cluster, meta, name, data))
+            client.create(new_configmap(cluster, meta, name, data))
             return [f"ConfigMap {name} (created)"]
-        if not _controlled_by(existing, str(meta.uid)):
+        if not controlled_by(existing, str(meta.uid)):
             message = f"ConfigMap {name} exists and is not managed by this PostgresCluster"
             self._recorder.event(cluster, EVENT_TYPE_WARNING, "ErrResourceExists", message)
             raise ReconcileError(message)
@@ -319,19 +297,75 @@ class DatabaseController:
         """Write the status subresource if the fields this controller owns differ (others,
         such as ``readyInstances``, are kept as they are); True if written."""
         current = cluster.status
-        desired = msgspec.structs.replace(
-            current if isinstance(current, PostgresClusterStatus) else PostgresClusterStatus(),
-            phase="Running",
-            replicas=spec.replicas if isinstance(spec.replicas, int) else 1,
-            selector=f"{CLUSTER_LABEL}={meta.name}",
-            observed_generation=meta.generation,
-        )
+        desired = desired_status(cluster, meta, spec)
         if current == desired:
             return False
         self._clientset.databases_v1.postgres_clusters(str(meta.namespace)).update_status(
             msgspec.structs.replace(cluster, status=desired)
         )
         return True
+
+
+def owner_keys(configmap: Any) -> list[str]:
+    """The keys of the PostgresClusters controlling ``configmap`` (a dict, or a tombstone)."""
+    if isinstance(configmap, DeletedFinalStateUnknown):
+        configmap = configmap.obj
+    if not isinstance(configmap, Mapping):
+        return []
+    metadata = configmap.get("metadata") or {}
+    return [
+        f"{metadata.get('namespace', '')}/{ref.get('name', '')}"
+        for ref in metadata.get("ownerReferences") or ()
+        if ref.get("controller") and ref.get("kind") == "PostgresCluster"
+    ]
+
+
+def desired_data(
+    cluster: PostgresCluster,
+    spec: PostgresClusterSpec,
+    profiles: StorageProfileLister,
+    recorder: EventRecorder,
+) -> dict[str, str]:
+    """The data of ``cluster``'s ConfigMap, reading its StorageProfile from ``profiles`` (a
+    plain cache read, from any thread or task). Raises :class:`ReconcileError` (after a
+    Warning event) when the StorageProfile the cluster names does not exist (yet)."""
+    parameters = spec.parameters if isinstance(spec.parameters, dict) else {}
+    conf = "".join(f"{k} = '{v}'\n" for k, v in sorted(parameters.items()))
+    data = {"postgresql.conf": conf, "PG_MAJOR": spec.version}
+    profile_name = spec.storage.profile
+    if not isinstance(profile_name, str) or not profile_name:
+        return data
+    try:
+        profile = profiles.get(profile_name)
+    except StatusError as err:
+        if not is_not_found(err):
+            raise
+        recorder.eventf(
+            cluster,
+            EVENT_TYPE_WARNING,
+            "ProfileNotFound",
+            "StorageProfile %s does not exist",
+            profile_name,
+        )
+        raise ReconcileError(f"StorageProfile {profile_name} not found") from None
+    if isinstance(profile.spec, StorageProfileSpec):
+        data["STORAGE_PROVISIONER"] = profile.spec.provisioner
+    return data
+
+
+def desired_status(
+    cluster: PostgresCluster, meta: ObjectMeta, spec: PostgresClusterSpec
+) -> PostgresClusterStatus:
+    """``cluster``'s status with the fields this controller owns set (a new object; others,
+    such as ``readyInstances``, kept as they are)."""
+    current = cluster.status
+    return msgspec.structs.replace(
+        current if isinstance(current, PostgresClusterStatus) else PostgresClusterStatus(),
+        phase="Running",
+        replicas=spec.replicas if isinstance(spec.replicas, int) else 1,
+        selector=f"{CLUSTER_LABEL}={meta.name}",
+        observed_generation=meta.generation,
+    )
 
 
 def _owned_configmap_informer(
@@ -350,9 +384,10 @@ def _owned_configmap_informer(
     )
 
 
-def _new_configmap(
+def new_configmap(
     cluster: PostgresCluster, meta: ObjectMeta, name: str, data: dict[str, str]
 ) -> Unstructured:
+    """The ConfigMap ``name`` owned (controlled) by ``cluster``, holding ``data``."""
     owner = OwnerReference(
         api_version=cluster.api_version,
         kind=cluster.kind,
@@ -374,7 +409,8 @@ def _new_configmap(
     }
 
 
-def _controlled_by(obj: Unstructured, uid: str) -> bool:
+def controlled_by(obj: Unstructured, uid: str) -> bool:
+    """Whether ``obj`` has a controller owner reference to the object of ``uid``."""
     refs = (obj.get("metadata") or {}).get("ownerReferences") or ()
     return any(ref.get("controller") and ref.get("uid") == uid for ref in refs)
 

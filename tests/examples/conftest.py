@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from kgen_databases.clientset import Clientset
 
 EXAMPLE_SPEC = REPO / "openapi-specs" / "databases.kgen.dev.yaml"
-IMPORTED = ("kgen_databases", "database_controller", "leader_elected")
+IMPORTED = ("kgen_databases", "database_controller", "leader_elected", "async_database_controller")
 
 _namespaces = itertools.count()
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from kgen.leaderelection import Lease, LeaseSpec
 from kgen.meta import UNSET, ObjectMeta
 from kgen.rest import RESTClient
+from kgen.testing import APIServer
 
 T = TypeVar("T")
 
@@ -84,6 +86,29 @@ def status_of(clientset: Any, namespace: str, name: str) -> Any:
     return clientset.databases_v1.postgres_clusters(namespace).get(name).status
 
 
+def lease(rest: RESTClient, namespace: str, name: str) -> LeaseSpec:
+    """The spec of the Lease ``namespace/name`` as the server has it."""
+    got = (
+        rest.get()
+        .group_version("coordination.k8s.io", "v1")
+        .namespace(namespace)
+        .resource("leases")
+        .name(name)
+        .do()
+        .into(Lease)
+    )
+    assert isinstance(got.spec, LeaseSpec)
+    return got.spec
+
+
+def informer_lists(server: APIServer, namespace: str) -> int:
+    """How many informer lists (paginated: ``limit=``) of the namespace's PostgresClusters."""
+    path = f"/apis/databases.kgen.dev/v1/namespaces/{namespace}/postgresclusters?"
+    return sum(
+        1 for method, target in server.requests if target.startswith(path) and "limit=" in target
+    )
+
+
 class ExampleProcess:
     """An example script run as a user runs it (``PYTHONPATH`` as in examples/README.md,
     ``KUBECONFIG`` given), as a context manager: leaving stops it with SIGTERM and, when the
@@ -113,6 +138,12 @@ class ExampleProcess:
             self._process.send_signal(signal.SIGTERM)
             code = self._process.wait(timeout=60)
             self._result = (code, self._log_path.read_text())
+        return self._result
+
+    def wait(self, timeout: float) -> tuple[int, str]:
+        """Wait for the script to exit by itself: ``(exit status, stderr)``."""
+        code = self._process.wait(timeout=timeout)
+        self._result = (code, self._log_path.read_text())
         return self._result
 
     def __enter__(self) -> ExampleProcess:

@@ -11,17 +11,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from kgen.leaderelection import Lease, LeaseSpec
+from kgen.leaderelection import LeaseSpec
 from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer
 from kgen.workqueue import ItemExponentialFailureRateLimiter
 
+from . import helpers
 from .helpers import (
     WAIT,
     ExampleProcess,
     event_summary,
     events,
     eventually,
+    informer_lists,
     new_cluster,
     status_of,
 )
@@ -74,25 +76,7 @@ class Replicas:
 
 
 def lease(rest: RESTClient, namespace: str, name: str = LEASE) -> LeaseSpec:
-    got = (
-        rest.get()
-        .group_version("coordination.k8s.io", "v1")
-        .namespace(namespace)
-        .resource("leases")
-        .name(name)
-        .do()
-        .into(Lease)
-    )
-    assert isinstance(got.spec, LeaseSpec)
-    return got.spec
-
-
-def informer_lists(server: APIServer, namespace: str) -> int:
-    """How many informer lists (paginated: ``limit=``) of the namespace's PostgresClusters."""
-    path = f"/apis/databases.kgen.dev/v1/namespaces/{namespace}/postgresclusters?"
-    return sum(
-        1 for method, target in server.requests if target.startswith(path) and "limit=" in target
-    )
+    return helpers.lease(rest, namespace, name)
 
 
 @pytest.mark.parametrize("release_on_cancel", [True, False], ids=["released", "expired"])

@@ -25,7 +25,7 @@ import pytest
 from kgen.client import ResourceClient
 from kgen.rest import Config, RESTClient
 from kgen.testing import APIServer, ContainerProcess, PortConnection
-from tests.streams.conftest import PODS, MakePod, echo
+from tests.streams.conftest import PODS, MakePod
 from tests.streams.fakefs import FakeFS
 from tests.streams.shell import shell
 from tests.streams.spdyclient import SPDYExec
@@ -148,68 +148,6 @@ def test_sub_protocols_are_negotiated(server: APIServer, make_pod: MakePod) -> N
     assert "client supports [v9.channel.k8s.io], server accepts [v5.channel.k8s.io" in body
     status, body = _upgrade(server, f"{base}/portforward", ["v4.channel.k8s.io"])
     assert (status, "server accepts [portforward.k8s.io]" in body) == (403, True)
-
-
-@pytest.mark.kubectl
-def test_kubectl_1_30_port_forward(
-    server: APIServer,
-    make_pod: MakePod,
-    pods: Any,
-    container: tuple[str, int],
-    tmp_path: Path,
-) -> None:
-    """``kubectl port-forward POD :80 :9090 :81`` (1.30, plain SPDY): an HTTP request reaches
-    the container's real server, concurrent connections (one of 4 MB) are echoed whole both
-    ways, and a port nothing answers gets the kubelet's error."""
-    name = _running_pod(make_pod, pods)
-    server.containers.forward(pod=name, port=80, to=container)
-    server.containers.on_port(echo, pod=name, port=9090)
-    kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
-    kubectl = Kubectl(_binary("1.30"), kubeconfig, "default", tmp_path / "cache")
-    argv = kubectl.argv("port-forward", name, ":80", ":9090", ":81")
-    with subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kubectl.env
-    ) as process:
-        try:
-            assert process.stdout is not None and process.stderr is not None
-            local: dict[int, int] = {}
-            while len(local) < 3 and (line := process.stdout.readline()):
-                found = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)", line)
-                if found:
-                    local[int(found.group(2))] = int(found.group(1))
-            assert sorted(local) == [80, 81, 9090], process.stderr.read()
-            conn = http.client.HTTPConnection("127.0.0.1", local[80], timeout=10)
-            conn.request("GET", "/through-old-kubectl")
-            response = conn.getresponse()
-            assert (response.status, response.read()) == (200, b"hello from /through-old-kubectl\n")
-            conn.close()
-            results: dict[int, bool] = {}
-
-            def echoed(i: int, size: int) -> None:
-                with socket.create_connection(("127.0.0.1", local[9090]), timeout=20) as sock:
-                    payload = (b"via kubectl %d " % i) * (size // 16)
-                    sender = threading.Thread(target=sock.sendall, args=(payload,))
-                    sender.start()
-                    received = bytearray()
-                    while len(received) < len(payload) and (chunk := sock.recv(1 << 20)):
-                        received += chunk
-                    sender.join()
-                    results[i] = received == payload.upper()
-
-            clients = [threading.Thread(target=echoed, args=(i, 64 * 1024)) for i in range(3)]
-            clients.append(threading.Thread(target=echoed, args=(3, 4 << 20)))
-            for client in clients:
-                client.start()
-            for client in clients:
-                client.join()
-            assert results == {0: True, 1: True, 2: True, 3: True}
-            with socket.create_connection(("127.0.0.1", local[81]), timeout=10) as sock:
-                assert sock.recv(100) == b""
-            process.terminate()
-            errors = process.stderr.read()
-        finally:
-            process.kill()
-    assert "-> 81: error forwarding port 81" in errors and "connection refused" in errors
 
 
 @pytest.mark.kubectl

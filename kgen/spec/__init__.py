@@ -8,9 +8,9 @@ classified documents themselves. Bad input raises :class:`SpecError` naming file
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from kgen._lazy import lazy_attribute
 from kgen.spec.errors import SpecError
 from kgen.spec.model import APIModel, GroupVersion, GroupVersionKind, Resource, Subresource
 
@@ -30,12 +30,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _LAZY, name, globals())
 
 
 __all__ = [

@@ -22,9 +22,9 @@ port-forward framing (:mod:`kgen.streams._portforward_channel`). ``client.copy_t
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from kgen._lazy import lazy_attribute
 from kgen.streams._channel import V4, V5, Channel, FramingError, TerminalSize
 from kgen.streams._cp import CopyError
 from kgen.streams._exec import ExecSession, open_session, run
@@ -59,12 +59,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+    return lazy_attribute(__name__, _LAZY, name, globals())
 
 
 __all__ = [

@@ -22,6 +22,7 @@ from kgen.workqueue._delaying import MAX_WAIT
 from kgen.workqueue._metrics import MetricsProvider, ProviderQueueMetrics, QueueMetrics
 from kgen.workqueue._queue import UNFINISHED_WORK_UPDATE_PERIOD, QueueShutDown
 from kgen.workqueue._rate_limiters import RateLimiter
+from kgen.workqueue._rate_limiting_queue import RateLimited
 
 __all__ = ["AsyncDelayingQueue", "AsyncQueue", "AsyncRateLimitingQueue"]
 
@@ -211,7 +212,7 @@ class AsyncDelayingQueue(AsyncQueue[T]):
         await super()._stop_background()
 
 
-class AsyncRateLimitingQueue(AsyncDelayingQueue[T]):
+class AsyncRateLimitingQueue(RateLimited[T], AsyncDelayingQueue[T]):
     """The queue asyncio controllers use: :meth:`add_rate_limited` after a failure,
     :meth:`forget` after a success, ``done`` always. The rate limiter is the sync one (pure
     arithmetic), so its state may be shared with thread queues."""
@@ -226,18 +227,6 @@ class AsyncRateLimitingQueue(AsyncDelayingQueue[T]):
     ) -> None:
         super().__init__(name=name, clock=clock, metrics_provider=metrics_provider)
         self.rate_limiter = rate_limiter
-
-    def add_rate_limited(self, item: T) -> None:
-        """Add ``item`` after the delay the rate limiter gives it (recording a failure)."""
-        self.add_after(item, self.rate_limiter.when(item))
-
-    def forget(self, item: T) -> None:
-        """Clear ``item``'s failure history. The caller must still call :meth:`done`."""
-        self.rate_limiter.forget(item)
-
-    def num_requeues(self, item: T) -> int:
-        """Failures the rate limiter has recorded for ``item``."""
-        return self.rate_limiter.num_requeues(item)
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> bool:

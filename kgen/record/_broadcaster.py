@@ -43,6 +43,15 @@ log = logging.getLogger("kgen.record")
 _STOP = object()
 
 
+def log_line(event: Event) -> str:
+    """The one-line description ``start_logging`` hands to its function (client-go's)."""
+    ref = event.involved_object
+    return (
+        f"Event({ref.kind or ''} {ref.namespace or ''}/{ref.name or ''}): "
+        f"type: '{event.type or ''}' reason: '{event.reason or ''}' {event.message or ''}"
+    )
+
+
 class EventWatcher:
     """One consumer of a broadcaster's events, on its own thread. Stop it with :meth:`stop`
     (idempotent, joins the thread) or stop them all with :meth:`EventBroadcaster.shutdown`."""
@@ -176,14 +185,7 @@ class EventBroadcaster:
     def start_logging(self, logf: Callable[[str], None]) -> EventWatcher:
         """Pass a one-line description of every event to ``logf``."""
 
-        def describe(event: Event) -> None:
-            ref = event.involved_object
-            logf(
-                f"Event({ref.kind or ''} {ref.namespace or ''}/{ref.name or ''}): "
-                f"type: '{event.type or ''}' reason: '{event.reason or ''}' {event.message or ''}"
-            )
-
-        return self.start_event_watcher(describe)
+        return self.start_event_watcher(lambda event: logf(log_line(event)))
 
     def start_structured_logging(
         self, logger: logging.Logger | None = None, level: int = logging.INFO

@@ -24,7 +24,7 @@ from typing import Any
 
 from kgen._drive import adrive
 from kgen.clock import REAL_CLOCK, Clock
-from kgen.record._broadcaster import MAX_TRIES, QUEUE_SIZE, SLEEP_DURATION
+from kgen.record._broadcaster import MAX_TRIES, QUEUE_SIZE, SLEEP_DURATION, log_line
 from kgen.record._correlator import CorrelatorOptions, EventCorrelator
 from kgen.record._recorder import EventRecorder, Recorder
 from kgen.record._sink_program import Create, Patch, SinkOp, record_to_sink
@@ -171,14 +171,7 @@ class AsyncEventBroadcaster:
     def start_logging(self, logf: Callable[[str], None]) -> AsyncEventWatcher:
         """Pass a one-line description of every event to ``logf``."""
 
-        def describe(event: Event) -> None:
-            ref = event.involved_object
-            logf(
-                f"Event({ref.kind or ''} {ref.namespace or ''}/{ref.name or ''}): "
-                f"type: '{event.type or ''}' reason: '{event.reason or ''}' {event.message or ''}"
-            )
-
-        return self.start_event_watcher(describe)
+        return self.start_event_watcher(lambda event: logf(log_line(event)))
 
     async def shutdown(self) -> None:
         """Stop every watcher (see the module docstring) and await their tasks. Idempotent."""

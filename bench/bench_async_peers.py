@@ -46,6 +46,7 @@ from kgen.rest.aio import AsyncRESTClient
 Run = Callable[[], Awaitable[int]]
 Close = Callable[[], Awaitable[object]]
 Runs = tuple[Run, Run, Close]
+Cell = Callable[[list[float]], str]
 
 
 def _split(pod_path: str) -> tuple[str, str]:
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     loop = asyncio.new_event_loop()
     clients: dict[str, Runs] = {}
     counts: dict[str, int] = {}
-    cpu: dict[str, list[float]] = {}
+    spent: dict[str, list[float]] = {}
     try:
         with tempfile.TemporaryDirectory() as folder:
             ca_file = str(Path(folder, "ca.pem"))
@@ -229,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
                 def go() -> object:
                     start = time.process_time()
                     counts[key] = loop.run_until_complete(run())
-                    cpu.setdefault(key, []).append(time.process_time() - start)
+                    spent.setdefault(key, []).append(time.process_time() - start)
                     return None
 
                 return go
@@ -254,35 +255,42 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.reps} reps after a warm-up, medians [min-max]; typed decode in every client\n"
     )
 
-    def client_cpu(key: str) -> float:
-        return statistics.median(cpu[key][1:])  # the warm-up rep left out, as for wall time
+    def table(
+        title: str, header: str, cases: list[Case], kind: str, value: Cell, cpu: Cell
+    ) -> None:
+        """One Markdown table: each client's ``value`` of its times, the ratio of its median
+        time to kgen's, then the same for the CPU time of this process."""
+        print(f"{title}\n")
+        print(f"| client | {header} | x kgen time | client CPU | x kgen CPU |")
+        print("|---|---|---|---|---|")
+        base = statistics.median(cases[0].results)
+        base_cpu = statistics.median(spent[f"kgen {kind}"][1:])
+        for case in cases:
+            used = spent[f"{case.name} {kind}"][1:]  # the warm-up rep left out, as for wall time
+            ratio = statistics.median(case.results) / base
+            print(
+                f"| {case.name} | {value(case.results)} | {ratio:.2f} | {cpu(used)} | "
+                f"{statistics.median(used) / base_cpu:.2f} |"
+            )
 
-    print(f"### {args.gets:,} GETs of one pod, {args.in_flight} in flight\n")
-    print("| client | GETs/s median [min-max] | x kgen time | client CPU s | x kgen CPU |")
-    print("|---|---|---|---|---|")
-    base = statistics.median(get_cases[0].results)
-    base_cpu = client_cpu("kgen get")
-    for case in get_cases:
-        med = statistics.median(case.results)
-        used = client_cpu(f"{case.name} get")
-        print(
-            f"| {case.name} | {args.gets / med:,.0f} [{args.gets / max(case.results):,.0f}-"
-            f"{args.gets / min(case.results):,.0f}] | {med / base:.2f} | {used:.2f} | "
-            f"{used / base_cpu:.2f} |"
-        )
-    print(f"\n### LIST of {args.pods:,} pods, typed\n")
-    print("| client | ms median [min-max] | x kgen time | client CPU ms | x kgen CPU |")
-    print("|---|---|---|---|---|")
-    base = statistics.median(list_cases[0].results)
-    base_cpu = client_cpu("kgen list")
-    for case in list_cases:
-        med = statistics.median(case.results)
-        used = client_cpu(f"{case.name} list")
-        print(
-            f"| {case.name} | {med * 1000:,.0f} [{min(case.results) * 1000:,.0f}-"
-            f"{max(case.results) * 1000:,.0f}] | {med / base:.2f} | {used * 1000:,.0f} | "
-            f"{used / base_cpu:.2f} |"
-        )
+    def rate(times: list[float]) -> str:
+        med, low, high = statistics.median(times), max(times), min(times)
+        return f"{args.gets / med:,.0f} [{args.gets / low:,.0f}-{args.gets / high:,.0f}]"
+
+    def millis(times: list[float]) -> str:
+        med, low, high = statistics.median(times), min(times), max(times)
+        return f"{med * 1000:,.0f} [{low * 1000:,.0f}-{high * 1000:,.0f}]"
+
+    def seconds(times: list[float]) -> str:
+        return f"{statistics.median(times):.2f} s"
+
+    def cpu_millis(times: list[float]) -> str:
+        return f"{statistics.median(times) * 1000:,.0f} ms"
+
+    title = f"### {args.gets:,} GETs of one pod, {args.in_flight} in flight"
+    table(title, "GETs/s median [min-max]", get_cases, "get", rate, seconds)
+    title = f"\n### LIST of {args.pods:,} pods, typed"
+    table(title, "ms median [min-max]", list_cases, "list", millis, cpu_millis)
     print(
         "\nClient CPU is the benchmark process's CPU time (the server runs in another process):"
         " what each client itself costs, where wall time also holds the server's share."

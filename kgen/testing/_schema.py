@@ -108,7 +108,7 @@ class SchemaView:
                     out.append(f"{path}.{key}")
                     del value[key]
                 elif child is not None and value[key] is None:
-                    if not (child.get("nullable") or self.resolve(child).get("nullable")):
+                    if not child.get("nullable"):  # child() is already resolved
                         del value[key]
                 elif child is not None:
                     self._prune(value[key], child, f"{path}.{key}", out)

@@ -17,6 +17,8 @@ a relist, :meth:`DeltaFIFO.delete` of a key the consumer knows is not ignored, a
 
 Every method is thread-safe. :meth:`DeltaFIFO.pop` blocks; the process function it calls runs
 with the queue's lock held, so it sees the queue and the consumer's store consistently.
+:meth:`DeltaFIFO.drain_batch` is the informers' way: one lock acquisition and one call of the
+process function for every key queued, each handed out with the key it was queued under.
 """
 
 from __future__ import annotations
@@ -25,15 +27,14 @@ import builtins
 import enum
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple
 
 from kgen.cache._indexer import KeyListerGetter, TransformFunc
 from kgen.cache._keys import (
     DeletedFinalStateUnknown,
     KeyFunc,
     ObjectKeyError,
-    key_with,
     meta_namespace_key,
 )
 
@@ -43,6 +44,8 @@ __all__ = [
     "DeltaType",
     "Deltas",
     "FIFOClosedError",
+    "KeyedDeltas",
+    "PopBatchFunc",
     "PopProcessFunc",
     "RequeueError",
 ]
@@ -60,10 +63,11 @@ class DeltaType(enum.StrEnum):
     """A periodic resync, or a relist entry when ``emit_delta_type_replaced`` is not set."""
 
 
-@dataclass(frozen=True, slots=True)
-class Delta:
+# A named tuple, not a frozen dataclass: one is made per queued event, and a frozen dataclass
+# sets its fields through object.__setattr__ (several times the cost of a tuple).
+class Delta(NamedTuple):
     """One change: its type and the object's state after it (for ``Deleted``, the last state,
-    possibly a :class:`DeletedFinalStateUnknown`)."""
+    possibly a :class:`DeletedFinalStateUnknown`). Immutable."""
 
     type: DeltaType
     object: object
@@ -88,6 +92,15 @@ class Deltas(tuple[Delta, ...]):
 PopProcessFunc = Callable[[Deltas, bool], None]
 """Called by :meth:`DeltaFIFO.pop` with a key's deltas and whether they belong to the initial
 list (the queue had not synced yet when they were popped)."""
+
+KeyedDeltas = tuple[str, Sequence[Delta]]
+"""A key and its deltas, oldest first (never empty), as :meth:`DeltaFIFO.drain_batch` hands them
+out. The sequence is the caller's: the queue keeps no reference to it."""
+
+PopBatchFunc = Callable[[Sequence[KeyedDeltas], int], None]
+"""Called by :meth:`DeltaFIFO.drain_batch` with the keys popped, in queue order, and how many of
+the first ones belong to the initial list (the queue had not synced when each was popped: the
+initial ones always come first)."""
 
 
 class FIFOClosedError(Exception):
@@ -149,7 +162,12 @@ class DeltaFIFO:
             obj = newest.object
         if isinstance(obj, DeletedFinalStateUnknown):
             return obj.key
-        return key_with(self._key_func, obj)
+        try:  # key_with, inlined: once per queued event
+            return self._key_func(obj)
+        except ObjectKeyError:
+            raise
+        except Exception as exc:
+            raise ObjectKeyError(obj, exc) from exc
 
     # -- producers ----------------------------------------------------------------------------
 
@@ -286,6 +304,31 @@ class DeltaFIFO:
                 raise FIFOClosedError()
             return self._drain_locked(process, on_error, limit)
 
+    def drain_batch(self, process: PopBatchFunc, limit: int = 1024) -> int:
+        """Block until a key is queued, then remove up to ``limit`` of the keys queued at that
+        moment, in queue order, and call ``process`` once with all of them and their deltas
+        (see :data:`PopBatchFunc`), the lock held throughout; return how many were popped.
+
+        Pops, sync accounting and ordering are those of as many :meth:`pop` calls in a row; what
+        differs: ``process`` gets each key as it was queued (no need to compute it again), it
+        cannot requeue (a :class:`RequeueError` is an error like any other), and what it raises
+        propagates with every key of the batch already removed, so it should handle each key's
+        failure itself. ``process`` must not call this queue. Producers wait meanwhile, so one
+        wake-up of the consumer serves every delta queued. Raises :class:`FIFOClosedError` once
+        the queue is closed and empty.
+        """
+        with self._lock:
+            self._wait_locked()
+            return self._drain_batch_locked(process, limit)
+
+    def drain_batch_ready(self, process: PopBatchFunc, limit: int = 1024) -> int:
+        """:meth:`drain_batch` without the wait: 0 at once (``process`` not called) when nothing
+        is queued; raises :class:`FIFOClosedError` when closed and empty."""
+        with self._lock:
+            if not self._queue and self._closed:
+                raise FIFOClosedError()
+            return self._drain_batch_locked(process, limit)
+
     def close(self) -> None:
         """Close the queue: blocked and later :meth:`pop` calls raise once it is empty."""
         with self._lock:
@@ -349,6 +392,21 @@ class DeltaFIFO:
                 on_error(exc)
         return popped
 
+    def _drain_batch_locked(self, process: PopBatchFunc, limit: int) -> int:
+        queue, items = self._queue, self._items
+        popped = min(limit, len(queue))
+        if not popped:
+            return 0
+        if not self._populated:
+            initial = popped  # nothing was ever queued as a list: every pop is "initial"
+        else:
+            initial = min(popped, self._initial_population_count)
+            self._initial_population_count -= initial
+        pop_key, pop_deltas = queue.popleft, items.pop
+        batch = [(key, pop_deltas(key)) for key in [pop_key() for _ in range(popped)]]
+        process(batch, initial)
+        return popped
+
     def _pop_locked(self, process: PopProcessFunc) -> Deltas:
         in_initial_list = not self._has_synced_locked()
         key = self._queue.popleft()
@@ -393,10 +451,9 @@ class DeltaFIFO:
             self._queue.append(key)
         else:
             deltas.append(Delta(kind, obj))
-            if len(deltas) >= 2:
-                kept = _is_deletion_dup(deltas[-1], deltas[-2])
-                if kept is not None:
-                    deltas[-2:] = [kept]
+            kept = _is_deletion_dup(deltas[-1], deltas[-2])
+            if kept is not None:
+                deltas[-2:] = [kept]
         self._wake()
 
     def _wake(self) -> None:

@@ -86,6 +86,15 @@ class Indexer(Generic[T]):
         """Remove the object with ``obj``'s key, if any."""
         self._store.delete(self.key_of(obj))
 
+    def update_by_key(self, key: str, obj: object) -> T | None:
+        """:meth:`update` under a key the caller already has: it must be ``obj``'s key (an
+        informer passes the key its queue computed, once, for the event)."""
+        return self._store.update(key, self._prepared(obj))
+
+    def delete_by_key(self, key: str) -> None:
+        """Remove the object under ``key``, if any."""
+        self._store.delete(key)
+
     def replace(self, items: Iterable[object], resource_version: str = "") -> None:
         """Make ``items`` the whole content. ``resource_version`` is accepted for the protocol."""
         prepared = [self._prepared(obj) for obj in items]

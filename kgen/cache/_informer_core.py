@@ -4,8 +4,9 @@ periods, and how a key's deltas become cache writes and notifications.
 :class:`InformerCore` holds the indexer, the :class:`~kgen.cache._processor.SharedProcessor`
 and the configuration (transform, watch error handler, indexers), registers handlers (raising
 resync periods as client-go does, handing a late handler the cached objects first) and applies
-deltas (:meth:`InformerCore._handle_deltas`: the indexer is written before the notification is
-buffered). The thread :class:`~kgen.cache.SharedIndexInformer` and the asyncio
+deltas (:meth:`InformerCore._handle_batch`: a batch of keys popped under one FIFO lock
+acquisition, each written to the indexer under the key the FIFO computed, then every
+notification of the batch buffered at once). The thread :class:`~kgen.cache.SharedIndexInformer` and the asyncio
 :class:`~kgen.cache.aio.AsyncSharedIndexInformer` add how the reflector, the processing loop and
 the listeners run, and how they stop.
 
@@ -18,10 +19,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from kgen.cache._delta_fifo import Deltas, DeltaType
+from kgen.cache._delta_fifo import DeltaType, KeyedDeltas
 from kgen.cache._handlers import AsyncResourceEventHandler, ResourceEventHandler
 from kgen.cache._index import Indexers
 from kgen.cache._indexer import Indexer, TransformFunc
@@ -29,6 +30,7 @@ from kgen.cache._keys import deletion_handling_meta_namespace_key
 from kgen.cache._processor import (
     AddNotification,
     DeleteNotification,
+    Notification,
     ProcessorListener,
     SharedProcessor,
     UpdateNotification,
@@ -241,20 +243,39 @@ class InformerCore(Generic[T]):
     def _log_process_error(self, exc: BaseException) -> None:
         log.error("%s: failed to process deltas", self.name, exc_info=exc)
 
-    def _handle_deltas(self, deltas: Deltas, is_in_initial_list: bool) -> None:
+    def _handle_batch(self, batch: Sequence[KeyedDeltas], initial: int) -> None:
+        """Apply the deltas of every popped key (the first ``initial`` keys are of the initial
+        list) to the indexer, under the keys the queue computed, then hand the notifications
+        to the processor in one go: every cache write of the batch is made before any of its
+        notifications is buffered. A key whose write fails (an index function raising) is
+        logged; its later deltas are skipped and the next key is applied."""
+        indexer = self._indexer
+        notifications: list[Notification] = []
+        resyncs: list[int] = []
+        initial_adds = 0
         with self._block_deltas:
-            for delta in deltas:
-                obj: Any = delta.object
-                if delta.type is DeltaType.DELETED:
-                    self._indexer.delete(obj)
-                    self._processor.distribute(DeleteNotification(obj), sync=False)
-                    continue
-                old = self._indexer.update(obj)
-                if old is not None:
-                    sync = _resource_version(old) == _resource_version(obj)
-                    self._processor.distribute(UpdateNotification(old, obj), sync=sync)
-                else:
-                    self._processor.distribute(AddNotification(obj, is_in_initial_list), sync=False)
+            try:
+                for position, (key, deltas) in enumerate(batch):
+                    try:
+                        for kind, obj in deltas:
+                            if kind is DeltaType.DELETED:
+                                indexer.delete_by_key(key)
+                                notifications.append(DeleteNotification(obj))
+                                continue
+                            old = indexer.update_by_key(key, obj)
+                            if old is None:
+                                in_initial_list = position < initial
+                                initial_adds += in_initial_list
+                                notifications.append(AddNotification(obj, in_initial_list))
+                                continue
+                            if _resource_version(old) == _resource_version(obj):
+                                resyncs.append(len(notifications))
+                            notifications.append(UpdateNotification(old, obj))
+                    except Exception as exc:
+                        self._log_process_error(exc)
+            finally:
+                if notifications:
+                    self._processor.distribute_batch(notifications, resyncs, initial_adds)
 
 
 def _resource_version(obj: object) -> str:

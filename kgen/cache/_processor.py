@@ -102,6 +102,17 @@ class ProcessorListener:
             self._buffer.append(notification)
             self._notify_locked()
 
+    def add_batch(self, notifications: list[Notification], initial_adds: int) -> None:
+        """Buffer ``notifications`` in order, of which ``initial_adds`` are adds of the initial
+        list, with one lock acquisition and at most one wake-up (never blocks, never drops while
+        running). ``notifications`` is not kept."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._pending_initial += initial_adds
+            self._buffer.extend(notifications)
+            self._notify_locked()
+
     def _notify_locked(self) -> None:
         """A notification was buffered (lock held): wake the delivery thread if it waits.
         :class:`kgen.cache.aio.AsyncProcessorListener` signals its task instead."""
@@ -233,6 +244,25 @@ class SharedProcessor:
             targets = self._syncing if sync else self._listeners
             for listener in targets:
                 listener.add(notification)
+
+    def distribute_batch(
+        self, notifications: list[Notification], resyncs: list[int], initial_adds: int
+    ) -> None:
+        """:meth:`distribute` for many notifications at once, in order: those at the positions
+        ``resyncs`` (ascending) are resync updates, for the listeners due only;
+        ``initial_adds`` is how many are adds of the initial list (never resyncs). One lock
+        acquisition and at most one wake-up per listener."""
+        with self._lock:
+            if not resyncs:
+                for listener in self._listeners:
+                    listener.add_batch(notifications, initial_adds)
+                return
+            skipped = set(resyncs)
+            live = [n for i, n in enumerate(notifications) if i not in skipped]
+            syncing = self._syncing
+            for listener in self._listeners:
+                due = listener in syncing
+                listener.add_batch(notifications if due else live, initial_adds)
 
     def should_resync(self, now: float) -> bool:
         """Recompute which listeners are due for a resync at ``now``; whether any is."""

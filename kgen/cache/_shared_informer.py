@@ -175,7 +175,7 @@ class SharedIndexInformer(InformerCore[T]):
     def _process_loop(self, fifo: DeltaFIFO) -> None:
         while True:
             try:
-                fifo.drain(self._handle_deltas, self._log_process_error)
+                fifo.drain_batch(self._handle_batch)
             except FIFOClosedError:
                 return
 

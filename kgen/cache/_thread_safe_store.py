@@ -47,21 +47,21 @@ class ThreadSafeStore(Generic[T]):
         An exception from an index function propagates and leaves the store unchanged.
         """
         with self._lock:
-            old = self._items.get(key)
+            items = self._items
+            old = items.get(key)
             if self._indexers:
-                new_values = self._index_values(obj)
-                old_values = self._index_values(old) if old is not None else None
-                self._reindex(key, old_values, new_values)
-            self._items[key] = obj
+                self._reindex(key, old, obj)
+            items[key] = obj
             return old
 
     def delete(self, key: str) -> None:
         """Remove ``key`` and its index entries; a missing key is ignored."""
         with self._lock:
-            if key not in self._items:
+            old = self._items.get(key)
+            if old is None:
                 return
-            old_values = self._index_values(self._items[key])
-            self._reindex(key, old_values, None)
+            if self._indexers:
+                self._reindex(key, old, None)
             del self._items[key]
 
     def replace(self, items: Mapping[str, T]) -> None:
@@ -163,19 +163,24 @@ class ThreadSafeStore(Generic[T]):
     def _index_values(self, obj: object) -> dict[str, Sequence[str]]:
         return {name: func(obj) for name, func in self._indexers.items()}
 
-    def _reindex(
-        self,
-        key: str,
-        old_values: Mapping[str, Sequence[str]] | None,
-        new_values: Mapping[str, Sequence[str]] | None,
-    ) -> None:
-        for name, index in self._indices.items():
-            old = old_values[name] if old_values is not None else ()
-            new = new_values[name] if new_values is not None else ()
-            if len(old) == 1 and len(new) == 1 and old[0] == new[0]:
-                continue
-            self._remove_key(index, key, old)
-            for value in new:
+    def _reindex(self, key: str, old: T | None, new: T | None) -> None:
+        """Move ``key``'s index entries from ``old``'s values to ``new``'s (either may be
+        ``None``: nothing). Every index function runs before any index changes, so one that
+        raises leaves the indices as they were. An index whose values are unchanged (the
+        usual update: same namespace, same labels) is not touched."""
+        moves: list[tuple[dict[str, set[str]], Sequence[str], Sequence[str]]] | None = None
+        for name, func in self._indexers.items():
+            new_values = func(new) if new is not None else ()
+            old_values = func(old) if old is not None else ()
+            if old_values != new_values:
+                if moves is None:
+                    moves = []
+                moves.append((self._indices[name], old_values, new_values))
+        if moves is None:
+            return
+        for index, old_values, new_values in moves:
+            self._remove_key(index, key, old_values)
+            for value in new_values:
                 index.setdefault(value, set()).add(key)
 
     @staticmethod

@@ -13,7 +13,7 @@ import asyncio
 import builtins
 from collections.abc import Callable, Iterable
 
-from kgen.cache._delta_fifo import DeltaFIFO, Deltas, PopProcessFunc
+from kgen.cache._delta_fifo import DeltaFIFO, Deltas, PopBatchFunc, PopProcessFunc
 from kgen.cache._indexer import KeyListerGetter, TransformFunc
 from kgen.cache._keys import KeyFunc, meta_namespace_key
 
@@ -96,6 +96,17 @@ class AsyncDeltaFIFO:
         while True:
             self._signal.clear()
             popped = self._fifo.drain_ready(process, on_error, limit)
+            if popped:
+                return popped
+            await self._signal.wait()
+
+    async def drain_batch(self, process: PopBatchFunc, limit: int = 1024) -> int:
+        """Await queued keys, then pop up to ``limit`` of them and process them in one call as
+        :meth:`DeltaFIFO.drain_batch <kgen.cache.DeltaFIFO.drain_batch>` does; return how
+        many. Raises :class:`~kgen.cache.FIFOClosedError` once closed and empty."""
+        while True:
+            self._signal.clear()
+            popped = self._fifo.drain_batch_ready(process, limit)
             if popped:
                 return popped
             await self._signal.wait()

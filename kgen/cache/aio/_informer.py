@@ -184,12 +184,12 @@ class AsyncSharedIndexInformer(InformerCore[T]):
     ) -> None:
         await self.stop()
 
-    # -- processing (processing task, FIFO lock held in _handle_deltas) -----------------------
+    # -- processing (processing task, FIFO lock held in _handle_batch) -----------------------
 
     async def _process_loop(self, fifo: AsyncDeltaFIFO) -> None:
         while True:
             try:
-                await fifo.drain(self._handle_deltas, self._log_process_error)
+                await fifo.drain_batch(self._handle_batch)
             except FIFOClosedError:
                 return
 

@@ -7,6 +7,7 @@ mutated; take a :func:`kgen.meta.deep_copy` first.
 from kgen.cache._delta_fifo import (
     Delta,
     DeltaFIFO,
+    DeltaPair,
     Deltas,
     DeltaType,
     FIFOClosedError,
@@ -91,6 +92,7 @@ __all__ = [
     "DeletedFinalStateUnknown",
     "Delta",
     "DeltaFIFO",
+    "DeltaPair",
     "DeltaType",
     "Deltas",
     "ExplicitKey",

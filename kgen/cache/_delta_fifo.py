@@ -41,6 +41,7 @@ from kgen.cache._keys import (
 __all__ = [
     "Delta",
     "DeltaFIFO",
+    "DeltaPair",
     "DeltaType",
     "Deltas",
     "FIFOClosedError",
@@ -63,14 +64,19 @@ class DeltaType(enum.StrEnum):
     """A periodic resync, or a relist entry when ``emit_delta_type_replaced`` is not set."""
 
 
-# A named tuple, not a frozen dataclass: one is made per queued event, and a frozen dataclass
-# sets its fields through object.__setattr__ (several times the cost of a tuple).
 class Delta(NamedTuple):
     """One change: its type and the object's state after it (for ``Deleted``, the last state,
-    possibly a :class:`DeletedFinalStateUnknown`). Immutable."""
+    possibly a :class:`DeletedFinalStateUnknown`). Immutable; a ``(type, object)`` pair."""
 
     type: DeltaType
     object: object
+
+
+DeltaPair = tuple[DeltaType, object]
+"""How a queue holds a change, and how :meth:`DeltaFIFO.drain_batch` hands it out: a plain
+``(type, object)`` pair, which a :class:`Delta` also is. One is made per queued event, and a
+plain tuple costs a fraction of any class instance; :meth:`DeltaFIFO.pop` and the reads wrap
+the pairs into :class:`Delta` objects."""
 
 
 class Deltas(tuple[Delta, ...]):
@@ -93,9 +99,10 @@ PopProcessFunc = Callable[[Deltas, bool], None]
 """Called by :meth:`DeltaFIFO.pop` with a key's deltas and whether they belong to the initial
 list (the queue had not synced yet when they were popped)."""
 
-KeyedDeltas = tuple[str, Sequence[Delta]]
-"""A key and its deltas, oldest first (never empty), as :meth:`DeltaFIFO.drain_batch` hands them
-out. The sequence is the caller's: the queue keeps no reference to it."""
+KeyedDeltas = tuple[str, Sequence[DeltaPair]]
+"""A key and its deltas as ``(type, object)`` pairs, oldest first (never empty), as
+:meth:`DeltaFIFO.drain_batch` hands them out. The sequence is the caller's: the queue keeps no
+reference to it."""
 
 PopBatchFunc = Callable[[Sequence[KeyedDeltas], int], None]
 """Called by :meth:`DeltaFIFO.drain_batch` with the keys popped, in queue order, and how many of
@@ -121,11 +128,15 @@ class RequeueError(Exception):
         self.cause = cause
 
 
-def _is_deletion_dup(a: Delta, b: Delta) -> Delta | None:
-    if a.type is not DeltaType.DELETED or b.type is not DeltaType.DELETED:
+def _is_deletion_dup(a: DeltaPair, b: DeltaPair) -> DeltaPair | None:
+    if a[0] is not DeltaType.DELETED or b[0] is not DeltaType.DELETED:
         return None
     # The older one carries more information unless it is only an inferred tombstone.
-    return a if isinstance(b.object, DeletedFinalStateUnknown) else b
+    return a if isinstance(b[1], DeletedFinalStateUnknown) else b
+
+
+def _wrapped(pairs: Iterable[DeltaPair]) -> Deltas:
+    return Deltas(Delta(kind, obj) for kind, obj in pairs)
 
 
 class DeltaFIFO:
@@ -144,7 +155,7 @@ class DeltaFIFO:
         self._transform = transform
         self._lock = threading.Lock()  # entered directly: cheaper than the condition's wrapper
         self._cond = threading.Condition(self._lock)
-        self._items: dict[str, builtins.list[Delta]] = {}
+        self._items: dict[str, builtins.list[DeltaPair]] = {}
         self._queue: deque[str] = deque()
         self._populated = False
         self._initial_population_count = 0
@@ -216,7 +227,7 @@ class DeltaFIFO:
             for key, deltas in list(self._items.items()):
                 if key in keys:
                     continue
-                last = deltas[-1].object
+                last = deltas[-1][1]
                 if isinstance(last, DeletedFinalStateUnknown):
                     last = last.obj
                 deletions += 1
@@ -353,7 +364,7 @@ class DeltaFIFO:
     def list(self) -> builtins.list[object]:
         """The newest state of every queued key."""
         with self._lock:
-            return [deltas[-1].object for deltas in self._items.values()]
+            return [deltas[-1][1] for deltas in self._items.values()]
 
     def list_keys(self) -> builtins.list[str]:
         """Every queued key, in queue order."""
@@ -364,7 +375,7 @@ class DeltaFIFO:
         """A copy of the deltas queued for ``key``, or ``None``."""
         with self._lock:
             deltas = self._items.get(key)
-            return Deltas(deltas) if deltas is not None else None
+            return _wrapped(deltas) if deltas is not None else None
 
     def __len__(self) -> int:
         with self._lock:
@@ -410,7 +421,7 @@ class DeltaFIFO:
     def _pop_locked(self, process: PopProcessFunc) -> Deltas:
         in_initial_list = not self._has_synced_locked()
         key = self._queue.popleft()
-        deltas = Deltas(self._items.pop(key))
+        deltas = _wrapped(self._items.pop(key))
         if self._initial_population_count > 0:
             self._initial_population_count -= 1
         try:
@@ -447,10 +458,10 @@ class DeltaFIFO:
             obj = self._transform(obj)
         deltas = self._items.get(key)
         if deltas is None:
-            self._items[key] = [Delta(kind, obj)]
+            self._items[key] = [(kind, obj)]
             self._queue.append(key)
         else:
-            deltas.append(Delta(kind, obj))
+            deltas.append((kind, obj))
             kept = _is_deletion_dup(deltas[-1], deltas[-2])
             if kept is not None:
                 deltas[-2:] = [kept]

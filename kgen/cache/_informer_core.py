@@ -26,7 +26,7 @@ from kgen.cache._delta_fifo import DeltaType, KeyedDeltas
 from kgen.cache._handlers import AsyncResourceEventHandler, ResourceEventHandler
 from kgen.cache._index import Indexers
 from kgen.cache._indexer import Indexer, TransformFunc
-from kgen.cache._keys import deletion_handling_meta_namespace_key
+from kgen.cache._keys import deletion_handling_meta_namespace_key, resource_version_of
 from kgen.cache._processor import (
     AddNotification,
     DeleteNotification,
@@ -37,7 +37,6 @@ from kgen.cache._processor import (
     determine_resync_period,
 )
 from kgen.clock import Clock
-from kgen.meta import ObjectMeta, meta_resource_version
 from kgen.retry import Backoff
 
 __all__ = [
@@ -50,6 +49,8 @@ __all__ = [
 log = logging.getLogger("kgen.cache")
 
 T = TypeVar("T")
+
+_DELETED = DeltaType.DELETED  # a module global: cheaper to read per delta than the enum's
 
 MINIMUM_RESYNC_PERIOD = 1.0
 """Handler resync periods below this (but above 0) are raised to it."""
@@ -258,7 +259,7 @@ class InformerCore(Generic[T]):
                 for position, (key, deltas) in enumerate(batch):
                     try:
                         for kind, obj in deltas:
-                            if kind is DeltaType.DELETED:
+                            if kind is _DELETED:
                                 indexer.delete_by_key(key)
                                 notifications.append(DeleteNotification(obj))
                                 continue
@@ -268,7 +269,7 @@ class InformerCore(Generic[T]):
                                 initial_adds += in_initial_list
                                 notifications.append(AddNotification(obj, in_initial_list))
                                 continue
-                            if _resource_version(old) == _resource_version(obj):
+                            if resource_version_of(old) == resource_version_of(obj):
                                 resyncs.append(len(notifications))
                             notifications.append(UpdateNotification(old, obj))
                     except Exception as exc:
@@ -276,11 +277,3 @@ class InformerCore(Generic[T]):
             finally:
                 if notifications:
                     self._processor.distribute_batch(notifications, resyncs, initial_adds)
-
-
-def _resource_version(obj: object) -> str:
-    metadata = getattr(obj, "metadata", None)
-    if type(metadata) is ObjectMeta:  # the common case, made fast: a kgen model
-        version = metadata.resource_version
-        return version if isinstance(version, str) else ""
-    return meta_resource_version(obj)

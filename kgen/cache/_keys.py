@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from kgen.meta import UNSET, ObjectMeta, meta_name, meta_namespace
+from kgen.meta import UNSET, ObjectMeta, meta_name, meta_namespace, meta_resource_version
 
 __all__ = [
     "DeletedFinalStateUnknown",
@@ -19,6 +19,7 @@ __all__ = [
     "deletion_handling_meta_namespace_key",
     "key_with",
     "meta_namespace_key",
+    "resource_version_of",
     "split_meta_namespace_key",
 ]
 
@@ -88,6 +89,17 @@ def meta_namespace_key(obj: object) -> str:
     namespace = meta_namespace(obj)
     name = meta_name(obj)
     return f"{namespace}/{name}" if namespace else name
+
+
+def resource_version_of(obj: object) -> str:
+    """``metadata.resourceVersion`` (``""`` when absent): :func:`kgen.meta.meta_resource_version`
+    with a fast path for kgen models, for the reflector and the informer (once or twice per
+    event)."""
+    metadata = getattr(obj, "metadata", None)
+    if type(metadata) is ObjectMeta:
+        version = metadata.resource_version
+        return version if isinstance(version, str) else ""
+    return meta_resource_version(obj)
 
 
 def deletion_handling_meta_namespace_key(obj: object) -> str:

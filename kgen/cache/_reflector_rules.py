@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kgen.cache._indexer import Indexer, ReflectorStore
+from kgen.cache._keys import resource_version_of
 from kgen.cache._watch_errors import (
     VeryShortWatchError,
     is_connection_refused,
@@ -245,24 +246,26 @@ class ReflectorRules:
         watch from ``"0"``). Returns whether the event counts as received (not of a foreign
         type or unknown kind). A store error is logged, the event still counts."""
         obj = event.object
-        if not self.accepts(obj):
+        expected = self._expected_type
+        if expected is not None and not isinstance(obj, expected) and not self.accepts(obj):
             return False
+        kind = event.type
         try:
-            if event.type == "ADDED":
-                store.add(obj)
-            elif event.type == "MODIFIED":
+            if kind == "MODIFIED":
                 store.update(obj)
-            elif event.type == "DELETED":
+            elif kind == "ADDED":
+                store.add(obj)
+            elif kind == "DELETED":
                 store.delete(obj)
-            elif event.type != "BOOKMARK":
-                log.error("%s: unknown watch event type %r", self.name, event.type)
+            elif kind != "BOOKMARK":
+                log.error("%s: unknown watch event type %r", self.name, kind)
                 return False
         except Exception as err:
-            log.error("%s: unable to apply %s event to the store: %s", self.name, event.type, err)
-        if event.type != "ADDED":
+            log.error("%s: unable to apply %s event to the store: %s", self.name, kind, err)
+        if kind != "ADDED":
             self._propagate = True
         if self._propagate:
-            rv = meta_resource_version(obj)
+            rv = resource_version_of(obj)
             with self._lock:
                 self._last_sync_rv = rv
         return True

@@ -46,34 +46,29 @@ class WatchDecoder:
         typed_frame = msgspec.defstruct("TypedFrame", [("type", str), ("object", object_type)])
         self._typed_frame = msgspec.json.Decoder(typed_frame)
         self._object: Decoder[Any] = Decoder(object_type)
-        self._pieces: list[bytes] = []  # the start of a line no newline has ended yet
+        self._buffer = bytearray()
         self.broken = False
 
     def feed(self, chunk: bytes) -> Iterator[WatchEvent[Any]]:
         """The events of the lines that ``chunk`` completes, decoded as they are consumed."""
-        if chunk.find(b"\n") < 0:
-            if chunk:
-                self._pieces.append(bytes(chunk))
+        buffer = self._buffer
+        start = len(buffer)
+        buffer += chunk
+        end = buffer.find(b"\n", start)
+        if end < 0:
             return
-        if self._pieces:
-            self._pieces.append(chunk)
-            chunk = b"".join(self._pieces)
-            self._pieces = []
-        # One split per chunk: each line is sliced out once (no buffer to copy it out of), and
-        # a long line split over many chunks is joined once, when its newline arrives.
-        lines = chunk.split(b"\n")
-        rest = lines.pop()
-        if rest:
-            self._pieces.append(bytes(rest))
-        for line in lines:
-            if self.broken:
-                return
+        begin = 0
+        while end >= 0 and not self.broken:
+            line = bytes(buffer[begin:end])
+            begin = end + 1
             if line.strip():
-                yield self._decode(bytes(line))
+                yield self._decode(line)
+            end = buffer.find(b"\n", begin)
+        del buffer[:begin]
 
     def finish(self) -> Iterator[WatchEvent[Any]]:
         """The event of a last line that no newline ended, if any."""
-        rest, self._pieces = b"".join(self._pieces), []
+        rest, self._buffer = bytes(self._buffer), bytearray()
         if rest.strip() and not self.broken:
             yield self._decode(rest)
 

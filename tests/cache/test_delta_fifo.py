@@ -363,3 +363,51 @@ def test_drain_marks_initial_list_per_key_and_serves_a_waiting_consumer() -> Non
     f.add(Obj("c"))
     consumer.join(timeout=5)
     assert popped == [1] and initial[-1] is False and not errors
+
+
+def test_drain_batch_hands_out_keys_with_their_deltas_and_the_initial_count() -> None:
+    f = fifo(known(Obj("gone")))
+    f.replace([Obj("a"), Obj("b"), Obj("c")])  # + an inferred deletion of "gone": 4 initial
+    f.update(Obj("a", 1))
+    f.add(Obj("d"))
+    f.delete(Obj("d"))
+    calls: list[tuple[list[tuple[str, list[tuple[DeltaType, object]]]], int]] = []
+
+    def process(batch: object, initial: int) -> None:
+        assert isinstance(batch, list)
+        calls.append(([(key, list(deltas)) for key, deltas in batch], initial))
+
+    assert f.drain_batch(process, limit=2) == 2
+    assert f.drain_batch(process) == 3
+    assert f.drain_batch_ready(process) == 0 and len(calls) == 2  # not called when empty
+    (first, first_initial), (second, second_initial) = calls
+    assert (first_initial, second_initial) == (2, 2) and f.has_synced()
+    assert [key for key, _ in first + second] == ["a", "b", "c", "gone", "d"]
+    assert first[0] == ("a", [(SYNC, Obj("a")), (UPDATED, Obj("a", 1))])
+    assert second[1] == ("gone", [(DELETED, DeletedFinalStateUnknown("gone", Obj("gone")))])
+    assert second[2] == ("d", [(ADDED, Obj("d")), (DELETED, Obj("d"))])
+    assert all(isinstance(delta, tuple) for _, deltas in first + second for delta in deltas)
+    f.close()
+    with pytest.raises(FIFOClosedError):
+        f.drain_batch(process)
+    with pytest.raises(FIFOClosedError):
+        f.drain_batch_ready(process)
+
+
+def test_drain_batch_serves_a_waiting_consumer_and_pop_still_hands_out_deltas() -> None:
+    f = fifo()
+    popped: list[int] = []
+    seen: list[tuple[str, int]] = []
+    consumer = threading.Thread(
+        target=lambda: popped.append(
+            f.drain_batch(lambda batch, initial: seen.extend((k, initial) for k, _ in batch))
+        )
+    )
+    consumer.start()
+    f.add(Obj("a"))
+    consumer.join(timeout=5)
+    assert popped == [1] and seen == [("a", 0)]
+    f.update(Obj("b", 2))
+    deltas = pop(f)
+    assert isinstance(deltas, Deltas) and deltas == Deltas([Delta(UPDATED, Obj("b", 2))])
+    assert deltas.newest is not None and deltas.newest.type is UPDATED

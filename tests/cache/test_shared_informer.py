@@ -331,6 +331,32 @@ def test_failing_handler_does_not_stop_delivery() -> None:
         eventually(lambda: got == ["bad", "good"])
 
 
+def test_a_key_whose_cache_write_fails_is_skipped_and_the_rest_of_its_batch_applied() -> None:
+    # One list is one batch for the processing thread: "bad" fails its index function, the
+    # keys around it are cached and notified, in order, and "bad" neither (nor its update).
+    def by_owner(obj: object) -> list[str]:
+        if meta_name(obj) == "bad":
+            raise ValueError("no owner")
+        return ["owner"]
+
+    lw = ScriptedListerWatcher(
+        [pod_list("3", pod("a", rv="1"), pod("bad", rv="2"), pod("c", rv="3"))]
+    )
+    inf = informer(lw, indexers={NAMESPACE_INDEX: meta_namespace_index_func, "owner": by_owner})
+    rec = Recorder()
+    inf.add_event_handler(rec)
+    with started(inf):
+        eventually(lambda: rec.count() == 2)
+        w = lw.next_watch()
+        w.send("MODIFIED", pod("bad", rv="4"))
+        w.send("MODIFIED", pod("a", rv="5"))
+        eventually(lambda: rec.count() == 3)
+        assert rec.events == [("add", "a", "1"), ("add", "c", "3"), ("update", "a", "5")]
+        assert rec.initial_flags == [True, True]
+        assert sorted(inf.get_indexer().list_keys()) == ["default/a", "default/c"]
+        assert len(inf.get_indexer().by_index("owner", "owner")) == 2
+
+
 def test_has_synced_and_wait_for_cache_sync() -> None:
     lw = ScriptedListerWatcher([pod_list("4", pod("a", rv="4"))])
     inf = informer(lw)

@@ -51,6 +51,11 @@ log = logging.getLogger("kgen.cache")
 
 T = TypeVar("T")
 
+HANDOFF_AT = 32
+"""The reflector waits for the woken processing thread once this many keys are queued (see
+:class:`~kgen.cache.DeltaFIFO`'s hand-off): batches of about this size keep the objects in
+flight few enough to stay in the processor's caches."""
+
 SYNCED_POLL_PERIOD = 0.1
 """How often :func:`wait_for_cache_sync` checks."""
 
@@ -121,6 +126,7 @@ class SharedIndexInformer(InformerCore[T]):
                 known_objects=self._indexer,
                 emit_delta_type_replaced=True,
                 transform=self._transform,
+                handoff_at=HANDOFF_AT,
             )
             self._fifo = fifo
             reflector = Reflector(

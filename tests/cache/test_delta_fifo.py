@@ -19,6 +19,8 @@ from kgen.cache import (
     RequeueError,
 )
 
+from .helpers import eventually
+
 ADDED, UPDATED, DELETED = DeltaType.ADDED, DeltaType.UPDATED, DeltaType.DELETED
 REPLACED, SYNC = DeltaType.REPLACED, DeltaType.SYNC
 
@@ -411,3 +413,47 @@ def test_drain_batch_serves_a_waiting_consumer_and_pop_still_hands_out_deltas() 
     deltas = pop(f)
     assert isinstance(deltas, Deltas) and deltas == Deltas([Delta(UPDATED, Obj("b", 2))])
     assert deltas.newest is not None and deltas.newest.type is UPDATED
+
+
+def test_a_producer_hands_off_to_a_woken_consumer_once_enough_is_queued() -> None:
+    # handoff_wait is long here so that the hand-off, not the scheduler, decides: once two keys
+    # are queued for a consumer woken by the first, add() returns only after that consumer
+    # drained (and processed: it holds the lock meanwhile) both.
+    f = fifo(handoff_at=2, handoff_wait=60.0)
+    seen: list[list[str]] = []
+    consumer = threading.Thread(
+        target=lambda: f.drain_batch(lambda batch, initial: seen.append([k for k, _ in batch]))
+    )
+    consumer.start()
+    eventually(lambda: f._waiting == 1)  # blocked in drain_batch (no public way to tell)
+    f.add(Obj("a"))
+    f.add(Obj("b"))
+    assert seen == [["a", "b"]]
+    consumer.join(timeout=5)
+    # No consumer woken (none waits): producers never wait, whatever is queued.
+    for name in "cdef":
+        f.add(Obj(name))
+    assert f.list_keys() == ["c", "d", "e", "f"] and seen == [["a", "b"]]
+    with pytest.raises(ValueError, match="must not be negative"):
+        fifo(handoff_at=-1)
+
+
+def test_a_hand_off_lasts_until_the_drain_is_processed_and_not_past_it() -> None:
+    f = fifo(handoff_at=1, handoff_wait=60.0)
+    gate = threading.Event()
+    started = threading.Event()
+
+    def process(batch: object, initial: int) -> None:
+        started.set()
+        gate.wait(10)
+
+    consumer = threading.Thread(target=lambda: f.drain_batch(process))
+    consumer.start()
+    eventually(lambda: f._waiting == 1)
+    producer = threading.Thread(target=lambda: (f.add(Obj("a")), f.add(Obj("b"))))
+    producer.start()
+    assert started.wait(10)  # the first add handed off: the consumer drained "a"
+    gate.set()
+    producer.join(timeout=10)
+    assert not producer.is_alive() and f.list_keys() == ["b"]  # nobody woken: no second wait
+    consumer.join(timeout=5)

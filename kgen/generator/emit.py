@@ -166,13 +166,14 @@ def render_package(
     progress: Callable[[str, int], None] | None = None,
     formatted: bool = True,
 ) -> dict[str, dict[str, str]]:
-    """Render and black-format the files of ``emitters`` for ``api`` as package ``package``.
+    """Render the files of ``emitters`` for ``api`` as package ``package``, in black's layout
+    (black runs only where :mod:`kgen.generator.formatting` says the emitters cannot promise it).
 
     Returns, per emitter, its files (path relative to the package folder -> text); the shared
     ``__init__.py`` and ``py.typed`` are listed under every emitter. ``sources`` (file names)
     are named in the package docstring. ``progress(path, total)`` is called once per formatted
-    file. ``formatted=False`` skips black (the code is the same, only laid out differently;
-    for tests that only import and type-check). Raises :class:`GenerateError` when the model
+    file. ``formatted=False`` skips black (the code is the same, only the few files black would
+    touch are laid out differently; for tests that only import and type-check). Raises :class:`GenerateError` when the model
     cannot become a package.
     """
     _check_package(package)
@@ -190,11 +191,17 @@ def render_package(
     }
     paths: dict[str, list[str]] = {}
     raw = dict(shared)
+    settled: list[str] = []  # the models emitter writes black's layout itself
     for emitter in emitters:
         files = getattr(renderer, emitter)()
         raw.update(files)
         paths[emitter] = [*shared, *files]
+        settled += files if emitter == "models" else []
     total = len(raw)
     if formatted:
-        raw = format_sources(raw, None if progress is None else lambda p: progress(p, total))
+        raw = format_sources(
+            raw,
+            None if progress is None else lambda p: progress(p, total),
+            settled=settled,
+        )
     return {emitter: {p: raw[p] for p in ps} for emitter, ps in paths.items()}

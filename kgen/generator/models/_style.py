@@ -10,11 +10,10 @@ functions, thread-safe.
 
 from __future__ import annotations
 
-from kgen.generator import naming
+from kgen.generator import naming, wrapping
+from kgen.generator.wrapping import LINE_LENGTH
 
 __all__ = ["LINE_LENGTH", "class_header", "docstring", "field", "import_from", "list_assignment"]
-
-LINE_LENGTH = 100
 
 
 def _dedent_continuation(lines: list[str], indent: str) -> list[str]:
@@ -85,10 +84,7 @@ def _exploded(items: list[str]) -> str:
 
 def import_from(module: str, names: list[str]) -> str:
     """``from module import a, b`` (one line, or one name a line in parentheses)."""
-    line = f"from {module} import {', '.join(names)}"
-    if len(line) <= LINE_LENGTH:
-        return line
-    return f"from {module} import (\n{_exploded(names)})"
+    return wrapping.import_from(0, module, names)
 
 
 def list_assignment(target: str, literals: list[str]) -> str:

@@ -191,17 +191,11 @@ def render_package(
     }
     paths: dict[str, list[str]] = {}
     raw = dict(shared)
-    settled: list[str] = []  # the models emitter writes black's layout itself
     for emitter in emitters:
         files = getattr(renderer, emitter)()
         raw.update(files)
         paths[emitter] = [*shared, *files]
-        settled += files if emitter == "models" else []
     total = len(raw)
     if formatted:
-        raw = format_sources(
-            raw,
-            None if progress is None else lambda p: progress(p, total),
-            settled=settled,
-        )
+        raw = format_sources(raw, None if progress is None else lambda p: progress(p, total))
     return {emitter: {p: raw[p] for p in ps} for emitter, ps in paths.items()}

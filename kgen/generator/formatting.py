@@ -1,29 +1,26 @@
 """Formatting generated sources with black, through its Python API, with one shared mode,
-only where the emitters cannot guarantee black's layout themselves.
+only where the emitters cannot promise black's layout themselves.
 
 Black costs about 2 s of CPU per MB even on code it leaves unchanged, so the emitters write
-black's layout by construction and black runs only on the files that may still need it:
+black's layout by construction: the models and applyconfigurations emitters through
+:mod:`kgen.generator.models._style`, the templates through :mod:`kgen.generator.wrapping`
+(magic trailing commas where a form is always exploded). Each of those helpers emits black's
+layout for every statement whose lines fit in :data:`LINE_LENGTH`, and when a name is too long
+for the shapes it knows it leaves the statement on one (too long) line. So black runs exactly
+on the files :func:`needs_black` finds a too-long line of code in, and every file written is
+what black would write, byte for byte: ``tests/generator/test_black_stable.py`` checks that on
+real inputs and on hostile long names.
 
-* files the emitter declares *settled* (the models emitter: :mod:`kgen.generator.models._style`
-  writes black's layout for every statement shape it emits) are never formatted;
-* every other ``.py`` file is formatted exactly when one of its lines is longer than
-  :data:`LINE_LENGTH`. The templates and the wrapping helpers
-  (:mod:`kgen.generator.wrapping`) emit black's layout for every line that fits, and when a
-  name is too long for the shapes they know they leave the statement on one (too long) line,
-  which sends the file through black here.
-
-So the output is what black would write, byte for byte, and ``tests/generator/
-test_black_stable.py`` checks that on real inputs and hostile names. ``black.format_str`` skips
-black's AST equivalence check (the equivalent of ``--fast``), which is safe here because the
-input is our own generated code and a failure to parse is reported as a bug in the generator,
-naming the file.
+``black.format_str`` skips black's AST equivalence check (the equivalent of ``--fast``), which
+is safe here because the input is our own generated code and a failure to parse is reported as
+a bug in the generator, naming the file.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 
@@ -58,9 +55,31 @@ def _format_one(item: tuple[str, str]) -> tuple[str, str]:
 
 
 def needs_black(path: str, text: str) -> bool:
-    """Whether a generated file that its emitter does not declare settled goes through black:
-    a ``.py`` file with a line longer than :data:`LINE_LENGTH`."""
-    return path.endswith(".py") and any(len(line) > LINE_LENGTH for line in text.splitlines())
+    """Whether a generated file goes through black: a ``.py`` file with a line of code longer
+    than :data:`LINE_LENGTH`, or a multi-line docstring whose closing line is.
+
+    Docstring text is not code: black keeps its lines whatever their length, and only moves
+    the closing quotes of a multi-line docstring to a line of their own when they would end a
+    too-long line (the models emitter does that itself, :func:`~kgen.generator.models._style.
+    docstring`). Docstrings are found by their ``\"\"\"``: kgen writes every other string
+    literal with :func:`~kgen.generator.naming.python_string`, which never has three quotes in
+    a row.
+    """
+    if not path.endswith(".py"):
+        return False
+    inside = False
+    for line in text.splitlines():
+        long = len(line) > LINE_LENGTH
+        quotes = line.count('"""')
+        if inside:
+            inside = quotes % 2 == 0
+            if long and not inside:
+                return True
+        elif quotes % 2:
+            inside = True
+        elif long and not quotes:
+            return True
+    return False
 
 
 def _workers(sources: Mapping[str, str]) -> int:
@@ -74,12 +93,9 @@ def _workers(sources: Mapping[str, str]) -> int:
 def format_sources(
     sources: Mapping[str, str],
     progress: Callable[[str], None] | None = None,
-    *,
-    settled: Collection[str] = (),
 ) -> dict[str, str]:
-    """Black-format the entries of ``sources`` (path -> text) that :func:`needs_black`, except
-    the paths in ``settled`` (already in black's layout, by the emitter's contract); every other
-    entry passes through unchanged.
+    """Black-format the entries of ``sources`` (path -> text) that :func:`needs_black`; every
+    other entry passes through unchanged (it is in black's layout already).
 
     When the files to format are big, a pool of forked worker processes (one per CPU) formats
     them, biggest first; otherwise, and wherever ``fork`` is unavailable, this process does.
@@ -90,7 +106,7 @@ def format_sources(
     done: dict[str, str] = {}
     pending: dict[str, str] = {}
     for path, text in sources.items():
-        if path in settled or not needs_black(path, text):
+        if not needs_black(path, text):
             done[path] = text
             if progress is not None:
                 progress(path)

@@ -209,8 +209,7 @@ class _ApplyModule(_Module):
                 [
                     bracket(0, f"def apply_{kind.snake}(", signature, f") -> {cls}:", "def"),
                     "    " + style.docstring(_wrapped(apply_doc), "    "),
-                    "    "
-                    + bracket(4, f"return {cls}(", [f"metadata={meta}({meta_args})"], ")"),
+                    "    " + bracket(4, f"return {cls}(", [f"metadata={meta}({meta_args})"], ")"),
                     "",
                     "",
                     f"def extract_{kind.snake}(",

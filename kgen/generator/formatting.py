@@ -18,6 +18,7 @@ a bug in the generator, naming the file.
 
 from __future__ import annotations
 
+import ast
 import gc
 import os
 from collections.abc import Callable, Iterable, Mapping
@@ -52,6 +53,15 @@ def _format_one(item: tuple[str, str]) -> tuple[str, str]:
         return path, black.format_str(text, mode=MODE)
     except InvalidInput as exc:
         raise FormatError(f"kgen produced invalid Python in {path}: {exc}") from exc
+
+
+def _check_syntax(path: str, text: str) -> None:
+    """The parse black would have made of a file it skips (a tenth of black's cost)."""
+    if path.endswith(".py"):
+        try:
+            ast.parse(text, path)
+        except SyntaxError as exc:
+            raise FormatError(f"kgen produced invalid Python in {path}: {exc}") from exc
 
 
 def needs_black(path: str, text: str) -> bool:
@@ -95,7 +105,8 @@ def format_sources(
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, str]:
     """Black-format the entries of ``sources`` (path -> text) that :func:`needs_black`; every
-    other entry passes through unchanged (it is in black's layout already).
+    other entry passes through unchanged (it is in black's layout already), once parsed.
+    Raises :class:`FormatError`, naming the file, when a ``.py`` entry is not valid Python.
 
     When the files to format are big, a pool of forked worker processes (one per CPU) formats
     them, biggest first; otherwise, and wherever ``fork`` is unavailable, this process does.
@@ -107,6 +118,7 @@ def format_sources(
     pending: dict[str, str] = {}
     for path, text in sources.items():
         if not needs_black(path, text):
+            _check_syntax(path, text)
             done[path] = text
             if progress is not None:
                 progress(path)

@@ -39,7 +39,8 @@ def bracket(indent: int, head: str, items: Sequence[str], tail: str, kind: Kind 
     ``kind`` says what the brackets are: a ``call`` (also class bases and subscripts), a
     ``def``'s parameters, a ``collection`` literal or an ``import`` (always exploded once split,
     however long its names: black has no other layout for it). A ``call`` of one item may take
-    an item already split by a nested :func:`bracket` at ``indent + 4``.
+    an item already split by a nested :func:`bracket` at ``indent + 4``; so may the items of an
+    exploded form (laid out by a nested call whose ``tail`` held the comma, then dropped).
     """
     single = kind == "collection" and head.endswith("(") and len(items) == 1
     one = head + ", ".join(items) + ("," if single else "") + tail  # ("a",) is a tuple
@@ -58,7 +59,7 @@ def bracket(indent: int, head: str, items: Sequence[str], tail: str, kind: Kind 
     hugs = kind == "call" or (kind == "def" and len(items) > 1)
     if hugs and len(inner) + len(body) <= LINE_LENGTH:
         return f"{head}\n{inner}{body}\n{pad}{tail}"
-    if any(len(line) > LINE_LENGTH or "\n" in line for line in lines):
+    if any(len(line) > LINE_LENGTH for item in lines for line in item.split("\n")):
         return one
     return exploded
 

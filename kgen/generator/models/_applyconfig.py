@@ -126,7 +126,8 @@ class _ApplyModule(_Module):
         return schema
 
     def list_entry(self, wire: str, schema: Any) -> str | None:
-        """``"wire": <ListType>`` of an array field that is not atomic, else ``None``."""
+        """``"wire": <ListType>`` of an array field that is not atomic, else ``None``; laid out
+        as an item of the exploded ``_lists`` (at eight spaces)."""
         resolved = self._resolved(schema)
         if not isinstance(resolved, dict) or resolved.get("type") != "array":
             return None
@@ -145,7 +146,9 @@ class _ApplyModule(_Module):
                 defaults.append(f"{naming.python_string(key)}: {literal}")
         keys = ", ".join(naming.python_string(k) for k in merge.keys)
         keys += "," if len(merge.keys) == 1 else ""
-        return f"{naming.python_string(wire)}: (({keys}), {{{', '.join(defaults)}}})"
+        pair = [f"({keys})", f"{{{', '.join(defaults)}}}"]
+        head = f"{naming.python_string(wire)}: ("
+        return bracket(8, head, pair, "),", "collection")[:-1]  # _lists adds the comma
 
     def render_class(self, definition: str) -> str:
         schema = self.api.schemas[definition]

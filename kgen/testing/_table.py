@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kgen import labels
 from kgen.testing._crds import PrinterColumn
 from kgen.testing._jsonpath import JSONPathError, evaluate
 from kgen.testing._partial import META_GROUP, as_partial
@@ -225,9 +226,23 @@ def _images_of(*path: str) -> Cell:
     return get
 
 
-def _selector(obj: JSON) -> str:
-    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "<none>"
+def _label_selector(*path: str) -> Cell:
+    """kube's ``FormatLabelSelector`` of the LabelSelector at ``path``: requirements sorted by
+    key (``k=v``, ``k in (a,b)``, ``k notin (a,b)``, ``k``, ``!k``), ``<none>`` when there is
+    none or it is empty, ``<error>`` when it does not convert."""
+    at = _path(*path)
+
+    def get(obj: JSON) -> str:
+        try:
+            text = str(labels.from_label_selector(at(obj)))
+        except (labels.SelectorError, AttributeError, TypeError):
+            return "<error>"
+        return text or "<none>"
+
+    return get
+
+
+_selector = _label_selector("spec", "selector")
 
 
 _TEMPLATE = ("spec", "template", "spec", "containers")
@@ -447,7 +462,9 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
         _age_column(),
         _Column("Containers", "string", _containers_of(*_CRON_TEMPLATE), 1),
         _Column("Images", "string", _images_of(*_CRON_TEMPLATE), 1),
-        _Column("Selector", "string", _selector, 1),
+        _Column(
+            "Selector", "string", _label_selector("spec", "jobTemplate", "spec", "selector"), 1
+        ),
     ],
     ("apps", "deployments"): [
         _Column("Ready", "string", _deploy_ready),

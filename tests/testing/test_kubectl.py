@@ -157,6 +157,51 @@ def test_create_get_and_output_formats(kubectl: Kubectl) -> None:
     assert 'deployments.apps "nope" not found' in missing.stderr
 
 
+REPLICASET = """
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: sel}
+spec:
+  replicas: 0
+  selector:
+    matchLabels: {app: sel}
+    matchExpressions:
+    - {key: tier, operator: In, values: [web, api]}
+    - {key: canary, operator: DoesNotExist}
+  template:
+    metadata:
+      labels: {app: sel, tier: web}
+    spec:
+      containers: [{name: c, image: busybox}]
+"""
+
+CRONJOB = """
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox}]
+"""
+
+
+def test_wide_selector_columns_are_kubes_formatted_label_selectors(kubectl: Kubectl) -> None:
+    kubectl.run("create", "-f", "-", stdin=REPLICASET)
+    kubectl.run("create", "-f", "-", stdin=CRONJOB)
+    rs = kubectl.run("get", "rs", "sel", "-o", "wide").stdout.splitlines()
+    assert rs[0].split()[-1] == "SELECTOR"
+    # requirements sorted by key, set values sorted, as metav1.FormatLabelSelector prints them
+    assert rs[1].endswith(" app=sel,!canary,tier in (api,web)")
+    cron = kubectl.run("get", "cronjob", "nightly", "-o", "wide").stdout.splitlines()
+    assert cron[0].split()[-1] == "SELECTOR"
+    assert cron[1].split()[-1] == "<none>"  # the job template's selector, unset here
+
+
 def test_client_side_apply(kubectl: Kubectl) -> None:
     cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: '1'\n"
     assert kubectl.run("apply", "-f", "-", stdin=cm).stdout.strip() == "configmap/applied created"

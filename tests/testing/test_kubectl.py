@@ -378,3 +378,39 @@ def test_kubectl_asks_for_a_table_and_gets_one(kubectl: Kubectl) -> None:
     assert '"kind":"ConfigMap"' in plain.stderr.replace('\\"', '"')
     assert plain.stdout.split()[:3] == ["NAME", "AGE", "printed"]  # kubectl's own printer
     assert kubectl.run("get", "cm", "printed", "-o", "name").stdout.strip() == "configmap/printed"
+
+
+def test_get_events_prints_kubes_event_columns(kubectl: Kubectl) -> None:
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "web.1"},
+        "involvedObject": {"kind": "Pod", "name": "web", "fieldPath": "spec.containers{c}"},
+        "reason": "BackOff",
+        "message": "Back-off restarting failed container  ",
+        "type": "Warning",
+        "source": {"component": "kubelet", "host": "node-1"},
+        "firstTimestamp": "2020-01-01T00:00:00Z",
+        "lastTimestamp": "2020-01-01T00:00:00Z",
+        "count": 4,
+    }
+    kubectl.run("create", "-f", "-", stdin=json.dumps(event))
+    table = kubectl.run("get", "events").stdout.splitlines()
+    assert table[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    row = table[1].split()
+    assert row[1:4] == ["Warning", "BackOff", "pod/web"]
+    assert table[1].endswith("Back-off restarting failed container")  # trimmed
+    wide = kubectl.run("get", "events", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[-7:] == [
+        "SUBOBJECT",
+        "SOURCE",
+        "MESSAGE",
+        "FIRST",
+        "SEEN",
+        "COUNT",
+        "NAME",
+    ]
+    assert wide[1].split()[-2:] == ["4", "web.1"]
+    assert wide[1].split()[0] == wide[1].split()[-3]  # last seen = first seen: one timestamp
+    assert "spec.containers{c}" in wide[1] and "kubelet, node-1" in wide[1]
+    assert kubectl.run("get", "events", "-o", "name").stdout.strip() == "event/web.1"

@@ -83,7 +83,8 @@ class FakeConnector(Connector):
     ) -> None:
         super().__init__(limit=limit, keepalive_timeout=keepalive_timeout)
         self._server = _Server(_Api(target))
-        self._serving: dict[threading.Thread, tuple[socket.socket, asyncio.Future[None]]] = {}
+        self._serving: dict[threading.Thread, asyncio.Future[None]] = {}
+        """Each connection thread and the future it sets when it has ended (loop thread only)."""
 
     @classmethod
     def factory(cls, target: Fake | Handler) -> ConnectorFactory:
@@ -95,11 +96,6 @@ class FakeConnector(Connector):
 
         return make
 
-    @property
-    def threads(self) -> int:
-        """How many connection threads are serving now."""
-        return sum(1 for thread in self._serving if thread.is_alive())
-
     async def _connect(
         self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
     ) -> ResponseHandler:
@@ -109,7 +105,7 @@ class FakeConnector(Connector):
         thread = threading.Thread(
             target=self._serve, args=(far, loop, ended), name="kgen-fake-connection", daemon=True
         )
-        self._serving[thread] = (far, ended)
+        self._serving[thread] = ended
         ended.add_done_callback(lambda _: self._serving.pop(thread, None))
         try:
             thread.start()
@@ -134,17 +130,15 @@ class FakeConnector(Connector):
                 loop.call_soon_threadsafe(_set, ended)
 
     async def close(self, *, abort_ssl: bool = False) -> None:
-        """Close the pool, abort every connection, and wait for every connection thread."""
+        """Close the pool, abort every connection, and wait (in the loop) until every
+        connection thread has seen its client go and ended."""
         await super().close(abort_ssl=abort_ssl)
-        self.abort_all()
-        for far, _ in list(self._serving.values()):
-            with contextlib.suppress(OSError):  # ends a thread reading the next request now
-                far.shutdown(socket.SHUT_RDWR)
+        self.abort_all()  # the client ends close in the next loop iteration: the threads see EOF
         serving = list(self._serving.items())
         if serving:
-            await asyncio.gather(*(ended for _, (_, ended) in serving))
+            await asyncio.gather(*(ended for _, ended in serving))
         for thread, _ in serving:
-            thread.join()
+            thread.join()  # it has set its future: at its very end
 
 
 def _set(ended: asyncio.Future[Any]) -> None:

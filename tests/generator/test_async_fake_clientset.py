@@ -127,6 +127,44 @@ def test_seeded_objects_and_selection() -> None:
             everywhere = await cs.databases_v1.postgres_clusters("").list()
             assert _names(everywhere.items) == ["z", "x", "y"]  # by namespace, then name
             assert (await cs.databases_v1.postgres_clusters("default").get("z")).metadata.name
+            # as client-go's tracker: three seeded objects leave the list at version "4"
+            assert everywhere.metadata.resource_version == "4"
+            assert [c.metadata.resource_version for c in everywhere.items] == ["4", "2", "3"]
+
+    run(main)
+
+
+@pytest.mark.usefixtures("example_package")
+def test_factory_namespace_and_tweak_reach_the_list_and_watch() -> None:
+    """The async factory's namespace and list-options tweak shape the informers' requests;
+    cluster-scoped resources ignore the namespace."""
+    from dataclasses import replace
+
+    from kgen_databases.aio.informers import AsyncSharedInformerFactory
+
+    from kgen.rest import ListOptions
+
+    def tweak(options: ListOptions) -> ListOptions:
+        return replace(options, label_selector="a=b")
+
+    async def main() -> None:
+        async with _fake(_cluster("x", "ns1", a="b"), _cluster("y", "ns1")) as cs:
+            factory = AsyncSharedInformerFactory(cs, 0.0, namespace="ns1", tweak_list_options=tweak)
+            async with factory:
+                clusters = factory.databases_v1.postgres_clusters()
+                clusters.informer()  # asking creates it; start() starts those created
+                factory.databases_v1.storage_profiles().informer()
+                factory.start()
+                assert all((await factory.wait_for_cache_sync(timeout=10)).values())
+                assert _names(clusters.lister().list()) == ["x"]
+            requests = {(a.verb, a.resource, a.namespace) for a in cs.actions}
+            assert {
+                ("list", "postgresclusters", "ns1"),
+                ("list", "storageprofiles", ""),
+            } <= requests
+            assert ("watch", "postgresclusters", "ns1") in requests
+            lists = [a for a in cs.actions if a.verb in ("list", "watch")]
+            assert all(a.query.get("labelSelector") == ["a=b"] for a in lists)
 
     run(main)
 

@@ -460,3 +460,41 @@ def test_the_async_fake_mirrors_the_sync_one(
         assert _check_docstring(sync, "new_simple_clientset") == _check_docstring(
             aio, "new_simple_async_clientset"
         )
+
+
+def test_any_async_clientset_reaches_a_fake_through_connector_factory(
+    example_package: Path, tmp_path: Path
+) -> None:
+    """The seam is the runtime's, not the fake clientset's: AsyncClientset.from_kubeconfig
+    with FakeConnector.factory(fake) talks to that fake (here one holding the package's
+    resources)."""
+    from kgen_databases.aio import AsyncClientset
+    from kgen_databases.fake import api_model
+
+    from kgen.testing import Fake
+    from kgen.testing.aio import FakeConnector
+
+    fake = Fake(api_model())
+    fake.tracker.add(_json(_cluster("a", "default")))
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "f", "cluster": {"server": Fake.url}}],
+                "users": [{"name": "u", "user": {"token": "t0ken"}}],
+                "contexts": [{"name": "f", "context": {"cluster": "f", "user": "u"}}],
+                "current-context": "f",
+            }
+        )
+    )
+
+    async def main() -> None:
+        connect = FakeConnector.factory(fake)
+        async with AsyncClientset.from_kubeconfig(str(kubeconfig), connector_factory=connect) as cs:
+            listed = await cs.databases_v1.postgres_clusters("default").list()
+            assert _names(listed.items) == ["a"]
+
+    run(main)
+    assert [(a.verb, a.namespace) for a in fake.actions] == [("list", "default")]

@@ -34,14 +34,21 @@ class AsyncClientsetBase:
         self._rest = AsyncRESTClient(config, connector_factory=connector_factory)
 
     @classmethod
-    def from_kubeconfig(cls, path: str | None = None, *, context: str | None = None) -> Self:
+    def from_kubeconfig(
+        cls,
+        path: str | None = None,
+        *,
+        context: str | None = None,
+        connector_factory: ConnectorFactory = Connector,
+    ) -> Self:
         """A clientset for the current (or the named) context of a kubeconfig."""
-        return cls(load_kubeconfig(path, context=context))
+        config = load_kubeconfig(path, context=context)
+        return cls(config, connector_factory=connector_factory)
 
     @classmethod
-    def in_cluster(cls) -> Self:
+    def in_cluster(cls, *, connector_factory: ConnectorFactory = Connector) -> Self:
         """A clientset for the API server of the pod this runs in (its service account)."""
-        return cls(in_cluster_config())
+        return cls(in_cluster_config(), connector_factory=connector_factory)
 
     @property
     def config(self) -> Config:

@@ -498,3 +498,42 @@ def test_any_async_clientset_reaches_a_fake_through_connector_factory(
 
     run(main)
     assert [(a.verb, a.namespace) for a in fake.actions] == [("list", "default")]
+
+
+def test_exec_logs_and_port_forward_through_the_async_fake(packages: tuple[Path, Any]) -> None:
+    """The fake's handler serves the pod streams too: logs over aiohttp, exec and a
+    port-forward over websockets on a socket the fake's connector hands out (its thread ends
+    with the session); every request is recorded."""
+    from kgen.streams import ExecResult
+    from tests.streams.conftest import echo
+    from tests.streams.shell import shell
+
+    aio_fake = importlib.import_module("k135.aio.fake")
+    core = importlib.import_module("k135.models.core_v1")
+    pod = core.Pod(
+        metadata=ObjectMeta(name="web", namespace="default"),
+        spec=core.PodSpec(containers=[core.Container(name="main", image="busybox")]),
+    )
+    cs = aio_fake.new_simple_async_clientset(pod)
+    cs.fake.handler.containers.on_exec(shell)
+    cs.fake.handler.containers.on_port(echo, pod="web", port=7)
+    log = cs.fake.handler.containers.log("default", "web", "main")
+    log.write("one\ntwo\n")
+    log.end()
+
+    async def main() -> tuple[ExecResult, str, bytes]:
+        async with cs:
+            pods = cs.core_v1.pods("default")
+            result = await pods.exec("web", ["sh", "-c", "echo out; cat; exit 3"], stdin=b"in\n")
+            whole = await pods.logs("web", tail_lines=1)
+            async with await pods.port_forward("web", 7) as connection:
+                await connection.write(b"hello\n")
+                echoed = await connection.readline()
+            return result, whole, echoed
+
+    assert run(main) == (ExecResult(b"out\nin\n", b"", 3), "two\n", b"HELLO\n")
+    assert [(a.verb, a.resource, a.subresource) for a in cs.actions] == [
+        ("get", "pods", "exec"),
+        ("get", "pods", "log"),
+        ("get", "pods", "portforward"),
+    ]

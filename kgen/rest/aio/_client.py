@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import socket
 import ssl
 import time
 import urllib.request
@@ -142,6 +143,13 @@ class AsyncRESTClient(RequestVerbs[AsyncRequest]):
         if self._credentials.provider is not None:
             return await asyncio.to_thread(build)
         return build()
+
+    def upgrade_socket(self) -> socket.socket | None:
+        """A socket to the server from this client's connector for a WebSocket upgrade, or
+        ``None`` (the usual case: the caller connects over TCP). Only a connector that serves
+        in-process (:class:`kgen.testing.aio.FakeConnector`) returns one; the caller owns it."""
+        self._session_now()
+        return self._connector.upgrade_socket() if self._connector is not None else None
 
     # -- used by AsyncRequest (same package) --------------------------------------------------
 

@@ -12,6 +12,7 @@ socket closes now and the server sees it go.
 from __future__ import annotations
 
 import asyncio
+import socket
 import weakref
 from typing import TYPE_CHECKING, Protocol
 
@@ -56,6 +57,12 @@ class Connector(aiohttp.TCPConnector):
         that connects elsewhere (kgen.testing.aio's in-process fake) overrides this; the
         connection it returns is tracked and aborted as any other."""
         return await super()._create_connection(req, traces, timeout)
+
+    def upgrade_socket(self) -> socket.socket | None:
+        """A socket connected to the server for a connection aiohttp does not make (the
+        WebSocket of an exec, attach or port-forward), or ``None``, as here: the caller
+        connects over TCP itself. A socket returned is the caller's to close."""
+        return None
 
     def abort_all(self) -> None:
         """Abort every connection that is still open."""

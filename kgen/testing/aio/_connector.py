@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import socket
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,8 @@ class FakeConnector(Connector):
         self._server = _Server(_Api(target))
         self._serving: dict[threading.Thread, asyncio.Future[None]] = {}
         """Each connection thread and the future it sets when it has ended (loop thread only)."""
+        self._handed: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        """The sockets :meth:`upgrade_socket` handed out."""
 
     @classmethod
     def factory(cls, target: Fake | Handler) -> ConnectorFactory:
@@ -100,6 +103,24 @@ class FakeConnector(Connector):
         self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
     ) -> ResponseHandler:
         loop = asyncio.get_running_loop()
+        near = self._pair(loop)
+        try:
+            _, protocol = await loop.create_connection(self._factory, sock=near)
+        except BaseException:
+            near.close()  # the serving thread sees the end and stops
+            raise
+        return protocol
+
+    def upgrade_socket(self) -> socket.socket:
+        """The client's end of a new connection to the target, for a WebSocket aiohttp does
+        not make (exec, attach, port-forward through ``websockets``): the caller owns and
+        closes it; :meth:`close` shuts down any still open, so their threads end too."""
+        near = self._pair(asyncio.get_running_loop())
+        self._handed.add(near)
+        return near
+
+    def _pair(self, loop: asyncio.AbstractEventLoop) -> socket.socket:
+        """A socket pair whose far end a new thread serves; returns the near end."""
         near, far = socket.socketpair()
         ended: asyncio.Future[None] = loop.create_future()
         thread = threading.Thread(
@@ -107,15 +128,8 @@ class FakeConnector(Connector):
         )
         self._serving[thread] = ended
         ended.add_done_callback(lambda _: self._serving.pop(thread, None))
-        try:
-            thread.start()
-            _, protocol = await loop.create_connection(self._factory, sock=near)
-        except BaseException:
-            near.close()
-            with contextlib.suppress(OSError):
-                far.shutdown(socket.SHUT_RDWR)
-            raise
-        return protocol
+        thread.start()
+        return near
 
     def _serve(
         self, far: socket.socket, loop: asyncio.AbstractEventLoop, ended: asyncio.Future[None]
@@ -134,6 +148,9 @@ class FakeConnector(Connector):
         connection thread has seen its client go and ended."""
         await super().close(abort_ssl=abort_ssl)
         self.abort_all()  # the client ends close in the next loop iteration: the threads see EOF
+        for near in list(self._handed):
+            with contextlib.suppress(OSError):  # already closed by its owner
+                near.shutdown(socket.SHUT_RDWR)
         serving = list(self._serving.items())
         if serving:
             await asyncio.gather(*(ended for _, ended in serving))

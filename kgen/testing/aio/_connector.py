@@ -7,13 +7,15 @@ event loop as an ordinary socket transport, the other end is served by a thread 
 the HTTP/1.1 request handler of :class:`~kgen.testing.APIServer` (the same parsing, chunked
 watch streams, half-open faults, closing rules). So the whole async client path above the socket
 runs unchanged: :class:`~kgen.rest.aio.AsyncRESTClient`'s requests, retries, watches, errors and
-aborts, the typed clients and informers on top of it.
+aborts, the typed clients and informers on top of it. Exec, attach and port-forward, which
+``websockets`` opens, get their connection from :meth:`FakeConnector.upgrade_socket` (through
+``AsyncRESTClient.upgrade_socket``), served the same way.
 
 Lifetime: a connection's thread ends when the client closes (or aborts) its end, at the latest
 one watch poll (0.2 s) later for a thread streaming a watch. :meth:`FakeConnector.close`
-(called by the session's close, so by ``AsyncRESTClient.close``) aborts every connection, shuts
-the serving ends down and waits, without blocking the loop, until every thread it started has
-ended: nothing outlives the client.
+(called by the session's close, so by ``AsyncRESTClient.close``) aborts every connection (shuts
+down the upgrade sockets still open) and waits, without blocking the loop, until every thread it
+started has ended: nothing outlives the client.
 
 Threads: reactors and the handler run on the connection threads, never on the event loop
 thread; a reactor must not touch the loop's objects. Use the connector from one event loop.

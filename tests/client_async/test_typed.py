@@ -195,7 +195,8 @@ def test_pod_streams_exec_logs_and_port_forward(server: APIServer, config: Confi
             assert isinstance(stream, AsyncLogStream)
             async with stream:
                 lines = [line async for line in stream]
-            async with await pods.port_forward(name, 7) as connection:
+            forward = await pods.port_forward(name)
+            async with await forward.connect(7) as connection:
                 await connection.write(b"hello\n")
                 echoed = await connection.readline()
             with pytest.raises(ValueError, match="non-empty sequence"):

@@ -74,7 +74,7 @@ class PortStream:
         self._connection = connection
         self._description = description
         self._port = OnePort(port)
-        self._pending = b""
+        self._pending = memoryview(b"")  # the data of the last message, read from _offset
         self._offset = 0
         self._timeout: float | None = None
         self._ended = False
@@ -98,18 +98,29 @@ class PortStream:
         """Up to ``bufsize`` bytes, as soon as some have arrived; ``b""`` once the pod's side
         has ended. Raises ``TimeoutError`` past the timeout, :class:`PortForwardError` for a
         failure the server reported, :class:`StreamError` when the connection drops."""
+        return bytes(self.recv_view(bufsize))
+
+    def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
+        """As ``socket.recv_into``: up to ``nbytes`` (``0``: the buffer's size) bytes written
+        into ``buffer`` (copied once, from the message); how many. Errors as :meth:`recv`."""
+        target = memoryview(buffer).cast("B")
+        data = self.recv_view(nbytes or len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def recv_view(self, bufsize: int = CHUNK) -> memoryview:
+        """As :meth:`recv`, without copying: a read-only view of up to ``bufsize`` bytes of the
+        message that carried them (empty once the pod's side has ended)."""
         deadline = None if self._timeout is None else time.monotonic() + self._timeout
         while self._offset >= len(self._pending):
             if self._port.error is not None:
                 raise PortForwardError(self.port, f"{self._description}: {self._port.error}")
             if self._ended:
-                return b""
+                return memoryview(b"")
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             self._receive(left)
         start = self._offset
         self._offset = min(len(self._pending), start + bufsize)
-        if start == 0 and self._offset == len(self._pending):
-            return self._pending  # the whole message: no copy
         return self._pending[start : self._offset]
 
     def _receive(self, timeout: float | None) -> None:
@@ -193,9 +204,7 @@ class _Reader(io.RawIOBase):
             self._stream._file_closed()
 
     def readinto(self, buffer: Any) -> int:
-        data = self._stream.recv(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        return self._stream.recv_into(buffer)
 
 
 def open_port_forward(
@@ -361,8 +370,8 @@ class PortForwarder:
         )
         upstream.start()
         try:
-            while data := stream.recv(CHUNK):
-                local.sendall(data)
+            while data := stream.recv_view(CHUNK):
+                local.sendall(data)  # from the message itself: no copy
         except StreamError as err:
             self._record(err, local)
         except OSError:

@@ -430,7 +430,7 @@ class _Forward:
             with contextlib.suppress(ConnectionClosed):
                 self._send_error((text + self._error).encode())
 
-    def deliver(self, data: bytes) -> None:
+    def deliver(self, data: bytes | memoryview) -> None:
         """Write what the client sent to the pod's side (dropped once that side is gone)."""
         if self._sock is not None:
             with contextlib.suppress(OSError):

@@ -83,6 +83,22 @@ def test_in_process_stream_serves_http_client(
     conn.close()
 
 
+def test_recv_into_and_recv_view(server: APIServer, pods: Pods, make_pod: MakePod) -> None:
+    """Socket-like reads into a caller's buffer (``nbytes`` honoured) and views of the message
+    itself, continuing where the last read stopped."""
+    name = make_pod()
+    server.containers.on_port(echo, pod=name, port=7)
+    with pods.port_forward(name).connect(7) as stream:
+        stream.sendall(b"hello world")
+        buffer = bytearray(8)
+        assert stream.recv_into(buffer, 3) == 3 and buffer[:3] == b"HEL"
+        assert stream.recv_into(memoryview(buffer)[3:]) == 5 and buffer == b"HELLO WO"
+        view = stream.recv_view(100)
+        assert isinstance(view, memoryview) and view == b"RLD"
+        stream.sendall(b"x")
+        assert stream.recv(100) == b"X"
+
+
 def test_two_ports_at_once(server: APIServer, pods: Pods, make_pod: MakePod) -> None:
     """Two listeners of one forwarder reach two ports of the pod, each its own handler."""
 

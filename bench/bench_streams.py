@@ -20,7 +20,8 @@ on each connection to port 80 of the pod, read to its end by:
 * ``kgen listener``: a TCP client of a ``PortForwarder``'s local listener (kubectl's shape:
   one more copy, through the loopback socket);
 * ``websockets (bare)``: the same port-forward WebSocket read by ``websockets``' sync client
-  in a counting loop, no kgen session: the ceiling of a client on that library;
+  in a counting loop (reading 1 MiB per system call, as kgen's), no kgen session: the ceiling
+  of a client on that library;
 * ``server alone``: the upgraded connection's bytes counted as they come, frames not parsed
   (a handshake by hand, then ``recv_into`` one buffer): what the test server can send, the
   ceiling of any client;
@@ -182,7 +183,10 @@ def _port_forward_cases(
 
 
 def _bare_port_forward_case(server: APIServer) -> Case:
-    from websockets.sync.client import connect
+    from websockets.sync.client import ClientConnection, connect
+
+    class Connection(ClientConnection):
+        recv_bufsize = 1 << 20  # as kgen's (the library's default is 64 KiB)
 
     url = "ws" + server.url[len("http") :] + "/api/v1/namespaces/default/pods/bench/portforward"
 
@@ -194,6 +198,7 @@ def _bare_port_forward_case(server: APIServer) -> Case:
             subprotocols=["v4.channel.k8s.io"],  # type: ignore[list-item]
             compression=None,
             max_size=None,
+            create_connection=Connection,
         ) as ws:
             for frame in ws:
                 if frame[0] == 0:

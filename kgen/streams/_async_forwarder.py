@@ -12,7 +12,6 @@ client's bytes are sent before more are read from it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -123,7 +122,10 @@ class AsyncPortForwarder:
     async def _forward(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, remote: int
     ) -> None:
-        """Serve one accepted connection: open its WebSocket, copy both ways, clean up."""
+        """Serve one accepted connection: open its WebSocket, copy both ways, clean up. The
+        local connection is closed after what is written to it has gone; when the forwarder
+        closes (this task cancelled), it is dropped at once, unsent bytes and all."""
+        dropped = False
         try:
             try:
                 stream = await self.connect(remote)
@@ -143,10 +145,11 @@ class AsyncPortForwarder:
                 finally:
                     upstream.cancel()
                     await asyncio.gather(upstream, return_exceptions=True)
+        except asyncio.CancelledError:
+            dropped = True
+            raise
         finally:
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
+            await _close(writer, dropped)
 
     def _record(self, failure: Exception, writer: asyncio.StreamWriter) -> None:
         host, number = (writer.get_extra_info("sockname") or ("?", "?"))[:2]
@@ -175,6 +178,21 @@ class AsyncPortForwarder:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
+
+
+async def _close(writer: asyncio.StreamWriter, drop: bool) -> None:
+    """Close the local connection: at once with ``drop``, else once its buffer has gone (a
+    cancelled wait drops it then: a client that reads nothing holds no task)."""
+    if drop:
+        writer.transport.abort()
+    writer.close()
+    try:
+        await writer.wait_closed()
+    except OSError:
+        pass
+    except asyncio.CancelledError:
+        writer.transport.abort()
+        raise
 
 
 async def _upstream(reader: asyncio.StreamReader, stream: AsyncPortStream) -> None:

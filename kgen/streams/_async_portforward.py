@@ -18,7 +18,6 @@ tells the server to wait. (The reader signals this through the transport it is g
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
 from websockets.asyncio.client import ClientConnection
@@ -158,10 +157,17 @@ class AsyncPortStream:
 
     async def close(self) -> None:
         """End the connection (the pod's side sees it end) and wait for the reading and
-        keep-alive tasks; idempotent."""
-        await self._connection.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
+        keep-alive tasks; idempotent. What was received and not read is dropped. A stream
+        held back by its full buffer drops its TCP connection instead of the WebSocket's
+        closing handshake: ``websockets`` reads nothing more while its own queue is full, so
+        the server's answer to a close would not be seen before the close timeout (10 s)."""
+        if not self._flow.is_reading():
+            self._connection.transport.abort()
+        try:
+            await self._connection.close()
+        finally:  # cancelled or not, the reading task goes
+            self._pump.cancel()
+        await asyncio.gather(self._pump, return_exceptions=True)
         if self._keepalive is not None:
             await asyncio.gather(self._keepalive, return_exceptions=True)
 

@@ -307,3 +307,49 @@ def test_a_reader_that_does_not_read_holds_the_pod_back(
             assert digest.hexdigest() == expected
 
     _with_pods(server, body)
+
+
+def test_closing_while_held_back_ends_at_once(server: APIServer, make_pod: MakePod) -> None:
+    """A stream whose reader has stopped reading the WebSocket (its buffer full) and a
+    forwarder whose local client reads nothing still close at once, and the pod's handler
+    sees its connection end."""
+    block = b"x" * 65536
+    ended = threading.Semaphore(0)
+    sent = {"bytes": 0}
+
+    def flood(connection: PortConnection) -> None:
+        try:
+            while True:
+                connection.socket.sendall(block)
+                sent["bytes"] += len(block)
+        except OSError:
+            ended.release()
+
+    async def held_back() -> None:
+        seen = -1
+        async with asyncio.timeout(30):
+            while sent["bytes"] != seen:
+                seen = sent["bytes"]
+                await asyncio.sleep(0.3)
+
+    name = make_pod()
+    server.containers.on_port(flood, pod=name, port=80)
+
+    async def body(pods: AsyncPods) -> None:
+        forward = await pods.port_forward(name, [":80"])
+        stream = await forward.connect(80)
+        assert await stream.readexactly(1) == b"x"
+        await held_back()
+        async with asyncio.timeout(10):
+            await stream.close()
+        async with forward:
+            reader, writer = await asyncio.open_connection("127.0.0.1", forward.local_port(80))
+            assert await reader.readexactly(1) == b"x"
+            await held_back()
+            async with asyncio.timeout(10):
+                await forward.close()
+            writer.close()
+            await writer.wait_closed()
+
+    _with_pods(server, body)
+    assert ended.acquire(timeout=10) and ended.acquire(timeout=10)

@@ -526,7 +526,10 @@ def test_exec_logs_and_port_forward_through_the_async_fake(packages: tuple[Path,
             pods = cs.core_v1.pods("default")
             result = await pods.exec("web", ["sh", "-c", "echo out; cat; exit 3"], stdin=b"in\n")
             whole = await pods.logs("web", tail_lines=1)
-            async with await pods.port_forward("web", 7) as connection:
+            async with (
+                await pods.port_forward("web") as forwarder,
+                await forwarder.connect(7) as connection,
+            ):
                 await connection.write(b"hello\n")
                 echoed = await connection.readline()
             return result, whole, echoed
@@ -535,5 +538,6 @@ def test_exec_logs_and_port_forward_through_the_async_fake(packages: tuple[Path,
     assert [(a.verb, a.resource, a.subresource) for a in cs.actions] == [
         ("get", "pods", "exec"),
         ("get", "pods", "log"),
+        ("get", "pods", ""),  # port_forward reads the pod first, as kubectl does
         ("get", "pods", "portforward"),
     ]

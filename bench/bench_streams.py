@@ -15,8 +15,16 @@ Port-forward throughput, in the same run: a port handler sends ``--pf-mb`` MiB (
 on each connection to port 80 of the pod, read to its end by:
 
 * ``kgen connect()``: an in-process :class:`kgen.streams.PortStream`;
+* ``kgen async connect()``: an :class:`kgen.streams.AsyncPortStream` (its own event loop per
+  rep, the bounded reader of its back-pressure);
 * ``kgen listener``: a TCP client of a ``PortForwarder``'s local listener (kubectl's shape:
   one more copy, through the loopback socket);
+* ``websockets (bare)``: the same port-forward WebSocket read by ``websockets``' sync client
+  in a counting loop (reading 1 MiB per system call, as kgen's), no kgen session: the ceiling
+  of a client on that library;
+* ``server alone``: the upgraded connection's bytes counted as they come, frames not parsed
+  (a handshake by hand, then ``recv_into`` one buffer): what the test server can send, the
+  ceiling of any client;
 * ``official portforward()``: the official client's ``kubernetes.stream.portforward`` socket;
 * ``kubectl port-forward``: a TCP client of ``kubectl port-forward bench :80`` (the ``kubectl``
   on PATH, 1.31 or later: SPDY tunnelled in a WebSocket, the test server's other protocol),
@@ -28,6 +36,7 @@ on each connection to port 80 of the pod, read to its end by:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -83,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
                     connection.socket.sendall(CHUNK)
 
             server.containers.on_port(send, pod="bench", port=80)
-            forward_cases = _port_forward_cases(server, pods, Path(".bench-results"))
+            forward_cases = _port_forward_cases(server, pods, Path(".bench-results"), pf_total)
             for label, binary in _KUBECTLS:
                 forward_cases += stack.enter_context(
                     _kubectl_case(server, pods, Path(".bench-results"), label, binary)
@@ -105,7 +114,10 @@ def _report(cases: list[Case], baseline: str, total: int) -> None:
 
 
 def _port_forward_cases(
-    server: APIServer, pods: ResourceClient[dict[str, Any], dict[str, Any]], folder: Path
+    server: APIServer,
+    pods: ResourceClient[dict[str, Any], dict[str, Any]],
+    folder: Path,
+    pf_total: int,
 ) -> list[Case]:
     import socket
 
@@ -126,7 +138,25 @@ def _port_forward_cases(
                 received += len(data)
         return received
 
-    cases = [Case("kgen connect()", connect), Case("kgen listener", listener)]
+    async def read_async() -> int:
+        from kgen.rest.aio import AsyncRESTClient
+        from kgen.streams import open_async_port_forward
+
+        received = 0
+        async with AsyncRESTClient(pods.rest_client.config) as rest:
+            request = rest.get().abs_path("/api/v1/namespaces/default/pods/bench/portforward")
+            async with await open_async_port_forward(request, 80) as stream:
+                while data := await stream.read(1 << 20):
+                    received += len(data)
+        return received
+
+    cases = [
+        Case("kgen connect()", connect),
+        Case("kgen async connect()", lambda: asyncio.run(read_async())),
+        Case("kgen listener", listener),
+        _bare_port_forward_case(server),
+        _server_alone_case(server, pf_total),
+    ]
     try:
         import kubernetes
         from kubernetes.stream import portforward
@@ -150,6 +180,60 @@ def _port_forward_cases(
         return received
 
     return [*cases, Case("official portforward()", official)]
+
+
+def _bare_port_forward_case(server: APIServer) -> Case:
+    from websockets.sync.client import ClientConnection, connect
+
+    class Connection(ClientConnection):
+        recv_bufsize = 1 << 20  # as kgen's (the library's default is 64 KiB)
+
+    url = "ws" + server.url[len("http") :] + "/api/v1/namespaces/default/pods/bench/portforward"
+
+    def run() -> int:
+        received = 0
+        with connect(
+            url + "?ports=80",
+            additional_headers={"Authorization": f"Bearer {server.token}"},
+            subprotocols=["v4.channel.k8s.io"],  # type: ignore[list-item]
+            compression=None,
+            max_size=None,
+            create_connection=Connection,
+        ) as ws:
+            for frame in ws:
+                if frame[0] == 0:
+                    received += len(frame) - 1
+        return received - 2  # the data channel's opening port number
+
+    return Case("websockets (bare)", run)
+
+
+def _server_alone_case(server: APIServer, total: int) -> Case:
+    import socket
+
+    host, port = server.url[len("http://") :].rsplit(":", 1)
+    request = (
+        "GET /api/v1/namespaces/default/pods/bench/portforward?ports=80 HTTP/1.1\r\n"
+        f"Host: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Protocol: v4.channel.k8s.io\r\nAuthorization: Bearer {server.token}"
+        "\r\n\r\n"
+    ).encode()
+
+    def run() -> int:
+        # every byte after the request counts (the 101 response and the frame headers are
+        # under 0.01 % of it); stops once the payload's worth has come
+        buffer = memoryview(bytearray(1 << 20))
+        received = 0
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(request)
+            while received < total and (count := sock.recv_into(buffer)):
+                received += count
+        if received < total:
+            raise RuntimeError(f"the server sent {received} bytes, not {total}")
+        return received
+
+    return Case("server alone (bytes counted, not parsed)", run)
 
 
 def _websockets_case(url: str, token: str) -> Case:

@@ -72,9 +72,12 @@ class Twin:
         request = Request(
             "GET", path, {k: [v] for k, v in query.items()}, {"accept": accept} if accept else {}
         )
-        with self.server.tracker.store.lock:
-            ours, theirs = self.cached.handle(request), self.reference.handle(request)
-            mine, other = _content(ours, frames), _content(theirs, frames)
+        for _ in range(3):  # a Table's AGE column is wall-clock text: it may tick in between
+            with self.server.tracker.store.lock:
+                ours, theirs = self.cached.handle(request), self.reference.handle(request)
+                mine, other = _content(ours, frames), _content(theirs, frames)
+            if mine == other or "as=Table" not in accept:
+                break
         assert ours.status == theirs.status, (path, query, accept, ours.body)
         assert ours.headers == theirs.headers, (path, query, accept)
         assert mine == other, (path, query, accept)

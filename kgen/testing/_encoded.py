@@ -6,7 +6,8 @@ keeps the bytes, and every later watcher and LIST served from the cache writes t
 instead of encoding the object again. :class:`EncodedObjects` is the same idea over
 :class:`~kgen.testing._store.Store`: a LIST of 10,000 unchanged pods joins 10,000 cached
 bodies instead of encoding 65 MB of JSON, and a GET or a watch event of an unchanged object
-writes its cached body.
+writes its cached body. The same holds for protobuf: an object's ``encode_object`` bytes (GET,
+watch frames) and a list item's message (LIST), each cached in its own format.
 
 Exactness. The bytes are those :class:`msgspec.json.Encoder` makes of the object, and a body
 assembled from them is the one encoding the whole answer would make (``msgspec.Raw`` splices
@@ -38,6 +39,7 @@ from typing import Any
 
 import msgspec
 
+from kgen.testing._protoencode import encode_message, encode_object, encode_watch_event
 from kgen.testing._store import Event, ResourceKey, Store
 
 __all__ = ["EncodedObjects", "StaleBodyError"]
@@ -60,7 +62,9 @@ class EncodedObjects:
     (default: from ``KGEN_TESTING_CHECK_ENCODED``) re-encodes every cached body it serves.
     """
 
-    FORMATS = ("json", "protobuf")
+    FORMATS = ("json", "protobuf", "protobuf-item")
+    """JSON; protobuf (:func:`~kgen.testing._protoencode.encode_object`: the ``k8s\\x00``
+    envelope, for GET and watch); a list item's bare protobuf message (for LIST)."""
 
     def __init__(self, store: Store, *, check: bool | None = None) -> None:
         self._store = store
@@ -129,3 +133,24 @@ class EncodedObjects:
         if event.get("type") in ("ADDED", "MODIFIED", "DELETED") and isinstance(obj, dict):
             return _json({**event, "object": msgspec.Raw(self.json(resource, obj))}) + b"\n"
         return _json(event) + b"\n"
+
+    def protobuf_answer(self, resource: ResourceKey, list_kind: str, answer: JSON) -> bytes:
+        """:func:`~kgen.testing._protoencode.encode_object` of ``answer`` (the caller checks
+        it is encodable), with cached items for a ``list_kind`` list, cached whole for an
+        object of ``resource``."""
+        if answer.get("kind") != list_kind:
+            return self.body("protobuf", resource, answer, encode_object)
+
+        def item(message: str, one: JSON, where: str) -> bytes:
+            return self.body(
+                "protobuf-item", resource, one, lambda o: encode_message(message, o, where)
+            )
+
+        return encode_object(answer, item)
+
+    def protobuf_event(self, resource: ResourceKey, event: JSON) -> bytes:
+        """One watch event as a protobuf frame (its object from the cache)."""
+        obj = event.get("object")
+        if event.get("type") in ("ADDED", "MODIFIED", "DELETED") and isinstance(obj, dict):
+            return encode_watch_event(event, self.body("protobuf", resource, obj, encode_object))
+        return encode_watch_event(event)

@@ -76,6 +76,8 @@ class Output:
         bytes, :mod:`kgen.testing._encoded`)."""
         body = self.render(info, obj)
         if self.media_type == PROTOBUF and encodable(body):
+            if encoded is not None and body is obj:
+                return PROTOBUF, encoded.protobuf_answer(info.key, info.list_kind, body)
             return PROTOBUF, encode_object(body)
         if encoded is not None and body is obj:
             return _JSON, encoded.json_answer(info.key, info.list_kind, body)
@@ -93,6 +95,8 @@ class Output:
         JSON line (with ``encoded``, its object written from its cached body)."""
         converted = self.event(info, event)
         if self.media_type == PROTOBUF:
+            if encoded is not None and converted is event:
+                return encoded.protobuf_event(info.key, event)
             return encode_watch_event(converted)
         if encoded is not None and converted is event:
             return encoded.json_event(info.key, event)

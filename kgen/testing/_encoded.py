@@ -16,9 +16,11 @@ object the store currently holds under its key, and it is used only for that ver
 (identity, ``is``): stored objects are never mutated (the store's contract), so a write, which
 stores a new object, makes the entry unusable at once, and the store's listener drops the
 entry of the object every committed event replaces or deletes (write, delete, status,
-finalizer removal, controllers' writes alike). Objects that are not the stored ones (a CRD object converted to the requested
-version, an older revision read through a continue token, a Status, a bookmark) are encoded
-as before and not kept. Compaction changes no object and so needs no invalidation.
+finalizer removal, controllers' writes alike). Objects that are not the stored ones (a CRD
+object converted to the requested version, an older revision read through a continue token,
+a Status, a bookmark) are encoded as before and not kept. Compaction changes no object and so
+needs no invalidation. Table and PartialObjectMetadata answers are made per request, as
+before (they are new objects, built from the stored ones).
 
 Checking: with ``check=True`` (or the environment variable ``KGEN_TESTING_CHECK_ENCODED`` set
 to ``1``, as kgen's own test suite sets it) every cached body is encoded again when it is

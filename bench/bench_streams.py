@@ -14,7 +14,8 @@ counts the bytes it received. Cases, in one process, round-robin:
 Port-forward throughput, in the same run: a port handler sends ``--pf-mb`` MiB (256 KiB writes)
 on each connection to port 80 of the pod, read to its end by:
 
-* ``kgen connect()``: an in-process :class:`kgen.streams.PortStream`;
+* ``kgen connect()``: an in-process :class:`kgen.streams.PortStream`, read with ``recv``
+  (a new ``bytes`` per read) and, as a second case, with ``recv_into`` one buffer;
 * ``kgen async connect()``: an :class:`kgen.streams.AsyncPortStream` (its own event loop per
   rep, the bounded reader of its back-pressure);
 * ``kgen listener``: a TCP client of a ``PortForwarder``'s local listener (kubectl's shape:
@@ -25,7 +26,8 @@ on each connection to port 80 of the pod, read to its end by:
 * ``server alone``: the upgraded connection's bytes counted as they come, frames not parsed
   (a handshake by hand, then ``recv_into`` one buffer): what the test server can send, the
   ceiling of any client;
-* ``official portforward()``: the official client's ``kubernetes.stream.portforward`` socket;
+* ``official portforward()``: the official client's ``kubernetes.stream.portforward`` socket
+  (the baseline of the ratios), read with ``recv`` and, as a second case, ``recv_into``;
 * ``kubectl port-forward``: a TCP client of ``kubectl port-forward bench :80`` (the ``kubectl``
   on PATH, 1.31 or later: SPDY tunnelled in a WebSocket, the test server's other protocol),
   started once before the reps;
@@ -292,6 +294,15 @@ def _port_forward_cases(
                 received += len(data)
         return received
 
+    buffer = bytearray(1 << 20)
+
+    def connect_into() -> int:
+        received = 0
+        with pods.port_forward("bench").connect(80) as stream:
+            while count := stream.recv_into(buffer):
+                received += count
+        return received
+
     def listener() -> int:
         received = 0
         with (
@@ -316,6 +327,7 @@ def _port_forward_cases(
 
     cases = [
         Case("kgen connect()", connect),
+        Case("kgen connect(), recv_into", connect_into),
         Case("kgen async connect()", lambda: asyncio.run(read_async())),
         Case("kgen listener", listener),
         _bare_port_forward_case(url, token),
@@ -340,7 +352,22 @@ def _port_forward_cases(
         forward.close()
         return received
 
-    return [*cases, Case("official portforward()", official)]
+    def official_into() -> int:
+        forward = portforward(
+            core.connect_get_namespaced_pod_portforward, "bench", "default", ports="80"
+        )
+        sock = forward.socket(80)
+        received = 0
+        while count := sock.recv_into(buffer):
+            received += count
+        forward.close()
+        return received
+
+    return [
+        *cases,
+        Case("official portforward()", official),
+        Case("official portforward(), recv_into", official_into),
+    ]
 
 
 def _bare_port_forward_case(server_url: str, token: str) -> Case:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from kgen.streams._async_portforward import AsyncPortStream, open_async_port_forward
-from kgen.streams._forwarding import ForwardedPort, Listeners
+from kgen.streams._forwarding import Listeners, ListenerViews
 from kgen.streams._portforward import CHUNK
 from kgen.streams._websocket import StreamError
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncPortForwarder"]
 
 
-class AsyncPortForwarder:
+class AsyncPortForwarder(ListenerViews):
     """Local listeners forwarding to a pod's ports, as ``kubectl port-forward`` runs them, and
     in-process connections (:meth:`connect`), for one event loop.
 
@@ -65,20 +65,6 @@ class AsyncPortForwarder:
             open_timeout=self._open_timeout,
             description=self._description,
         )
-
-    @property
-    def ports(self) -> list[ForwardedPort]:
-        """The listeners, in the order of ``ports`` (empty before :meth:`start`)."""
-        return self._listening.ports
-
-    def local_port(self, remote_port: int) -> int:
-        """The local port of the first listener forwarding to ``remote_port``."""
-        return self._listening.local_port(remote_port)
-
-    @property
-    def errors(self) -> list[Exception]:
-        """The failures of forwarded connections so far (:attr:`Listeners.errors`)."""
-        return self._listening.errors
 
     async def start(self) -> AsyncPortForwarder:
         """Listen on every local port; returns self. ``OSError`` when a local port cannot be

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["ForwardedPort", "Listeners", "parse_port_spec"]
+__all__ = ["ForwardedPort", "ListenerViews", "Listeners", "parse_port_spec"]
 
 _log = logging.getLogger("kgen.streams")
 
@@ -94,3 +94,24 @@ class Listeners:
         _log.warning("port-forward of a connection to %s failed: %s", local, failure)
         with self._lock:
             self._errors.append(failure)
+
+
+class ListenerViews:
+    """What a forwarder tells about its listeners (shared by the thread and asyncio
+    forwarders): read from ``self._listening``, which the forwarder owns."""
+
+    _listening: Listeners
+
+    @property
+    def ports(self) -> list[ForwardedPort]:
+        """The listeners, in the order of ``ports`` (empty before :meth:`start`)."""
+        return self._listening.ports
+
+    def local_port(self, remote_port: int) -> int:
+        """The local port of the first listener forwarding to ``remote_port``."""
+        return self._listening.local_port(remote_port)
+
+    @property
+    def errors(self) -> list[Exception]:
+        """The failures of forwarded connections so far (:attr:`Listeners.errors`)."""
+        return self._listening.errors

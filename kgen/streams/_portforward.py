@@ -31,7 +31,7 @@ from websockets.sync.client import ClientConnection
 
 from kgen.rest import Request
 from kgen.streams._channel import FramingError
-from kgen.streams._forwarding import ForwardedPort, Listeners, parse_port_spec
+from kgen.streams._forwarding import ForwardedPort, Listeners, ListenerViews, parse_port_spec
 from kgen.streams._portforward_channel import PROTOCOL, OnePort, check_port
 from kgen.streams._websocket import StreamError, open_websocket
 
@@ -229,7 +229,7 @@ def open_port_forward(
     return PortStream(connection, port, f"{where} port {port}")
 
 
-class PortForwarder:
+class PortForwarder(ListenerViews):
     """Local listeners forwarding to a pod's ports, as ``kubectl port-forward`` runs them, and
     in-process connections (:meth:`connect`).
 
@@ -277,20 +277,6 @@ class PortForwarder:
         )
 
     # -- listening ---------------------------------------------------------------------------
-
-    @property
-    def ports(self) -> list[ForwardedPort]:
-        """The listeners, in the order of ``ports`` (empty before :meth:`start`)."""
-        return self._listening.ports
-
-    def local_port(self, remote_port: int) -> int:
-        """The local port of the first listener forwarding to ``remote_port``."""
-        return self._listening.local_port(remote_port)
-
-    @property
-    def errors(self) -> list[Exception]:
-        """The failures of forwarded connections so far (:attr:`Listeners.errors`)."""
-        return self._listening.errors
 
     def start(self) -> PortForwarder:
         """Listen on every local port and start accepting; returns self. ``OSError`` when a

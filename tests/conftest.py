@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("KGEN_TESTING_CHECK_ENCODED", "1")
+"""Every APIServer of the suite re-encodes each cached body it serves and fails the request if
+a stored object was mutated after it was cached (kgen.testing._encoded)."""
 
 
 def find_specs_dir() -> Path | None:

@@ -3,8 +3,12 @@
 A cache of pods holds the same values many times over (namespaces, label values, images,
 ``"True"``, ``"v1"``, condition types, managers): each decoded object has its own copies.
 :func:`intern_strings` replaces every string of a decoded kgen model by the one
-:func:`sys.intern` keeps, so equal strings are stored once. Identifying fields that are unique per
-object (``name``, ``uid``, ``resourceVersion`` ...) are left alone.
+:func:`sys.intern` keeps, so equal strings are stored once. What identifies the object itself
+(its ``metadata``'s ``name``, ``uid``, ``resourceVersion``, ``selfLink`` and
+``creationTimestamp``, a pod's IP and its containers' IDs) is left alone; the same names
+elsewhere are shared values and are interned: a container's ``name``, an owner reference's
+``name`` and ``uid`` (one per owner, repeated by each of its pods), ``generateName`` (one per
+owner too).
 
 It is opt-in, not part of decoding: msgspec has no hook for strings, so the walk runs in Python
 and costs more than the decode itself (see ``bench/RESULTS.md``); it suits large, slowly
@@ -18,14 +22,21 @@ from typing import Any
 
 import msgspec
 
-from kgen.meta import UNSET
+from kgen.meta import UNSET, ObjectMeta
 
 __all__ = ["intern_strings"]
 
-_UNIQUE = frozenset(
-    {"name", "uid", "resource_version", "generate_name", "self_link", "pod_ip", "container_id"}
-)
-"""Attributes that are unique per object: interning them would only grow the intern table."""
+_UNIQUE = frozenset({"pod_ip", "container_id"})
+"""Attributes unique per object wherever they appear: interning them would only grow the
+intern table."""
+_UNIQUE_IN_META = _UNIQUE | {
+    "name",
+    "uid",
+    "resource_version",
+    "self_link",
+    "creation_timestamp",
+}
+"""In an object's own ``ObjectMeta``, also what identifies (or dates) that one object."""
 
 _fields: dict[type, tuple[str, ...]] = {}
 
@@ -47,7 +58,8 @@ def _walk(obj: Any) -> None:
     cls = type(obj)
     names = _fields.get(cls)
     if names is None:
-        names = _fields[cls] = tuple(f for f in cls.__struct_fields__ if f not in _UNIQUE)
+        unique = _UNIQUE_IN_META if issubclass(cls, ObjectMeta) else _UNIQUE
+        names = _fields[cls] = tuple(f for f in cls.__struct_fields__ if f not in unique)
     intern = sys.intern
     for name in names:
         value = getattr(obj, name)

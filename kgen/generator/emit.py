@@ -12,6 +12,7 @@ entries of the package folder (:data:`OWNED`); every emitter also writes the pac
     <package>/fake/__init__.py            (clientset)
     <package>/aio/__init__.py             (clientset: the AsyncClientset, same templates)
     <package>/aio/typed/<group_version>.py  (clientset)
+    <package>/aio/fake/__init__.py        (clientset: the AsyncFakeClientset, same template)
     <package>/listers/<group_version>.py  (listers)
     <package>/informers/__init__.py       (informers: the SharedInformerFactory)
     <package>/informers/<group_version>.py
@@ -96,12 +97,14 @@ class _Renderer:
         return render_applyconfigurations(self.api, self.package)
 
     def clientset(self) -> dict[str, str]:
-        """The sync clientset and typed clients, and the async ones from the same templates
-        (``aio/``): only the :class:`Flavor` differs."""
+        """The sync clientset, typed clients and fake clientset, and the async ones from the
+        same templates (``aio/``): only the :class:`Flavor` differs."""
         files: dict[str, str] = {}
-        for flavor, clientset, folder in (
-            (Flavor.sync(self.package), "clientset.py", "typed"),
-            (Flavor.asyncio(self.package), "aio/__init__.py", "aio/typed"),
+        served = {(gv.group, gv.version) for gv in self.gvs}
+        fake_gvs = [gv for key, gv in sorted(self.api.group_versions.items()) if key in served]
+        for flavor, clientset, folder, fake in (
+            (Flavor.sync(self.package), "clientset.py", "typed", "fake"),
+            (Flavor.asyncio(self.package), "aio/__init__.py", "aio/typed", "aio/fake"),
         ):
             files[clientset] = self.render("clientset.py.j2", "kgen clientset", flavor=flavor)
             files.update(
@@ -109,14 +112,16 @@ class _Renderer:
                     folder, "typed.py.j2", "kgen clientset", self.gvs, flavor=flavor
                 )
             )
-        served = {(gv.group, gv.version) for gv in self.gvs}
-        fake_gvs = [gv for key, gv in sorted(self.api.group_versions.items()) if key in served]
-        files["fake/__init__.py"] = self.render(
-            "fake.py.j2", "kgen clientset", fake_gvs=fake_gvs, example=self._fake_example()
-        )
+            files[f"{fake}/__init__.py"] = self.render(
+                "fake.py.j2",
+                "kgen clientset",
+                flavor=flavor,
+                fake_gvs=fake_gvs,
+                example=self._fake_example(flavor),
+            )
         return files
 
-    def _fake_example(self) -> str:
+    def _fake_example(self, flavor: Flavor) -> str:
         """The usage lines of the fake clientset's docstring, naming this package's own
         attributes: core/v1 pods where the package has them, else its first listable
         resource (nothing when it has none)."""
@@ -126,8 +131,15 @@ class _Renderer:
             return ""
         gv, r = found[0]
         scope = '"default"' if r.namespaced else ""
+        new = f"new_simple_{flavor.function_prefix}clientset(obj_a, obj_b)"
+        if flavor.prefix:
+            return (
+                f"    async with {new} as cs:\n"
+                f'        cs.fake.prepend_reactor("create", "{r.plural}", reactor)\n'
+                f"        await cs.{gv.module}.{r.accessor}({scope}).list(); cs.actions\n\n"
+            )
         return (
-            "    cs = new_simple_clientset(obj_a, obj_b)\n"
+            f"    cs = {new}\n"
             f'    cs.fake.prepend_reactor("create", "{r.plural}", reactor)\n'
             f"    cs.{gv.module}.{r.accessor}({scope}).list(); cs.actions\n\n"
         )
@@ -166,13 +178,14 @@ def render_package(
     progress: Callable[[str, int], None] | None = None,
     formatted: bool = True,
 ) -> dict[str, dict[str, str]]:
-    """Render and black-format the files of ``emitters`` for ``api`` as package ``package``.
+    """Render the files of ``emitters`` for ``api`` as package ``package``, in black's layout
+    (black runs only where :mod:`kgen.generator.formatting` says the emitters cannot promise it).
 
     Returns, per emitter, its files (path relative to the package folder -> text); the shared
     ``__init__.py`` and ``py.typed`` are listed under every emitter. ``sources`` (file names)
     are named in the package docstring. ``progress(path, total)`` is called once per formatted
-    file. ``formatted=False`` skips black (the code is the same, only laid out differently;
-    for tests that only import and type-check). Raises :class:`GenerateError` when the model
+    file. ``formatted=False`` skips black (the code is the same, only the few files black would
+    touch are laid out differently; for tests that only import and type-check). Raises :class:`GenerateError` when the model
     cannot become a package.
     """
     _check_package(package)

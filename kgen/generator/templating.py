@@ -4,7 +4,8 @@ Templates live in :mod:`kgen.templates` (package data, so an installed wheel car
 Undefined names are errors, nothing is HTML-escaped, and the only ways a template may write a
 string that came from a spec are the ``py_str`` filter (a Python string literal) and the
 ``py_doc`` filter (a complete, escaped docstring), or ``py_tuple`` (a tuple of string literals):
-no spec text is ever emitted as code.
+no spec text is ever emitted as code. A line whose length depends on names is written with the
+``bracket`` and ``import_from`` globals (:mod:`kgen.generator.wrapping`), in black's layout.
 
 The environment is built once and is safe to share between threads (Jinja environments are,
 once configured).
@@ -20,7 +21,7 @@ from typing import Any
 
 import jinja2
 
-from kgen.generator import naming
+from kgen.generator import naming, wrapping
 
 __all__ = ["render_template"]
 
@@ -42,6 +43,8 @@ def _environment() -> jinja2.Environment:
     env.filters["prefixed"] = _prefixed
     env.filters["py_str"] = naming.python_string
     env.filters["py_doc"] = naming.docstring
+    env.globals["bracket"] = wrapping.bracket
+    env.globals["import_from"] = wrapping.import_from
     return env
 
 

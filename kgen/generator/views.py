@@ -74,6 +74,18 @@ class Flavor:
     """The module the informer bases come from: ``kgen.cache`` or ``kgen.cache.aio``."""
     clientset_module: str
     """The module of this flavor's clientset: ``<package>.clientset`` or ``<package>.aio``."""
+    testing: str
+    """The module the fake clientset's base comes from: ``kgen.testing`` or
+    ``kgen.testing.aio``."""
+    fake_module: str
+    """The module of this flavor's fake clientset: ``<package>.fake`` or
+    ``<package>.aio.fake``."""
+
+    @property
+    def function_prefix(self) -> str:
+        """Prefix of a generated function's name: ``""`` or ``async_``
+        (``new_simple_async_clientset``)."""
+        return f"{self.prefix.lower()}_" if self.prefix else ""
 
     @classmethod
     def sync(cls, package: str) -> Flavor:
@@ -86,6 +98,8 @@ class Flavor:
             "thread-safe",
             "kgen.cache",
             f"{package}.clientset",
+            "kgen.testing",
+            f"{package}.fake",
         )
 
     @classmethod
@@ -99,6 +113,8 @@ class Flavor:
             "usable from the tasks of one event loop",
             "kgen.cache.aio",
             f"{package}.aio",
+            "kgen.testing.aio",
+            f"{package}.aio.fake",
         )
 
 

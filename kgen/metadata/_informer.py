@@ -3,7 +3,8 @@
 :func:`new_filtered_metadata_informer` makes one informer (not shared);
 :class:`MetadataSharedInformerFactory` shares one per ``GroupVersionResource``, on the same
 lifecycle as every :class:`kgen.cache.SharedInformerFactory` (``for_resource``, ``start``,
-``wait_for_cache_sync``, ``shutdown``).
+``wait_for_cache_sync``, ``shutdown``). The factory caches :func:`compact_metadata` of each
+object unless told otherwise.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from kgen.cache import (
     SharedInformerFactory,
     TransformFunc,
     TweakListOptionsFunc,
+    drop_managed_fields,
+    intern_strings,
     meta_namespace_index_func,
     new_filtered_informer,
 )
@@ -25,7 +28,22 @@ from kgen.client import GroupVersionResource
 from kgen.meta import PartialObjectMetadata
 from kgen.metadata._client import MetadataClient
 
-__all__ = ["MetadataSharedInformerFactory", "new_filtered_metadata_informer"]
+__all__ = ["MetadataSharedInformerFactory", "compact_metadata", "new_filtered_metadata_informer"]
+
+
+def compact_metadata(obj: object) -> object:
+    """``obj`` without ``managedFields`` and with its repeated strings shared
+    (:func:`~kgen.cache.drop_managed_fields` then :func:`~kgen.cache.intern_strings`): the
+    metadata factory's default transform.
+
+    Why a default: kube-controller-manager, the main user of metadata informers (garbage
+    collector, quota), builds its metadata factory with a transform that drops managedFields,
+    and managedFields are most of what a metadata object weighs (4.9 of the 5.9 KB of a typical
+    pod's metadata JSON). Interning shares what pods of one owner repeat (label keys and
+    values, annotation keys, the owner reference, ``generateName``). client-go's factory has no
+    default transform; pass ``transform=None`` for that.
+    """
+    return intern_strings(drop_managed_fields(obj))
 
 
 def new_filtered_metadata_informer(
@@ -55,9 +73,11 @@ class MetadataSharedInformerFactory(SharedInformerFactory):
     :class:`~kgen.metadata.MetadataClient`.
 
     ``namespace`` (``""``: all) and ``tweak_list_options`` apply to every informer;
-    ``custom_resync`` is keyed by ``GroupVersionResource``; ``transform`` (for instance
-    :func:`kgen.cache.drop_managed_fields`) is set on every informer. Every informer has the
-    namespace index. Thread-safe, as the base.
+    ``custom_resync`` is keyed by ``GroupVersionResource``; ``transform`` is set on every
+    informer: :func:`compact_metadata` by default (a deviation from client-go, whose factory
+    keeps whole objects; see there why), ``None`` to cache objects as decoded, or any
+    :data:`~kgen.cache.TransformFunc`. Every informer has the namespace index. Thread-safe, as
+    the base.
     """
 
     def __init__(
@@ -68,7 +88,7 @@ class MetadataSharedInformerFactory(SharedInformerFactory):
         namespace: str = "",
         tweak_list_options: TweakListOptionsFunc | None = None,
         custom_resync: Mapping[GroupVersionResource, float] | None = None,
-        transform: TransformFunc | None = None,
+        transform: TransformFunc | None = compact_metadata,
     ) -> None:
         resync: dict[object, float] = {gvr: s for gvr, s in (custom_resync or {}).items()}
         super().__init__(

@@ -8,8 +8,9 @@ client) call into this package: ``client.exec(name, command)`` runs a command to
 :class:`kgen.rest.AsyncRESTClient` request and :func:`run_async` drives it to its end;
 :func:`open_async_logs` reads a log as an :class:`AsyncLogStream` (``async for`` lines, or
 chunks) and :func:`open_async_port_forward` connects to a pod's port as an
-:class:`AsyncPortStream` (``read``/``readline``/``readexactly``/``write``), sharing their
-framing with the threaded flavours. The wire
+:class:`AsyncPortStream` (``read``/``readline``/``readexactly``/``write``), and
+:class:`AsyncPortForwarder` listens on local ports as :class:`PortForwarder` does, sharing
+their framing and port bookkeeping with the threaded flavours. The wire
 protocols are ``v5.channel.k8s.io`` with a fallback to ``v4.channel.k8s.io``
 (:mod:`kgen.streams._channel`). Where ``log`` is declared, ``client.stream_logs(name,
 follow=True)`` reads a container's log as it is written (:class:`LogStream`, plain HTTP).
@@ -42,8 +43,9 @@ from kgen.streams._websocket import StreamError, open_websocket
 
 if TYPE_CHECKING:
     from kgen.streams._async import AsyncExecSession, open_async_session, run_async
+    from kgen.streams._async_forwarder import AsyncPortForwarder
     from kgen.streams._async_logs import AsyncLogStream, open_async_logs
-    from kgen.streams._async_portforward import AsyncPortStream, open_async_port_forward
+    from kgen.streams._async_portforward import BUFFER, AsyncPortStream, open_async_port_forward
 
 # The asyncio flavours (aiohttp, websockets.asyncio) are imported on first use (PEP 562), so that
 # importing a clientset, which reaches this package through kgen.client, does not pay for them.
@@ -54,6 +56,8 @@ _LAZY = {
     "AsyncLogStream": "_async_logs",
     "open_async_logs": "_async_logs",
     "AsyncPortStream": "_async_portforward",
+    "BUFFER": "_async_portforward",
+    "AsyncPortForwarder": "_async_forwarder",
     "open_async_port_forward": "_async_portforward",
 }
 
@@ -63,10 +67,12 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BUFFER",
     "V4",
     "V5",
     "AsyncExecSession",
     "AsyncLogStream",
+    "AsyncPortForwarder",
     "AsyncPortStream",
     "Channel",
     "CopyError",

@@ -223,16 +223,21 @@ async def open_async_websocket(
         await rest.rate_limiter.wait()
     settings = await rest.upgrade_settings()
     url = request.url()
+    options = connect_options(settings, protocols, open_timeout, max_size)
+    sock = options["sock"] = rest.upgrade_socket()  # kgen.testing.aio's fake; None: over TCP
+    opened = False
     try:
         connection: ClientConnection = await connect(
-            "ws" + url[len("http") :],
-            ssl=settings.ssl,
-            **connect_options(settings, protocols, open_timeout, max_size),
+            "ws" + url[len("http") :], ssl=settings.ssl, **options
         )
+        opened = True
     except InvalidStatus as err:
         raise refusal(err, url) from None
     except (OSError, TimeoutError, InvalidHandshake) as err:
         raise StreamError(f"cannot open a stream to {url}: {err}") from err
+    finally:
+        if sock is not None and not opened:
+            sock.close()  # a no-op when websockets closed it with its transport
     if connection.subprotocol not in protocols:
         await connection.close()
         raise StreamError(

@@ -7,12 +7,17 @@ framed is :class:`kgen.streams._portforward_channel.OnePort`, as for the threade
 reads the WebSocket into an ``asyncio.StreamReader`` (so ``read``, ``readline`` and
 ``readexactly`` behave as on a TCP connection); the end of the pod's side is EOF, and a failure
 the server reports for the port is raised once what came before it has been read.
+
+Back-pressure: the reader is bounded. Once more than :data:`BUFFER` bytes wait in it unread,
+the task stops taking messages from the WebSocket until the reader is drained to half of that;
+``websockets`` then stops reading the socket once its own queue of messages is full, and TCP
+tells the server to wait. (The reader signals this through the transport it is given,
+``pause_reading``/``resume_reading``, as it does for a TCP connection's.)
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING
 
 from websockets.asyncio.client import ClientConnection
@@ -27,7 +32,30 @@ from kgen.streams._websocket import StreamError
 if TYPE_CHECKING:
     from kgen.rest.aio import AsyncRequest
 
-__all__ = ["AsyncPortStream", "open_async_port_forward"]
+__all__ = ["BUFFER", "AsyncPortStream", "open_async_port_forward"]
+
+BUFFER = 2 * CHUNK
+"""Bytes an :class:`AsyncPortStream` holds unread before it stops reading its WebSocket."""
+
+
+class _Flow(asyncio.ReadTransport):
+    """The transport an ``asyncio.StreamReader`` pauses when its buffer passes twice its limit
+    and resumes once it is back to the limit: here it only opens and shuts :attr:`flowing`,
+    which the stream's reading task waits on before it takes the next message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flowing = asyncio.Event()
+        self.flowing.set()
+
+    def pause_reading(self) -> None:
+        self.flowing.clear()
+
+    def resume_reading(self) -> None:
+        self.flowing.set()
+
+    def is_reading(self) -> bool:
+        return self.flowing.is_set()
 
 
 class AsyncPortStream:
@@ -37,7 +65,8 @@ class AsyncPortStream:
     (``b""``, or a short line, at its end) and raise :class:`kgen.streams.PortForwardError`
     for a failure the server reported once the data before it is read, :class:`StreamError`
     for a connection that dropped; :meth:`write` sends. One task may read while another
-    writes. :meth:`close` ends the connection and its reading task."""
+    writes. :meth:`close` ends the connection and its reading task. At most about
+    :data:`BUFFER` bytes (and one message) are held unread (:attr:`buffered`)."""
 
     def __init__(self, connection: ClientConnection, port: int, description: str) -> None:
         self.port = port
@@ -45,7 +74,11 @@ class AsyncPortStream:
         self._connection = connection
         self._description = description
         self._port = OnePort(port)
-        self._reader = asyncio.StreamReader(limit=CHUNK)
+        self._reader = asyncio.StreamReader(limit=BUFFER // 2)
+        self._flow = _Flow()
+        self._reader.set_transport(self._flow)
+        self._fed = 0
+        self._taken = 0
         self._failure: StreamError | None = None
         self._keepalive = connection.keepalive_task
         self._pump = asyncio.create_task(self._receive(), name=f"kgen-port-forward-{port}")
@@ -55,11 +88,18 @@ class AsyncPortStream:
         """The error text the server sent for the port, if any."""
         return self._port.error
 
+    @property
+    def buffered(self) -> int:
+        """Bytes received from the pod's side and not read yet."""
+        return self._fed - self._taken
+
     async def _receive(self) -> None:
         try:
-            async for frame in self._connection:
-                data = self._port.take(frame)
+            while True:
+                await self._flow.flowing.wait()
+                data = self._port.take(await self._connection.recv())
                 if data:
+                    self._fed += len(data)
                     self._reader.feed_data(data)
         except ConnectionClosedOK:
             pass
@@ -81,6 +121,7 @@ class AsyncPortStream:
         """Up to ``n`` bytes as soon as some have arrived (``n < 0``: everything to the end);
         ``b""`` at the end of the pod's side."""
         data = await self._reader.read(n)
+        self._taken += len(data)
         if not data or n < 0:
             self._raise_failure()
         return data
@@ -88,6 +129,7 @@ class AsyncPortStream:
     async def readline(self) -> bytes:
         """One line with its ``\\n`` (what is left, without, at the end)."""
         line = await self._reader.readline()
+        self._taken += len(line)
         if not line.endswith(b"\n"):
             self._raise_failure()
         return line
@@ -96,10 +138,13 @@ class AsyncPortStream:
         """Exactly ``n`` bytes; ``asyncio.IncompleteReadError`` when the pod's side ends
         first (the server's failure, if it reported one, instead)."""
         try:
-            return await self._reader.readexactly(n)
-        except asyncio.IncompleteReadError:
+            data = await self._reader.readexactly(n)
+        except asyncio.IncompleteReadError as err:
+            self._taken += len(err.partial)
             self._raise_failure()
             raise
+        self._taken += n
+        return data
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send ``data`` to the pod's side (in messages of :data:`CHUNK` bytes), waiting while
@@ -112,10 +157,17 @@ class AsyncPortStream:
 
     async def close(self) -> None:
         """End the connection (the pod's side sees it end) and wait for the reading and
-        keep-alive tasks; idempotent."""
-        await self._connection.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._pump
+        keep-alive tasks; idempotent. What was received and not read is dropped. A stream
+        held back by its full buffer drops its TCP connection instead of the WebSocket's
+        closing handshake: ``websockets`` reads nothing more while its own queue is full, so
+        the server's answer to a close would not be seen before the close timeout (10 s)."""
+        if not self._flow.is_reading():
+            self._connection.transport.abort()
+        try:
+            await self._connection.close()
+        finally:  # cancelled or not, the reading task goes
+            self._pump.cancel()
+        await asyncio.gather(self._pump, return_exceptions=True)
         if self._keepalive is not None:
             await asyncio.gather(self._keepalive, return_exceptions=True)
 

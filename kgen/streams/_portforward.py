@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import selectors
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import IO, Any
 
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
@@ -33,6 +31,7 @@ from websockets.sync.client import ClientConnection
 
 from kgen.rest import Request
 from kgen.streams._channel import FramingError
+from kgen.streams._forwarding import ForwardedPort, Listeners, ListenerViews, parse_port_spec
 from kgen.streams._portforward_channel import PROTOCOL, OnePort, check_port
 from kgen.streams._websocket import StreamError, open_websocket
 
@@ -48,8 +47,6 @@ __all__ = [
 
 CHUNK = 256 * 1024
 """Bytes sent per message, and read from a local connection at once."""
-
-_log = logging.getLogger("kgen.streams")
 
 
 class PortForwardError(StreamError):
@@ -77,7 +74,7 @@ class PortStream:
         self._connection = connection
         self._description = description
         self._port = OnePort(port)
-        self._pending = b""
+        self._pending = memoryview(b"")  # the data of the last message, read from _offset
         self._offset = 0
         self._timeout: float | None = None
         self._ended = False
@@ -101,18 +98,29 @@ class PortStream:
         """Up to ``bufsize`` bytes, as soon as some have arrived; ``b""`` once the pod's side
         has ended. Raises ``TimeoutError`` past the timeout, :class:`PortForwardError` for a
         failure the server reported, :class:`StreamError` when the connection drops."""
+        return bytes(self.recv_view(bufsize))
+
+    def recv_into(self, buffer: Any, nbytes: int = 0) -> int:
+        """As ``socket.recv_into``: up to ``nbytes`` (``0``: the buffer's size) bytes written
+        into ``buffer`` (copied once, from the message); how many. Errors as :meth:`recv`."""
+        target = memoryview(buffer).cast("B")
+        data = self.recv_view(nbytes or len(target))
+        target[: len(data)] = data
+        return len(data)
+
+    def recv_view(self, bufsize: int = CHUNK) -> memoryview:
+        """As :meth:`recv`, without copying: a read-only view of up to ``bufsize`` bytes of the
+        message that carried them (empty once the pod's side has ended)."""
         deadline = None if self._timeout is None else time.monotonic() + self._timeout
         while self._offset >= len(self._pending):
             if self._port.error is not None:
                 raise PortForwardError(self.port, f"{self._description}: {self._port.error}")
             if self._ended:
-                return b""
+                return memoryview(b"")
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             self._receive(left)
         start = self._offset
         self._offset = min(len(self._pending), start + bufsize)
-        if start == 0 and self._offset == len(self._pending):
-            return self._pending  # the whole message: no copy
         return self._pending[start : self._offset]
 
     def _receive(self, timeout: float | None) -> None:
@@ -161,12 +169,18 @@ class PortStream:
 
     def close(self) -> None:
         """End the connection (the pod's side sees it end) once no file made by
-        :meth:`makefile` is open; idempotent."""
+        :meth:`makefile` is open; idempotent. What was received and not read is dropped."""
         with self._files_lock:
             self._closing = True
             if self._files:
                 return
         self._ended = True
+        if self._connection.recv_messages.paused:
+            # held back (nobody reads): websockets reads nothing more while its queue is full,
+            # so the server's answer to a close would not be seen before the close timeout
+            # (10 s); the TCP connection is dropped instead of the closing handshake
+            with contextlib.suppress(OSError):
+                self._connection.socket.shutdown(socket.SHUT_RDWR)
         self._connection.close()
 
     def _file_closed(self) -> None:
@@ -196,9 +210,7 @@ class _Reader(io.RawIOBase):
             self._stream._file_closed()
 
     def readinto(self, buffer: Any) -> int:
-        data = self._stream.recv(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        return self._stream.recv_into(buffer)
 
 
 def open_port_forward(
@@ -217,29 +229,7 @@ def open_port_forward(
     return PortStream(connection, port, f"{where} port {port}")
 
 
-@dataclass(frozen=True)
-class ForwardedPort:
-    """One listener of a :class:`PortForwarder`: connections to ``address:local_port`` go to
-    the pod's ``remote_port``."""
-
-    address: str
-    local_port: int
-    remote_port: int
-
-
-def parse_port_spec(spec: int | str) -> tuple[int, int]:
-    """``(local, remote)`` of one port as kubectl writes it: ``8080:80``, ``80`` (the same port
-    locally), ``:80`` or ``0:80`` (any free local port, 0). ``ValueError`` naming the bad part."""
-    text = str(spec)
-    local_text, _, remote_text = text.rpartition(":") if ":" in text else (text, "", text)
-    if not (remote_text.isdigit() and 0 < int(remote_text) < 65536):
-        raise ValueError(f"port {text!r}: the remote port {remote_text!r} is not 1-65535")
-    if local_text and not (local_text.isdigit() and int(local_text) < 65536):
-        raise ValueError(f"port {text!r}: the local port {local_text!r} is not 0-65535")
-    return int(local_text or 0), int(remote_text)
-
-
-class PortForwarder:
+class PortForwarder(ListenerViews):
     """Local listeners forwarding to a pod's ports, as ``kubectl port-forward`` runs them, and
     in-process connections (:meth:`connect`).
 
@@ -262,17 +252,14 @@ class PortForwarder:
         """``new_request`` makes the GET of ``<pod>/portforward`` (a fresh one each call);
         ``ports`` as :func:`parse_port_spec` reads them; ``address`` is where to listen."""
         self._new_request = new_request
-        self._specs = [parse_port_spec(p) for p in ports]
-        self._address = address
+        self._listening = Listeners(ports, address)
         self._open_timeout = open_timeout
         self._description = description
         self._lock = threading.Lock()
         self._listeners: list[tuple[socket.socket, int]] = []
-        self._ports: list[ForwardedPort] = []
         self._threads: set[threading.Thread] = set()
         self._open: set[socket.socket] = set()
         self._streams: set[PortStream] = set()
-        self._errors: list[Exception] = []
         self._accepting: threading.Thread | None = None
         self._wake: tuple[socket.socket, socket.socket] | None = None  # wakes the accepting
         self._closed = False
@@ -291,26 +278,6 @@ class PortForwarder:
 
     # -- listening ---------------------------------------------------------------------------
 
-    @property
-    def ports(self) -> list[ForwardedPort]:
-        """The listeners, in the order of ``ports`` (empty before :meth:`start`)."""
-        return list(self._ports)
-
-    def local_port(self, remote_port: int) -> int:
-        """The local port of the first listener forwarding to ``remote_port``."""
-        for forwarded in self._ports:
-            if forwarded.remote_port == remote_port:
-                return forwarded.local_port
-        raise KeyError(f"no listener forwards to remote port {remote_port}")
-
-    @property
-    def errors(self) -> list[Exception]:
-        """The failures of forwarded connections so far: :class:`kgen.rest.StatusError` for a
-        refused upgrade, :class:`PortForwardError` for an error channel's report,
-        :class:`StreamError` for a broken connection."""
-        with self._lock:
-            return list(self._errors)
-
     def start(self) -> PortForwarder:
         """Listen on every local port and start accepting; returns self. ``OSError`` when a
         local port cannot be listened on (nothing is left listening then)."""
@@ -320,16 +287,15 @@ class PortForwarder:
             if self._accepting is not None:
                 return self
             try:
-                for local, remote in self._specs:
-                    listener = socket.create_server((self._address, local))
+                for local, remote in self._listening.specs:
+                    listener = socket.create_server((self._listening.address, local))
                     self._listeners.append((listener, remote))
-                    bound = listener.getsockname()[1]
-                    self._ports.append(ForwardedPort(self._address, bound, remote))
+                    self._listening.bound(listener.getsockname()[1], remote)
             except OSError:
                 for listener, _ in self._listeners:
                     listener.close()
                 self._listeners.clear()
-                self._ports.clear()
+                self._listening.unbound()
                 raise
             self._wake = socket.socketpair()
             self._accepting = threading.Thread(
@@ -396,8 +362,8 @@ class PortForwarder:
         )
         upstream.start()
         try:
-            while data := stream.recv(CHUNK):
-                local.sendall(data)
+            while data := stream.recv_view(CHUNK):
+                local.sendall(data)  # from the message itself: no copy
         except StreamError as err:
             self._record(err, local)
         except OSError:
@@ -426,9 +392,7 @@ class PortForwarder:
         with contextlib.suppress(OSError):
             host, number = local.getsockname()[:2]
             peer = f"{host}:{number}"
-        _log.warning("port-forward of a connection to %s failed: %s", peer, failure)
-        with self._lock:
-            self._errors.append(failure)
+        self._listening.record(failure, peer)
 
     def _release(self, local: socket.socket) -> None:
         with self._lock:

@@ -10,7 +10,8 @@ The protocol has no half-close: the end of a connection is the end of the WebSoc
 
 Both the client (:mod:`kgen.streams._portforward`) and the test server speak through these
 functions and :class:`Receiver`, so the framing is written once. All are pure; a
-:class:`Receiver` belongs to the one thread reading its WebSocket.
+:class:`Receiver` belongs to the one thread reading its WebSocket. What a message carries is
+handed out as a ``memoryview`` of the message (no copy); it stays valid as long as it is held.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def parse_ports(values: Sequence[str]) -> list[int]:
     return ports
 
 
-def parse_client_message(frame: bytes | str, count: int) -> tuple[int, bytes]:
+def parse_client_message(frame: bytes | str, count: int) -> tuple[int, memoryview]:
     """``(port index, data)`` of a message the client sent on a WebSocket forwarding ``count``
     ports; :class:`FramingError` for a text or empty message or one not on a data channel."""
     channel, data = _split(frame)
@@ -97,7 +98,7 @@ class Receiver:
         self._ports = list(ports)
         self._started = [False] * (2 * len(self._ports))
 
-    def take(self, frame: bytes | str) -> tuple[int, Literal["data", "error"], bytes] | None:
+    def take(self, frame: bytes | str) -> tuple[int, Literal["data", "error"], memoryview] | None:
         """``(port index, channel kind, bytes)`` of one message; ``None`` for a channel's
         opening port number. :class:`FramingError` for a message not on a channel of these
         ports, or a channel that does not start with its port number."""
@@ -131,9 +132,10 @@ class OnePort:
         self.error: str | None = None
         self._receiver = Receiver([port])
 
-    def take(self, frame: bytes | str) -> bytes | None:
-        """The data a message carries; ``None`` for one that carries none (a channel's
-        opening port number, error text). :class:`FramingError` as :meth:`Receiver.take`."""
+    def take(self, frame: bytes | str) -> memoryview | None:
+        """The data a message carries (a view of it); ``None`` for one that carries none (a
+        channel's opening port number, error text). :class:`FramingError` as
+        :meth:`Receiver.take`."""
         taken = self._receiver.take(frame)
         if taken is None:
             return None
@@ -141,7 +143,7 @@ class OnePort:
         if kind == "data":
             return data
         if data:
-            self.error = (self.error or "") + data.decode(errors="replace")
+            self.error = (self.error or "") + bytes(data).decode(errors="replace")
         return None
 
     def messages(self, data: bytes | bytearray | memoryview, chunk: int) -> Iterator[bytes]:
@@ -151,9 +153,9 @@ class OnePort:
             yield data_message(0, bytes(view[start : start + chunk]))
 
 
-def _split(frame: bytes | str) -> tuple[int, bytes]:
+def _split(frame: bytes | str) -> tuple[int, memoryview]:
     if isinstance(frame, str):
         raise FramingError("port-forward messages are binary; got a text message")
     if not frame:
         raise FramingError("empty port-forward message (no channel byte)")
-    return frame[0], bytes(frame[1:])
+    return frame[0], memoryview(frame)[1:]

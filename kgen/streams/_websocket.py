@@ -29,6 +29,16 @@ MAX_MESSAGE = 16 * 1024 * 1024
 """The largest message accepted from the server (the kubelet sends at most a few KiB)."""
 
 
+class _Connection(ClientConnection):
+    """``websockets``' sync client connection, reading the socket in pieces of up to 1 MiB:
+    the library's 64 KiB cut each 256 KiB message of a port-forward or of a command's output
+    in four reads, each a system call and a round of its parser under the GIL. (Reading
+    100 MiB of port-forward, the process's CPU time was 0.87 times the 64 KiB reads' in
+    paired runs on a loaded 2-core machine: a gain about the size of the noise.)"""
+
+    recv_bufsize = 1 << 20
+
+
 class StreamError(ConnectionError):
     """A stream that could not be opened or that broke before its end (says which and why)."""
 
@@ -82,6 +92,7 @@ def open_websocket(
             target,
             sock=sock,
             ssl=ssl_context,
+            create_connection=_Connection,
             **connect_options(settings, protocols, open_timeout, MAX_MESSAGE),
         )
     except InvalidStatus as err:

@@ -18,7 +18,10 @@
   for a ``Webhook`` CRD's conversion webhook (see ``kgen/testing/_conversion.py``).
 * :class:`ObjectTracker`: the same object semantics called in-process on JSON dicts.
 * :class:`Fake` / :class:`FakeTransport`: a ``requests`` adapter that serves a session from the
-  same request handler without sockets, with client-go style reactors and recorded actions.
+  same request handler without sockets, with client-go style reactors and recorded actions;
+  :class:`FakeClientsetBase` is what a generated ``<package>.fake.FakeClientset`` is built on.
+  The asyncio twins (an aiohttp connector serving a ``Fake`` in-process, the async fake
+  clientset's base) are in :mod:`kgen.testing.aio` (needs aiohttp).
 * ``APIServer(controllers=True)``: the namespace controller and the garbage collector
   (:mod:`kgen.testing.controllers`) run with the server; ``kgen testserver`` runs them unless
   ``--no-controllers``.
@@ -29,6 +32,7 @@ from kgen.testing._auth import Rule, User
 from kgen.testing._containers import ContainerHandlers, ContainerProcess, Input, Sink
 from kgen.testing._errors import APIError
 from kgen.testing._fake import Action, Fake, FakeTransport, Reactor
+from kgen.testing._fake_clientset import FakeClientsetBase, FakeShortcuts
 from kgen.testing._faults import Fault, Faults
 from kgen.testing._logs import ContainerLog
 from kgen.testing._options import ListOptions, WriteOptions
@@ -46,6 +50,8 @@ __all__ = [
     "ContainerLog",
     "ContainerProcess",
     "Fake",
+    "FakeClientsetBase",
+    "FakeShortcuts",
     "FakeTransport",
     "Fault",
     "Faults",

@@ -150,9 +150,9 @@ class Fake:
                 continue
             if verb == "watch":
                 events = list(result)
-                return Response(
+                return Response(  # chunked, as the handler's own watches (HTTP needs it)
                     200,
-                    [("Content-Type", "application/json")],
+                    [("Content-Type", "application/json"), ("Transfer-Encoding", "chunked")],
                     stream=iter(_encoder.encode(e) + b"\n" for e in events),
                 )
             return json_response(201 if verb == "create" else 200, result)

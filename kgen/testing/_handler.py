@@ -31,6 +31,7 @@ from kgen.testing._apply import check_write_options
 from kgen.testing._auth import Attributes, Auth, User
 from kgen.testing._containers import ContainerHandlers, StreamKind
 from kgen.testing._csr import CSR_KEY
+from kgen.testing._encoded import EncodedObjects
 from kgen.testing._errors import APIError
 from kgen.testing._faults import Fault, Faults
 from kgen.testing._logs import parse_options as parse_log_options
@@ -119,9 +120,16 @@ def json_response(status: int, obj: Any, content_type: str = "application/json")
     return Response(status, [("Content-Type", content_type)], _encoder.encode(obj))
 
 
-def _rendered(status: int, output: Output, info: ResourceInfo, obj: JSON) -> Response:
-    """``obj`` in the negotiated representation (JSON or protobuf)."""
-    content_type, body = output.encode(info, obj)
+def _rendered(
+    status: int,
+    output: Output,
+    info: ResourceInfo,
+    obj: JSON,
+    encoded: EncodedObjects | None = None,
+) -> Response:
+    """``obj`` in the negotiated representation (JSON or protobuf); ``encoded``: the cache of
+    stored objects' bodies, for answers made of stored objects."""
+    content_type, body = output.encode(info, obj, encoded)
     return Response(status, [("Content-Type", content_type)], body)
 
 
@@ -153,6 +161,7 @@ class Handler:
         documents: OpenAPIDocuments | None = None,
         version: Mapping[str, str] | None = None,
         host: str = "127.0.0.1",
+        cache_bodies: bool = True,
     ) -> None:
         self.tracker = tracker
         self.auth = auth or Auth(allow_anonymous=True)
@@ -168,6 +177,9 @@ class Handler:
         self.proxy = Proxy(tracker, self.containers)
         """Where ``pods``, ``services`` and ``nodes`` ``proxy`` go (:mod:`kgen.testing._proxy`)."""
         self._requests_lock = threading.Lock()
+        self.encoded = EncodedObjects(tracker.store) if cache_bodies else None
+        """Bodies of stored objects, encoded once (:mod:`kgen.testing._encoded`); ``None``
+        (``cache_bodies=False``) encodes every answer whole: the same bytes, slower."""
 
     # --- entry point --------------------------------------------------------------------------
 
@@ -395,11 +407,11 @@ class Handler:
             raise APIError.method_not_allowed(verb, f"{info.plural}/{target.subresource}")
         output = negotiate(request.headers.get("accept", ""), info)
         if verb == "get":
-            obj = self.tracker.get(info, target.namespace, target.name)
-            return _rendered(200, output, info, obj)
+            obj = self.tracker.get(info, target.namespace, target.name, copy=False)
+            return _rendered(200, output, info, obj, self.encoded)
         if verb == "list":
             listed = self.tracker.list(info, target.namespace, _list_options(request), copy=False)
-            return _rendered(200, output, info, listed)
+            return _rendered(200, output, info, listed, self.encoded)
         if verb == "watch":
             return self._watch(request, info, target.namespace, watch_faults, output)
         options = self._write_options(request, user)
@@ -602,7 +614,7 @@ class Handler:
                                 else b"{not json at all}\n"
                             )
                             return
-                yield output.frame(info, event)
+                yield output.frame(info, event, self.encoded)
 
         return Response(
             200,

@@ -33,6 +33,7 @@ from typing import Any
 
 import msgspec
 
+from kgen.testing._encoded import EncodedObjects
 from kgen.testing._errors import APIError
 from kgen.testing._partial import META_GROUP, as_partial, as_partial_list
 from kgen.testing._protobody import CONTENT_TYPE as PROTOBUF
@@ -67,11 +68,19 @@ class Output:
     media_type: str = _JSON
     """``application/json`` or ``application/vnd.kubernetes.protobuf``: how bodies are written."""
 
-    def encode(self, info: ResourceInfo, obj: JSON) -> tuple[str, bytes]:
-        """``(Content-Type, body)`` answering with ``obj`` (see :meth:`render`)."""
+    def encode(
+        self, info: ResourceInfo, obj: JSON, encoded: EncodedObjects | None = None
+    ) -> tuple[str, bytes]:
+        """``(Content-Type, body)`` answering with ``obj`` (see :meth:`render`); with
+        ``encoded``, the stored objects in it are written from their cached bodies (the same
+        bytes, :mod:`kgen.testing._encoded`)."""
         body = self.render(info, obj)
         if self.media_type == PROTOBUF and encodable(body):
+            if encoded is not None and body is obj:
+                return PROTOBUF, encoded.protobuf_answer(info.key, info.list_kind, body)
             return PROTOBUF, encode_object(body)
+        if encoded is not None and body is obj:
+            return _JSON, encoded.json_answer(info.key, info.list_kind, body)
         return _JSON, _encoder.encode(body)
 
     @property
@@ -79,12 +88,18 @@ class Output:
         """The Content-Type of a watch stream in this representation."""
         return f"{PROTOBUF};stream=watch" if self.media_type == PROTOBUF else _JSON
 
-    def frame(self, info: ResourceInfo, event: JSON) -> bytes:
+    def frame(
+        self, info: ResourceInfo, event: JSON, encoded: EncodedObjects | None = None
+    ) -> bytes:
         """One watch event as the stream sends it: a length-prefixed protobuf frame, or a
-        JSON line."""
+        JSON line (with ``encoded``, its object written from its cached body)."""
         converted = self.event(info, event)
         if self.media_type == PROTOBUF:
+            if encoded is not None and converted is event:
+                return encoded.protobuf_event(info.key, event)
             return encode_watch_event(converted)
+        if encoded is not None and converted is event:
+            return encoded.json_event(info.key, event)
         return _encoder.encode(converted) + b"\n"
 
     def render(self, info: ResourceInfo, obj: JSON) -> JSON:

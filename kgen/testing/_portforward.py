@@ -171,12 +171,12 @@ class Session(_Upgrade):
     def _run(self, connection: Connection) -> None:
         send_lock = threading.Lock()
 
-        def send(frame: bytes) -> None:
+        def send(frame: bytes | memoryview) -> None:
             with send_lock:
                 connection.send(frame)
 
-        def channel(frame: Callable[[int, bytes], bytes], index: int) -> Callable[[bytes], None]:
-            return lambda data: send(frame(index, data))
+        def errors(index: int) -> Callable[[bytes], None]:
+            return lambda text: send(error_message(index, text))
 
         try:
             for index, port in enumerate(self._ports):
@@ -188,8 +188,9 @@ class Session(_Upgrade):
             _Forward(
                 port,
                 self._pod,
-                channel(data_message, index),
-                channel(error_message, index),
+                send,  # the channel byte is the headroom before the data read
+                errors(index),
+                headroom=data_message(index, b""),
             )
             for index, port in enumerate(self._ports)
         ]
@@ -346,16 +347,25 @@ class SPDYSession:
 
 
 class _Forward:
-    """One port of a session: its connection inside the "pod" and the copying from it."""
+    """One port of a session: its connection inside the "pod" and the copying from it.
+
+    The pod's bytes are read into one buffer of :data:`CHUNK` bytes after ``headroom`` (the
+    v4 channel byte: the message is then sent as it was read, with no joining copy), and
+    ``send_data`` gets a view of ``headroom`` and what was read, valid during the call only
+    (it must send or copy it before returning; a WebSocket or SPDY frame is serialized
+    then)."""
 
     def __init__(
         self,
         port: int,
         pod: dict[str, Any],
-        send_data: Callable[[bytes], None],
+        send_data: Callable[[memoryview], None],
         send_error: Callable[[bytes], None],
+        *,
+        headroom: bytes = b"",
     ) -> None:
         self.port = port
+        self._headroom = headroom
         self._pod = pod
         self._send_data = send_data
         self._send_error = send_error
@@ -402,9 +412,12 @@ class _Forward:
     def run(self) -> None:
         """Copy from the pod's side to the client until it ends, then report a failure."""
         sock = self._sock
+        head = len(self._headroom)
+        buffer = memoryview(bytearray(head + CHUNK))
+        buffer[:head] = self._headroom
         with contextlib.suppress(OSError, ConnectionClosed):
-            while sock is not None and (data := sock.recv(CHUNK)):
-                self._send_data(data)
+            while sock is not None and (count := sock.recv_into(buffer[head:])):
+                self._send_data(buffer[: head + count])
         self.cut()
         if self._dialled is not None:
             failure = self._dialled.finish()
@@ -417,7 +430,7 @@ class _Forward:
             with contextlib.suppress(ConnectionClosed):
                 self._send_error((text + self._error).encode())
 
-    def deliver(self, data: bytes) -> None:
+    def deliver(self, data: bytes | memoryview) -> None:
         """Write what the client sent to the pod's side (dropped once that side is gone)."""
         if self._sock is not None:
             with contextlib.suppress(OSError):

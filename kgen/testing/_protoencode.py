@@ -21,6 +21,7 @@ import datetime
 import json
 import re
 import struct
+from collections.abc import Callable
 from typing import Any
 
 from kgen.testing._errors import APIError
@@ -189,20 +190,49 @@ def encodable(obj: JSON) -> bool:
     )
 
 
-def encode_object(obj: JSON) -> bytes:
+ItemEncoder = Callable[[str, JSON, str], bytes]
+"""``(message, item, where) -> bytes``: :func:`encode_message` of one list item, or the same
+bytes from elsewhere (a cache of them, :mod:`kgen.testing._encoded`)."""
+
+
+def encode_object(obj: JSON, item: ItemEncoder | None = None) -> bytes:
     """``k8s\\x00`` + ``runtime.Unknown`` holding ``obj``; the caller checks
-    :func:`encodable` first."""
+    :func:`encodable` first. ``item``, for a list, makes the items' messages (the same bytes
+    as :func:`encode_message` would)."""
     api_version, kind = str(obj.get("apiVersion")), str(obj.get("kind"))
     message = table().message_of(api_version, kind)
     if message is None:
         raise _fail(kind, f"no protobuf message for {api_version} {kind}")
     type_meta = _delimited(1, api_version.encode()) + _delimited(2, kind.encode())
-    raw = encode_message(message, obj, kind)
+    raw = _list_message(message, obj, kind, item) if item is not None else None
+    if raw is None:
+        raw = encode_message(message, obj, kind)
     return MAGIC + _delimited(1, type_meta) + _delimited(2, raw)
 
 
-def encode_watch_event(event: JSON) -> bytes:
-    """One frame of a protobuf watch stream for ``{"type", "object"}``."""
-    body = _delimited(1, str(event["type"]).encode())
-    body += _delimited(2, _delimited(1, encode_object(event["object"])))
-    return struct.pack(">I", len(body)) + body
+def _list_message(message: str, obj: JSON, where: str, item: ItemEncoder) -> bytes | None:
+    """:func:`encode_message` of a list whose ``items`` come from ``item``, or ``None`` when
+    ``message`` is not a list whose ``items`` field comes last (the envelope is encoded
+    without it and the items appended, which is the field order only then)."""
+    layout = table().by_name.get(message) or {}
+    items = obj.get("items")
+    field = layout.get("items")
+    if field is None or field[1] != "r" or not isinstance(items, list):
+        return None
+    number, _, kind = field
+    if table().by_name.get(kind) is None or any(
+        other[0] >= number for key, other in layout.items() if key != "items"
+    ):
+        return None
+    head = encode_message(message, {k: v for k, v in obj.items() if k != "items"}, where)
+    return head + b"".join(
+        _delimited(number, item(kind, one, f"{where}.items[{i}]")) for i, one in enumerate(items)
+    )
+
+
+def encode_watch_event(event: JSON, body: bytes | None = None) -> bytes:
+    """One frame of a protobuf watch stream for ``{"type", "object"}``; ``body``: the
+    object's :func:`encode_object` bytes when the caller has them."""
+    obj = encode_object(event["object"]) if body is None else body
+    frame = _delimited(1, str(event["type"]).encode()) + _delimited(2, _delimited(1, obj))
+    return struct.pack(">I", len(frame)) + frame

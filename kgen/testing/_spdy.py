@@ -178,7 +178,7 @@ class Writer:
         return _control(SYN_REPLY, 0, struct.pack(">I", stream) + block)
 
     @staticmethod
-    def data(stream: int, data: bytes, *, fin: bool = False) -> bytes:
+    def data(stream: int, data: bytes | memoryview, *, fin: bool = False) -> bytes:
         """``data`` on ``stream`` (``fin``: the server's last)."""
         return struct.pack(">II", stream, (FIN if fin else 0) << 24 | len(data)) + data
 
@@ -208,7 +208,7 @@ class Sender:
         with self._lock:  # header blocks must go out in the order they were compressed
             self._write(self._writer.syn_reply(stream))
 
-    def data(self, stream: int, data: bytes, *, fin: bool = False) -> None:
+    def data(self, stream: int, data: bytes | memoryview, *, fin: bool = False) -> None:
         """``data`` on ``stream`` (``fin``: the server's last on it)."""
         frame = Writer.data(stream, data, fin=fin)
         with self._lock:

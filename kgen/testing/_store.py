@@ -111,6 +111,9 @@ class Store:
     def __init__(self, window: int = 1000, watcher_capacity: int = 10_000) -> None:
         self._lock = threading.RLock()
         self._objects: dict[ResourceKey, dict[ObjectKey, JSON]] = {}
+        self._sorted: dict[ResourceKey, list[ObjectKey]] = {}
+        """Each resource's keys in order, kept until a key is added or removed (a LIST
+        then sorts once per change of membership, not once per request)."""
         self._history: deque[Event] = deque()
         self._window = window
         self._watcher_capacity = watcher_capacity
@@ -134,7 +137,11 @@ class Store:
         sorted by (namespace, name)."""
         with self._lock:
             bucket = self._objects.get(resource, {})
-            keys = sorted(k for k in bucket if not namespace or k[0] == namespace)
+            keys = self._sorted.get(resource)
+            if keys is None:
+                keys = self._sorted[resource] = sorted(bucket)
+            if namespace:
+                return self.revision, [bucket[k] for k in keys if k[0] == namespace]
             return self.revision, [bucket[k] for k in keys]
 
     def commit(
@@ -158,6 +165,8 @@ class Store:
                 bucket.pop(key, None)
             else:
                 bucket[key] = obj
+            if previous is None or event_type == "DELETED":
+                self._sorted.pop(resource, None)  # a key added or removed
             self.revision = revision
             event = Event(revision, event_type, resource, key, obj, previous)
             self._history.append(event)

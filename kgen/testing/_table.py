@@ -8,6 +8,7 @@ Columns follow kube-apiserver's printers for a few common kinds and default to N
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from kgen.labels import SelectorError, from_label_selector
 from kgen.testing._crds import PrinterColumn
 from kgen.testing._jsonpath import JSONPathError, evaluate
 from kgen.testing._partial import META_GROUP, as_partial
@@ -225,9 +227,23 @@ def _images_of(*path: str) -> Cell:
     return get
 
 
-def _selector(obj: JSON) -> str:
-    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "<none>"
+def _label_selector(*path: str) -> Cell:
+    """kube's ``FormatLabelSelector`` of the LabelSelector at ``path``: requirements sorted by
+    key (``k=v``, ``k in (a,b)``, ``k notin (a,b)``, ``k``, ``!k``), ``<none>`` when there is
+    none or it is empty, ``<error>`` when it does not convert."""
+    at = _path(*path)
+
+    def get(obj: JSON) -> str:
+        try:
+            text = str(from_label_selector(at(obj)))
+        except (SelectorError, AttributeError, TypeError):
+            return "<error>"
+        return text or "<none>"
+
+    return get
+
+
+_selector = _label_selector("spec", "selector")
 
 
 _TEMPLATE = ("spec", "template", "spec", "containers")
@@ -447,7 +463,9 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
         _age_column(),
         _Column("Containers", "string", _containers_of(*_CRON_TEMPLATE), 1),
         _Column("Images", "string", _images_of(*_CRON_TEMPLATE), 1),
-        _Column("Selector", "string", _selector, 1),
+        _Column(
+            "Selector", "string", _label_selector("spec", "jobTemplate", "spec", "selector"), 1
+        ),
     ],
     ("apps", "deployments"): [
         _Column("Ready", "string", _deploy_ready),
@@ -462,14 +480,59 @@ _COLUMNS: dict[tuple[str, str], list[_Column]] = {
 
 
 def _since(stamp: Any) -> str:
-    if not isinstance(stamp, str):
+    """kube's ``translateTimestampSince`` of a Time or MicroTime: ``<unknown>`` when unset."""
+    if not isinstance(stamp, str) or not stamp:
         return "<unknown>"
+    whole, _, _fraction = stamp.removesuffix("Z").partition(".")
     try:
         return human_duration(
-            time.time() - calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+            time.time() - calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
         )
     except ValueError:
         return "<unknown>"
+
+
+def _event_times(obj: JSON) -> tuple[str, str, int]:
+    """Last seen, first seen and count of an Event, as kube's event printer derives them (the
+    event time when there is no first timestamp, the series when there is one)."""
+    first = obj.get("firstTimestamp") or obj.get("eventTime")
+    last = obj.get("lastTimestamp") or first
+    count = obj.get("count") or 1
+    series = obj.get("series")
+    if isinstance(series, dict):
+        last, count = series.get("lastObservedTime"), series.get("count") or 0
+    return _since(last), _since(first), int(count)
+
+
+def _event_object(obj: JSON) -> str:
+    involved = obj.get("involvedObject") or {}
+    kind, name = str(involved.get("kind") or "").lower(), involved.get("name")
+    return f"{kind}/{name}" if name else kind
+
+
+def _event_source(obj: JSON) -> str:
+    source = obj.get("source") or {}
+    component = source.get("component") or obj.get("reportingComponent") or ""
+    instance = source.get("host") or obj.get("reportingInstance") or ""
+    return f"{component}, {instance}" if instance else str(component)
+
+
+_NAME_COLUMN = _Column(
+    "Name", "string", lambda obj: (obj.get("metadata") or {}).get("name", ""), 0, _NAME_DOC, "name"
+)
+
+_EVENT_COLUMNS = [  # kube's event printer, generated wide as the API server does
+    _Column("Last Seen", "string", lambda obj: _event_times(obj)[0]),
+    _Column("Type", "string", _path("type")),
+    _Column("Reason", "string", _path("reason")),
+    _Column("Object", "string", _event_object),
+    _Column("Subobject", "string", _path("involvedObject", "fieldPath"), 1),
+    _Column("Source", "string", _event_source, 1),
+    _Column("Message", "string", lambda obj: str(obj.get("message") or "").strip()),
+    _Column("First Seen", "string", lambda obj: _event_times(obj)[1], 1),
+    _Column("Count", "string", lambda obj: _event_times(obj)[2], 1),
+    dataclasses.replace(_NAME_COLUMN, priority=1),
+]
 
 
 def _printer_cell(column: PrinterColumn) -> Cell:
@@ -502,18 +565,13 @@ def to_table(
     """The ``meta.k8s.io/<version>`` ``Table`` of ``objects``; each row carries the object's
     metadata (a ``PartialObjectMetadata`` of the same version).
 
-    Columns: NAME, then a CRD's printer columns, or the built-in printer's, or AGE."""
-    columns = _crd_columns(info) or _COLUMNS.get(info.key) or [_age_column()]
+    Columns: NAME, then a CRD's printer columns, or the built-in printer's, or AGE; an Event's
+    are kube's event printer's alone (LAST SEEN first, its name a wide column)."""
+    if info.key == ("", "events"):
+        columns = _EVENT_COLUMNS
+    else:
+        columns = [_NAME_COLUMN, *(_crd_columns(info) or _COLUMNS.get(info.key) or [_age_column()])]
     definitions = [
-        {
-            "name": "Name",
-            "type": "string",
-            "format": "name",
-            "description": _NAME_DOC,
-            "priority": 0,
-        }
-    ]
-    definitions += [
         {
             "name": c.name,
             "type": c.type,
@@ -525,7 +583,7 @@ def to_table(
     ]
     rows = [
         {
-            "cells": [(obj.get("metadata") or {}).get("name", ""), *(c.cell(obj) for c in columns)],
+            "cells": [c.cell(obj) for c in columns],
             "object": as_partial(obj, version),
         }
         for obj in objects

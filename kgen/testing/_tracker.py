@@ -185,9 +185,11 @@ class ObjectTracker:
 
     # --- reads --------------------------------------------------------------------------------
 
-    def get(self, info: ResourceInfo, namespace: str, name: str) -> JSON:
-        """A copy of the object, or 404."""
-        return info.present(self._current(info, namespace, name))
+    def get(self, info: ResourceInfo, namespace: str, name: str, *, copy: bool = True) -> JSON:
+        """A copy of the object, or 404. With ``copy=False`` the stored object itself as
+        this version shows it (shared, read-only: see :meth:`list`)."""
+        found = self._current(info, namespace, name)
+        return info.present(found) if copy else info.view(found)
 
     def _selectors(
         self, info: ResourceInfo, options: ListOptions

@@ -18,6 +18,8 @@ def _body(name: str) -> bytes:
                 "name": name,
                 "namespace": "payments",
                 "uid": f"uid-{name}",
+                "generateName": "checkout-7d9f-",
+                "creationTimestamp": f"2026-01-01T00:00:0{len(name)}Z",
                 "labels": {"app": "checkout-service", "tier": "backend"},
                 "finalizers": ["example.com/keep"],
                 "ownerReferences": [
@@ -60,7 +62,22 @@ def test_equal_strings_are_shared_and_values_unchanged() -> None:
     assert ma.owner_references[0].kind is mb.owner_references[0].kind
     assert ma.managed_fields and mb.managed_fields
     assert ma.managed_fields[0].manager is mb.managed_fields[0].manager
+    # values repeated by every pod of one owner are shared too, the same names elsewhere...
+    assert ma.generate_name is mb.generate_name
+    assert ma.owner_references[0].name is mb.owner_references[0].name
+    assert ma.owner_references[0].uid is mb.owner_references[0].uid
     assert ma.uid != mb.uid
+
+
+def test_object_identity_is_not_interned() -> None:
+    a, b = _decoded("same"), _decoded("same")
+    intern_strings(a)
+    intern_strings(b)
+    assert a.metadata and b.metadata
+    assert a.metadata.name == b.metadata.name and a.metadata.name is not b.metadata.name
+    # what identifies one object is left out of the intern table
+    assert a.metadata.uid is not b.metadata.uid
+    assert a.metadata.creation_timestamp is not b.metadata.creation_timestamp
 
 
 def test_idempotent_composes_with_drop_managed_fields_and_leaves_dicts() -> None:

@@ -195,9 +195,16 @@ def test_pod_streams_exec_logs_and_port_forward(server: APIServer, config: Confi
             assert isinstance(stream, AsyncLogStream)
             async with stream:
                 lines = [line async for line in stream]
-            async with await pods.port_forward(name, 7) as connection:
+            forward = await pods.port_forward(name, [":7"])
+            async with await forward.connect(7) as connection:
                 await connection.write(b"hello\n")
                 echoed = await connection.readline()
+            async with forward:  # a local listener, as kubectl port-forward
+                reader, writer = await asyncio.open_connection("127.0.0.1", forward.local_port(7))
+                writer.write(b"listened\n")
+                assert await reader.readline() == b"LISTENED\n"
+                writer.close()
+                await writer.wait_closed()
             with pytest.raises(ValueError, match="non-empty sequence"):
                 await pods.exec(name, "ls")
             with pytest.raises(StatusError) as caught:

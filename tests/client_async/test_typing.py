@@ -1,7 +1,8 @@
 """mypy --strict sees the subresource declarations of generated code as methods: plain on the
 sync client, coroutines on the async one, with the spec's body and result types; and the
 generated async informer factory's accessors, informers and (sync) listers with their model
-types (the checked-in example package, generated from kgen's own CRDs)."""
+types, and the async fake clientset as the clientset it extends (the checked-in example
+package, generated from kgen's own CRDs)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 USE = """\
 from kgen.rest import Config
 from kgen_databases.aio import AsyncClientset
+from kgen_databases.aio.fake import new_simple_async_clientset
 from kgen_databases.aio.informers import AsyncSharedInformerFactory
 from kgen_databases.clientset import Clientset
 from kgen_databases.models.autoscaling_v1 import Scale
@@ -48,6 +50,13 @@ async def informers(cs: AsyncClientset) -> None:
         factory.start()
         reveal_type(await factory.wait_for_cache_sync())
         factory.shutdown()
+
+
+async def fake() -> None:
+    async with new_simple_async_clientset() as cs:
+        reveal_type(cs)
+        reveal_type(await cs.databases_v1.postgres_clusters("ns").get("db"))
+        reveal_type(cs.actions)
 """
 
 
@@ -81,5 +90,8 @@ def test_mypy_types_sync_and_async_subresource_methods(tmp_path: Path) -> None:
         'note: Revealed type is "dict[object, bool]"',
         'error: Value of type "Coroutine[Any, Any, None]" must be used  [unused-coroutine]',
         "note: Are you missing an await?",
+        'note: Revealed type is "kgen_databases.aio.fake.AsyncFakeClientset"',
+        'note: Revealed type is "kgen_databases.models.databases_v1.PostgresCluster"',
+        'note: Revealed type is "list[kgen.testing._fake.Action]"',
     ], result.stdout
     assert "Found 3 errors in 1 file" in result.stdout

@@ -22,7 +22,6 @@ INPUTS = {
     ],
     "crds": ["crds"],
 }
-FORMATTED = {"k135"}
 
 
 @pytest.fixture(scope="session")
@@ -34,9 +33,7 @@ def packages(
     apis: dict[str, APIModel] = {}
     for package, specs in INPUTS.items():
         apis[package] = api = load([specs_dir / s for s in specs])
-        rendered = render_package(
-            api, package, EMITTERS, input_hash="test", formatted=package in FORMATTED
-        )
+        rendered = render_package(api, package, EMITTERS, input_hash="test")
         for files in rendered.values():
             for rel, text in files.items():
                 target = root / package / rel

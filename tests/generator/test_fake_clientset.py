@@ -244,12 +244,12 @@ _DOC_CALL = re.compile(r"cs\.((?:\w+\.)*\w+)\(")
 _DOC_REACTOR = re.compile(r'prepend_reactor\("(\w+)", "([\w/]+)"')
 
 
-def _check_docstring(module: Any) -> list[str]:
-    """Every ``cs.<attr>...`` the fake's docstring names exists on a FakeClientset, and the
-    reactor's resource is one the package serves; returns the chains found."""
+def _check_docstring(module: Any, factory: str = "new_simple_clientset") -> list[str]:
+    """Every ``cs.<attr>...`` the fake's docstring names exists on the clientset ``factory``
+    makes, and the reactor's resource is one the package serves; returns the chains found."""
     doc = module.__doc__ or ""
     chains = _DOC_CALL.findall(doc)
-    fake = module.new_simple_clientset()
+    fake = getattr(module, factory)()
     for chain in chains:
         target = fake
         for part in chain.split("."):

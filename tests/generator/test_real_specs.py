@@ -1,7 +1,7 @@
 """Every real input generates a whole package that imports and passes mypy --strict.
 
-One session-scoped fixture renders each input once (1.35 black-formatted, the others unformatted
-to keep the suite fast: formatting changes layout only), and one mypy run checks them all.
+One session-scoped fixture renders each input once, as `kgen generate` writes it (black only
+where a line is too long), and one mypy run checks them all.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import pytest
 from kgen.cache import GenericInformer, drop_managed_fields
 from kgen.client import GroupVersionResource, PatchType
 from kgen.dynamic import DynamicClient
-from kgen.meta import PartialObjectMetadata, meta_name, meta_namespace, meta_resource_version
+from kgen.meta import UNSET, PartialObjectMetadata, meta_name, meta_namespace, meta_resource_version
 from kgen.metadata import MetadataClient, MetadataSharedInformerFactory
 from kgen.rest import ListOptions, RESTClient, StatusError, is_not_found
 from kgen.testing import APIServer
@@ -143,3 +143,31 @@ def test_factory_namespace_and_tweak_list_options_on_a_custom_resource(
         eventually(lambda: sorted(_cache_state(generic, "shop")) == ["shop/api", "shop/site"])
     with pytest.raises(TypeError, match="GroupVersionResource"):
         factory.for_resource("certificates")
+
+
+def test_factory_default_caches_compact_metadata_and_none_keeps_everything(
+    api: tuple[APIServer, RESTClient],
+) -> None:
+    _server, rest = api
+    dynamic = DynamicClient(rest)
+    _namespace(dynamic, "lean")
+    for i in range(2):
+        dynamic.resource(CONFIGMAPS).namespace("lean").create(_configmap(f"c{i}", app="web"))
+
+    def cached(factory: MetadataSharedInformerFactory) -> list[PartialObjectMetadata]:
+        with factory:
+            generic = factory.for_resource(CONFIGMAPS)
+            factory.start()
+            assert factory.wait_for_cache_sync(timeout=10) == {CONFIGMAPS: True}
+            objs = generic.lister().namespace("lean").list()
+        return sorted(objs, key=meta_name)
+
+    lean = cached(MetadataSharedInformerFactory(MetadataClient(rest)))
+    assert [o.metadata and o.metadata.managed_fields for o in lean] == [UNSET, UNSET]
+    first, second = (o.metadata for o in lean)
+    assert first and second and first.labels and second.labels
+    assert next(iter(first.labels)) is next(iter(second.labels))  # shared, not copies
+    assert first.labels["app"] is second.labels["app"]
+
+    whole = cached(MetadataSharedInformerFactory(MetadataClient(rest), transform=None))
+    assert all(o.metadata and o.metadata.managed_fields for o in whole)

@@ -83,6 +83,22 @@ def test_in_process_stream_serves_http_client(
     conn.close()
 
 
+def test_recv_into_and_recv_view(server: APIServer, pods: Pods, make_pod: MakePod) -> None:
+    """Socket-like reads into a caller's buffer (``nbytes`` honoured) and views of the message
+    itself, continuing where the last read stopped."""
+    name = make_pod()
+    server.containers.on_port(echo, pod=name, port=7)
+    with pods.port_forward(name).connect(7) as stream:
+        stream.sendall(b"hello world")
+        buffer = bytearray(8)
+        assert stream.recv_into(buffer, 3) == 3 and buffer[:3] == b"HEL"
+        assert stream.recv_into(memoryview(buffer)[3:]) == 5 and buffer == b"HELLO WO"
+        view = stream.recv_view(100)
+        assert isinstance(view, memoryview) and view == b"RLD"
+        stream.sendall(b"x")
+        assert stream.recv(100) == b"X"
+
+
 def test_two_ports_at_once(server: APIServer, pods: Pods, make_pod: MakePod) -> None:
     """Two listeners of one forwarder reach two ports of the pod, each its own handler."""
 
@@ -297,6 +313,48 @@ def test_close_ends_connections_and_joins_threads(
         forward.start()
     with pytest.raises(StreamError):
         stream.sendall(b"after close")
+
+
+def test_closing_while_held_back_ends_at_once(
+    server: APIServer, pods: Pods, make_pod: MakePod
+) -> None:
+    """A stream nobody reads (``websockets``' queue full, so it reads the socket no more) and a
+    forwarder whose local client reads nothing close without waiting for the WebSocket's
+    close timeout (10 s), and the pod's handler sees its connection end."""
+    block = b"x" * 65536
+    ended = threading.Semaphore(0)
+    sent = {"bytes": 0}
+
+    def flood(connection: PortConnection) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection.socket.sendall(block)
+                sent["bytes"] += len(block)
+        ended.release()
+
+    def held_back() -> None:
+        seen, deadline = -1, time.monotonic() + 30
+        while sent["bytes"] != seen and time.monotonic() < deadline:
+            seen = sent["bytes"]
+            time.sleep(0.3)
+
+    name = make_pod()
+    server.containers.on_port(flood, pod=name, port=80)
+    forward = pods.port_forward(name, [":80"])
+    stream = forward.connect(80)
+    assert stream.recv(1) == b"x"
+    held_back()
+    start = time.monotonic()
+    stream.close()
+    assert time.monotonic() - start < 5
+    assert ended.acquire(timeout=10)
+    with forward, socket.create_connection(("127.0.0.1", forward.local_port(80))) as sock:
+        assert sock.recv(1) == b"x"
+        held_back()
+        start = time.monotonic()
+        forward.close()
+        assert time.monotonic() - start < 5
+    assert ended.acquire(timeout=10)
 
 
 def test_stopping_the_server_ends_open_forwards(specs_dir: Path) -> None:

@@ -157,6 +157,51 @@ def test_create_get_and_output_formats(kubectl: Kubectl) -> None:
     assert 'deployments.apps "nope" not found' in missing.stderr
 
 
+REPLICASET = """
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: sel}
+spec:
+  replicas: 0
+  selector:
+    matchLabels: {app: sel}
+    matchExpressions:
+    - {key: tier, operator: In, values: [web, api]}
+    - {key: canary, operator: DoesNotExist}
+  template:
+    metadata:
+      labels: {app: sel, tier: web}
+    spec:
+      containers: [{name: c, image: busybox}]
+"""
+
+CRONJOB = """
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{name: c, image: busybox}]
+"""
+
+
+def test_wide_selector_columns_are_kubes_formatted_label_selectors(kubectl: Kubectl) -> None:
+    kubectl.run("create", "-f", "-", stdin=REPLICASET)
+    kubectl.run("create", "-f", "-", stdin=CRONJOB)
+    rs = kubectl.run("get", "rs", "sel", "-o", "wide").stdout.splitlines()
+    assert rs[0].split()[-1] == "SELECTOR"
+    # requirements sorted by key, set values sorted, as metav1.FormatLabelSelector prints them
+    assert rs[1].endswith(" app=sel,!canary,tier in (api,web)")
+    cron = kubectl.run("get", "cronjob", "nightly", "-o", "wide").stdout.splitlines()
+    assert cron[0].split()[-1] == "SELECTOR"
+    assert cron[1].split()[-1] == "<none>"  # the job template's selector, unset here
+
+
 def test_client_side_apply(kubectl: Kubectl) -> None:
     cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: '1'\n"
     assert kubectl.run("apply", "-f", "-", stdin=cm).stdout.strip() == "configmap/applied created"
@@ -333,3 +378,39 @@ def test_kubectl_asks_for_a_table_and_gets_one(kubectl: Kubectl) -> None:
     assert '"kind":"ConfigMap"' in plain.stderr.replace('\\"', '"')
     assert plain.stdout.split()[:3] == ["NAME", "AGE", "printed"]  # kubectl's own printer
     assert kubectl.run("get", "cm", "printed", "-o", "name").stdout.strip() == "configmap/printed"
+
+
+def test_get_events_prints_kubes_event_columns(kubectl: Kubectl) -> None:
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"name": "web.1"},
+        "involvedObject": {"kind": "Pod", "name": "web", "fieldPath": "spec.containers{c}"},
+        "reason": "BackOff",
+        "message": "Back-off restarting failed container  ",
+        "type": "Warning",
+        "source": {"component": "kubelet", "host": "node-1"},
+        "firstTimestamp": "2020-01-01T00:00:00Z",
+        "lastTimestamp": "2020-01-01T00:00:00Z",
+        "count": 4,
+    }
+    kubectl.run("create", "-f", "-", stdin=json.dumps(event))
+    table = kubectl.run("get", "events").stdout.splitlines()
+    assert table[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    row = table[1].split()
+    assert row[1:4] == ["Warning", "BackOff", "pod/web"]
+    assert table[1].endswith("Back-off restarting failed container")  # trimmed
+    wide = kubectl.run("get", "events", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[-7:] == [
+        "SUBOBJECT",
+        "SOURCE",
+        "MESSAGE",
+        "FIRST",
+        "SEEN",
+        "COUNT",
+        "NAME",
+    ]
+    assert wide[1].split()[-2:] == ["4", "web.1"]
+    assert wide[1].split()[0] == wide[1].split()[-3]  # last seen = first seen: one timestamp
+    assert "spec.containers{c}" in wide[1] and "kubelet, node-1" in wide[1]
+    assert kubectl.run("get", "events", "-o", "name").stdout.strip() == "event/web.1"

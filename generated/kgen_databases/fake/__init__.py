@@ -13,14 +13,10 @@ thread-safe."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
-from kgen.meta import encode
-from kgen.rest import Config
 from kgen.spec.model import APIModel, GroupVersion, GroupVersionKind, Resource, Subresource
-from kgen.testing import Action, Fake, Reactor
+from kgen.testing import FakeClientsetBase
 
 from kgen_databases.clientset import Clientset
 
@@ -177,33 +173,14 @@ def api_model() -> APIModel:
     )
 
 
-class FakeClientset(Clientset):
+class FakeClientset(FakeClientsetBase, Clientset):
     """A Clientset whose requests are served by an in-memory fake cluster. objects are stored first
     (models or JSON mappings with apiVersion and kind; a List adds its items). The fake
-    (reactors, recorded actions, the object tracker) is self.fake."""
+    (reactors, recorded actions, the object tracker) is self.fake; actions, clear_actions,
+    add_reactor and prepend_reactor are its shortcuts (kgen.testing.FakeShortcuts)."""
 
     def __init__(self, *objects: object) -> None:
-        self.fake = Fake(api_model())
-        super().__init__(Config(host=Fake.url, qps=-1), session=self.fake.session())
-        for obj in objects:
-            data = obj if isinstance(obj, Mapping) else json.loads(encode(obj))
-            self.fake.tracker.add(data)
-
-    @property
-    def actions(self) -> list[Action]:
-        """Every request made through this clientset, oldest first."""
-        return self.fake.actions
-
-    def clear_actions(self) -> None:
-        self.fake.clear_actions()
-
-    def add_reactor(self, verb: str, resource: str, reactor: Reactor) -> None:
-        """Consult reactor (for verb and resource, "*" for any) after those already added."""
-        self.fake.add_reactor(verb, resource, reactor)
-
-    def prepend_reactor(self, verb: str, resource: str, reactor: Reactor) -> None:
-        """Consult reactor before those already added."""
-        self.fake.prepend_reactor(verb, resource, reactor)
+        super().__init__(api_model(), objects)
 
 
 def new_simple_clientset(*objects: Any) -> FakeClientset:

@@ -55,28 +55,36 @@ class SharedInformerFactory(_SharedInformerFactory):
         """Every resource this factory can inform on, for for_resource()."""
         return {
             GroupVersionResource(
-                "databases.kgen.dev", "v1", "postgresclusters"
+                "databases.kgen.dev",
+                "v1",
+                "postgresclusters",
             ): lambda: GenericInformer(
                 self.databases_v1.postgres_clusters().informer(),
                 "postgresclusters",
                 "databases.kgen.dev",
             ),
             GroupVersionResource(
-                "databases.kgen.dev", "v1", "storageprofiles"
+                "databases.kgen.dev",
+                "v1",
+                "storageprofiles",
             ): lambda: GenericInformer(
                 self.databases_v1.storage_profiles().informer(),
                 "storageprofiles",
                 "databases.kgen.dev",
             ),
             GroupVersionResource(
-                "databases.kgen.dev", "v1beta1", "postgresclusters"
+                "databases.kgen.dev",
+                "v1beta1",
+                "postgresclusters",
             ): lambda: GenericInformer(
                 self.databases_v1beta1.postgres_clusters().informer(),
                 "postgresclusters",
                 "databases.kgen.dev",
             ),
             GroupVersionResource(
-                "databases.kgen.dev", "v1alpha1", "postgresclusters"
+                "databases.kgen.dev",
+                "v1alpha1",
+                "postgresclusters",
             ): lambda: GenericInformer(
                 self.databases_v1alpha1.postgres_clusters().informer(),
                 "postgresclusters",

@@ -19,27 +19,36 @@ from typing import Self
 
 from kgen.config import in_cluster_config, load_kubeconfig
 from kgen.rest import Config
-from kgen.rest.aio import AsyncRESTClient
+from kgen.rest.aio import AsyncRESTClient, Connector, ConnectorFactory
 
 __all__ = ["AsyncClientsetBase"]
 
 
 class AsyncClientsetBase:
-    """One :class:`~kgen.rest.aio.AsyncRESTClient` for every async group client."""
+    """One :class:`~kgen.rest.aio.AsyncRESTClient` for every async group client.
+    ``connector_factory`` makes its connector (see :class:`~kgen.rest.aio.AsyncRESTClient`;
+    kgen.testing's async fake clientsets use it)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, connector_factory: ConnectorFactory = Connector) -> None:
         self._config = config
-        self._rest = AsyncRESTClient(config)
+        self._rest = AsyncRESTClient(config, connector_factory=connector_factory)
 
     @classmethod
-    def from_kubeconfig(cls, path: str | None = None, *, context: str | None = None) -> Self:
+    def from_kubeconfig(
+        cls,
+        path: str | None = None,
+        *,
+        context: str | None = None,
+        connector_factory: ConnectorFactory = Connector,
+    ) -> Self:
         """A clientset for the current (or the named) context of a kubeconfig."""
-        return cls(load_kubeconfig(path, context=context))
+        config = load_kubeconfig(path, context=context)
+        return cls(config, connector_factory=connector_factory)
 
     @classmethod
-    def in_cluster(cls) -> Self:
+    def in_cluster(cls, *, connector_factory: ConnectorFactory = Connector) -> Self:
         """A clientset for the API server of the pod this runs in (its service account)."""
-        return cls(in_cluster_config())
+        return cls(in_cluster_config(), connector_factory=connector_factory)
 
     @property
     def config(self) -> Config:

@@ -5,7 +5,7 @@ Generated async clients inherit these mixins exactly where the sync ones inherit
 API documents declare the subresource). Requests and argument checks are the sync mixins'
 (:mod:`kgen.client._stream_requests`). Each call opens its own connection; whoever opens a
 session or stream closes it (``async with``). Cancelling a task awaiting one of these aborts
-its connection. Not here (sync only): local port-forward listeners.
+its connection.
 """
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ from kgen.rest import Result
 from kgen.streams import (
     AsyncExecSession,
     AsyncLogStream,
-    AsyncPortStream,
+    AsyncPortForwarder,
     ExecResult,
     open_async_logs,
-    open_async_port_forward,
     open_async_session,
     run_async,
 )
@@ -176,17 +175,26 @@ class AsyncLogsMixin(AsyncClientBase[T, L]):
 
 
 class AsyncPortForwardMixin(AsyncClientBase[T, L]):
-    """``port_forward``: an in-process connection to one port of a pod."""
+    """``port_forward``: local listeners and in-process connections to a pod's ports, as
+    :class:`kgen.client.PortForwardMixin`."""
 
-    async def port_forward(self, name: str, port: int) -> AsyncPortStream:
-        """Connect to ``port`` of pod ``name`` (read/readline/readexactly/write; close it, or
-        ``async with``). A missing pod raises NotFound; a port nothing listens on opens, and
-        its first read raises :class:`kgen.streams.PortForwardError`."""
-        return await open_async_port_forward(
-            self._named(self._rest.get(), name, "portforward"),
-            port,
+    async def port_forward(
+        self, name: str, ports: Sequence[int | str] = (), *, address: str = "127.0.0.1"
+    ) -> AsyncPortForwarder:
+        """Forward to the ports of pod ``name``: ``ports`` as kubectl writes them (``8080:80``,
+        ``80``, ``:80`` for any free local port) are listened on at ``address`` once the
+        forwarder starts (``async with``, or ``await start()``); ``await connect(port)``
+        opens an in-process :class:`kgen.streams.AsyncPortStream` to any port. Gets the pod
+        first, so a missing pod raises :class:`kgen.rest.StatusError` (NotFound) here, as
+        kubectl reports it; a bad port spec raises ``ValueError``."""
+        forwarder = AsyncPortForwarder(
+            lambda: self._named(self._rest.get(), name, "portforward"),
+            ports,
+            address=address,
             description=f"port-forward to {describe(self, name)}",
         )
+        await self._request(self._rest.get(), name=name, strict_namespace=True).do()
+        return forwarder
 
 
 class AsyncProxyMixin(AsyncClientBase[T, L]):

@@ -25,6 +25,7 @@ from kgen.generator import naming
 from kgen.generator.models import _style as style
 from kgen.generator.models._layout import KGEN_META, Layout, layout_of
 from kgen.generator.models._render import _Module
+from kgen.generator.wrapping import bracket
 from kgen.meta import _applyconfig
 from kgen.spec._lists import list_merge
 from kgen.spec.model import APIModel
@@ -125,7 +126,8 @@ class _ApplyModule(_Module):
         return schema
 
     def list_entry(self, wire: str, schema: Any) -> str | None:
-        """``"wire": <ListType>`` of an array field that is not atomic, else ``None``."""
+        """``"wire": <ListType>`` of an array field that is not atomic, else ``None``; laid out
+        as an item of the exploded ``_lists`` (at eight spaces)."""
         resolved = self._resolved(schema)
         if not isinstance(resolved, dict) or resolved.get("type") != "array":
             return None
@@ -142,10 +144,11 @@ class _ApplyModule(_Module):
             literal = _literal(sub.get("default")) if isinstance(sub, dict) else None
             if literal is not None:
                 defaults.append(f"{naming.python_string(key)}: {literal}")
-        keys = "".join(naming.python_string(k) + ", " for k in merge.keys)
-        if len(merge.keys) > 1:
-            keys = keys[:-2]
-        return f"{naming.python_string(wire)}: (({keys}), {{{', '.join(defaults)}}})"
+        keys = ", ".join(naming.python_string(k) for k in merge.keys)
+        keys += "," if len(merge.keys) == 1 else ""
+        pair = [f"({keys})", f"{{{', '.join(defaults)}}}"]
+        head = f"{naming.python_string(wire)}: ("
+        return bracket(8, head, pair, "),", "collection")[:-1]  # _lists adds the comma
 
     def render_class(self, definition: str) -> str:
         schema = self.api.schemas[definition]
@@ -161,11 +164,8 @@ class _ApplyModule(_Module):
             extra.append("    _atomic: ClassVar[bool] = True")
         if lists:
             self.list_vars = True
-            extra.append(
-                style.field(
-                    "_lists", "ClassVar[Mapping[str, ListType]]", None, "{" + ", ".join(lists) + "}"
-                )
-            )
+            head = "_lists: ClassVar[Mapping[str, ListType]] = {"
+            extra.append("    " + bracket(4, head, lists, "}", "collection"))
         if extra:
             self.class_vars = True
             lines += ["", *extra]
@@ -196,22 +196,23 @@ class _ApplyModule(_Module):
         self.meta("extract")
         self.typing_any = True
         if kind.namespaced:
-            signature, meta_args = "name: str, namespace: str", "name=name, namespace=namespace"
+            signature, meta_args = ["name: str", "namespace: str"], "name=name, namespace=namespace"
             what = "named `name` in `namespace`"
         else:
-            signature, meta_args = "name: str", "name=name"
+            signature, meta_args = ["name: str"], "name=name"
             what = "named `name`"
         apply_doc = f"A {cls} {what}, apiVersion and kind set (client-go's constructor)."
         extract_doc = (
             f"The {cls} holding exactly the fields `field_manager` applied to `obj` (to its "
             '`subresource`, "status" for apply_status), read from metadata.managedFields.'
         )
+        extract_args = ["obj", "field_manager", cls, "subresource"]
         return (
             "\n".join(
                 [
-                    f"def apply_{kind.snake}({signature}) -> {cls}:",
+                    bracket(0, f"def apply_{kind.snake}(", signature, f") -> {cls}:", "def"),
                     "    " + style.docstring(_wrapped(apply_doc), "    "),
-                    f"    return {cls}(metadata={meta}({meta_args}))",
+                    "    " + bracket(4, f"return {cls}(", [f"metadata={meta}({meta_args})"], ")"),
                     "",
                     "",
                     f"def extract_{kind.snake}(",
@@ -220,7 +221,7 @@ class _ApplyModule(_Module):
                     '    subresource: str = "",',
                     f") -> {cls}:",
                     "    " + style.docstring(_wrapped(extract_doc), "    "),
-                    f"    return extract(obj, field_manager, {cls}, subresource)",
+                    "    " + bracket(4, "return extract(", extract_args, ")"),
                 ]
             )
             + "\n"

@@ -10,11 +10,10 @@ functions, thread-safe.
 
 from __future__ import annotations
 
-from kgen.generator import naming
+from kgen.generator import naming, wrapping
+from kgen.generator.wrapping import LINE_LENGTH
 
 __all__ = ["LINE_LENGTH", "class_header", "docstring", "field", "import_from", "list_assignment"]
-
-LINE_LENGTH = 100
 
 
 def _dedent_continuation(lines: list[str], indent: str) -> list[str]:
@@ -70,7 +69,31 @@ def field(attr: str, annotation: str, call_args: list[str] | None, default: str 
     opener = f"    {attr}: {annotation} = ("
     if len(opener) <= LINE_LENGTH and len(f"        {value}") <= LINE_LENGTH:
         return f"{opener}\n        {value}\n    )"
-    return f"    {attr}: (\n        {annotation}\n    ) = {value}"
+    return f"    {attr}: (\n{_union(annotation, '        ')}\n    ) = {value}"
+
+
+def _top_level_parts(annotation: str) -> list[str]:
+    """The members of a ``A | B | C`` annotation, brackets kept whole."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(annotation):
+        depth += (char in "[(") - (char in "])")
+        if depth == 0 and annotation.startswith(" | ", i):
+            parts.append(annotation[start:i])
+            start = i + 3
+    return [*parts, annotation[start:]]
+
+
+def _union(annotation: str, indent: str) -> str:
+    """An annotation on lines of its own at ``indent``: too long, a union is split before each
+    ``|`` as black splits it (a member that is one name stays whole however long); a member
+    with brackets that is still too long is left on one line, for black."""
+    parts = _top_level_parts(annotation)
+    if len(indent + annotation) <= LINE_LENGTH or len(parts) == 1:
+        return indent + annotation
+    lines = [indent + parts[0], *(f"{indent}| {part}" for part in parts[1:])]
+    if any(len(line) > LINE_LENGTH and "[" in line for line in lines):
+        return indent + annotation
+    return "\n".join(lines)
 
 
 def class_header(name: str, bases: str) -> str:
@@ -85,10 +108,7 @@ def _exploded(items: list[str]) -> str:
 
 def import_from(module: str, names: list[str]) -> str:
     """``from module import a, b`` (one line, or one name a line in parentheses)."""
-    line = f"from {module} import {', '.join(names)}"
-    if len(line) <= LINE_LENGTH:
-        return line
-    return f"from {module} import (\n{_exploded(names)})"
+    return wrapping.import_from(0, module, names)
 
 
 def list_assignment(target: str, literals: list[str]) -> str:

@@ -17,8 +17,16 @@ Why aiohttp (not httpx): measured in ``bench/bench_async_http.py``, see ``docs/a
 """
 
 from kgen.rest.aio._client import AsyncRESTClient
+from kgen.rest.aio._connector import Connector, ConnectorFactory
 from kgen.rest.aio._request import AsyncRequest
 from kgen.rest.aio._stream import AsyncBodyStream
 from kgen.rest.aio._watch import AsyncWatch
 
-__all__ = ["AsyncBodyStream", "AsyncRESTClient", "AsyncRequest", "AsyncWatch"]
+__all__ = [
+    "AsyncBodyStream",
+    "AsyncRESTClient",
+    "AsyncRequest",
+    "AsyncWatch",
+    "Connector",
+    "ConnectorFactory",
+]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import socket
 import ssl
 import time
 import urllib.request
@@ -27,7 +28,7 @@ from kgen.rest._upgrade import UpgradeSettings, upgrade_settings
 from kgen.rest._useragent import default_user_agent
 from kgen.rest._verbs import RequestVerbs
 from kgen.rest._warning_header import hand_over_warnings
-from kgen.rest.aio._connector import Connector
+from kgen.rest.aio._connector import Connector, ConnectorFactory
 from kgen.rest.aio._request import AsyncRequest
 from kgen.rest.aio._watch import AsyncWatch
 from kgen.rest.auth import AuthProvider
@@ -70,6 +71,10 @@ class AsyncRESTClient(RequestVerbs[AsyncRequest]):
 
     ``connections`` bounds the connections to the server (each running watch holds one;
     requests beyond it wait for one); ``idle_timeout`` is how long an unused one is kept.
+    ``connector_factory`` makes the session's connector (called with both, in the running loop,
+    whenever a session is opened): a :class:`~kgen.rest.aio.Connector` subclass that
+    connects elsewhere, as :class:`kgen.testing.aio.FakeConnector` serving an in-process fake
+    cluster; every connection it opens is closed (aborted) by :meth:`close` all the same.
     ``clock`` (monotonic seconds) and ``sleep`` (a coroutine function) drive deadlines,
     throttling and retry pauses; tests inject fakes. Construction raises ``ValueError`` for an
     unusable config, as the sync client does. Connection failures raise ``aiohttp.ClientError``;
@@ -85,6 +90,7 @@ class AsyncRESTClient(RequestVerbs[AsyncRequest]):
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         connections: int = DEFAULT_CONNECTIONS,
         idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        connector_factory: ConnectorFactory = Connector,
     ) -> None:
         self.config = config.copy()
         self.base_origin, self.base_path = _base_url(self.config)
@@ -98,6 +104,7 @@ class AsyncRESTClient(RequestVerbs[AsyncRequest]):
         self._backoff = backoff_from_env(clock=clock)
         self._connections = connections
         self._idle_timeout = idle_timeout
+        self._connector_factory = connector_factory
         self._session: aiohttp.ClientSession | None = None
         self._connector: Connector | None = None
         self._watches: weakref.WeakSet[AsyncWatch[Any]] = weakref.WeakSet()
@@ -136,6 +143,13 @@ class AsyncRESTClient(RequestVerbs[AsyncRequest]):
         if self._credentials.provider is not None:
             return await asyncio.to_thread(build)
         return build()
+
+    def upgrade_socket(self) -> socket.socket | None:
+        """A socket to the server from this client's connector for a WebSocket upgrade, or
+        ``None`` (the usual case: the caller connects over TCP). Only a connector that serves
+        in-process (:class:`kgen.testing.aio.FakeConnector`) returns one; the caller owns it."""
+        self._session_now()
+        return self._connector.upgrade_socket() if self._connector is not None else None
 
     # -- used by AsyncRequest (same package) --------------------------------------------------
 
@@ -231,7 +245,7 @@ class AsyncRESTClient(RequestVerbs[AsyncRequest]):
 
     def _session_now(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._connector = Connector(
+            self._connector = self._connector_factory(
                 limit=self._connections, keepalive_timeout=self._idle_timeout
             )
             self._session = aiohttp.ClientSession(

@@ -12,8 +12,9 @@ socket closes now and the server sees it go.
 from __future__ import annotations
 
 import asyncio
+import socket
 import weakref
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
@@ -22,7 +23,14 @@ if TYPE_CHECKING:
     from aiohttp.client_reqrep import ClientRequest
     from aiohttp.tracing import Trace
 
-__all__ = ["Connector", "abort"]
+__all__ = ["Connector", "ConnectorFactory", "abort"]
+
+
+class ConnectorFactory(Protocol):
+    """What :class:`~kgen.rest.aio.AsyncRESTClient` calls (in the running loop, when it opens
+    its session) to make its connector; :class:`Connector` itself is the default."""
+
+    def __call__(self, *, limit: int, keepalive_timeout: float) -> Connector: ...
 
 
 class Connector(aiohttp.TCPConnector):
@@ -37,10 +45,24 @@ class Connector(aiohttp.TCPConnector):
     async def _create_connection(
         self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
     ) -> ResponseHandler:
-        protocol = await super()._create_connection(req, traces, timeout)
+        protocol = await self._connect(req, traces, timeout)
         if protocol.transport is not None:
             self._opened.add(protocol.transport)
         return protocol
+
+    async def _connect(
+        self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
+    ) -> ResponseHandler:
+        """Open one connection for ``req``: aiohttp's TCP (TLS, proxy) connection. A subclass
+        that connects elsewhere (kgen.testing.aio's in-process fake) overrides this; the
+        connection it returns is tracked and aborted as any other."""
+        return await super()._create_connection(req, traces, timeout)
+
+    def upgrade_socket(self) -> socket.socket | None:
+        """A socket connected to the server for a connection aiohttp does not make (the
+        WebSocket of an exec, attach or port-forward), or ``None``, as here: the caller
+        connects over TCP itself. A socket returned is the caller's to close."""
+        return None
 
     def abort_all(self) -> None:
         """Abort every connection that is still open."""

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kgen.cache._cpu_pin import NO_PIN, CPUPin
 from kgen.cache._handlers import AsyncResourceEventHandler, ResourceEventHandler
 
 __all__ = [
@@ -127,13 +128,16 @@ class ProcessorListener:
                 return False
         return self._upstream_synced()
 
-    def start(self) -> None:
-        """Start the delivery thread (once)."""
+    def start(self, pin: CPUPin = NO_PIN) -> None:
+        """Start the delivery thread (once), kept on ``pin``'s CPU."""
         with self._lock:
             if self._thread is not None or self._stopped:
                 return
             self._thread = threading.Thread(
-                target=self._run, name=f"kgen-handler-{id(self.handler):x}", daemon=True
+                target=pin.run,
+                args=(self._run,),
+                name=f"kgen-handler-{id(self.handler):x}",
+                daemon=True,
             )
             self._thread.start()
 
@@ -213,6 +217,7 @@ class SharedProcessor:
         self._listeners: list[ProcessorListener] = []
         self._syncing: list[ProcessorListener] = []
         self._started = False
+        self._pin = NO_PIN
 
     def add_listener(self, listener: ProcessorListener) -> None:
         """Register a listener (due for resync at first); started at once if running."""
@@ -220,7 +225,7 @@ class SharedProcessor:
             self._listeners.append(listener)
             self._syncing.append(listener)
             if self._started:
-                listener.start()
+                listener.start(self._pin)
 
     def remove_listener(self, listener: ProcessorListener) -> bool:
         """Unregister and stop ``listener``; ``False`` when it was not registered."""
@@ -280,13 +285,15 @@ class SharedProcessor:
                     listener.requested_resync_period, check_period
                 )
 
-    def start(self) -> None:
-        """Start every listener's delivery thread (and those of listeners added later)."""
+    def start(self, pin: CPUPin = NO_PIN) -> None:
+        """Start every listener's delivery thread (and those of listeners added later), each
+        kept on ``pin``'s CPU."""
         with self._lock:
             self._started = True
+            self._pin = pin
             listeners = list(self._listeners)
         for listener in listeners:
-            listener.start()
+            listener.start(pin)
 
     def stop(self) -> None:
         """Stop every listener and wait for their threads to end."""

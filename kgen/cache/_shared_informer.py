@@ -2,7 +2,8 @@
 
 Threads. :meth:`SharedIndexInformer.start` starts a reflector thread (list and watch into a
 :class:`~kgen.cache.DeltaFIFO`), a processing thread (pop deltas, apply them to the indexer,
-then notify) and one delivery thread per handler. Handlers never run on the watch or
+then notify) and one delivery thread per handler, all kept on the CPU the starting thread runs
+on (``pin_threads``; see :mod:`kgen.cache._cpu_pin` for why and when). Handlers never run on the watch or
 processing thread, so a slow handler delays only its own notifications. :meth:`stop` ends and
 joins every one of those threads.
 
@@ -17,12 +18,14 @@ Thread-safety: every public method may be called from any thread, including from
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from kgen.cache._cpu_pin import NO_PIN, CPUPin
 from kgen.cache._delta_fifo import DeltaFIFO, FIFOClosedError
 from kgen.cache._handlers import ResourceEventHandler
 from kgen.cache._index import Indexers
@@ -66,7 +69,8 @@ class SharedIndexInformer(InformerCore[T]):
     ``object_type``: watch events carrying anything else are skipped (``None``: accept all).
     ``resync_period``: the default handler resync period (0: no resync). ``indexers`` are
     added to the cache (generated informers pass the namespace index). ``use_watch_list``
-    lets the reflector try a streaming list first. ``clock`` and ``backoff`` are for tests.
+    lets the reflector try a streaming list first. ``pin_threads=False`` lets the informer's
+    threads run on any CPU. ``clock`` and ``backoff`` are for tests.
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class SharedIndexInformer(InformerCore[T]):
         *,
         name: str = "informer",
         use_watch_list: bool = False,
+        pin_threads: bool = True,
         clock: Clock = REAL_CLOCK,
         backoff: Backoff | None = None,
     ) -> None:
@@ -86,6 +91,7 @@ class SharedIndexInformer(InformerCore[T]):
         )
         self._lw = lister_watcher
         self._use_watch_list = use_watch_list
+        self._pin_threads = pin_threads
         self._threads: list[threading.Thread] = []
 
     def set_watch_error_handler(self, handler: WatchErrorHandler) -> None:
@@ -142,11 +148,16 @@ class SharedIndexInformer(InformerCore[T]):
                 watch_error_handler=self._watch_error_handler or default_watch_error_handler,
             )
             self._reflector = reflector
-            self._processor.start()
+            pin = CPUPin.here() if self._pin_threads else NO_PIN
+            self._processor.start(pin)
             self._threads = [
-                threading.Thread(target=reflector.run, name=f"{self.name}-reflector"),
                 threading.Thread(
-                    target=self._process_loop, args=(fifo,), name=f"{self.name}-process"
+                    target=pin.run, args=(reflector.run,), name=f"{self.name}-reflector"
+                ),
+                threading.Thread(
+                    target=pin.run,
+                    args=(functools.partial(self._process_loop, fifo),),
+                    name=f"{self.name}-process",
                 ),
             ]
             for thread in self._threads:

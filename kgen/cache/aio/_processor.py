@@ -15,6 +15,7 @@ import inspect
 import logging
 from collections.abc import Callable
 
+from kgen.cache._cpu_pin import NO_PIN, CPUPin
 from kgen.cache._handlers import AsyncResourceEventHandler, ResourceEventHandler
 from kgen.cache._processor import ProcessorListener
 
@@ -42,8 +43,9 @@ class AsyncProcessorListener(ProcessorListener):
     def _notify_locked(self) -> None:
         self._signal.set()
 
-    def start(self) -> None:
-        """Start the delivery task in the running loop (once)."""
+    def start(self, pin: CPUPin = NO_PIN) -> None:
+        """Start the delivery task in the running loop (once); ``pin`` is unused (one loop,
+        one thread)."""
         with self._lock:
             if self._task is not None or self._stopped:
                 return

@@ -3,9 +3,9 @@
 Threads. :meth:`SharedIndexInformer.start` starts a reflector thread (list and watch into a
 :class:`~kgen.cache.DeltaFIFO`), a processing thread (pop deltas, apply them to the indexer,
 then notify) and one delivery thread per handler, all kept on the CPU the starting thread runs
-on (``pin_threads``; see :mod:`kgen.cache._cpu_pin` for why and when). Handlers never run on the watch or
-processing thread, so a slow handler delays only its own notifications. :meth:`stop` ends and
-joins every one of those threads.
+on (``pin_threads``; :mod:`kgen.cache._cpu_pin` says why and when). Handlers never run on the
+watch or processing thread, so a slow handler delays only its own notifications. :meth:`stop`
+ends and joins every one of those threads.
 
 Guarantees, per handler: notifications arrive in the order the informer applied them; the
 indexer is updated before a notification is queued, so a handler reading the cache sees a state

@@ -78,7 +78,8 @@ def test_an_exec_probe_follows_the_handlers_exit_code_into_the_endpointslice(
         }
     )
     eventually(lambda: commands, "the probe runs")
-    assert pods.get("probed")["status"]["phase"] == "Running"
+    # The kubelet writes the Running status and starts probing side by side: wait for both.
+    eventually(lambda: pods.get("probed")["status"]["phase"] == "Running", "the pod runs")
     assert _ready(pods, "probed") == {"web": False}
     ready = _condition(pods, "probed", "Ready")
     assert (ready["status"], ready["reason"], ready["message"]) == (

@@ -5,8 +5,9 @@ handler) runs Python at a time, and each wake-up hands the lock to a thread the 
 usually placed on another, idle CPU. Every decoded object then travels between the CPUs'
 caches: it is made on one, cached and queued on another, and freed where the last
 notification dropped it. Measured with ``python -m bench informer`` on two CPUs, this costs the
-informer about a third of its throughput; with its threads on one CPU the informer keeps
-0.75-0.85 of the bare decode loop instead of 0.56-0.65 (``bench/RESULTS.md``).
+informer about a third of its throughput: with its threads on one CPU the informer ran at
+0.74-0.76 of the bare decode loop instead of 0.56 (0.86-0.93 instead of 0.65 with
+``drop_managed_fields``; ``bench/RESULTS.md``).
 
 A :class:`CPUPin` names that CPU: the one the thread that starts the informer runs on, so that
 informers started by different processes spread as their starters do. Pinning is skipped where

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from kgen.cache import SharedIndexInformer
+from kgen.cache import ResourceEventHandlerFuncs, SharedIndexInformer
 from kgen.cache._cpu_pin import NO_PIN, CPUPin, current_cpu
 
 from .helpers import CountingBackoff, eventually
@@ -20,25 +20,13 @@ needs_affinity = pytest.mark.skipif(
 )
 
 
-class AffinityRecorder:
-    """Records the CPUs each notification's delivery thread may run on."""
+def affinity_recorder(seen: list[set[int]]) -> ResourceEventHandlerFuncs:
+    """A handler appending the CPUs its delivery thread may run on, once per notification."""
 
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.seen: list[set[int]] = []
+    def record(*_: Any) -> None:
+        seen.append(os.sched_getaffinity(0))
 
-    def _record(self) -> None:
-        with self.lock:
-            self.seen.append(os.sched_getaffinity(0))
-
-    def on_add(self, obj: Any, is_in_initial_list: bool) -> None:
-        self._record()
-
-    def on_update(self, old: Any, new: Any) -> None:
-        self._record()
-
-    def on_delete(self, obj: Any) -> None:
-        self._record()
+    return ResourceEventHandlerFuncs(add_func=record, update_func=record, delete_func=record)
 
 
 def informer_threads_affinity(pin_threads: bool) -> tuple[list[set[int]], dict[str, set[int]]]:
@@ -47,18 +35,19 @@ def informer_threads_affinity(pin_threads: bool) -> tuple[list[set[int]], dict[s
     inf = SharedIndexInformer(
         lw, Pod, name="pinned", backoff=CountingBackoff(), pin_threads=pin_threads
     )
-    early, late = AffinityRecorder(), AffinityRecorder()
-    inf.add_event_handler(early)
+    early: list[set[int]] = []
+    late: list[set[int]] = []
+    inf.add_event_handler(affinity_recorder(early))
     with inf:
-        inf.add_event_handler(late)  # a listener started after the informer
+        inf.add_event_handler(affinity_recorder(late))  # a listener started after the informer
         lw.next_watch().send("MODIFIED", pod("a", rv="2"))
-        eventually(lambda: len(early.seen) == 2 and len(late.seen) == 2)
+        eventually(lambda: len(early) == 2 and len(late) == 2)
         threads = {
             t.name: os.sched_getaffinity(t.native_id or 0)
             for t in threading.enumerate()
             if t.name.startswith("pinned-")
         }
-    return early.seen + late.seen, threads
+    return early + late, threads
 
 
 @needs_affinity
@@ -85,7 +74,7 @@ def test_pin_threads_false_leaves_every_thread_free() -> None:
 
 
 @needs_affinity
-def test_the_pin_is_the_starting_threads_cpu() -> None:
+def test_the_pin_is_a_cpu_the_starting_thread_may_use() -> None:
     allowed = os.sched_getaffinity(0)
     cpu = current_cpu()  # read from /proc; the thread may move right after
     assert cpu is not None and cpu in allowed

@@ -19,6 +19,11 @@ Cases, in one process, round-robin, collector on:
   every object (the informer's transform; the bare loop calls it itself); ``... +intern_strings``
   likewise with :func:`kgen.cache.intern_strings`, alone and after ``drop_managed_fields``.
 
+Each informer row is given against the bare row of the same transform twice: as the ratio of the
+two medians, and as the median of the per-rep ratios (each informer run against the bare run
+just before it: the machine's speed drifts by a third between reps here, and a paired ratio
+is not moved by that drift).
+
 Then the Python heap retained per cached pod (tracemalloc) once the initial events are cached.
 """
 
@@ -263,6 +268,12 @@ def cached_keys(cache: object) -> set[str]:
     return set(cache)
 
 
+def paired_ratios(base: list[float], case: list[float]) -> list[float]:
+    """Per rep, the base's time over the case's: the two ran one after the other in that rep
+    (round-robin), so a drift of the machine's speed between reps cancels out of each ratio."""
+    return [b / c for b, c in zip(base, case, strict=True)]
+
+
 def retained_bytes_per_pod(run: Callable[[bytes, int], object], body: bytes, count: int) -> float:
     """Heap the result of ``run`` keeps (tracemalloc, after a full collection), per cached pod."""
     gc.collect()
@@ -311,17 +322,22 @@ def main(argv: list[str] | None = None) -> None:
     cases = [Case(name, functools.partial(run, body, expected)) for name, run in runs.items()]
     run_round_robin(cases, args.reps)
     print("\n### throughput\n")
-    print("| case | events/s median [min-max] | us/event | x bare (same transform) |")
-    print("|---|---|---|---|")
+    print(
+        "| case | events/s median [min-max] | us/event | x bare (same transform) "
+        "| x bare, paired per rep: median [min-max] |"
+    )
+    print("|---|---|---|---|---|")
     for case in cases:
         rates = [args.events / t for t in case.results]
         rate = args.events / statistics.median(case.results)
         base_name = case.name.replace("informer", "bare")
         base = next(c for c in cases if c.name == base_name)
         ratio = statistics.median(base.results) / statistics.median(case.results)
+        paired = paired_ratios(base.results, case.results)
         print(
             f"| {case.name} | {rate:,.0f} [{min(rates):,.0f}-{max(rates):,.0f}] "
-            f"| {1e6 / rate:,.1f} | {ratio:.2f} |"
+            f"| {1e6 / rate:,.1f} | {ratio:.2f} "
+            f"| {statistics.median(paired):.2f} [{min(paired):.2f}-{max(paired):.2f}] |"
         )
 
     initial_body = b"\n".join(body.split(b"\n")[: args.initial]) + b"\n"

@@ -6,8 +6,9 @@ usually placed on another, idle CPU. Every decoded object then travels between t
 caches: it is made on one, cached and queued on another, and freed where the last
 notification dropped it. Measured with ``python -m bench informer`` on two CPUs, this costs the
 informer about a third of its throughput: with its threads on one CPU the informer ran at
-0.74-0.76 of the bare decode loop instead of 0.56 (0.86-0.93 instead of 0.65 with
-``drop_managed_fields``; ``bench/RESULTS.md``).
+0.71-0.82 of the bare decode loop instead of 0.56 (0.80-0.93 instead of 0.65 with
+``drop_managed_fields``), and at 0.84 as the median of the per-rep paired ratios
+(``bench/RESULTS.md``).
 
 A :class:`CPUPin` names that CPU: the one the thread that starts the informer runs on, so that
 informers started by different processes spread as their starters do. Pinning is skipped where
